@@ -1,0 +1,39 @@
+// Flat config: typescript-eslint's recommended rules plus a purity boundary.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Modules that do I/O, keep time or draw randomness: never imported by the pure core. */
+const impureModules = [
+  'node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'crypto',
+  'better-sqlite3', '@eventstore/db-client', '@grpc/grpc-js', 'pino', 'rxjs', 'commander',
+  'cli-progress', '**/store/**', '**/esdb-server/**', '**/agents/**', '**/cli/**', '**/api/**',
+  '**/runtime*', '**/projections/runner*',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.cadenza/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The pure core: evolve, decide and the workflow model. No I/O, no clock, no randomness.
+    files: ['src/saga/evolve.ts', 'src/saga/decide.ts', 'src/saga/state.ts', 'src/saga/events.ts', 'src/workflow/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: impureModules.map((group) => ({ group: [group], message: 'The pure core does no I/O: pass what it needs in as arguments.' })) }],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'Time comes in as an argument (the decision context).' },
+        { object: 'Math', property: 'random', message: 'Randomness comes in as an argument (the decision context).' },
+      ],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Time comes in as an argument (the decision context).' }],
+    },
+  },
+  {
+    files: ['src/cli/bin.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+);
