@@ -1,0 +1,10 @@
+/**
+ * Every CLI command lives in its own module exporting `register(program)`. This list is the one
+ * place that names them, so `cadenza --help` shows exactly what is wired.
+ */
+import type { Command } from 'commander';
+
+type Registrar = (program: Command) => void;
+
+export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }>> = [
+];
