@@ -1,0 +1,158 @@
+/**
+ * The workflow event catalogue: every fact written to a `workflow-<id>` stream. One zod schema per
+ * type; each type has a schema version (written by the runtime as `metadata.schemaVersion`) so old
+ * events can be upcast when a schema changes. Every event carries the workflow id and the decision
+ * time `at` (epoch ms), so an auditor can read it alone. See docs/events.md.
+ */
+import { z } from 'zod';
+import { v5 as uuidv5 } from 'uuid';
+import { jsonSchema } from '../workflow/json.js';
+import { workflowDefinitionSchema } from '../workflow/definition.js';
+
+const base = { workflowId: z.string().min(1), at: z.number().int() };
+const stepRef = { ...base, stepId: z.string().min(1) };
+const attempt = z.number().int().min(1);
+
+export const stepErrorSchema = z.strictObject({
+  message: z.string(),
+  code: z.string().optional(),
+  /** False when trying again cannot help (bad input, mapping error, business rejection). */
+  retryable: z.boolean(),
+});
+export type StepError = z.output<typeof stepErrorSchema>;
+
+/** Why compensation runs: a step failed for good, an operator asked to compensate, or to cancel. */
+export const compensationCauseSchema = z.enum(['failure', 'command', 'cancel']);
+export type CompensationCause = z.output<typeof compensationCauseSchema>;
+
+const call = {
+  attempt,
+  agentId: z.string().min(1),
+  action: z.string().min(1),
+  capability: z.string().min(1),
+  input: jsonSchema,
+  /** Epoch ms after which the attempt counts as timed out. */
+  deadline: z.number().int(),
+  /** `workflowId:stepId:attempt` (steps), `workflowId:stepId:compensate:attempt` (compensations). */
+  idempotencyKey: z.string().min(1),
+};
+
+export const eventDataSchemas = {
+  WorkflowStarted: z.strictObject({
+    ...base,
+    definition: workflowDefinitionSchema,
+    definitionHash: z.string().min(1),
+    input: jsonSchema,
+    /** Workflow data at the start: the definition's initial data plus `input`. */
+    data: jsonSchema,
+  }),
+  StepScheduled: z.strictObject({ ...stepRef, ...call }),
+  StepSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonSchema, durationMs: z.number().int().min(0) }),
+  /** `agentId` is absent when no agent could be asked (no candidate, input mapping failed). */
+  StepFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
+  StepTimedOut: z.strictObject({ ...stepRef, attempt, agentId: z.string(), deadline: z.number().int() }),
+  StepRetryScheduled: z.strictObject({ ...stepRef, nextAttempt: attempt, notBefore: z.number().int(), delayMs: z.number().int().min(0), reason: z.string() }),
+  StepSkipped: z.strictObject({ ...stepRef, attempts: z.number().int().min(0), reason: z.string() }),
+  WorkflowPaused: z.strictObject({ ...base, round: z.number().int().min(1), stepId: z.string().optional(), reason: z.string() }),
+  WorkflowResumed: z.strictObject({ ...base, round: z.number().int().min(1), retrySteps: z.array(z.string()) }),
+  CompensationStarted: z.strictObject({
+    ...base,
+    cause: compensationCauseSchema,
+    reason: z.string(),
+    failedStepId: z.string().optional(),
+    /** Steps that succeeded and have a compensation, at the time compensation started. */
+    toCompensate: z.array(z.string()),
+  }),
+  CompensationScheduled: z.strictObject({ ...stepRef, ...call }),
+  CompensationSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonSchema, durationMs: z.number().int().min(0) }),
+  CompensationFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
+  CompensationRetryScheduled: z.strictObject({ ...stepRef, nextAttempt: attempt, notBefore: z.number().int(), delayMs: z.number().int().min(0), reason: z.string() }),
+  WorkflowCompleted: z.strictObject({ ...base, data: jsonSchema, skippedSteps: z.array(z.string()), durationMs: z.number().int().min(0) }),
+  WorkflowFailed: z.strictObject({ ...base, reason: z.string(), failedStepId: z.string().optional(), error: stepErrorSchema.optional() }),
+  WorkflowCompensated: z.strictObject({ ...base, cause: compensationCauseSchema, reason: z.string(), compensatedSteps: z.array(z.string()) }),
+  WorkflowCompensationFailed: z.strictObject({
+    ...base,
+    cause: compensationCauseSchema,
+    reason: z.string(),
+    compensatedSteps: z.array(z.string()),
+    /** Compensations that failed for good. */
+    failedSteps: z.array(z.string()),
+    /** Compensations never run because a step depending on them could not be compensated. */
+    blockedSteps: z.array(z.string()),
+    lastError: stepErrorSchema.optional(),
+  }),
+  WorkflowCancelled: z.strictObject({ ...base, reason: z.string(), compensatedSteps: z.array(z.string()) }),
+} as const;
+
+export type WorkflowEventType = keyof typeof eventDataSchemas;
+export const workflowEventTypes = Object.keys(eventDataSchemas) as WorkflowEventType[];
+
+/** Current schema version of each event type; bump one and add an upcaster when its data changes. */
+export const eventSchemaVersions: Readonly<Record<WorkflowEventType, number>> = Object.fromEntries(
+  workflowEventTypes.map((type) => [type, 1]),
+) as Record<WorkflowEventType, number>;
+
+export type WorkflowEventData<T extends WorkflowEventType> = z.output<(typeof eventDataSchemas)[T]>;
+
+/** One workflow event: its deterministic id, its type and its data. */
+export type WorkflowEvent = { [T in WorkflowEventType]: { readonly id: string; readonly type: T; readonly data: WorkflowEventData<T> } }[WorkflowEventType];
+export type WorkflowEventOf<T extends WorkflowEventType> = Extract<WorkflowEvent, { type: T }>;
+
+export function isWorkflowEventType(type: string): type is WorkflowEventType {
+  return Object.prototype.hasOwnProperty.call(eventDataSchemas, type);
+}
+
+/** A stored event could not be read as a workflow event. */
+export class EventParseError extends Error {
+  constructor(
+    readonly eventType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EventParseError';
+  }
+}
+
+/**
+ * Upcasters: `upcasters[type][v]` turns version-v data into version v+1. Empty while every
+ * schema is at version 1; the mechanism is here so the next change is a one-line addition.
+ */
+const upcasters: Partial<Record<WorkflowEventType, Record<number, (data: unknown) => unknown>>> = {};
+
+/**
+ * Reads a stored event: upcasts its data from `metadata.schemaVersion` (1 when absent) to the
+ * current version, then validates it. Throws `EventParseError` for unknown types, unknown versions
+ * and invalid data, naming the field.
+ */
+export function parseWorkflowEvent(type: string, data: unknown, metadata?: unknown, id = ''): WorkflowEvent {
+  if (!isWorkflowEventType(type)) throw new EventParseError(type, `Unknown workflow event type "${type}"`);
+  const current = eventSchemaVersions[type];
+  const declared = (metadata as { schemaVersion?: unknown } | undefined)?.schemaVersion ?? 1;
+  if (typeof declared !== 'number' || !Number.isInteger(declared) || declared < 1 || declared > current) {
+    throw new EventParseError(type, `Unsupported schema version ${String(declared)} for ${type} (this build reads 1..${current})`);
+  }
+  let upcast = data;
+  for (let version = declared; version < current; version++) {
+    const step = upcasters[type]?.[version];
+    if (!step) throw new EventParseError(type, `No upcaster for ${type} from schema version ${version}`);
+    upcast = step(upcast);
+  }
+  const parsed = eventDataSchemas[type].safeParse(upcast);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(data)'}: ${issue.message}`).join('; ');
+    throw new EventParseError(type, `Invalid ${type} event data: ${detail}`);
+  }
+  return { id, type, data: parsed.data } as WorkflowEvent;
+}
+
+/** Namespace of decision event ids (uuid v5). Never change it: ids of stored events depend on it. */
+export const EVENT_ID_NAMESPACE = '3f0c8a52-6d0e-5c7b-9a4e-2b1d7c9e8f10';
+
+/**
+ * Deterministic event id: uuid v5 of the workflow, the event type, the step, the attempt and a
+ * round counter (pause/resume rounds). Deciding the same thing twice gives the same id, so a
+ * retried append is recognised by the store as the same fact.
+ */
+export function eventId(workflowId: string, type: WorkflowEventType, stepId = '', attemptOrRound = 0): string {
+  return uuidv5(`${workflowId}\u0000${type}\u0000${stepId}\u0000${attemptOrRound}`, EVENT_ID_NAMESPACE);
+}

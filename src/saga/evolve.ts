@@ -1,0 +1,169 @@
+/**
+ * evolve: folds one workflow event into the state. Pure and total: it never mutates the previous
+ * state (steps live in a persistent vector, so only the touched step's chunk is copied) and it
+ * ignores events it cannot apply (for an unknown step, or before WorkflowStarted) rather than throw,
+ * so a stored history always folds.
+ */
+import { applyOutput, MappingError } from '../workflow/mapping.js';
+import { graphOf } from '../workflow/graph.js';
+import type { Json } from '../workflow/json.js';
+import type { WorkflowEvent } from './events.js';
+import { initialSteps, initialState, type ActiveWorkflowState, type CompensationProgress, type StepState, type WorkflowState } from './state.js';
+import { vget, vset, vtoArray, vectorOf } from './vector.js';
+
+export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowState {
+  const revision = state.revision + 1;
+  if (event.type === 'WorkflowStarted') {
+    if (state.status !== 'idle') return { ...state, revision };
+    const { definition, definitionHash, input, data, workflowId, at } = event.data;
+    return {
+      status: 'running', workflowId, revision, definition, definitionHash, graph: graphOf(definition), input, data,
+      startedAt: at, steps: initialSteps(definition), runningSteps: 0, settledSteps: 0, pauseRound: 0,
+    };
+  }
+  if (state.status === 'idle') return { ...state, revision };
+  const next = evolveActive(state, event);
+  return next === state ? { ...state, revision } : { ...next, revision };
+}
+
+/** Folds a whole history from the initial state. State at revision N is the fold of the first N+1 events. */
+export function foldEvents(events: Iterable<WorkflowEvent>, from: WorkflowState = initialState()): WorkflowState {
+  let state = from;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}
+
+function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, { type: 'WorkflowStarted' }>): ActiveWorkflowState {
+  switch (event.type) {
+    case 'StepScheduled': {
+      const { stepId, attempt, agentId, input, deadline, at } = event.data;
+      return updateStep(state, stepId, (step) => ({ ...step, status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
+    }
+    case 'StepSucceeded': {
+      const { stepId, output } = event.data;
+      const index = state.graph.indexOf.get(stepId);
+      const mapping = index === undefined ? undefined : state.definition.steps[index]?.output;
+      const withStep = updateStep(state, stepId, (step) => ({ ...step, status: 'succeeded', output, deadline: undefined }));
+      return mapping ? { ...withStep, data: mapOutput(state.data, mapping, output) } : withStep;
+    }
+    case 'StepFailed': {
+      const { stepId, attempt, error } = event.data;
+      const next = updateStep(state, stepId, (step) => ({ ...step, status: 'failed', attempt: Math.max(step.attempt, attempt), lastError: error, deadline: undefined }));
+      return { ...next, lastError: { stepId, error } };
+    }
+    case 'StepTimedOut': {
+      const { stepId, deadline } = event.data;
+      const step = findStep(state, stepId);
+      const timeoutMs = step && step.scheduledAt !== undefined ? deadline - step.scheduledAt : undefined;
+      const error = { message: `Attempt timed out${timeoutMs === undefined ? '' : ` after ${timeoutMs} ms`}`, code: 'TIMEOUT', retryable: true };
+      const next = updateStep(state, stepId, (s) => ({ ...s, status: 'failed', lastError: error, deadline: undefined }));
+      return { ...next, lastError: { stepId, error } };
+    }
+    case 'StepRetryScheduled': {
+      const { stepId, notBefore } = event.data;
+      return updateStep(state, stepId, (step) => ({ ...step, status: 'retryWaiting', notBefore }));
+    }
+    case 'StepSkipped':
+      return updateStep(state, event.data.stepId, (step) => ({ ...step, status: 'skipped', notBefore: undefined }));
+    case 'WorkflowPaused':
+      return { ...state, status: 'paused', pauseRound: event.data.round };
+    case 'WorkflowResumed':
+      return { ...resetForNewRound(state), status: 'running', pauseRound: event.data.round };
+    case 'CompensationStarted': {
+      const { cause, reason, failedStepId, at } = event.data;
+      return { ...abandonRetries(state), status: 'compensating', compensation: { cause, reason, failedStepId, startedAt: at } };
+    }
+    case 'CompensationScheduled': {
+      const { stepId, attempt, agentId, input, deadline, at } = event.data;
+      return updateCompensation(state, stepId, (c) => ({ ...c, status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
+    }
+    case 'CompensationSucceeded':
+      return updateCompensation(state, event.data.stepId, (c) => ({ ...c, status: 'succeeded', output: event.data.output, deadline: undefined }));
+    case 'CompensationFailed': {
+      const { stepId, attempt, error } = event.data;
+      const next = updateCompensation(state, stepId, (c) => ({ ...c, status: 'failed', attempt: Math.max(c.attempt, attempt), lastError: error, deadline: undefined }));
+      return { ...next, lastError: { stepId, error } };
+    }
+    case 'CompensationRetryScheduled':
+      return updateCompensation(state, event.data.stepId, (c) => ({ ...c, status: 'retryWaiting', notBefore: event.data.notBefore }));
+    case 'WorkflowCompleted':
+      return { ...state, status: 'completed', endedAt: event.data.at };
+    case 'WorkflowFailed': {
+      const { reason, failedStepId, error, at } = event.data;
+      return { ...state, status: 'failed', endedAt: at, lastError: { stepId: failedStepId, error: error ?? { message: reason, retryable: false } } };
+    }
+    case 'WorkflowCompensated':
+      return { ...state, status: 'compensated', endedAt: event.data.at };
+    case 'WorkflowCompensationFailed':
+      return { ...state, status: 'compensationFailed', endedAt: event.data.at };
+    case 'WorkflowCancelled':
+      return { ...state, status: 'cancelled', endedAt: event.data.at };
+    default: {
+      const unknown: never = event;
+      return unknownEvent(unknown, state);
+    }
+  }
+}
+
+function unknownEvent(event: never, state: ActiveWorkflowState): ActiveWorkflowState {
+  void event;
+  return state;
+}
+
+function findStep(state: ActiveWorkflowState, stepId: string): StepState | undefined {
+  const index = state.graph.indexOf.get(stepId);
+  return index === undefined ? undefined : vget(state.steps, index);
+}
+
+/** Replaces one step and keeps the running/settled counters in line with its status change. */
+function updateStep(state: ActiveWorkflowState, stepId: string, change: (step: StepState) => StepState): ActiveWorkflowState {
+  const index = state.graph.indexOf.get(stepId);
+  if (index === undefined) return state;
+  const before = vget(state.steps, index);
+  const after = change(before);
+  return {
+    ...state,
+    steps: vset(state.steps, index, after),
+    runningSteps: state.runningSteps + delta(before.status === 'running', after.status === 'running'),
+    settledSteps: state.settledSteps + delta(isSettled(before), isSettled(after)),
+  };
+}
+
+function updateCompensation(state: ActiveWorkflowState, stepId: string, change: (c: CompensationProgress) => CompensationProgress): ActiveWorkflowState {
+  return updateStep(state, stepId, (step) => ({ ...step, compensation: change(step.compensation) }));
+}
+
+function isSettled(step: StepState): boolean {
+  return step.status === 'succeeded' || step.status === 'skipped';
+}
+
+function delta(before: boolean, after: boolean): number {
+  return (after ? 1 : 0) - (before ? 1 : 0);
+}
+
+function mapOutput(data: Json, mapping: Readonly<Record<string, string>>, output: Json): Json {
+  try {
+    return applyOutput(data, mapping, output);
+  } catch (error) {
+    // decide fails a step whose output cannot be mapped, so a stored StepSucceeded always maps;
+    // a hand-written history that does not is folded without the mapping rather than rejected.
+    if (error instanceof MappingError) return data;
+    throw error;
+  }
+}
+
+/** A resume gives failed steps a fresh round of attempts and runs due retries at once. */
+function resetForNewRound(state: ActiveWorkflowState): ActiveWorkflowState {
+  const steps = vtoArray(state.steps).map((step): StepState => {
+    if (step.status === 'failed') return { ...step, status: 'pending', roundStart: step.attempt + 1 };
+    if (step.status === 'retryWaiting') return { ...step, status: 'pending', notBefore: undefined };
+    return step;
+  });
+  return { ...state, steps: vectorOf(steps) };
+}
+
+/** Once compensation starts nothing new is scheduled: pending retries are dropped. */
+function abandonRetries(state: ActiveWorkflowState): ActiveWorkflowState {
+  const steps = vtoArray(state.steps).map((step): StepState => (step.status === 'retryWaiting' ? { ...step, status: 'abandoned', notBefore: undefined } : step));
+  return { ...state, steps: vectorOf(steps) };
+}

@@ -1,0 +1,42 @@
+/** What `decide` reacts to, and what it is given besides the state. */
+import type { Json } from '../workflow/json.js';
+import type { WorkflowDefinition, WorkflowDefinitionInput } from '../workflow/definition.js';
+import type { StepError } from './events.js';
+import type { TimerRef } from './state.js';
+
+export type WorkflowCommand =
+  | { readonly type: 'start'; readonly workflowId: string; readonly definition: WorkflowDefinition | WorkflowDefinitionInput; readonly input: Json }
+  | { readonly type: 'cancel'; readonly reason?: string }
+  | { readonly type: 'compensate'; readonly reason?: string }
+  /** Resume a paused workflow: its failed steps get a fresh round of attempts. */
+  | { readonly type: 'retry' };
+
+/** The result of one agent call, as the runtime received it. */
+export type CallOutcome = { readonly ok: true; readonly output: Json } | { readonly ok: false; readonly error: StepError };
+
+export type Trigger =
+  | { readonly kind: 'command'; readonly command: WorkflowCommand }
+  | { readonly kind: 'stepResult'; readonly stepId: string; readonly attempt: number; readonly outcome: CallOutcome }
+  | { readonly kind: 'compensationResult'; readonly stepId: string; readonly attempt: number; readonly outcome: CallOutcome }
+  /** A durable timer fired (see `pendingTimers`). Early, stale or after-the-fact timers decide nothing. */
+  | { readonly kind: 'timer'; readonly timer: TimerRef };
+
+export interface DecisionContext {
+  /** Epoch ms: the decision time (deadlines and not-before times are computed from it). */
+  readonly now: number;
+  /** Uniform in [0, 1): the jitter source. */
+  readonly random: () => number;
+  /** Agent ids with a capability, healthiest first. Attempt n goes to `candidates[(n - 1) % length]`. */
+  readonly candidates: (capability: string) => readonly string[];
+}
+
+/** A command that makes no sense in the workflow's current state. Nothing was decided. */
+export class CommandRejectedError extends Error {
+  constructor(
+    readonly command: WorkflowCommand['type'],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandRejectedError';
+  }
+}

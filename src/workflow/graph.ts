@@ -1,0 +1,92 @@
+/**
+ * Graph facts about a definition's steps, computed once per definition and shared by every state
+ * that uses it (validation, evolve and decide all read them).
+ */
+import type { StepDefinition, WorkflowDefinition } from './definition.js';
+
+export interface DefinitionGraph {
+  readonly steps: readonly StepDefinition[];
+  /** Step id to its position in `steps` (definition order). */
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** For each step, the indexes of the steps that depend on it directly. */
+  readonly dependents: readonly (readonly number[])[];
+  /** For each step, the indexes of its dependencies. */
+  readonly dependencies: readonly (readonly number[])[];
+  /** For each step, the indexes of every step that depends on it directly or transitively. */
+  readonly descendants: readonly (readonly number[])[];
+  /** For each step, the indexes of every step it depends on directly or transitively. */
+  readonly ancestors: readonly ReadonlySet<number>[];
+}
+
+const cache = new WeakMap<WorkflowDefinition, DefinitionGraph>();
+
+/** The graph of an acyclic definition with known dependencies (as `validateDefinition` ensures). */
+export function graphOf(definition: WorkflowDefinition): DefinitionGraph {
+  const cached = cache.get(definition);
+  if (cached) return cached;
+  const graph = buildGraph(definition.steps);
+  cache.set(definition, graph);
+  return graph;
+}
+
+function buildGraph(steps: readonly StepDefinition[]): DefinitionGraph {
+  const indexOf = new Map(steps.map((step, i) => [step.id, i]));
+  const dependencies = steps.map((step) => step.dependsOn.map((id) => indexOf.get(id)).filter((i): i is number => i !== undefined));
+  const dependents: number[][] = steps.map(() => []);
+  dependencies.forEach((deps, i) => deps.forEach((d) => dependents[d]?.push(i)));
+  const ancestors: Set<number>[] = [];
+  for (const i of topologicalOrder(dependencies)) {
+    const set = new Set<number>();
+    for (const d of dependencies[i] ?? []) {
+      set.add(d);
+      for (const a of ancestors[d] ?? []) set.add(a);
+    }
+    ancestors[i] = set;
+  }
+  const descendants: number[][] = steps.map(() => []);
+  ancestors.forEach((set, i) => set.forEach((a) => descendants[a]?.push(i)));
+  return { steps, indexOf, dependents, dependencies, descendants, ancestors };
+}
+
+/** Kahn's algorithm over dependency lists; steps on a cycle are left out. */
+export function topologicalOrder(dependencies: readonly (readonly number[])[]): number[] {
+  const remaining = dependencies.map((deps) => deps.length);
+  const dependents: number[][] = dependencies.map(() => []);
+  dependencies.forEach((deps, i) => deps.forEach((d) => dependents[d]?.push(i)));
+  const order: number[] = [];
+  const queue = remaining.flatMap((n, i) => (n === 0 ? [i] : []));
+  while (queue.length > 0) {
+    const i = queue.shift() as number;
+    order.push(i);
+    for (const j of dependents[i] ?? []) {
+      remaining[j] = (remaining[j] ?? 0) - 1;
+      if (remaining[j] === 0) queue.push(j);
+    }
+  }
+  return order;
+}
+
+/** One cycle among `ids` as `a -> b -> c -> a` (following dependsOn edges), or undefined. */
+export function findCycle(ids: readonly string[], dependsOn: (id: string) => readonly string[]): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'visiting');
+    path.push(id);
+    for (const dep of dependsOn(id)) {
+      if (!ids.includes(dep)) continue;
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of ids) {
+    const cycle = visit(id);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
