@@ -1,0 +1,85 @@
+/**
+ * Opening a store from a URI: `sqlite:<path>[?options]`, `memory:`, `esdb://…` or
+ * `esdb+discover://…`. The esdb adapter is loaded only when asked for, so the embedded store works
+ * without the EventStoreDB client being loaded.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError, UnavailableError } from './errors.js';
+import type { EventStore } from './port.js';
+import type { Durability } from './sqlite-schema.js';
+import { SqliteEventStore, type SqliteStoreOptions } from './sqlite-store.js';
+
+export const FALLBACK_STORE_URI = 'sqlite:./.cadenza/cadenza.db';
+
+/** `CADENZA_STORE` if set, else the embedded store in `./.cadenza/`. */
+export function defaultStoreUri(): string {
+  const fromEnvironment = process.env.CADENZA_STORE?.trim();
+  return fromEnvironment ? fromEnvironment : FALLBACK_STORE_URI;
+}
+
+export async function openStore(uri: string = defaultStoreUri()): Promise<EventStore> {
+  if (typeof uri !== 'string' || uri.trim() === '') throw new InvalidArgumentError('Store URI must be a non-empty string');
+  if (uri.startsWith('esdb://') || uri.startsWith('esdb+discover://')) return openEsdb(uri);
+  if (uri === 'memory:' || uri.startsWith('memory:?')) return SqliteEventStore.open(':memory:', parseSqliteOptions(uri, uri.slice('memory:'.length)));
+  if (uri.startsWith('sqlite:')) {
+    const [path = '', query = ''] = splitQuery(uri.slice('sqlite:'.length));
+    if (path === '') throw new InvalidArgumentError(`Store URI "${uri}" has no file path: use sqlite:<path>, e.g. ${FALLBACK_STORE_URI}`);
+    const options = parseSqliteOptions(uri, query);
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    return SqliteEventStore.open(path, options);
+  }
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(uri)?.[0];
+  throw new InvalidArgumentError(
+    `${scheme ? `Unsupported store URI scheme "${scheme}"` : 'Store URI has no scheme'} in "${uri}": expected sqlite:<path>, memory:, esdb://… or esdb+discover://…`,
+  );
+}
+
+function splitQuery(rest: string): [string, string] {
+  const at = rest.indexOf('?');
+  return at === -1 ? [rest, ''] : [rest.slice(0, at), rest.slice(at + 1)];
+}
+
+/** `?durability=normal&poll=100&busyTimeout=10000&pageSize=1000` */
+function parseSqliteOptions(uri: string, query: string): SqliteStoreOptions {
+  const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
+  const options: { -readonly [K in keyof SqliteStoreOptions]: SqliteStoreOptions[K] } = {};
+  for (const [key, value] of params) {
+    if (key === 'durability') {
+      if (value !== 'full' && value !== 'normal') throw new InvalidArgumentError(`Store URI "${uri}": durability must be full or normal, got "${value}"`);
+      options.durability = value as Durability;
+    } else if (key === 'poll' || key === 'busyTimeout' || key === 'pageSize') {
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError(`Store URI "${uri}": ${key} must be a positive integer, got "${value}"`);
+      if (key === 'poll') options.livePollIntervalMs = number;
+      else if (key === 'busyTimeout') options.busyTimeoutMs = number;
+      else options.pageSize = number;
+    } else {
+      throw new InvalidArgumentError(`Store URI "${uri}": unknown option "${key}" (known: durability, poll, busyTimeout, pageSize)`);
+    }
+  }
+  return options;
+}
+
+interface EsdbModule {
+  openEsdbStore?: (uri: string) => Promise<EventStore>;
+}
+
+async function openEsdb(uri: string): Promise<EventStore> {
+  // A variable specifier: the adapter is another module of this package that may not be built in.
+  const specifier = './esdb.js';
+  let adapter: EsdbModule;
+  try {
+    adapter = (await import(specifier)) as EsdbModule;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('esdb')) {
+      throw new UnavailableError(`Cannot open "${uri}": the EventStoreDB adapter (src/store/esdb.ts) is not available`, { cause: error });
+    }
+    throw error;
+  }
+  if (typeof adapter.openEsdbStore !== 'function') {
+    throw new UnavailableError(`Cannot open "${uri}": src/store/esdb.ts does not export openEsdbStore(uri)`);
+  }
+  return adapter.openEsdbStore(uri);
+}

@@ -1,0 +1,106 @@
+/**
+ * The prepared statements of the sqlite store and the decoding of event rows. Rows are read raw
+ * (arrays, not objects) and decoded in one place with as little per-row work as possible: reads and
+ * catch-up subscriptions are the hot path.
+ */
+import type Database from 'better-sqlite3';
+import type { JsonObject, RecordedEvent } from './port.js';
+
+/** An event row as selected by {@link EVENT_COLUMNS}. */
+export type EventRow = [
+  position: number,
+  stream: string,
+  revision: number,
+  eventId: string,
+  type: string,
+  data: string,
+  metadata: string | null,
+  created: number,
+];
+
+export const ROW_POSITION = 0;
+export const ROW_STREAM = 1;
+export const ROW_REVISION = 2;
+export const ROW_EVENT_ID = 3;
+export const ROW_TYPE = 4;
+
+const EVENT_COLUMNS = 'position, stream, revision, event_id, type, data, metadata, created';
+
+export function decodeEvent(row: EventRow): RecordedEvent {
+  const position = BigInt(row[0]);
+  return {
+    id: row[3],
+    type: row[4],
+    data: JSON.parse(row[5]),
+    metadata: row[6] === null ? {} : (JSON.parse(row[6]) as JsonObject),
+    stream: row[1],
+    revision: BigInt(row[2]),
+    position: { commit: position, prepare: position },
+    created: new Date(row[7]),
+  };
+}
+
+export interface StreamRow {
+  readonly last_revision: number;
+  readonly truncate_before: number;
+  readonly tombstoned: number;
+  readonly metadata_revision: number;
+  readonly metadata: string | null;
+}
+
+/** Every statement the store runs, prepared once per connection. */
+export function prepareStatements(db: Database.Database) {
+  const raw = (sql: string) => db.prepare(sql).raw(true);
+  return {
+    streamState: db.prepare<[string], StreamRow>(
+      'SELECT last_revision, truncate_before, tombstoned, metadata_revision, metadata FROM streams WHERE name = ?',
+    ),
+    insertEvent: db.prepare<[string, number, string, string, string, string | null, number]>(
+      'INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    setHead: db.prepare<[string, number]>(
+      'INSERT INTO streams (name, last_revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_revision = excluded.last_revision',
+    ),
+    setTruncateBefore: db.prepare<[string, number]>(
+      'INSERT INTO streams (name, truncate_before) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET truncate_before = excluded.truncate_before',
+    ),
+    setTombstoned: db.prepare<[string]>(
+      'INSERT INTO streams (name, tombstoned) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET tombstoned = 1',
+    ),
+    setMetadata: db.prepare<[string, number, string, number]>(
+      `INSERT INTO streams (name, metadata_revision, metadata, truncate_before) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET metadata_revision = excluded.metadata_revision, metadata = excluded.metadata,
+       truncate_before = excluded.truncate_before`,
+    ),
+    /** Event ids of a run of revisions, for the idempotency check. */
+    idsFrom: raw('SELECT event_id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?') as Database.Statement<
+      [string, number, number],
+      [string, number]
+    >,
+    /** Revision of an event id within the recent revisions of a stream. */
+    findRecentId: db
+      .prepare<[string, number, string], number>('SELECT revision FROM events WHERE stream = ? AND revision >= ? AND event_id = ? LIMIT 1')
+      .pluck(true),
+    positionOf: db
+      .prepare<[string, number], number>('SELECT position FROM events WHERE stream = ? AND revision = ?')
+      .pluck(true),
+    headPosition: db.prepare<[], number | null>('SELECT max(position) FROM events').pluck(true),
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(true),
+    streamForwards: raw(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? AND revision <= ? AND created >= ? ORDER BY revision LIMIT ?`,
+    ) as Database.Statement<[string, number, number, number, number], EventRow>,
+    streamBackwards: raw(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? AND revision <= ? AND created >= ? ORDER BY revision DESC LIMIT ?`,
+    ) as Database.Statement<[string, number, number, number, number], EventRow>,
+    allForwards: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`) as Database.Statement<
+      [number, number],
+      EventRow
+    >,
+    allBackwards: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`) as Database.Statement<
+      [number, number],
+      EventRow
+    >,
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

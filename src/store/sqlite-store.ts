@@ -1,0 +1,191 @@
+/**
+ * The embedded event store: the port over better-sqlite3. This class only validates arguments and
+ * wires the parts: writes go through the group-commit queue (sqlite-writes, sqlite-commit-queue),
+ * reads are paged generators (sqlite-read), subscriptions read the table too (sqlite-subscriptions).
+ */
+import type Database from 'better-sqlite3';
+import { MaximumAppendSizeExceededError, StoreClosedError, StreamDeletedError } from './errors.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  DeleteOptions,
+  DeleteResult,
+  EventData,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamMetadata,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+  Subscription,
+} from './port.js';
+import { ChangeSignal } from './sqlite-change-signal.js';
+import { CommitQueue, type CommitStats } from './sqlite-commit-queue.js';
+import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
+import { prepareStatements, type Statements } from './sqlite-rows.js';
+import { openDatabase, type Durability } from './sqlite-schema.js';
+import { allSource, StoreSubscription, streamSource, type PageSource } from './sqlite-subscriptions.js';
+import * as writes from './sqlite-writes.js';
+import {
+  compileAllFilter,
+  serializeEvents,
+  validateCheckpointInterval,
+  validateCount,
+  validateDirection,
+  validateExpectedRevision,
+  validatePositionBound,
+  validateRevisionBound,
+  validateStreamMetadata,
+  validateStreamName,
+} from './validation.js';
+
+export interface SqliteStoreOptions {
+  /**
+   * `'full'` (default): every commit is fsynced, an acknowledged append survives a power cut.
+   * `'normal'`: fsync only at WAL checkpoints; survives a process crash, may lose the last commits
+   * on power loss or an OS crash. See docs/store.md for the measured cost.
+   */
+  readonly durability?: Durability;
+  /** How often a live subscription checks for commits by other processes on the same file. Default 50 ms. */
+  readonly livePollIntervalMs?: number;
+  /** How long a write waits for another process holding the write lock. Default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+  /** Rows per page for reads and subscriptions. Default 500. */
+  readonly pageSize?: number;
+  /** Largest append accepted, in bytes of event data and metadata JSON. Default 16 MiB. */
+  readonly maxAppendSize?: number;
+}
+
+export class SqliteEventStore implements EventStore {
+  private closed = false;
+  private readonly statements: Statements;
+  private readonly queue: CommitQueue;
+  private readonly signal: ChangeSignal;
+  private readonly subscriptions = new Set<StoreSubscription>();
+  private readonly reads: ReadContext;
+  private readonly pageSize: number;
+  private readonly maxAppendSize: number;
+
+  /** Open a store file (created if missing), or an in-memory store for `':memory:'`. */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteEventStore {
+    const db = openDatabase(path, { durability: options.durability ?? 'full', busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
+    return new SqliteEventStore(db, options);
+  }
+
+  private constructor(
+    private readonly db: Database.Database,
+    options: SqliteStoreOptions,
+  ) {
+    this.statements = prepareStatements(db);
+    this.pageSize = options.pageSize ?? 500;
+    this.maxAppendSize = options.maxAppendSize ?? 16 * 1024 * 1024;
+    this.signal = new ChangeSignal(() => this.statements.dataVersion.get() as number, options.livePollIntervalMs ?? 50);
+    this.queue = new CommitQueue(db, () => this.signal.notifyLocalCommit());
+    this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
+  }
+
+  /** Commit counters, for tests and diagnostics (group commit shows as operations > transactions). */
+  get stats(): CommitStats {
+    return this.queue.stats;
+  }
+
+  async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const expected = validateExpectedRevision(options.expectedRevision);
+    const serialized = serializeEvents(events);
+    const size = serialized.reduce((total, event) => total + event.data.length + (event.metadata?.length ?? 0), 0);
+    if (size > this.maxAppendSize) throw new MaximumAppendSizeExceededError(this.maxAppendSize, size);
+    const now = Date.now();
+    return this.queue.enqueue(() => writes.appendEvents(this.statements, stream, serialized, expected, now));
+  }
+
+  readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    return readStreamPages(this.reads, {
+      stream: validateStreamName(stream),
+      direction: validateDirection(options.direction),
+      from: validateRevisionBound(options.fromRevision ?? (options.direction === 'backwards' ? 'end' : 'start')),
+      maxCount: validateCount(options.maxCount),
+    });
+  }
+
+  readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    return readAllPages(this.reads, {
+      direction: validateDirection(options.direction),
+      from: validatePositionBound(options.fromPosition ?? (options.direction === 'backwards' ? 'end' : 'start')),
+      maxCount: validateCount(options.maxCount),
+      filter: compileAllFilter(options.filter),
+    });
+  }
+
+  subscribeToStream(stream: string, options: SubscribeToStreamOptions = {}): Subscription {
+    this.assertOpen();
+    validateStreamName(stream);
+    const from = validateRevisionBound(options.fromRevision);
+    const after = from === 'start' ? -1 : from === 'end' ? writes.streamState(this.statements, stream).last_revision : Number(from);
+    return this.track(streamSource(this.statements, this.pageSize, stream, after));
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.assertOpen();
+    const from = validatePositionBound(options.fromPosition);
+    const filter = compileAllFilter(options.filter);
+    const interval = validateCheckpointInterval(options.checkpointInterval);
+    const after = from === 'start' ? 0 : from === 'end' ? (this.statements.headPosition.get() ?? 0) : Number(from.commit);
+    return this.track(allSource(this.statements, this.pageSize, after, filter, interval));
+  }
+
+  async deleteStream(stream: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    return this.remove(stream, options, false);
+  }
+
+  async tombstoneStream(stream: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    return this.remove(stream, options, true);
+  }
+
+  async setStreamMetadata(stream: string, metadata: StreamMetadata, options: AppendOptions = {}): Promise<AppendResult> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const valid = validateStreamMetadata(metadata);
+    const expected = validateExpectedRevision(options.expectedRevision);
+    return this.queue.enqueue(() => writes.setStreamMetadata(this.statements, stream, valid, expected));
+  }
+
+  async getStreamMetadata(stream: string): Promise<StreamMetadata | undefined> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const state = writes.streamState(this.statements, stream);
+    if (state.tombstoned) throw new StreamDeletedError(stream);
+    return writes.readStreamMetadata(state);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // What callers were already promised is written before the file is closed.
+    this.queue.flush();
+    this.closed = true;
+    for (const subscription of [...this.subscriptions]) await subscription.unsubscribe();
+    this.signal.close();
+    this.db.close();
+  }
+
+  private async remove(stream: string, options: DeleteOptions, tombstone: boolean): Promise<DeleteResult> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const expected = validateExpectedRevision(options.expectedRevision);
+    return this.queue.enqueue(() => writes.deleteStream(this.statements, stream, expected, tombstone));
+  }
+
+  private track(source: PageSource): Subscription {
+    const subscription = new StoreSubscription(source, this.signal, (ended) => this.subscriptions.delete(ended));
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}

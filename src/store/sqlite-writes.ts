@@ -1,0 +1,146 @@
+/**
+ * The write operations of the sqlite store, each run inside the group-commit transaction. An
+ * operation either throws a StoreError before it has written anything (so the others in the batch
+ * can still commit), or writes and returns its result.
+ */
+import { StreamDeletedError, WrongExpectedVersionError } from './errors.js';
+import type { AppendResult, DeleteResult, ExpectedRevision, Position, StreamMetadata } from './port.js';
+import type { Statements, StreamRow } from './sqlite-rows.js';
+import type { SerializedEvent } from './validation.js';
+
+/**
+ * How far back an `any`/`stream_exists` re-append looks for its first event id. EventStoreDB, too,
+ * recognises such a retry only while the original is in its recent-commits cache; an exact expected
+ * revision is recognised at any distance.
+ */
+export const IDEMPOTENCY_WINDOW = 512;
+
+const NO_ROW: StreamRow = { last_revision: -1, truncate_before: 0, tombstoned: 0, metadata_revision: -1, metadata: null };
+
+export function streamState(statements: Statements, stream: string): StreamRow {
+  return statements.streamState.get(stream) ?? NO_ROW;
+}
+
+/** A stream exists when it has events that are not soft-deleted (truncated). */
+export function streamExists(state: StreamRow): boolean {
+  return state.last_revision >= state.truncate_before && state.last_revision >= 0;
+}
+
+export function toPosition(position: number): Position {
+  const value = BigInt(position);
+  return { commit: value, prepare: value };
+}
+
+export function headPosition(statements: Statements): Position {
+  return toPosition(statements.headPosition.get() ?? 0);
+}
+
+function actualRevision(last: number): bigint | 'no_stream' {
+  return last >= 0 ? BigInt(last) : 'no_stream';
+}
+
+function checkExpected(stream: string, expected: ExpectedRevision, last: number, exists: boolean): void {
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && !exists) ||
+    (expected === 'stream_exists' && exists) ||
+    (typeof expected === 'bigint' && expected === BigInt(last));
+  if (!ok) throw new WrongExpectedVersionError(stream, expected, actualRevision(last));
+}
+
+export function appendEvents(
+  statements: Statements,
+  stream: string,
+  events: readonly SerializedEvent[],
+  expected: ExpectedRevision,
+  now: number,
+): AppendResult {
+  const state = streamState(statements, stream);
+  if (state.tombstoned) throw new StreamDeletedError(stream);
+  const replay = events.length > 0 ? findOriginalAppend(statements, stream, events, expected, state) : undefined;
+  if (replay) return replay;
+  checkExpected(stream, expected, state.last_revision, streamExists(state));
+  if (events.length === 0) return { nextExpectedRevision: BigInt(state.last_revision), position: headPosition(statements) };
+
+  let revision = state.last_revision;
+  let position = 0;
+  for (const event of events) {
+    revision += 1;
+    position = Number(
+      statements.insertEvent.run(stream, revision, event.id, event.type, event.data, event.metadata, now).lastInsertRowid,
+    );
+  }
+  statements.setHead.run(stream, revision);
+  return { nextExpectedRevision: BigInt(revision), position: toPosition(position) };
+}
+
+/**
+ * Idempotent re-append: if the events' ids are already in the stream exactly where this append would
+ * have put them (or, for `any`, where its first id was found), return the original result. A partial
+ * match is a conflict, as in EventStoreDB.
+ */
+function findOriginalAppend(
+  statements: Statements,
+  stream: string,
+  events: readonly SerializedEvent[],
+  expected: ExpectedRevision,
+  state: StreamRow,
+): AppendResult | undefined {
+  const last = state.last_revision;
+  let start: number | undefined;
+  if (typeof expected === 'bigint') start = Number(expected) + 1;
+  else if (expected === 'no_stream') start = state.truncate_before;
+  else if (last >= 0) {
+    const from = Math.max(state.truncate_before, last - IDEMPOTENCY_WINDOW + 1);
+    start = statements.findRecentId.get(stream, from, (events[0] as SerializedEvent).id);
+  }
+  if (start === undefined || start > last) return undefined;
+
+  const stored = statements.idsFrom.all(stream, start, events.length);
+  let matching = 0;
+  while (matching < stored.length && stored[matching]?.[0] === events[matching]?.id) matching += 1;
+  if (matching === 0) return undefined;
+  if (matching < events.length) throw new WrongExpectedVersionError(stream, expected, actualRevision(last));
+  const lastStored = stored[matching - 1] as [string, number];
+  return { nextExpectedRevision: BigInt(start + matching - 1), position: toPosition(lastStored[1]) };
+}
+
+export function deleteStream(statements: Statements, stream: string, expected: ExpectedRevision, tombstone: boolean): DeleteResult {
+  const state = streamState(statements, stream);
+  if (state.tombstoned) throw new StreamDeletedError(stream);
+  checkExpected(stream, expected, state.last_revision, streamExists(state));
+  if (tombstone) statements.setTombstoned.run(stream);
+  else statements.setTruncateBefore.run(stream, state.last_revision + 1);
+  return { position: headPosition(statements) };
+}
+
+/** Metadata is versioned like EventStoreDB's `$$stream`: the expected revision is the metadata's own. */
+export function setStreamMetadata(
+  statements: Statements,
+  stream: string,
+  metadata: StreamMetadata,
+  expected: ExpectedRevision,
+): AppendResult {
+  const state = streamState(statements, stream);
+  if (state.tombstoned) throw new StreamDeletedError(stream);
+  const metadataStream = `$$${stream}`;
+  checkExpected(metadataStream, expected, state.metadata_revision, state.metadata_revision >= 0);
+  const revision = state.metadata_revision + 1;
+  const { maxCount, maxAge, custom } = metadata;
+  // As in EventStoreDB, the truncation point is part of the metadata: setting metadata without it
+  // lifts an earlier truncation (and so un-deletes a soft-deleted stream).
+  const truncateBefore = metadata.truncateBefore === undefined ? 0 : Number(metadata.truncateBefore);
+  statements.setMetadata.run(stream, revision, JSON.stringify({ maxCount, maxAge, custom }), truncateBefore);
+  return { nextExpectedRevision: BigInt(revision), position: headPosition(statements) };
+}
+
+export function readStreamMetadata(state: StreamRow): StreamMetadata | undefined {
+  if (state.metadata === null && state.truncate_before === 0) return undefined;
+  const stored = (state.metadata === null ? {} : JSON.parse(state.metadata)) as Omit<StreamMetadata, 'truncateBefore'>;
+  return {
+    ...(stored.maxCount !== undefined && { maxCount: stored.maxCount }),
+    ...(stored.maxAge !== undefined && { maxAge: stored.maxAge }),
+    ...(state.truncate_before > 0 && { truncateBefore: BigInt(state.truncate_before) }),
+    ...(stored.custom !== undefined && { custom: stored.custom }),
+  };
+}

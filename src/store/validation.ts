@@ -1,0 +1,220 @@
+/**
+ * Argument validation for the event store port, shared by every backend (the sqlite store and the
+ * embedded EventStoreDB server), so bad input is rejected with the same clear message everywhere and
+ * before anything is written.
+ */
+import { InvalidArgumentError } from './errors.js';
+import type { AllFilter, EventData, ExpectedRevision, Position, StreamMetadata } from './port.js';
+
+/** Longest stream name accepted, in characters (EventStoreDB has no hard limit; this keeps rows sane). */
+export const MAX_STREAM_NAME_LENGTH = 1000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function validateStreamName(stream: unknown, field = 'stream'): string {
+  if (typeof stream !== 'string') throw new InvalidArgumentError(`${field} must be a string, got ${describe(stream)}`);
+  if (stream.length === 0) throw new InvalidArgumentError(`${field} must not be empty`);
+  if (stream.length > MAX_STREAM_NAME_LENGTH) {
+    throw new InvalidArgumentError(`${field} is ${stream.length} characters long; the maximum is ${MAX_STREAM_NAME_LENGTH}`);
+  }
+  if (stream.includes('\0')) throw new InvalidArgumentError(`${field} must not contain a NUL character`);
+  return stream;
+}
+
+/** An event whose data and metadata are already JSON text, ready to store. */
+export interface SerializedEvent {
+  /** Lower-case UUID. */
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  /** `null` when the event has no metadata (or an empty object). */
+  readonly metadata: string | null;
+}
+
+/** Validate a whole append and serialise it; throws on the first problem, naming the event's index. */
+export function serializeEvents(events: unknown): SerializedEvent[] {
+  if (!Array.isArray(events)) throw new InvalidArgumentError(`events must be an array, got ${describe(events)}`);
+  return events.map((event: unknown, index) => serializeEvent(event, `events[${index}]`));
+}
+
+function serializeEvent(event: unknown, field: string): SerializedEvent {
+  if (!isPlainObject(event)) throw new InvalidArgumentError(`${field} must be an object, got ${describe(event)}`);
+  const { id, type, data, metadata } = event as Partial<EventData>;
+  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidArgumentError(`${field}.id must be a UUID, got ${describe(id)}`);
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${field}.type must be a non-empty string, got ${describe(type)}`);
+  if (metadata !== undefined && !isPlainObject(metadata)) {
+    throw new InvalidArgumentError(`${field}.metadata must be a plain object, got ${describe(metadata)}`);
+  }
+  const metadataText = metadata === undefined ? null : toJsonText(metadata, `${field}.metadata`);
+  return {
+    id: id.toLowerCase(),
+    type,
+    data: toJsonText(data, `${field}.data`),
+    metadata: metadataText === '{}' ? null : metadataText,
+  };
+}
+
+/**
+ * JSON.stringify that refuses what JSON cannot represent faithfully instead of silently dropping or
+ * changing it: undefined, functions, symbols, bigint, NaN/Infinity, class instances, cycles.
+ */
+export function toJsonText(value: unknown, field: string): string {
+  let problem: string | undefined;
+  const check = function (this: unknown, key: string, inner: unknown): unknown {
+    if (problem !== undefined) return undefined;
+    // The first call is for the root value itself, under the empty key.
+    const where = key === '' ? field : `${field}${keyPath(this, key)}`;
+    const reason = jsonProblem(inner);
+    if (reason !== undefined) problem = `${where} ${reason}`;
+    return inner;
+  };
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, check);
+  } catch (error) {
+    if (problem === undefined) {
+      const cyclic = error instanceof TypeError && /circular/i.test(error.message);
+      problem = `${field} ${cyclic ? 'contains a cycle' : `is not JSON-serialisable (${(error as Error).message})`}`;
+    }
+  }
+  if (problem !== undefined) throw new InvalidArgumentError(`${problem}: event data and metadata must be JSON`);
+  if (text === undefined) throw new InvalidArgumentError(`${field} is not JSON-serialisable`);
+  return text;
+}
+
+function keyPath(holder: unknown, key: string): string {
+  return Array.isArray(holder) ? `[${key}]` : `.${key}`;
+}
+
+function jsonProblem(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `is ${value} (not a finite number)`;
+    case 'object':
+      if (value === null || Array.isArray(value) || isPlainObject(value)) return undefined;
+      return `is an instance of ${value.constructor?.name ?? 'a class'} (not a plain object)`;
+    default:
+      return `is ${describe(value)}`;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `a bigint (${value}n)`;
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+export function validateExpectedRevision(expected: unknown, field = 'expectedRevision'): ExpectedRevision {
+  if (expected === undefined) return 'any';
+  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return expected;
+  if (typeof expected === 'bigint' && expected >= 0n) return expected;
+  throw new InvalidArgumentError(`${field} must be 'any', 'no_stream', 'stream_exists' or a non-negative bigint, got ${describe(expected)}`);
+}
+
+/** A non-negative integer count (number or bigint); `undefined` means unlimited. */
+export function validateCount(count: unknown, field = 'maxCount'): number {
+  if (count === undefined) return Number.POSITIVE_INFINITY;
+  if (typeof count === 'bigint' && count >= 0n) return count > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(count);
+  if (typeof count === 'number' && Number.isInteger(count) && count >= 0) return count;
+  throw new InvalidArgumentError(`${field} must be a non-negative integer, got ${describe(count)}`);
+}
+
+export function validateRevisionBound(revision: unknown, field = 'fromRevision'): 'start' | 'end' | bigint {
+  if (revision === undefined) return 'start';
+  if (revision === 'start' || revision === 'end') return revision;
+  if (typeof revision === 'bigint' && revision >= 0n) return revision;
+  throw new InvalidArgumentError(`${field} must be 'start', 'end' or a non-negative bigint, got ${describe(revision)}`);
+}
+
+export function validatePositionBound(position: unknown, field = 'fromPosition'): 'start' | 'end' | Position {
+  if (position === undefined) return 'start';
+  if (position === 'start' || position === 'end') return position;
+  if (position !== null && typeof position === 'object') {
+    const { commit, prepare } = position as Partial<Position>;
+    if (typeof commit === 'bigint' && typeof prepare === 'bigint' && commit >= 0n && prepare >= 0n) return { commit, prepare };
+  }
+  throw new InvalidArgumentError(`${field} must be 'start', 'end' or a { commit, prepare } pair of non-negative bigints, got ${describe(position)}`);
+}
+
+export function validateDirection(direction: unknown): 'forwards' | 'backwards' {
+  if (direction === undefined) return 'forwards';
+  if (direction === 'forwards' || direction === 'backwards') return direction;
+  throw new InvalidArgumentError(`direction must be 'forwards' or 'backwards', got ${describe(direction)}`);
+}
+
+export function validateCheckpointInterval(interval: unknown): number {
+  if (interval === undefined) return 32;
+  if (typeof interval === 'number' && Number.isInteger(interval) && interval >= 1) return interval;
+  throw new InvalidArgumentError(`checkpointInterval must be a positive integer, got ${describe(interval)}`);
+}
+
+/** What a filter tests an event by: its stream name or its type. */
+export interface CompiledFilter {
+  readonly on: 'stream' | 'type';
+  readonly matches: (value: string) => boolean;
+}
+
+/** Validate an `AllFilter` and compile it to a predicate; `undefined` means no filter. */
+export function compileAllFilter(filter: AllFilter | undefined): CompiledFilter | undefined {
+  if (filter === undefined) return undefined;
+  if (filter === null || typeof filter !== 'object') throw new InvalidArgumentError(`filter must be an object, got ${describe(filter)}`);
+  const keys = Object.keys(filter);
+  if (keys.length !== 1) {
+    throw new InvalidArgumentError(`filter must have exactly one of streamNamePrefix, streamNameRegex, eventTypePrefix, eventTypeRegex; got ${keys.join(', ') || 'none'}`);
+  }
+  const key = keys[0] as string;
+  const value = (filter as Record<string, unknown>)[key];
+  const on = key.startsWith('streamName') ? 'stream' : 'type';
+  if (key === 'streamNamePrefix' || key === 'eventTypePrefix') {
+    if (!Array.isArray(value) || value.length === 0 || !value.every((prefix) => typeof prefix === 'string')) {
+      throw new InvalidArgumentError(`filter.${key} must be a non-empty array of strings`);
+    }
+    const prefixes = value as string[];
+    return { on, matches: (name) => prefixes.some((prefix) => name.startsWith(prefix)) };
+  }
+  if (key === 'streamNameRegex' || key === 'eventTypeRegex') {
+    if (typeof value !== 'string') throw new InvalidArgumentError(`filter.${key} must be a string, got ${describe(value)}`);
+    let regex: RegExp;
+    try {
+      regex = new RegExp(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`filter.${key} is not a valid regular expression: ${(error as Error).message}`);
+    }
+    return { on, matches: (name) => regex.test(name) };
+  }
+  throw new InvalidArgumentError(`filter has unknown key "${key}"`);
+}
+
+export function validateStreamMetadata(metadata: unknown): StreamMetadata {
+  if (!isPlainObject(metadata)) throw new InvalidArgumentError(`metadata must be a plain object, got ${describe(metadata)}`);
+  const { maxCount, maxAge, truncateBefore, custom } = metadata as StreamMetadata;
+  if (maxCount !== undefined && !(Number.isInteger(maxCount) && maxCount >= 1)) {
+    throw new InvalidArgumentError(`metadata.maxCount must be a positive integer, got ${describe(maxCount)}`);
+  }
+  if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 1)) {
+    throw new InvalidArgumentError(`metadata.maxAge must be a positive integer (seconds), got ${describe(maxAge)}`);
+  }
+  if (truncateBefore !== undefined && !(typeof truncateBefore === 'bigint' && truncateBefore >= 0n)) {
+    throw new InvalidArgumentError(`metadata.truncateBefore must be a non-negative bigint, got ${describe(truncateBefore)}`);
+  }
+  if (custom !== undefined) {
+    if (!isPlainObject(custom)) throw new InvalidArgumentError(`metadata.custom must be a plain object, got ${describe(custom)}`);
+    toJsonText(custom, 'metadata.custom');
+  }
+  return { maxCount, maxAge, truncateBefore, custom };
+}
