@@ -1,0 +1,219 @@
+/**
+ * The invoker: one agent call with every guard around it. In order: the agent must be known and
+ * callable here; an open circuit fails fast; the capability and agent bulkheads give a slot before
+ * the deadline; the breaker admits the call (a probe when half-open); the transport runs with a
+ * signal that fires at the deadline; the outcome goes to the breaker and the stats. Never throws:
+ * every problem is an `AgentCallResult` failure the saga can retry or fail over from.
+ */
+import { performance } from 'node:perf_hooks';
+import { Bulkhead, BulkheadRejectedError, type Release } from './bulkhead.js';
+import type { CallOutcome } from './circuit-breaker.js';
+import { type Logger, silentLogger } from './logging.js';
+import type { AgentRegistry } from './registry.js';
+import { type AgentCall, type AgentCallResult, failure, invokeTransport, timeoutFailure } from './transport.js';
+
+export interface BulkheadLimits {
+  /** Concurrent calls per agent when its registration gives no `maxConcurrency`. Default: no limit. */
+  readonly perAgent?: number;
+  /** Concurrent calls per capability, by capability name. */
+  readonly perCapability?: Readonly<Record<string, number>>;
+  /** Concurrent calls for capabilities not named in `perCapability`. Default: no limit. */
+  readonly perCapabilityDefault?: number;
+  /** Waiters per bulkhead beyond which calls are refused at once. Default 1000. */
+  readonly maxQueue?: number;
+}
+
+export interface AgentInvokerOptions {
+  readonly registry: AgentRegistry;
+  readonly logger?: Logger;
+  /** Epoch-ms clock for deadlines. Default: the registry's clock. */
+  readonly now?: () => number;
+  readonly bulkheads?: BulkheadLimits;
+}
+
+export interface InvokeOptions {
+  /** The capability the call is for (its bulkhead). Default: the call's action. */
+  readonly capability?: string;
+  /** Cancels the call (shutdown, workflow cancelled): the result is a non-retryable 'cancelled'. */
+  readonly signal?: AbortSignal;
+}
+
+export interface BulkheadSnapshot {
+  readonly name: string;
+  readonly active: number;
+  readonly queueLength: number;
+  readonly maxConcurrent: number;
+}
+
+const DEFAULT_MAX_QUEUE = 1000;
+
+export class AgentInvoker {
+  readonly #registry: AgentRegistry;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #limits: BulkheadLimits;
+  readonly #agentBulkheads = new Map<string, Bulkhead>();
+  readonly #capabilityBulkheads = new Map<string, Bulkhead>();
+
+  constructor(options: AgentInvokerOptions) {
+    this.#registry = options.registry;
+    this.#logger = options.logger ?? silentLogger();
+    this.#now = options.now ?? (() => options.registry.now());
+    this.#limits = options.bulkheads ?? {};
+  }
+
+  async invoke(agentId: string, call: AgentCall, options: InvokeOptions = {}): Promise<AgentCallResult> {
+    const log = this.#logger.child({ agentId, workflowId: call.workflowId, stepId: call.stepId, attempt: call.attempt });
+    const refused = this.#refusal(agentId, call);
+    if (refused) {
+      log.info({ code: refused.ok ? undefined : refused.error.code }, 'call refused');
+      return refused;
+    }
+    const capability = options.capability ?? call.action;
+    let releases: Release[];
+    try {
+      releases = await this.#acquireSlots(agentId, capability, call, options.signal);
+    } catch (error) {
+      const result = this.#bulkheadFailure(error, call);
+      this.#registry.stats.rejected(agentId);
+      log.info({ code: result.ok ? undefined : result.error.code }, 'no bulkhead slot');
+      return result;
+    }
+    try {
+      const admission = this.#registry.admit(agentId);
+      if (!admission.allowed) {
+        this.#registry.stats.rejected(agentId);
+        return circuitOpen(agentId, admission.reopenAt);
+      }
+      return await this.#call(agentId, call, options.signal, log);
+    } finally {
+      for (const release of releases.reverse()) release();
+    }
+  }
+
+  /** Bulkheads in use, with their queues: the visible backlog of agent calls. */
+  bulkheads(): BulkheadSnapshot[] {
+    return [...this.#capabilityBulkheads.values(), ...this.#agentBulkheads.values()].map((bulkhead) => ({
+      name: bulkhead.name,
+      active: bulkhead.active,
+      queueLength: bulkhead.queueLength,
+      maxConcurrent: bulkhead.maxConcurrent,
+    }));
+  }
+
+  /** Failures decided before waiting for anything. */
+  #refusal(agentId: string, call: AgentCall): AgentCallResult | undefined {
+    const record = this.#registry.get(agentId);
+    if (!record?.registered) return failure(`Agent "${agentId}" is not registered`, 'unknown-agent', true);
+    if (!this.#registry.transportOf(agentId)) {
+      return failure(`Agent "${agentId}" has no transport in this process`, 'agent-not-callable', true);
+    }
+    if (this.#now() >= call.deadline) return timeoutFailure(call);
+    if (!this.#registry.isAvailable(agentId)) {
+      this.#registry.stats.rejected(agentId);
+      const circuit = record.circuit;
+      return circuitOpen(agentId, circuit.status === 'open' ? circuit.reopenAt : undefined);
+    }
+    return undefined;
+  }
+
+  /** Capability first, then agent: always the same order, so waiters cannot deadlock. */
+  async #acquireSlots(agentId: string, capability: string, call: AgentCall, signal: AbortSignal | undefined): Promise<Release[]> {
+    const releases: Release[] = [];
+    try {
+      for (const bulkhead of [this.#capabilityBulkhead(capability), this.#agentBulkhead(agentId)]) {
+        if (!bulkhead) continue;
+        releases.push(await bulkhead.acquire({ timeoutMs: call.deadline - this.#now(), signal }));
+      }
+      return releases;
+    } catch (error) {
+      for (const release of releases) release();
+      throw error;
+    }
+  }
+
+  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined, log: Logger): Promise<AgentCallResult> {
+    const transport = this.#registry.transportOf(agentId);
+    if (!transport) {
+      this.#registry.recordOutcome(agentId, 'ignored');
+      return failure(`Agent "${agentId}" has no transport in this process`, 'agent-not-callable', true);
+    }
+    const controller = new AbortController();
+    let cancelled = false;
+    const onCancel = (): void => {
+      cancelled = true;
+      controller.abort(new Error('cancelled'));
+    };
+    external?.addEventListener('abort', onCancel, { once: true });
+    if (external?.aborted) onCancel();
+    const timer = setTimeout(() => controller.abort(new Error('deadline')), Math.max(0, call.deadline - this.#now()));
+    const stats = this.#registry.stats;
+    stats.started(agentId);
+    const started = performance.now();
+    log.debug({ action: call.action, kind: call.kind }, 'calling agent');
+    try {
+      const result = await invokeTransport(transport, call, controller.signal, () =>
+        cancelled ? failure(`Call ${call.idempotencyKey} cancelled`, 'cancelled', false) : timeoutFailure(call),
+      );
+      const outcome = healthOutcome(result, cancelled);
+      const latency = performance.now() - started;
+      this.#registry.recordOutcome(agentId, outcome);
+      if (outcome === 'ignored') stats.abandoned(agentId);
+      else stats.finished(agentId, outcome === 'success', latency);
+      if (result.ok) log.debug({ latencyMs: latency }, 'agent call succeeded');
+      else log.info({ latencyMs: latency, error: result.error }, 'agent call failed');
+      return result;
+    } finally {
+      clearTimeout(timer);
+      external?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  #bulkheadFailure(error: unknown, call: AgentCall): AgentCallResult {
+    if (!(error instanceof BulkheadRejectedError)) throw error;
+    switch (error.reason) {
+      case 'timeout':
+        return failure(`No slot in bulkhead "${error.bulkhead}" before the deadline of ${call.idempotencyKey}`, 'bulkhead-timeout', true);
+      case 'queue-full':
+        return failure(`Bulkhead "${error.bulkhead}" queue is full`, 'bulkhead-full', true);
+      case 'aborted':
+        return failure(`Call ${call.idempotencyKey} cancelled while waiting for a slot`, 'cancelled', false);
+    }
+  }
+
+  #agentBulkhead(agentId: string): Bulkhead | undefined {
+    const limit = this.#registry.get(agentId)?.maxConcurrency ?? this.#limits.perAgent;
+    return limit === undefined ? undefined : this.#bulkhead(this.#agentBulkheads, `agent:${agentId}`, agentId, limit);
+  }
+
+  #capabilityBulkhead(capability: string): Bulkhead | undefined {
+    const named = this.#limits.perCapability;
+    const limit = named && Object.hasOwn(named, capability) ? named[capability] : this.#limits.perCapabilityDefault;
+    return limit === undefined ? undefined : this.#bulkhead(this.#capabilityBulkheads, `capability:${capability}`, capability, limit);
+  }
+
+  /** Bulkheads are made on first use; a changed limit (re-registration) gets a fresh one. */
+  #bulkhead(map: Map<string, Bulkhead>, name: string, key: string, limit: number): Bulkhead {
+    const existing = map.get(key);
+    if (existing?.maxConcurrent === limit) return existing;
+    const bulkhead = new Bulkhead({ name, maxConcurrent: limit, maxQueue: this.#limits.maxQueue ?? DEFAULT_MAX_QUEUE });
+    map.set(key, bulkhead);
+    return bulkhead;
+  }
+}
+
+/**
+ * What a result says about the agent's health. Retryable failures (timeouts, crashes, overload) and
+ * malformed answers count against it; a definitive, non-retryable answer (a business rejection, an
+ * unknown action) shows a working agent. A cancelled call says nothing.
+ */
+export function healthOutcome(result: AgentCallResult, cancelled: boolean): CallOutcome {
+  if (cancelled) return 'ignored';
+  if (result.ok) return 'success';
+  return result.error.retryable || result.error.code === 'invalid-result' ? 'failure' : 'success';
+}
+
+function circuitOpen(agentId: string, reopenAt: number | undefined): AgentCallResult {
+  const until = reopenAt === undefined ? '' : ` until ${new Date(reopenAt).toISOString()}`;
+  return failure(`Circuit of agent "${agentId}" is open${until}`, 'circuit-open', true);
+}

@@ -1,0 +1,122 @@
+/**
+ * The agent transport: how the engine reaches an agent. One call = one step attempt (or one
+ * compensation attempt). In-process functions and remote protocols (HTTP, Agent2Agent) all sit
+ * behind this interface, so the invoker, the breaker and the bulkheads never know where an agent runs.
+ */
+import { z } from 'zod';
+import type { Json } from '../store/port.js';
+
+export type CallKind = 'step' | 'compensation';
+
+export interface AgentCall {
+  readonly workflowId: string;
+  readonly stepId: string;
+  /** 1-based attempt number of this step (or compensation). */
+  readonly attempt: number;
+  readonly action: string;
+  readonly input: Json;
+  /** `workflowId:stepId:attempt`: the same key for every delivery of one attempt, so agents can dedupe. */
+  readonly idempotencyKey: string;
+  /** Epoch milliseconds after which the caller stops waiting. */
+  readonly deadline: number;
+  readonly kind: CallKind;
+}
+
+export interface AgentError {
+  readonly message: string;
+  readonly code?: string;
+  /** True when another attempt (here or on another agent) may succeed. */
+  readonly retryable: boolean;
+}
+
+export type AgentCallResult =
+  | { readonly ok: true; readonly output: Json }
+  | { readonly ok: false; readonly error: AgentError };
+
+export interface AgentTransport {
+  /**
+   * Perform the call. `signal` aborts at the deadline (or when the caller gives up): a transport
+   * should stop work and settle promptly. Transports may throw or reject; the caller turns that into
+   * a failure (see {@link invokeTransport}).
+   */
+  invoke(call: AgentCall, signal: AbortSignal): Promise<AgentCallResult>;
+}
+
+export function idempotencyKeyOf(workflowId: string, stepId: string, attempt: number): string {
+  return `${workflowId}:${stepId}:${attempt}`;
+}
+
+const jsonSchema: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(jsonSchema), z.record(z.string(), jsonSchema)]),
+);
+
+/** Validates what any transport returns; remote transports should parse response bodies with it. */
+export const agentCallResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), output: jsonSchema }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({ message: z.string(), code: z.string().optional(), retryable: z.boolean() }),
+  }),
+]);
+
+export function failure(message: string, code: string | undefined, retryable: boolean): AgentCallResult {
+  return { ok: false, error: code === undefined ? { message, retryable } : { message, code, retryable } };
+}
+
+/** Thrown by agent code to fail with a chosen code and retryability (any other error is retryable). */
+export class AgentFailure extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly retryable = true,
+  ) {
+    super(message);
+    this.name = 'AgentFailure';
+  }
+}
+
+/** Converts anything an agent threw into a failure result. */
+export function failureFromError(error: unknown): AgentCallResult {
+  if (error instanceof AgentFailure) return failure(error.message, error.code, error.retryable);
+  const message = error instanceof Error ? error.message : String(error);
+  return failure(message || 'Agent threw', 'agent-error', true);
+}
+
+export function timeoutFailure(call: AgentCall): AgentCallResult {
+  return failure(`Deadline exceeded for ${call.idempotencyKey} (${call.action})`, 'timeout', true);
+}
+
+/**
+ * Call a transport so that it can never throw and never outlive its signal: exceptions, malformed
+ * results and an abort all become failure results. A late answer after the abort is dropped.
+ * `onAbort` decides which failure an abort means (a deadline overrun → timeout; a cancellation → …).
+ */
+export async function invokeTransport(
+  transport: AgentTransport,
+  call: AgentCall,
+  signal: AbortSignal,
+  onAbort: () => AgentCallResult = () => timeoutFailure(call),
+): Promise<AgentCallResult> {
+  if (signal.aborted) return onAbort();
+  let removeListener = (): void => {};
+  const aborted = new Promise<AgentCallResult>((resolve) => {
+    const listener = (): void => resolve(onAbort());
+    signal.addEventListener('abort', listener, { once: true });
+    removeListener = () => signal.removeEventListener('abort', listener);
+  });
+  const called = (async (): Promise<AgentCallResult> => {
+    try {
+      const raw: unknown = await transport.invoke(call, signal);
+      const parsed = agentCallResultSchema.safeParse(raw);
+      if (parsed.success) return parsed.data as AgentCallResult;
+      return failure(`Transport returned a malformed result: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'invalid-result', false);
+    } catch (error) {
+      return failureFromError(error);
+    }
+  })();
+  try {
+    return await Promise.race([called, aborted]);
+  } finally {
+    removeListener();
+  }
+}
