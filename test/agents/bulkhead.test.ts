@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { Bulkhead, BulkheadRejectedError } from '../../src/agents/bulkhead.js';
+
+describe('bulkhead', () => {
+  it('grants up to the limit at once and queues the rest', async () => {
+    const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 2 });
+    const first = await bulkhead.acquire();
+    await bulkhead.acquire();
+    let thirdGranted = false;
+    const third = bulkhead.acquire().then((release) => {
+      thirdGranted = true;
+      return release;
+    });
+    await Promise.resolve();
+    expect(bulkhead.active).toBe(2);
+    expect(bulkhead.queueLength).toBe(1);
+    expect(thirdGranted).toBe(false);
+    first();
+    first(); // a second release of the same handle is ignored
+    await third;
+    expect(thirdGranted).toBe(true);
+    expect(bulkhead.active).toBe(2);
+    expect(bulkhead.queueLength).toBe(0);
+  });
+
+  it('serves waiters first in, first out', async () => {
+    const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1 });
+    const holder = await bulkhead.acquire();
+    const order: number[] = [];
+    const waiters = [1, 2, 3].map((n) =>
+      bulkhead.acquire().then((release) => {
+        order.push(n);
+        release();
+      }),
+    );
+    expect(bulkhead.queueLength).toBe(3);
+    holder();
+    await Promise.all(waiters);
+    expect(order).toEqual([1, 2, 3]);
+  });
+
+  it('refuses when the queue is full and times out a waiter', async () => {
+    const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1, maxQueue: 1 });
+    const holder = await bulkhead.acquire();
+    const waiting = bulkhead.acquire({ timeoutMs: 20 });
+    await expect(bulkhead.acquire()).rejects.toMatchObject({ reason: 'queue-full' });
+    await expect(waiting).rejects.toBeInstanceOf(BulkheadRejectedError);
+    await expect(waiting).rejects.toMatchObject({ reason: 'timeout' });
+    expect(bulkhead.queueLength).toBe(0);
+    holder();
+    expect(bulkhead.active).toBe(0);
+  });
+
+  it('leaves the queue when the caller aborts', async () => {
+    const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1 });
+    await bulkhead.acquire();
+    const controller = new AbortController();
+    const waiting = bulkhead.acquire({ signal: controller.signal });
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ reason: 'aborted' });
+    expect(bulkhead.queueLength).toBe(0);
+  });
+});
