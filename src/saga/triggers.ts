@@ -35,8 +35,9 @@ export class CommandRejectedError extends Error {
   constructor(
     readonly command: WorkflowCommand['type'],
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'CommandRejectedError';
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * Decision rules for compensation: once started, nothing new is scheduled; in-flight steps drain;
+ * then every succeeded step with a compensation is compensated, a step only after every step that
+ * depends on it (transitively) is compensated, independent ones in parallel, each with its retries.
+ */
+import { MappingError, resolveInput } from '../workflow/mapping.js';
+import type { StepDefinition } from '../workflow/definition.js';
+import type { Json } from '../workflow/json.js';
+import type { CompensationCause, StepError } from './events.js';
+import { backoffDelay } from './backoff.js';
+import { active, emit, type Draft } from './draft.js';
+import { compensationIdempotencyKey, type ActiveWorkflowState, type StepState } from './state.js';
+import { vget, vtoArray } from './vector.js';
+
+export function startCompensation(draft: Draft, cause: CompensationCause, reason: string, failedStepId?: string): void {
+  const state = active(draft);
+  const toCompensate = vtoArray(state.steps).filter((step, i) => needsCompensation(state, i, step)).map((step) => step.id);
+  emit(draft, 'CompensationStarted', { workflowId: state.workflowId, at: draft.context.now, cause, reason, ...(failedStepId === undefined ? {} : { failedStepId }), toCompensate });
+}
+
+function needsCompensation(state: ActiveWorkflowState, index: number, step: StepState): boolean {
+  return step.status === 'succeeded' && state.definition.steps[index]?.compensation !== undefined;
+}
+
+/** One pass: schedule the compensations now allowed; with none left to run, end the workflow. */
+export function advanceCompensation(draft: Draft): void {
+  const state = active(draft);
+  if (state.status !== 'compensating' || state.runningSteps > 0) return;
+  const steps = vtoArray(state.steps);
+  let scheduled = false;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i] as StepState;
+    if (!needsCompensation(state, i, step) || step.compensation.status !== 'none') continue;
+    const dependentsDone = (state.graph.descendants[i] ?? []).every((j) => !needsCompensation(state, j, steps[j] as StepState) || steps[j]?.compensation.status === 'succeeded');
+    if (!dependentsDone) continue;
+    scheduleCompensation(draft, state.definition.steps[i] as StepDefinition, 1);
+    scheduled = true;
+  }
+  if (!scheduled) finishIfSettled(draft);
+}
+
+function finishIfSettled(draft: Draft): void {
+  const state = active(draft);
+  const owed = vtoArray(state.steps).filter((step, i) => needsCompensation(state, i, step));
+  if (owed.some((step) => step.compensation.status === 'running' || step.compensation.status === 'retryWaiting')) return;
+  const compensatedSteps = owed.filter((step) => step.compensation.status === 'succeeded').map((step) => step.id);
+  const failedSteps = owed.filter((step) => step.compensation.status === 'failed').map((step) => step.id);
+  const blockedSteps = owed.filter((step) => step.compensation.status === 'none').map((step) => step.id);
+  const info = state.compensation ?? { cause: 'failure' as const, reason: 'compensation' };
+  const base = { workflowId: state.workflowId, at: draft.context.now };
+  if (failedSteps.length > 0 || blockedSteps.length > 0) {
+    const lastError = owed.find((step) => step.compensation.status === 'failed')?.compensation.lastError;
+    emit(draft, 'WorkflowCompensationFailed', { ...base, cause: info.cause, reason: info.reason, compensatedSteps, failedSteps, blockedSteps, ...(lastError ? { lastError } : {}) });
+  } else if (info.cause === 'cancel') {
+    emit(draft, 'WorkflowCancelled', { ...base, reason: info.reason, compensatedSteps });
+  } else {
+    emit(draft, 'WorkflowCompensated', { ...base, cause: info.cause, reason: info.reason, compensatedSteps });
+  }
+}
+
+export function scheduleCompensation(draft: Draft, def: StepDefinition, attempt: number): void {
+  const state = active(draft);
+  const compensation = def.compensation;
+  if (!compensation) return;
+  const step = vget(state.steps, state.graph.indexOf.get(def.id) as number);
+  const capability = compensation.capability ?? def.capability;
+  const agents = draft.context.candidates(capability);
+  if (agents.length === 0) {
+    failCompensationAttempt(draft, def, attempt, undefined, { message: `No agent available with capability "${capability}"`, code: 'NO_AGENT', retryable: true });
+    return;
+  }
+  let input: Json;
+  try {
+    input = resolveInput(compensation.input, { data: state.data, ...(step.output === undefined ? {} : { output: step.output }), ...(step.input === undefined ? {} : { input: step.input }) });
+  } catch (error) {
+    if (!(error instanceof MappingError)) throw error;
+    failCompensationAttempt(draft, def, attempt, undefined, { message: `Compensation input mapping of step "${def.id}" failed: ${error.message}`, code: 'MAPPING_ERROR', retryable: false });
+    return;
+  }
+  const { now } = draft.context;
+  emit(draft, 'CompensationScheduled', {
+    workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: agents[(attempt - 1) % agents.length] as string,
+    action: compensation.action, capability, input, deadline: now + (compensation.timeoutMs ?? def.timeoutMs),
+    idempotencyKey: compensationIdempotencyKey(state.workflowId, def.id, attempt),
+  }, { stepId: def.id, n: attempt });
+}
+
+export function recordCompensationSuccess(draft: Draft, def: StepDefinition, step: StepState, output: Json): void {
+  const state = active(draft);
+  const { now } = draft.context;
+  const c = step.compensation;
+  emit(draft, 'CompensationSucceeded', { workflowId: state.workflowId, at: now, stepId: def.id, attempt: c.attempt, agentId: c.agentId ?? '', output, durationMs: Math.max(0, now - (c.scheduledAt ?? now)) }, { stepId: def.id, n: c.attempt });
+}
+
+export function failCompensationAttempt(draft: Draft, def: StepDefinition, attempt: number, agentId: string | undefined, error: StepError): void {
+  const state = active(draft);
+  const { now, random } = draft.context;
+  emit(draft, 'CompensationFailed', { workflowId: state.workflowId, at: now, stepId: def.id, attempt, ...(agentId === undefined ? {} : { agentId }), error }, { stepId: def.id, n: attempt });
+  const policy = def.compensation?.retry;
+  if (!policy || !error.retryable || attempt >= policy.maxAttempts) return;
+  const delayMs = backoffDelay(policy, attempt, random);
+  emit(draft, 'CompensationRetryScheduled', { workflowId: state.workflowId, at: now, stepId: def.id, nextAttempt: attempt + 1, notBefore: now + delayMs, delayMs, reason: error.message }, { stepId: def.id, n: attempt + 1 });
+}

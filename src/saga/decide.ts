@@ -1,0 +1,182 @@
+/**
+ * decide: given a workflow's state and a trigger (a command, an agent call's result, a timer),
+ * the events to append. Pure: time, jitter and the candidate agents come in the context.
+ * Stale or duplicate results and timers decide nothing; senseless commands throw
+ * `CommandRejectedError` and decide nothing.
+ */
+import { DefinitionError, validateDefinition } from '../workflow/validate.js';
+import { definitionHash } from '../workflow/hash.js';
+import { hasPath } from '../workflow/mapping.js';
+import type { Json } from '../workflow/json.js';
+import type { StepDefinition } from '../workflow/definition.js';
+import type { WorkflowEvent } from './events.js';
+import { active, emit, newDraft, type Draft } from './draft.js';
+import { advanceCompensation, failCompensationAttempt, recordCompensationSuccess, scheduleCompensation, startCompensation } from './compensation.js';
+import { failAttempt, recordSuccess, recordTimeout, scheduleAttempt, scheduleReadySteps } from './steps.js';
+import { isTerminal, type ActiveWorkflowState, type StepState, type TimerRef, type WorkflowState } from './state.js';
+import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from './triggers.js';
+import { vget, vtoArray } from './vector.js';
+
+export function decide(state: WorkflowState, trigger: Trigger, context: DecisionContext): WorkflowEvent[] {
+  const draft = newDraft(state, context);
+  switch (trigger.kind) {
+    case 'command':
+      onCommand(draft, trigger.command);
+      break;
+    case 'stepResult':
+      onStepResult(draft, trigger.stepId, trigger.attempt, trigger.outcome);
+      break;
+    case 'compensationResult':
+      onCompensationResult(draft, trigger.stepId, trigger.attempt, trigger.outcome);
+      break;
+    case 'timer':
+      onTimer(draft, trigger.timer);
+      break;
+    default: {
+      const unknown: never = trigger;
+      throw new Error(`Unknown trigger ${JSON.stringify(unknown)}`);
+    }
+  }
+  if (draft.events.length > 0) progress(draft);
+  return draft.events;
+}
+
+/** Follows a decided fact to its consequences until nothing more follows. */
+function progress(draft: Draft): void {
+  for (;;) {
+    const before = draft.events.length;
+    const state = active(draft);
+    switch (state.status) {
+      case 'running':
+        scheduleReadySteps(draft);
+        completeIfSettled(draft);
+        break;
+      case 'compensating':
+        advanceCompensation(draft);
+        break;
+      case 'paused':
+      case 'completed':
+      case 'failed':
+      case 'compensated':
+      case 'compensationFailed':
+      case 'cancelled':
+        break;
+      default: {
+        const unknown: never = state.status;
+        throw new Error(`Unknown status ${String(unknown)}`);
+      }
+    }
+    if (draft.events.length === before) return;
+  }
+}
+
+function completeIfSettled(draft: Draft): void {
+  const state = active(draft);
+  if (state.status !== 'running' || state.settledSteps < state.definition.steps.length) return;
+  const skippedSteps = vtoArray(state.steps).filter((step) => step.status === 'skipped').map((step) => step.id);
+  emit(draft, 'WorkflowCompleted', { workflowId: state.workflowId, at: draft.context.now, data: state.data, skippedSteps, durationMs: Math.max(0, draft.context.now - state.startedAt) });
+}
+
+function onCommand(draft: Draft, command: WorkflowCommand): void {
+  const state = draft.state;
+  if (command.type === 'start') return start(draft, command);
+  if (state.status === 'idle') throw new CommandRejectedError(command.type, `Cannot ${command.type}: workflow ${state.workflowId ?? ''} has not been started`.replace('  ', ' '));
+  const where = `workflow ${state.workflowId} is ${state.status}`;
+  switch (command.type) {
+    case 'cancel':
+      if (state.status !== 'running' && state.status !== 'paused') throw new CommandRejectedError('cancel', `Cannot cancel: ${where}`);
+      return startCompensation(draft, 'cancel', command.reason ?? 'Cancelled by an operator');
+    case 'compensate':
+      if (state.status !== 'running' && state.status !== 'paused') throw new CommandRejectedError('compensate', `Cannot compensate: ${where}`);
+      return startCompensation(draft, 'command', command.reason ?? 'Compensation requested by an operator');
+    case 'retry': {
+      if (state.status !== 'paused') throw new CommandRejectedError('retry', `Cannot retry: ${where} (only a paused workflow can be retried)`);
+      const retrySteps = vtoArray(state.steps).filter((step) => step.status === 'failed' || step.status === 'retryWaiting').map((step) => step.id);
+      emit(draft, 'WorkflowResumed', { workflowId: state.workflowId, at: draft.context.now, round: state.pauseRound, retrySteps }, { n: state.pauseRound });
+      return;
+    }
+    default: {
+      const unknown: never = command;
+      throw new Error(`Unknown command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function start(draft: Draft, command: Extract<WorkflowCommand, { type: 'start' }>): void {
+  const state = draft.state;
+  if (state.status !== 'idle') throw new CommandRejectedError('start', `Cannot start: workflow ${state.workflowId} already exists (${state.status})`);
+  if (state.workflowId !== undefined && state.workflowId !== command.workflowId) {
+    throw new CommandRejectedError('start', `Cannot start workflow ${command.workflowId} on the state of workflow ${state.workflowId}`);
+  }
+  if (command.workflowId.length === 0) throw new CommandRejectedError('start', 'Cannot start: the workflow id is empty');
+  let definition;
+  try {
+    definition = validateDefinition(command.definition);
+  } catch (error) {
+    if (error instanceof DefinitionError) throw new CommandRejectedError('start', `Cannot start: invalid definition: ${error.message}`, { cause: error });
+    throw error;
+  }
+  const missing = definition.input.required.filter((path) => !hasPath(command.input, path));
+  if (missing.length > 0) throw new CommandRejectedError('start', `Cannot start: input is missing ${missing.map((p) => `"${p}"`).join(', ')}`);
+  const input: Json = command.input;
+  const data: Json = { ...definition.initialData, input };
+  emit(draft, 'WorkflowStarted', { workflowId: command.workflowId, at: draft.context.now, definition, definitionHash: definitionHash(definition), input, data });
+}
+
+/** The step and its definition when the result or timer is for its current attempt, else undefined. */
+function currentStep(state: WorkflowState, stepId: string): { state: ActiveWorkflowState; step: StepState; def: StepDefinition } | undefined {
+  if (state.status === 'idle' || isTerminal(state.status)) return undefined;
+  const index = state.graph.indexOf.get(stepId);
+  if (index === undefined) return undefined;
+  return { state, step: vget(state.steps, index), def: state.definition.steps[index] as StepDefinition };
+}
+
+function onStepResult(draft: Draft, stepId: string, attempt: number, outcome: Extract<Trigger, { kind: 'stepResult' }>['outcome']): void {
+  const found = currentStep(draft.state, stepId);
+  if (!found || found.step.status !== 'running' || found.step.attempt !== attempt) return;
+  if (outcome.ok) recordSuccess(draft, found.def, found.step, outcome.output);
+  else failAttempt(draft, found.def, attempt, found.step.agentId, outcome.error);
+}
+
+function onCompensationResult(draft: Draft, stepId: string, attempt: number, outcome: Extract<Trigger, { kind: 'compensationResult' }>['outcome']): void {
+  const found = currentStep(draft.state, stepId);
+  if (!found || found.state.status !== 'compensating') return;
+  const c = found.step.compensation;
+  if (c.status !== 'running' || c.attempt !== attempt) return;
+  if (outcome.ok) recordCompensationSuccess(draft, found.def, found.step, outcome.output);
+  else failCompensationAttempt(draft, found.def, attempt, c.agentId, outcome.error);
+}
+
+function onTimer(draft: Draft, timer: TimerRef): void {
+  const found = currentStep(draft.state, timer.stepId);
+  if (!found) return;
+  const { step, def, state } = found;
+  const { now } = draft.context;
+  const c = step.compensation;
+  switch (timer.kind) {
+    case 'stepTimeout':
+      if (step.status === 'running' && step.attempt === timer.attempt && now >= (step.deadline ?? 0)) recordTimeout(draft, def, step);
+      return;
+    case 'retryDue':
+      if (state.status === 'running' && step.status === 'retryWaiting' && step.attempt + 1 === timer.attempt && now >= (step.notBefore ?? 0) && belowParallelLimit(state)) scheduleAttempt(draft, def, timer.attempt);
+      return;
+    case 'compensationTimeout':
+      if (state.status === 'compensating' && c.status === 'running' && c.attempt === timer.attempt && now >= (c.deadline ?? 0)) {
+        failCompensationAttempt(draft, def, c.attempt, c.agentId, { message: `Compensation attempt ${c.attempt} timed out`, code: 'TIMEOUT', retryable: true });
+      }
+      return;
+    case 'compensationRetryDue':
+      if (state.status === 'compensating' && c.status === 'retryWaiting' && c.attempt + 1 === timer.attempt && now >= (c.notBefore ?? 0)) scheduleCompensation(draft, def, timer.attempt);
+      return;
+    default: {
+      const unknown: never = timer.kind;
+      throw new Error(`Unknown timer kind ${String(unknown)}`);
+    }
+  }
+}
+
+/** A due retry over the parallelism limit waits: it is picked up when a running step settles. */
+function belowParallelLimit(state: ActiveWorkflowState): boolean {
+  const limit = state.definition.limits.maxParallelSteps;
+  return limit === undefined || state.runningSteps < limit;
+}

@@ -1,0 +1,40 @@
+/**
+ * The pure saga core: what the runtime (src/saga/runtime*) builds on. No I/O, no clock, no
+ * randomness in here; the runtime supplies time, jitter and candidate agents and does every side
+ * effect.
+ *
+ * The runtime's loop, per workflow and trigger:
+ *   1. state = foldEvents(events of `workflow-<id>`)   (or a cached state + evolve of new events);
+ *      `state.revision` is the stream revision of the last folded event (-1: no stream yet).
+ *   2. events = decide(state, trigger, { now, random, candidates })
+ *        triggers: { kind: 'command', command: start | cancel | compensate | retry }
+ *                  { kind: 'stepResult' | 'compensationResult', stepId, attempt, outcome }
+ *                  { kind: 'timer', timer: { kind, stepId, attempt } }
+ *      `decide` throws CommandRejectedError (nothing decided) for commands that make no sense now;
+ *      it returns [] for stale or duplicate results and timers, and for timers fired early.
+ *   3. append `events` (ids are deterministic: a retried append is the same fact) with expected
+ *      revision `state.revision` (or no_stream when it is -1), metadata
+ *      `{ schemaVersion: eventSchemaVersions[type], correlationId, causationId, workflowId, definitionHash }`.
+ *      On a conflict: reload, decide again.
+ *   4. after the append: for each StepScheduled / CompensationScheduled, call `agentId` with
+ *      `action`, `input` and `idempotencyKey`; arm a timer for each of `pendingTimers(newState)`.
+ *      After a crash: `pendingTimers(state)` rebuilds the timer wheel, `inFlightCalls(state)` are
+ *      re-dispatched (agents deduplicate on the idempotency key).
+ *   Reading stored events: `parseWorkflowEvent(type, data, metadata, id)` upcasts and validates.
+ */
+export { decide } from './decide.js';
+export { evolve, foldEvents } from './evolve.js';
+export {
+  initialState, isTerminal, pendingTimers, inFlightCalls, stepState, stepStates, stepDefinition,
+  stepIdempotencyKey, compensationIdempotencyKey,
+  type WorkflowState, type IdleWorkflowState, type ActiveWorkflowState, type WorkflowStatus, type TerminalStatus,
+  type StepState, type StepStatus, type CompensationProgress, type CompensationStatus, type CompensationInfo,
+  type CallProgress, type TimerKind, type TimerRef, type PendingTimer, type InFlightCall,
+} from './state.js';
+export {
+  parseWorkflowEvent, eventId, eventDataSchemas, eventSchemaVersions, workflowEventTypes, isWorkflowEventType,
+  stepErrorSchema, compensationCauseSchema, EventParseError, EVENT_ID_NAMESPACE,
+  type WorkflowEvent, type WorkflowEventType, type WorkflowEventData, type WorkflowEventOf, type StepError, type CompensationCause,
+} from './events.js';
+export { CommandRejectedError, type Trigger, type WorkflowCommand, type CallOutcome, type DecisionContext } from './triggers.js';
+export { backoffDelay } from './backoff.js';

@@ -1,0 +1,130 @@
+/** Decision rules for steps: scheduling, results, timeouts, retries and failing for good. */
+import { MappingError, applyOutput, resolveInput } from '../workflow/mapping.js';
+import type { StepDefinition } from '../workflow/definition.js';
+import type { Json } from '../workflow/json.js';
+import type { StepError } from './events.js';
+import { backoffDelay } from './backoff.js';
+import { active, emit, type Draft } from './draft.js';
+import { startCompensation } from './compensation.js';
+import { stepIdempotencyKey, type ActiveWorkflowState, type StepState } from './state.js';
+import { vget } from './vector.js';
+
+/** Schedules every step whose dependencies have all settled, up to the parallelism limit. */
+export function scheduleReadySteps(draft: Draft): void {
+  const state = active(draft);
+  const { steps } = state.definition;
+  for (let i = 0; i < steps.length; i++) {
+    const s = active(draft);
+    if (s.status !== 'running') return;
+    const limit = s.definition.limits.maxParallelSteps;
+    if (limit !== undefined && s.runningSteps >= limit) return;
+    const step = vget(s.steps, i);
+    if (isReady(s, i, step, draft.context.now)) scheduleAttempt(draft, steps[i] as StepDefinition, step.attempt + 1);
+  }
+}
+
+function isReady(state: ActiveWorkflowState, index: number, step: StepState, now: number): boolean {
+  const waiting = step.status === 'pending' || (step.status === 'retryWaiting' && (step.notBefore ?? 0) <= now);
+  if (!waiting) return false;
+  for (const d of state.graph.dependencies[index] ?? []) {
+    const status = vget(state.steps, d).status;
+    if (status !== 'succeeded' && status !== 'skipped') return false;
+  }
+  return true;
+}
+
+/** Schedules attempt `attempt` of a step on the next candidate agent, or fails it with the reason. */
+export function scheduleAttempt(draft: Draft, def: StepDefinition, attempt: number): void {
+  const state = active(draft);
+  const { now, candidates } = draft.context;
+  const agents = candidates(def.capability);
+  if (agents.length === 0) {
+    failAttempt(draft, def, attempt, undefined, { message: `No agent available with capability "${def.capability}"`, code: 'NO_AGENT', retryable: true });
+    return;
+  }
+  let input: Json;
+  try {
+    input = resolveInput(def.input, { data: state.data });
+  } catch (error) {
+    if (!(error instanceof MappingError)) throw error;
+    failAttempt(draft, def, attempt, undefined, { message: `Input mapping of step "${def.id}" failed: ${error.message}`, code: 'MAPPING_ERROR', retryable: false });
+    return;
+  }
+  emit(draft, 'StepScheduled', {
+    workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: agents[(attempt - 1) % agents.length] as string,
+    action: def.action, capability: def.capability, input, deadline: now + def.timeoutMs,
+    idempotencyKey: stepIdempotencyKey(state.workflowId, def.id, attempt),
+  }, { stepId: def.id, n: attempt });
+}
+
+/** Records a successful result; an output the output mapping cannot read fails the step instead. */
+export function recordSuccess(draft: Draft, def: StepDefinition, step: StepState, output: Json): void {
+  const state = active(draft);
+  const { now } = draft.context;
+  try {
+    applyOutput(state.data, def.output, output);
+  } catch (error) {
+    if (!(error instanceof MappingError)) throw error;
+    failAttempt(draft, def, step.attempt, step.agentId, { message: `Output mapping of step "${def.id}" failed: ${error.message}`, code: 'MAPPING_ERROR', retryable: false });
+    return;
+  }
+  emit(draft, 'StepSucceeded', {
+    workflowId: state.workflowId, at: now, stepId: def.id, attempt: step.attempt, agentId: step.agentId ?? '', output,
+    durationMs: Math.max(0, now - (step.scheduledAt ?? now)),
+  }, { stepId: def.id, n: step.attempt });
+}
+
+export function failAttempt(draft: Draft, def: StepDefinition, attempt: number, agentId: string | undefined, error: StepError): void {
+  const state = active(draft);
+  emit(draft, 'StepFailed', { workflowId: state.workflowId, at: draft.context.now, stepId: def.id, attempt, ...(agentId === undefined ? {} : { agentId }), error }, { stepId: def.id, n: attempt });
+  afterFailedAttempt(draft, def, error);
+}
+
+export function recordTimeout(draft: Draft, def: StepDefinition, step: StepState): void {
+  const state = active(draft);
+  emit(draft, 'StepTimedOut', { workflowId: state.workflowId, at: draft.context.now, stepId: def.id, attempt: step.attempt, agentId: step.agentId ?? '', deadline: step.deadline ?? draft.context.now }, { stepId: def.id, n: step.attempt });
+  afterFailedAttempt(draft, def, { message: `Attempt ${step.attempt} timed out after ${def.timeoutMs} ms`, code: 'TIMEOUT', retryable: true });
+}
+
+/** Retry with backoff while the round has attempts left; otherwise the step failed for good. */
+function afterFailedAttempt(draft: Draft, def: StepDefinition, error: StepError): void {
+  const state = active(draft);
+  if (state.status !== 'running') return; // paused or compensating: nothing new starts
+  const step = vget(state.steps, state.graph.indexOf.get(def.id) as number);
+  const attemptsInRound = step.attempt - step.roundStart + 1;
+  if (error.retryable && attemptsInRound < def.retry.maxAttempts) {
+    const delayMs = backoffDelay(def.retry, attemptsInRound, draft.context.random);
+    emit(draft, 'StepRetryScheduled', {
+      workflowId: state.workflowId, at: draft.context.now, stepId: def.id, nextAttempt: step.attempt + 1,
+      notBefore: draft.context.now + delayMs, delayMs, reason: error.message,
+    }, { stepId: def.id, n: step.attempt + 1 });
+    return;
+  }
+  failedForGood(draft, def, step, error);
+}
+
+function failedForGood(draft: Draft, def: StepDefinition, step: StepState, error: StepError): void {
+  const state = active(draft);
+  const reason = `Step "${def.id}" failed after ${step.attempt - step.roundStart + 1} attempt(s): ${error.message}`;
+  const base = { workflowId: state.workflowId, at: draft.context.now };
+  if (def.optional) {
+    emit(draft, 'StepSkipped', { ...base, stepId: def.id, attempts: step.attempt, reason }, { stepId: def.id, n: step.attempt });
+    return;
+  }
+  const strategy = state.definition.failureStrategy;
+  switch (strategy) {
+    case 'compensate':
+      startCompensation(draft, 'failure', reason, def.id);
+      return;
+    case 'fail':
+      emit(draft, 'WorkflowFailed', { ...base, reason, failedStepId: def.id, error });
+      return;
+    case 'pause':
+      emit(draft, 'WorkflowPaused', { ...base, round: state.pauseRound + 1, stepId: def.id, reason }, { n: state.pauseRound + 1 });
+      return;
+    default: {
+      const unknown: never = strategy;
+      throw new Error(`Unknown failure strategy ${String(unknown)}`);
+    }
+  }
+}

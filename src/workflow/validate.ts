@@ -1,0 +1,122 @@
+/**
+ * Definition validation: the zod schema first (types, ranges, unknown fields), then the checks a
+ * schema cannot express: duplicate ids, unknown dependencies, cycles, retry ranges, and mappings
+ * that read a path nothing can have produced by the time the step runs.
+ */
+import type { ZodError } from 'zod';
+import { workflowDefinitionSchema, type InputMapping, type RetryPolicy, type StepDefinition, type WorkflowDefinition } from './definition.js';
+import { findCycle, graphOf } from './graph.js';
+import { hasPath, parseSourcePath } from './mapping.js';
+
+export interface DefinitionIssue {
+  /** The step the issue is about; absent for workflow-level fields. */
+  readonly stepId?: string;
+  /** Dotted field path within the step (or the workflow), e.g. `retry.jitter`, `input.symbol`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export class DefinitionError extends Error {
+  constructor(
+    readonly issues: readonly DefinitionIssue[],
+    readonly workflowName?: string,
+  ) {
+    super(`Invalid workflow definition${workflowName ? ` "${workflowName}"` : ''}: ${issues.map(describeIssue).join('; ')}`);
+    this.name = 'DefinitionError';
+  }
+}
+
+export function describeIssue(issue: DefinitionIssue): string {
+  return `${issue.stepId === undefined ? '' : `step "${issue.stepId}" `}${issue.field}: ${issue.message}`;
+}
+
+/** Parses and checks a definition; returns it complete (defaults filled in) or throws `DefinitionError`. */
+export function validateDefinition(input: unknown): WorkflowDefinition {
+  const parsed = workflowDefinitionSchema.safeParse(input);
+  const name = typeof (input as { name?: unknown } | null)?.name === 'string' ? (input as { name: string }).name : undefined;
+  if (!parsed.success) throw new DefinitionError(zodIssues(parsed.error, input), name);
+  const issues = graphIssues(parsed.data);
+  if (issues.length > 0) throw new DefinitionError(issues, name);
+  return parsed.data;
+}
+
+function zodIssues(error: ZodError, input: unknown): DefinitionIssue[] {
+  const steps = (input as { steps?: unknown } | null)?.steps;
+  return error.issues.map((issue) => {
+    const [head, index, ...rest] = issue.path.map(String);
+    if (head === 'steps' && index !== undefined) {
+      const raw = Array.isArray(steps) ? (steps[Number(index)] as { id?: unknown } | undefined) : undefined;
+      const stepId = typeof raw?.id === 'string' ? raw.id : `#${index}`;
+      return { stepId, field: rest.join('.') || '(step)', message: issue.message };
+    }
+    return { field: issue.path.map(String).join('.') || '(definition)', message: issue.message };
+  });
+}
+
+function graphIssues(def: WorkflowDefinition): DefinitionIssue[] {
+  const issues: DefinitionIssue[] = [];
+  const ids = new Set<string>();
+  for (const step of def.steps) {
+    if (ids.has(step.id)) issues.push({ stepId: step.id, field: 'id', message: `duplicate step id "${step.id}"` });
+    ids.add(step.id);
+  }
+  for (const step of def.steps) {
+    for (const dep of step.dependsOn) {
+      if (!ids.has(dep)) issues.push({ stepId: step.id, field: 'dependsOn', message: `unknown step "${dep}"` });
+    }
+    if (new Set(step.dependsOn).size !== step.dependsOn.length) issues.push({ stepId: step.id, field: 'dependsOn', message: 'lists a step twice' });
+    issues.push(...retryIssues(step.id, 'retry', step.retry));
+    if (step.compensation) issues.push(...retryIssues(step.id, 'compensation.retry', step.compensation.retry));
+  }
+  const byId = new Map(def.steps.map((step) => [step.id, step]));
+  const cycle = findCycle([...byId.keys()], (id) => byId.get(id)?.dependsOn ?? []);
+  if (cycle) issues.push({ stepId: cycle[0], field: 'dependsOn', message: `dependency cycle ${cycle.join(' -> ')}` });
+  if (issues.length === 0) issues.push(...mappingIssues(def));
+  return issues;
+}
+
+function retryIssues(stepId: string, field: string, retry: RetryPolicy): DefinitionIssue[] {
+  return retry.maxDelayMs < retry.initialDelayMs
+    ? [{ stepId, field: `${field}.maxDelayMs`, message: `${retry.maxDelayMs} is below initialDelayMs ${retry.initialDelayMs}` }]
+    : [];
+}
+
+/** Each data path a mapping reads must come from the initial data, the input, or a step it depends on. */
+function mappingIssues(def: WorkflowDefinition): DefinitionIssue[] {
+  const graph = graphOf(def);
+  const issues: DefinitionIssue[] = [];
+  def.steps.forEach((step, i) => {
+    const upstream = [...(graph.ancestors[i] ?? [])].map((a) => def.steps[a] as StepDefinition);
+    issues.push(...readIssues(def, step, 'input', step.input, upstream, false));
+    if (step.compensation) issues.push(...readIssues(def, step, 'compensation.input', step.compensation.input, [...upstream, step], true));
+  });
+  return issues;
+}
+
+function readIssues(def: WorkflowDefinition, step: StepDefinition, field: string, mapping: InputMapping, producers: readonly StepDefinition[], scoped: boolean): DefinitionIssue[] {
+  const issues: DefinitionIssue[] = [];
+  for (const [target, source] of Object.entries(mapping)) {
+    if (typeof source !== 'string') continue;
+    const { scope, path } = parseSourcePath(source);
+    if (scope !== 'data') {
+      if (!scoped) issues.push({ stepId: step.id, field: `${field}.${target}`, message: `"${source}": only a compensation can read its step's $output or $input` });
+      continue;
+    }
+    if (path === 'input' || path.startsWith('input.') || hasPath(def.initialData, path)) continue;
+    if (producers.some((p) => writes(p, path))) continue;
+    const elsewhere = def.steps.filter((s) => s.id !== step.id && writes(s, path)).map((s) => `"${s.id}"`);
+    issues.push({
+      stepId: step.id,
+      field: `${field}.${target}`,
+      message: elsewhere.length > 0
+        ? `reads "${source}", which only step ${elsewhere.join(', ')} writes, and "${step.id}" does not depend on it`
+        : `reads "${source}", which neither the initial data, the input nor any step's output mapping provides`,
+    });
+  }
+  return issues;
+}
+
+/** True when one of the step's output mappings writes `path`, a parent of it, or a child of it. */
+function writes(step: StepDefinition, path: string): boolean {
+  return Object.keys(step.output).some((target) => target === path || path.startsWith(`${target}.`) || target.startsWith(`${path}.`));
+}
