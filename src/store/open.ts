@@ -65,12 +65,17 @@ interface EsdbModule {
   openEsdbStore?: (uri: string) => Promise<EventStore>;
 }
 
-async function openEsdb(uri: string): Promise<EventStore> {
-  // A variable specifier: the adapter is another module of this package that may not be built in.
+function loadEsdbAdapter(): Promise<unknown> {
+  // A variable specifier: the adapter is another module of this package, loaded only when asked for.
   const specifier = './esdb.js';
+  return import(specifier);
+}
+
+/** Open an `esdb://` or `esdb+discover://` URI through the adapter's `openEsdbStore` (loader injectable for tests). */
+export async function openEsdb(uri: string, load: () => Promise<unknown> = loadEsdbAdapter): Promise<EventStore> {
   let adapter: EsdbModule;
   try {
-    adapter = (await import(specifier)) as EsdbModule;
+    adapter = (await load()) as EsdbModule;
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('esdb')) {

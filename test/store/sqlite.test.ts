@@ -1,4 +1,7 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { collect, event } from './contract/helpers.js';
 import { describeEventStoreContract } from './contract/event-store-contract.js';
 import { tempStoreFile } from './temp-store.js';
 
@@ -10,3 +13,45 @@ describeEventStoreContract(
   },
   { exactCheckpoints: true },
 );
+
+describe('sqlite: group commit', () => {
+  let store: SqliteEventStore;
+  let remove: () => Promise<void>;
+  beforeEach(() => {
+    const file = tempStoreFile();
+    remove = file.remove;
+    store = SqliteEventStore.open(file.path);
+  });
+  afterEach(async () => {
+    await store.close();
+    await remove();
+  });
+
+  it('commits concurrent appends from one process in one transaction', async () => {
+    const before = store.stats;
+    const results = await Promise.all(Array.from({ length: 50 }, (_, index) => store.append(`group-${index % 5}`, [event('Batched', { index })])));
+    expect(results).toHaveLength(50);
+    expect(store.stats.transactions - before.transactions).toBe(1);
+    expect(store.stats.operations - before.operations).toBe(50);
+  });
+
+  it('fails only the refused append of a shared transaction', async () => {
+    await store.append('shared-tx', [event('First')], { expectedRevision: 'no_stream' });
+    const before = store.stats.transactions;
+    const outcomes = await Promise.allSettled([
+      store.append('shared-tx', [event('Ok')], { expectedRevision: 0n }),
+      store.append('shared-tx', [event('Stale')], { expectedRevision: 0n }),
+      store.append('other-tx', [event('Ok')], { expectedRevision: 'no_stream' }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(store.stats.transactions - before).toBe(1);
+    const read = await collect(() => store.readStream('shared-tx'));
+    expect(read.map((one) => one.type)).toEqual(['First', 'Ok']);
+  });
+
+  it('keeps appends made just before close', async () => {
+    const pending = store.append('closing', [event('Last')]);
+    await store.close();
+    await expect(pending).resolves.toMatchObject({ nextExpectedRevision: 0n });
+  });
+});
