@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.js';
-import type { EventStore, ExpectedRevision, RecordedEvent, Subscription } from '../store/port.js';
+import type { EventStore, ExpectedRevision, Position, RecordedEvent, Subscription } from '../store/port.js';
 import { type AgentRecord, emptyAgentRecord, evolveAgent } from './agent-record.js';
 import {
   type CallOutcome,
@@ -73,6 +73,8 @@ export interface CallAdmission {
 
 /** How many times a write is retried after conflicts before giving up (and logging). */
 const MAX_WRITE_ATTEMPTS = 5;
+/** Pause before resubscribing after the subscription failed. */
+const RESUBSCRIBE_DELAY_MS = 1000;
 
 export class AgentRegistry {
   readonly stats: AgentStats;
@@ -87,6 +89,10 @@ export class AgentRegistry {
   readonly #changes = new Subject<AgentRecord>();
   #subscription: Subscription | undefined;
   #following: Promise<void> = Promise.resolve();
+  /** Last `$all` position seen: where to resume after a subscription failure. */
+  #position: Position | undefined;
+  #closed = false;
+  #wakeUp: () => void = () => {};
 
   /** Every change of an agent's record (registration, circuit), local or from another process. */
   readonly changes$: Observable<AgentRecord> = this.#changes.asObservable();
@@ -237,6 +243,8 @@ export class AgentRegistry {
 
   async close(): Promise<void> {
     await this.flush();
+    this.#closed = true;
+    this.#wakeUp();
     await this.#subscription?.unsubscribe();
     await this.#following;
     this.#changes.complete();
@@ -368,27 +376,56 @@ export class AgentRegistry {
     if (isCircuitEvent(event)) this.#logger.info({ agentId, event: event.type }, 'circuit transition seen');
   }
 
-  /** Start the subscription; resolves once caught up (rejects if it fails before that). */
+  /**
+   * Follow the agent streams; resolves once caught up (rejects if the subscription fails before
+   * that). A failure later is logged and the subscription resumes from the last position seen.
+   */
   #follow(): Promise<void> {
-    const subscription = this.#store.subscribeToAll({ fromPosition: 'start', filter: { streamNamePrefix: [AGENT_STREAM_PREFIX] } });
-    this.#subscription = subscription;
     return new Promise<void>((resolve, reject) => {
       let caughtUp = false;
       this.#following = (async () => {
-        try {
-          for await (const message of subscription) {
-            if (message.kind === 'event') this.#onEvent(message.event);
-            else if (message.kind === 'caughtUp' && !caughtUp) {
-              caughtUp = true;
-              resolve();
+        while (!this.#closed) {
+          const subscription = this.#store.subscribeToAll({
+            fromPosition: this.#position ?? 'start',
+            filter: { streamNamePrefix: [AGENT_STREAM_PREFIX] },
+          });
+          this.#subscription = subscription;
+          try {
+            for await (const message of subscription) {
+              if (message.kind === 'event') {
+                this.#onEvent(message.event);
+                this.#position = message.event.position;
+              } else if (message.kind === 'checkpoint') {
+                this.#position = message.position;
+              } else if (message.kind === 'caughtUp' && !caughtUp) {
+                caughtUp = true;
+                resolve();
+              }
             }
+            // Ended without an error: unsubscribed or the store closed.
+            if (!caughtUp) reject(new Error('Agent registry subscription ended before catching up'));
+            return;
+          } catch (error) {
+            if (!caughtUp) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+              return;
+            }
+            this.#logger.error({ err: error }, 'agent registry subscription failed; resubscribing');
+            await this.#pause(RESUBSCRIBE_DELAY_MS);
           }
-          if (!caughtUp) reject(new Error('Agent registry subscription ended before catching up'));
-        } catch (error) {
-          this.#logger.error({ err: error }, 'agent registry subscription failed');
-          if (!caughtUp) reject(error instanceof Error ? error : new Error(String(error)));
         }
       })();
+    });
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wakeUp = done;
     });
   }
 }

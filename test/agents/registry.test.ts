@@ -177,3 +177,46 @@ describe('agent registry', () => {
     expect(b.candidates('x')).toEqual(['remote']);
   });
 });
+
+/** The store, except that the first `$all` subscription breaks right after catching up. */
+function breakingFirstSubscription(store: EventStore): EventStore {
+  let broken = false;
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'subscribeToAll') {
+        return (options: Parameters<EventStore['subscribeToAll']>[0]) => {
+          const inner = target.subscribeToAll(options);
+          if (broken) return inner;
+          broken = true;
+          return {
+            unsubscribe: () => inner.unsubscribe(),
+            async *[Symbol.asyncIterator]() {
+              for await (const message of inner) {
+                yield message;
+                if (message.kind === 'caughtUp') {
+                  await inner.unsubscribe();
+                  throw new Error('connection lost');
+                }
+              }
+            },
+          };
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('agent registry subscription', () => {
+  it('resumes after the subscription fails, from where it was', async () => {
+    const { store, clock, a } = await setup();
+    await a.register({ id: 'before', capabilities: ['x'], transport: noop });
+    const follower = await openRegistry(breakingFirstSubscription(store), clock);
+    cleanups.push(() => follower.close());
+    expect(follower.get('before')?.registered).toBe(true);
+    await a.register({ id: 'after', capabilities: ['x'], transport: noop });
+    await vi.waitFor(() => expect(follower.get('after')?.registered).toBe(true), { timeout: 10_000 });
+    expect(follower.agents().map((agent) => agent.id)).toEqual(['after', 'before']);
+  });
+});
