@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { DefinitionError, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue } from '../../src/workflow/index.js';
+
+const step = (id: string, extra: object = {}) => ({ id, action: `do-${id}`, capability: 'x', ...extra });
+const issuesOf = (input: unknown): readonly DefinitionIssue[] => {
+  try {
+    validateDefinition(input);
+  } catch (error) {
+    if (error instanceof DefinitionError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a DefinitionError');
+};
+
+describe('validateDefinition', () => {
+  it('fills in defaults', () => {
+    const def = validateDefinition({ name: 'w', steps: [step('a')] });
+    expect(def).toMatchObject({ version: 1, failureStrategy: 'compensate', input: { required: [] }, steps: [{ dependsOn: [], timeoutMs: 30_000, optional: false, retry: { maxAttempts: 3, jitter: 0.2 } }] });
+  });
+
+  it('names the step and field of schema errors', () => {
+    expect(issuesOf({ name: 'w', steps: [step('a', { retry: { jitter: 1.5 } }), step('b', { timeoutMs: -1 })] })).toEqual([
+      expect.objectContaining({ stepId: 'a', field: 'retry.jitter' }),
+      expect.objectContaining({ stepId: 'b', field: 'timeoutMs' }),
+    ]);
+    expect(issuesOf({ name: 'w', steps: [step('a', { retry: { maxAttempts: 0 } })] })).toEqual([expect.objectContaining({ stepId: 'a', field: 'retry.maxAttempts' })]);
+    expect(issuesOf({ name: 'w', steps: [{ id: 'a', capability: 'x' }] })).toEqual([expect.objectContaining({ stepId: 'a', field: 'action' })]);
+    expect(issuesOf({ name: '', steps: [] }).map((i) => i.field)).toEqual(['name', 'steps']);
+    expect(issuesOf({ name: 'w', steps: [step('a', { colour: 'red' })] })).toEqual([expect.objectContaining({ stepId: 'a', field: '(step)', message: expect.stringContaining('colour') })]);
+  });
+
+  it('reports duplicate ids and unknown dependencies', () => {
+    expect(issuesOf({ name: 'w', steps: [step('a'), step('a'), step('b', { dependsOn: ['ghost'] })] })).toEqual([
+      { stepId: 'a', field: 'id', message: 'duplicate step id "a"' },
+      { stepId: 'b', field: 'dependsOn', message: 'unknown step "ghost"' },
+    ]);
+  });
+
+  it('reports a cycle as a path', () => {
+    const issues = issuesOf({ name: 'w', steps: [step('a', { dependsOn: ['c'] }), step('b', { dependsOn: ['a'] }), step('c', { dependsOn: ['b'] })] });
+    expect(issues).toEqual([{ stepId: 'a', field: 'dependsOn', message: 'dependency cycle a -> c -> b -> a' }]);
+    expect(issuesOf({ name: 'w', steps: [step('s', { dependsOn: ['s'] })] })[0]?.message).toBe('dependency cycle s -> s');
+  });
+
+  it('reports nonsense numbers', () => {
+    expect(issuesOf({ name: 'w', steps: [step('a', { retry: { initialDelayMs: 5_000, maxDelayMs: 10 } })] })).toEqual([
+      { stepId: 'a', field: 'retry.maxDelayMs', message: '10 is below initialDelayMs 5000' },
+    ]);
+    expect(issuesOf({ name: 'w', limits: { maxParallelSteps: 0 }, steps: [step('a')] })[0]?.field).toBe('limits.maxParallelSteps');
+  });
+
+  it('reports mappings that read what nothing upstream produces', () => {
+    const issues = issuesOf({
+      name: 'w',
+      initialData: { config: { region: 'eu' } },
+      steps: [
+        step('a', { output: { quote: '$' } }),
+        step('b', { input: { price: 'quote.price', region: 'config.region', who: 'input.user' } }),
+        step('c', { dependsOn: ['a'], input: { price: 'quote.price', other: 'elsewhere.x', mine: '$output.id' } }),
+      ],
+    });
+    expect(issues).toEqual([
+      { stepId: 'b', field: 'input.price', message: 'reads "quote.price", which only step "a" writes, and "b" does not depend on it' },
+      { stepId: 'c', field: 'input.other', message: 'reads "elsewhere.x", which neither the initial data, the input nor any step\'s output mapping provides' },
+      { stepId: 'c', field: 'input.mine', message: '"$output.id": only a compensation can read its step\'s $output or $input' },
+    ]);
+  });
+
+  it('lets a compensation read its own output and what its step wrote', () => {
+    expect(() => validateDefinition({ name: 'w', steps: [step('a', { output: { order: '$' }, compensation: { action: 'undo', input: { id: '$output.id', order: 'order.id', was: '$input.x' } } })] })).not.toThrow();
+  });
+
+  it('puts every issue in the error message', () => {
+    expect(() => validateDefinition({ name: 'w', steps: [step('a', { dependsOn: ['zz'] })] })).toThrow('Invalid workflow definition "w": step "a" dependsOn: unknown step "zz"');
+  });
+});
+
+describe('definitionHash', () => {
+  it('is stable across key order and defaults written out or not', () => {
+    const a = validateDefinition({ name: 'w', steps: [step('a')] });
+    const b = validateDefinition({ steps: [{ capability: 'x', action: 'do-a', id: 'a', optional: false }], failureStrategy: 'compensate', name: 'w' });
+    expect(definitionHash(a)).toBe(definitionHash(b));
+    expect(definitionHash(a)).not.toBe(definitionHash(validateDefinition({ name: 'w', steps: [step('a', { timeoutMs: 1 })] })));
+  });
+
+  it('is SHA-256 over canonical JSON', () => {
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(canonicalJson({ b: 1, a: [{ d: undefined, c: 'x' }] })).toBe('{"a":[{"c":"x"}],"b":1}');
+  });
+});
+
+describe('the builder', () => {
+  it('builds the same definition as the JSON form', () => {
+    const built = workflow('w').version(2).onFailure('pause').requireInput('id').step(step('a')).step(step('b', { dependsOn: ['a'] })).build();
+    expect(built).toEqual(validateDefinition({ name: 'w', version: 2, failureStrategy: 'pause', input: { required: ['id'] }, steps: [step('a'), step('b', { dependsOn: ['a'] })] }));
+  });
+
+  it('validates on build', () => {
+    expect(() => workflow('w').step(step('a', { dependsOn: ['b'] })).build()).toThrow(DefinitionError);
+  });
+});
