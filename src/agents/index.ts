@@ -1,6 +1,7 @@
 /** The agents module: transports, registry, circuit breaker, bulkheads and the invoker. */
 export * from './transport.js';
 export * from './in-process-transport.js';
+export * from './http-transport.js';
 export * from './circuit-breaker.js';
 export * from './bulkhead.js';
 export * from './events.js';
