@@ -1,0 +1,184 @@
+/**
+ * Simulated agents for the trading pipeline: market data, technical and sentiment analysis, risk,
+ * strategy, compliance, execution and settlement, with the compensations (release the reserved risk
+ * limit, cancel or reverse an executed order). Each capability has a primary and a backup agent, so
+ * retries fail over.
+ *
+ * Reproducible: every random choice (latency, transient failure, business rejection) is a hash of
+ * the seed, the agent and the call's idempotency key, not a draw from a shared generator, so the
+ * same seed gives the same fates however the calls interleave.
+ */
+import type { AgentDefinition } from '../../src/agents/index.js';
+import { AgentFailure, inProcessTransport, type ActionHandler } from '../../src/agents/index.js';
+import type { Json, JsonObject } from '../../src/store/port.js';
+
+export interface TradingAgentOptions {
+  /** Seed of every simulated choice. Default 1. */
+  readonly seed?: number;
+  /** Probability that one call fails with a transient (retryable) error. Default 0.05. */
+  readonly failureRate?: number;
+  /** Probability that compliance rejects a trade (a business failure: not retried, compensated). Default 0.1. */
+  readonly rejectionRate?: number;
+  /** Probability that settlement fails for good after the order executed. Default 0.05. */
+  readonly settlementFailureRate?: number;
+  /** Mean simulated latency per call in ms (uniform in [0, 2 x mean]). Default 20; 0 = no delay. */
+  readonly latencyMs?: number;
+  /** Agents per capability (primary, backup, ...). Default 2. */
+  readonly replicas?: number;
+}
+
+/** What the simulated broker and risk desk did: lets tests and the demo check the rollback. */
+export class TradingLedger {
+  /** Orders by id; `reversed` once compensated. */
+  readonly orders = new Map<string, { account: string; symbol: string; side: string; quantity: number; price: number; reversed: boolean }>();
+  /** Risk reservations by id; `released` once compensated. */
+  readonly reservations = new Map<string, { account: string; notional: number; released: boolean }>();
+  /** Calls per idempotency key: an executed step must never run twice under one key. */
+  readonly callsByKey = new Map<string, number>();
+  /** Execution keys already served: the broker answers a redelivered order with the same fill. */
+  readonly executedByKey = new Map<string, JsonObject>();
+}
+
+const capabilities = [
+  'market-data',
+  'technical-analysis',
+  'sentiment-analysis',
+  'risk-assessment',
+  'trading-strategy',
+  'compliance',
+  'trade-execution',
+  'settlement',
+] as const;
+
+export function createTradingAgents(options: TradingAgentOptions = {}, ledger = new TradingLedger()): { agents: AgentDefinition[]; ledger: TradingLedger } {
+  const seed = options.seed ?? 1;
+  const failureRate = options.failureRate ?? 0.05;
+  const rejectionRate = options.rejectionRate ?? 0.1;
+  const settlementFailureRate = options.settlementFailureRate ?? 0.05;
+  const latencyMs = options.latencyMs ?? 20;
+  const replicas = options.replicas ?? 2;
+
+  const agents: AgentDefinition[] = [];
+  for (const capability of capabilities) {
+    for (let replica = 0; replica < replicas; replica++) {
+      const agentId = `${capability}-${replica === 0 ? 'primary' : `backup${replica > 1 ? replica : ''}`}`;
+      const chance = (key: string, salt: string) => uniform(`${seed}|${agentId}|${key}|${salt}`);
+      const handlers = tradingHandlers(ledger, (key, salt) => uniform(`${seed}|${key}|${salt}`), { rejectionRate, settlementFailureRate });
+      const guarded: Record<string, ActionHandler> = {};
+      for (const [action, handler] of Object.entries(handlers)) {
+        guarded[action] = async (input, ctx) => {
+          ledger.callsByKey.set(ctx.idempotencyKey, (ledger.callsByKey.get(ctx.idempotencyKey) ?? 0) + 1);
+          if (latencyMs > 0) await sleep(chance(ctx.idempotencyKey, 'latency') * 2 * latencyMs, ctx.signal);
+          if (chance(ctx.idempotencyKey, 'transient') < failureRate) {
+            throw new AgentFailure(`${agentId}: transient failure (simulated)`, 'unavailable', true);
+          }
+          return handler(input, ctx);
+        };
+      }
+      agents.push({ id: agentId, capabilities: [capability], transport: inProcessTransport(guarded), weight: replicas - replica });
+    }
+  }
+  return { agents, ledger };
+}
+
+interface Rates {
+  readonly rejectionRate: number;
+  readonly settlementFailureRate: number;
+}
+
+/** The business logic of each action: deterministic given the input and the workflow's dice. */
+function tradingHandlers(ledger: TradingLedger, dice: (key: string, salt: string) => number, rates: Rates): Record<string, ActionHandler> {
+  // Business outcomes depend on the workflow, not the attempt or the agent: a retry gets the same answer.
+  const workflowOf = (key: string) => key.split(':')[0] ?? key;
+  return {
+    'collect-market-data': (input) => {
+      const { symbol } = asObject(input);
+      const base = 50 + Math.floor(dice(String(symbol), 'price') * 450);
+      return { symbol: symbol ?? null, price: base, bid: base - 0.05, ask: base + 0.05, volume: 1_000_000 + Math.floor(dice(String(symbol), 'volume') * 9_000_000) };
+    },
+    'analyse-technicals': (input, ctx) => {
+      const rsi = Math.round(dice(workflowOf(ctx.idempotencyKey), 'rsi') * 100);
+      return { signal: rsi < 30 ? 'buy' : rsi > 70 ? 'sell' : 'hold', rsi, movingAverage50: Number(asObject(asObject(input).market).price ?? 0) * 0.98 };
+    },
+    'analyse-sentiment': (_input, ctx) => {
+      const score = Math.round((dice(workflowOf(ctx.idempotencyKey), 'sentiment') * 2 - 1) * 100) / 100;
+      return { score, sources: 12, label: score > 0.2 ? 'positive' : score < -0.2 ? 'negative' : 'neutral' };
+    },
+    'reserve-risk-limit': (input, ctx) => {
+      const { account, quantity, price } = asObject(input);
+      const notional = Number(quantity) * Number(price);
+      const reservationId = `risk-${workflowOf(ctx.idempotencyKey)}`;
+      ledger.reservations.set(reservationId, { account: String(account), notional, released: false });
+      return { reservationId, notional, limit: 10_000_000, approved: true };
+    },
+    'release-risk-limit': (input) => {
+      const { reservationId } = asObject(input);
+      const reservation = ledger.reservations.get(String(reservationId));
+      if (reservation) reservation.released = true;
+      return { reservationId: reservationId ?? null, released: true };
+    },
+    'decide-trade': (input) => {
+      const { side, quantity } = asObject(input);
+      return { side: side ?? 'buy', quantity: quantity ?? 0, orderType: 'limit', rationale: 'signals within risk limits' };
+    },
+    'verify-compliance': (_input, ctx) => {
+      if (dice(workflowOf(ctx.idempotencyKey), 'compliance') < rates.rejectionRate) {
+        throw new AgentFailure('Compliance rejected the trade: restricted list (simulated)', 'compliance-rejected', false);
+      }
+      return { approved: true, approvalId: `cmp-${workflowOf(ctx.idempotencyKey)}` };
+    },
+    'execute-order': (input, ctx) => {
+      const known = ledger.executedByKey.get(ctx.idempotencyKey);
+      if (known) return known;
+      const { account, symbol, decision } = asObject(input);
+      const order = asObject(decision);
+      const orderId = `ord-${ctx.idempotencyKey.replace(/:/g, '-')}`;
+      const quantity = Number(order.quantity ?? 0);
+      const price = 100;
+      ledger.orders.set(orderId, { account: String(account), symbol: String(symbol), side: String(order.side ?? 'buy'), quantity, price, reversed: false });
+      const fill = { orderId, filledQuantity: quantity, averagePrice: price, side: String(order.side ?? 'buy') };
+      ledger.executedByKey.set(ctx.idempotencyKey, fill);
+      return fill;
+    },
+    'cancel-or-reverse-order': (input) => {
+      const { orderId } = asObject(input);
+      const order = ledger.orders.get(String(orderId));
+      if (order) order.reversed = true;
+      return { orderId: orderId ?? null, reversed: order !== undefined, reversalOrderId: `rev-${String(orderId)}` };
+    },
+    'confirm-settlement': (input, ctx) => {
+      if (dice(workflowOf(ctx.idempotencyKey), 'settlement') < rates.settlementFailureRate) {
+        throw new AgentFailure('Settlement failed: counterparty rejected the trade (simulated)', 'settlement-rejected', false);
+      }
+      return { settled: true, settlementId: `stl-${String(asObject(asObject(input).execution).orderId ?? '')}` };
+    },
+  };
+}
+
+function asObject(value: Json | undefined): Record<string, Json | undefined> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+}
+
+/** A uniform number in [0, 1) from a string (FNV-1a, then a 32-bit mix). */
+export function uniform(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  return (hash >>> 0) / 4_294_967_296;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}

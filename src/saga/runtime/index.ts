@@ -1,0 +1,5 @@
+/** The saga runtime: the process manager around the pure core. */
+export { SagaRuntime, WorkflowNotFoundError, type SagaRuntimeOptions, type StartWorkflowOptions, type RuntimeStats, type Transition } from './runtime.js';
+export { workflowStream, workflowIdOf, WORKFLOW_STREAM_PREFIX, InvalidWorkflowIdError, toEventData, fromRecorded } from './codec.js';
+export { TimerWheel } from './timer-wheel.js';
+export { Backlog } from './backlog.js';

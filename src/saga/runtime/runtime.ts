@@ -1,0 +1,590 @@
+/**
+ * The saga process manager: the I/O shell around the pure core. For every trigger (a command, an
+ * agent's result, a durable timer, an event appended by another process) it loads the workflow's
+ * state, calls `decide`, appends the decision with the expected revision it decided from (on a
+ * conflict: reload and decide again), then performs the side effects the stored events call for:
+ * agent calls for StepScheduled/CompensationScheduled, timers for deadlines.
+ *
+ * Triggers of one workflow are handled strictly in order, different workflows concurrently (rxjs
+ * `groupBy` + `concatMap`). Many runtimes may share one store: optimistic concurrency is the only
+ * coordination, and an agent is called only by the process whose append of its StepScheduled won.
+ */
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { Subject, concatMap, defer, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
+import pino, { type Logger } from 'pino';
+import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
+import { StreamNotFoundError, WrongExpectedVersionError } from '../../store/errors.js';
+import type { EventStore, Position, RecordedEvent, Subscription } from '../../store/port.js';
+import { validateDefinition } from '../../workflow/validate.js';
+import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
+import type { Json } from '../../workflow/json.js';
+import { decide } from '../decide.js';
+import { evolve } from '../evolve.js';
+import type { WorkflowEvent } from '../events.js';
+import { initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
+import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
+import { Backlog } from './backlog.js';
+import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, toEventData, workflowIdOf, workflowStream } from './codec.js';
+import { TimerWheel } from './timer-wheel.js';
+
+export interface SagaRuntimeOptions {
+  readonly store: EventStore;
+  readonly registry: AgentRegistry;
+  /** Created over the registry when not given. */
+  readonly invoker?: AgentInvoker;
+  readonly bulkheads?: BulkheadLimits;
+  readonly logger?: Logger;
+  /** Epoch-ms clock. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Jitter source in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+  /** Workflows started by this runtime and not yet ended; further starts wait in the backlog. Default 1000. */
+  readonly maxInFlight?: number;
+  /** How many conflicting appends a trigger is decided again before it gives up. Default 20. */
+  readonly maxConflictRetries?: number;
+}
+
+export interface StartWorkflowOptions {
+  /** Default: a random UUID. */
+  readonly workflowId?: string;
+  /** Default: the workflow id. */
+  readonly correlationId?: string;
+}
+
+export interface RuntimeStats {
+  /** Workflows started here and not yet ended (they hold a backlog slot). */
+  readonly inFlight: number;
+  /** Starts waiting for a slot. */
+  readonly backlog: number;
+  readonly maxInFlight: number;
+  /** Workflow states held in memory (in-flight workflows, whoever started them). */
+  readonly cachedWorkflows: number;
+  readonly timers: number;
+  /** Agent calls awaiting their result. */
+  readonly activeCalls: number;
+  readonly decisions: number;
+  readonly conflicts: number;
+  readonly bulkheads: BulkheadSnapshot[];
+}
+
+/** A transition appended by this runtime or observed from another: what monitors and the CLI follow. */
+export interface Transition {
+  readonly workflowId: string;
+  readonly event: WorkflowEvent;
+  readonly state: WorkflowState;
+}
+
+export class WorkflowNotFoundError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`Unknown workflow "${workflowId}"`);
+    this.name = 'WorkflowNotFoundError';
+  }
+}
+
+interface CachedWorkflow {
+  state: WorkflowState;
+  correlationId: string;
+  /** Id of the last event folded: the causation of timer decisions. */
+  lastEventId: string;
+}
+
+type QueuedTrigger =
+  | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
+  | { readonly kind: 'observed'; readonly workflowId: string; readonly recorded: RecordedEvent };
+
+interface Reply {
+  resolve(events: WorkflowEvent[]): void;
+  reject(error: unknown): void;
+}
+
+interface Waiter {
+  readonly until: (state: ActiveWorkflowState) => boolean;
+  readonly resolve: (state: ActiveWorkflowState) => void;
+}
+
+/** Workflows that ended recently, so late deliveries of their own events cost no store read. */
+const ENDED_MEMORY = 10_000;
+
+export class SagaRuntime {
+  readonly #store: EventStore;
+  readonly #registry: AgentRegistry;
+  readonly #invoker: AgentInvoker;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #maxConflictRetries: number;
+  readonly #backlog: Backlog;
+  readonly #cache = new Map<string, CachedWorkflow>();
+  /** Workflows started here that hold a backlog slot until they end. */
+  readonly #slots = new Set<string>();
+  readonly #ended = new Map<string, number>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  readonly #timers: TimerWheel;
+  readonly #triggers = new Subject<QueuedTrigger>();
+  readonly #transitions = new Subject<Transition>();
+  readonly #groupClosers = new Map<string, Subject<void>>();
+  readonly #pendingPerWorkflow = new Map<string, number>();
+  readonly #shutdown = new AbortController();
+  readonly #calls = new Set<Promise<void>>();
+  #pipeline: RxSubscription | undefined;
+  #subscription: Subscription | undefined;
+  #following: Promise<void> = Promise.resolve();
+  #live = false;
+  #stopped = false;
+  #decisions = 0;
+  #conflicts = 0;
+  #lastPosition: Position | undefined;
+
+  /** Every transition, appended here or observed from another process. */
+  readonly transitions$: Observable<Transition> = this.#transitions.asObservable();
+
+  private constructor(options: SagaRuntimeOptions) {
+    this.#store = options.store;
+    this.#registry = options.registry;
+    this.#log = options.logger ?? pino({ level: 'silent' });
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#maxConflictRetries = options.maxConflictRetries ?? 20;
+    this.#backlog = new Backlog(options.maxInFlight ?? 1000);
+    this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
+    this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
+    // Every agent call listens to the shutdown signal: thousands at once is expected, not a leak.
+    setMaxListeners(0, this.#shutdown.signal);
+  }
+
+  /**
+   * Start a runtime: catch up with every workflow in the store (rebuilding the state of in-flight
+   * ones and their timers, so a restarted process finishes what a killed one started), then go live.
+   */
+  static async start(options: SagaRuntimeOptions): Promise<SagaRuntime> {
+    const runtime = new SagaRuntime(options);
+    runtime.#startPipeline();
+    await runtime.#follow();
+    return runtime;
+  }
+
+  /** Start a workflow. Waits for a backlog slot, then resolves once WorkflowStarted is stored. */
+  async startWorkflow(definition: WorkflowDefinition | WorkflowDefinitionInput, input: Json, options: StartWorkflowOptions = {}): Promise<{ workflowId: string }> {
+    this.#assertRunning();
+    const workflowId = options.workflowId ?? randomUUID();
+    assertWorkflowId(workflowId);
+    // Validate before taking a slot: a bad definition is the caller's error, not the backlog's.
+    const validated = validateDefinition(definition);
+    await this.#backlog.acquire();
+    this.#slots.add(workflowId);
+    try {
+      const command: WorkflowCommand = { type: 'start', workflowId, definition: validated, input };
+      await this.#command(workflowId, command, options.correlationId ?? workflowId);
+    } catch (error) {
+      this.#releaseSlot(workflowId);
+      throw error;
+    }
+    return { workflowId };
+  }
+
+  /** Cancel a running or paused workflow: its succeeded steps are compensated. */
+  cancel(workflowId: string, reason?: string): Promise<WorkflowEvent[]> {
+    return this.#existingCommand(workflowId, reason === undefined ? { type: 'cancel' } : { type: 'cancel', reason });
+  }
+
+  /** Roll back a running or paused workflow by compensation. */
+  compensate(workflowId: string, reason?: string): Promise<WorkflowEvent[]> {
+    return this.#existingCommand(workflowId, reason === undefined ? { type: 'compensate' } : { type: 'compensate', reason });
+  }
+
+  /** Give a paused workflow's failed steps a new round of attempts. */
+  retry(workflowId: string): Promise<WorkflowEvent[]> {
+    return this.#existingCommand(workflowId, { type: 'retry' });
+  }
+
+  /** The workflow's current state (from memory when in flight, else folded from its stream). */
+  async getState(workflowId: string): Promise<WorkflowState> {
+    const cached = this.#cache.get(workflowId);
+    if (cached) return cached.state;
+    return (await this.#loadFromStore(workflowId)).state;
+  }
+
+  /**
+   * Resolves with the state once the workflow has ended (or, with `orPaused`, is paused waiting for
+   * an operator). Throws `WorkflowNotFoundError` for a workflow that was never started.
+   */
+  async waitForEnd(workflowId: string, options: { orPaused?: boolean } = {}): Promise<ActiveWorkflowState> {
+    const done = (state: ActiveWorkflowState) => isTerminal(state.status) || (options.orPaused === true && state.status === 'paused');
+    const waiting = new Promise<ActiveWorkflowState>((resolve) => {
+      const list = this.#waiters.get(workflowId) ?? [];
+      list.push({ until: done, resolve });
+      this.#waiters.set(workflowId, list);
+    });
+    const state = await this.getState(workflowId);
+    if (state.status === 'idle') {
+      this.#dropWaiters(workflowId);
+      throw new WorkflowNotFoundError(workflowId);
+    }
+    if (done(state)) {
+      this.#notifyWaiters(workflowId, state);
+      return state;
+    }
+    return waiting;
+  }
+
+  stats(): RuntimeStats {
+    return {
+      inFlight: this.#backlog.active,
+      backlog: this.#backlog.waiting,
+      maxInFlight: this.#backlog.limit,
+      cachedWorkflows: this.#cache.size,
+      timers: this.#timers.size,
+      activeCalls: this.#calls.size,
+      decisions: this.#decisions,
+      conflicts: this.#conflicts,
+      bulkheads: this.#invoker.bulkheads(),
+    };
+  }
+
+  /**
+   * Stop: no new triggers, the subscription ends, timers stop, agent calls in flight are aborted and
+   * their results dropped (they are not failures; another runtime, or this one restarted, picks the
+   * attempts up when their deadlines pass). Decisions being appended finish first.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#timers.stop();
+    this.#shutdown.abort();
+    await this.#subscription?.unsubscribe();
+    await this.#following.catch(() => undefined);
+    await Promise.allSettled([...this.#calls]);
+    await this.#drain();
+    this.#triggers.complete();
+    this.#pipeline?.unsubscribe();
+  }
+
+  // --- triggers in, decisions out -------------------------------------------------------------
+
+  #startPipeline(): void {
+    this.#pipeline = this.#triggers
+      .pipe(
+        groupBy((queued) => queued.workflowId, {
+          // A workflow's group closes when it has nothing queued and has ended, so groups do not pile up.
+          duration: (group) => {
+            const closer = new Subject<void>();
+            this.#groupClosers.set(group.key, closer);
+            return closer;
+          },
+        }),
+        mergeMap((group) => group.pipe(concatMap((queued) => defer(() => this.#process(queued))))),
+      )
+      .subscribe({ error: (error: unknown) => this.#log.fatal({ err: error }, 'trigger pipeline failed') });
+  }
+
+  #enqueue(queued: QueuedTrigger): void {
+    if (this.#stopped && queued.kind === 'observed') return;
+    this.#pendingPerWorkflow.set(queued.workflowId, (this.#pendingPerWorkflow.get(queued.workflowId) ?? 0) + 1);
+    this.#triggers.next(queued);
+  }
+
+  async #process(queued: QueuedTrigger): Promise<void> {
+    try {
+      if (queued.kind === 'observed') await this.#observe(queued.workflowId, queued.recorded);
+      else {
+        const events = await this.#decideAndAppend(queued);
+        queued.reply?.resolve(events);
+      }
+    } catch (error) {
+      if (queued.kind === 'decide' && queued.reply) queued.reply.reject(error);
+      else this.#log.error({ err: error, workflowId: queued.workflowId }, 'trigger failed');
+    } finally {
+      const left = (this.#pendingPerWorkflow.get(queued.workflowId) ?? 1) - 1;
+      if (left > 0) this.#pendingPerWorkflow.set(queued.workflowId, left);
+      else {
+        this.#pendingPerWorkflow.delete(queued.workflowId);
+        if (!this.#cache.has(queued.workflowId)) this.#closeGroup(queued.workflowId);
+      }
+    }
+  }
+
+  #closeGroup(workflowId: string): void {
+    const closer = this.#groupClosers.get(workflowId);
+    if (!closer) return;
+    this.#groupClosers.delete(workflowId);
+    closer.next();
+    closer.complete();
+  }
+
+  async #decideAndAppend(queued: Extract<QueuedTrigger, { kind: 'decide' }>): Promise<WorkflowEvent[]> {
+    const { workflowId, trigger } = queued;
+    for (let attempt = 0; ; attempt++) {
+      const cached = await this.#load(workflowId);
+      const context: DecisionContext = {
+        now: this.#now(),
+        random: this.#random,
+        candidates: (capability) => this.#registry.candidates(capability),
+      };
+      const events = decide(cached.state, trigger, context);
+      this.#decisions++;
+      if (events.length === 0) return events;
+      const correlationId = cached.state.status === 'idle' ? (queued.correlationId ?? workflowId) : cached.correlationId;
+      const definitionHash = events[0]?.type === 'WorkflowStarted' ? events[0].data.definitionHash : cached.state.status === 'idle' ? '' : cached.state.definitionHash;
+      const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
+      try {
+        await this.#store.append(
+          workflowStream(workflowId),
+          events.map((event) => toEventData(event, { correlationId, causationId: queued.causationId, definitionHash })),
+          { expectedRevision },
+        );
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
+          // Someone else moved the workflow: forget what we knew, reload, decide again.
+          this.#conflicts++;
+          this.#cache.delete(workflowId);
+          continue;
+        }
+        throw error;
+      }
+      let state = cached.state;
+      for (const event of events) {
+        state = evolve(state, event);
+        this.#logTransition(event);
+        this.#transitions.next({ workflowId, event, state });
+      }
+      const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
+      this.#settle(workflowId, next);
+      // Side effects follow durable facts: only now, and only here, are the agents called.
+      for (const event of events) this.#performEffects(workflowId, event);
+      return events;
+    }
+  }
+
+  /** An event from the subscription: fold it if it is news (another process appended it). */
+  async #observe(workflowId: string, recorded: RecordedEvent): Promise<void> {
+    const revision = Number(recorded.revision);
+    const cached = this.#cache.get(workflowId);
+    if (cached && revision <= cached.state.revision) return;
+    if ((this.#ended.get(workflowId) ?? -1) >= revision) return;
+    if (cached && revision === cached.state.revision + 1) {
+      const event = fromRecorded(recorded);
+      const state = evolve(cached.state, event);
+      this.#transitions.next({ workflowId, event, state });
+      this.#settle(workflowId, { ...cached, state, lastEventId: event.id });
+      return;
+    }
+    // Unknown here, or a gap: the stream is the truth.
+    this.#cache.delete(workflowId);
+    const loaded = await this.#load(workflowId);
+    this.#settle(workflowId, loaded);
+  }
+
+  /** After every state change: timers follow the state; ended workflows leave memory. */
+  #settle(workflowId: string, cached: CachedWorkflow): void {
+    const { state } = cached;
+    if (state.status === 'idle') return;
+    if (isTerminal(state.status)) {
+      this.#timers.clear(workflowId);
+      this.#cache.delete(workflowId);
+      this.#rememberEnded(workflowId, state.revision);
+      this.#releaseSlot(workflowId);
+    } else {
+      this.#cache.set(workflowId, cached);
+      if (this.#live) this.#timers.set(workflowId, pendingTimers(state));
+    }
+    this.#notifyWaiters(workflowId, state);
+  }
+
+  #releaseSlot(workflowId: string): void {
+    if (this.#slots.delete(workflowId)) this.#backlog.release();
+  }
+
+  #rememberEnded(workflowId: string, revision: number): void {
+    this.#ended.set(workflowId, revision);
+    if (this.#ended.size > ENDED_MEMORY) {
+      const oldest = this.#ended.keys().next().value;
+      if (oldest !== undefined) this.#ended.delete(oldest);
+    }
+  }
+
+  async #load(workflowId: string): Promise<CachedWorkflow> {
+    const cached = this.#cache.get(workflowId);
+    if (cached) return cached;
+    const loaded = await this.#loadFromStore(workflowId);
+    if (loaded.state.status !== 'idle' && !isTerminal(loaded.state.status)) this.#cache.set(workflowId, loaded);
+    return loaded;
+  }
+
+  /** Fold the workflow's stream, read as a stream (paged), never as one array. */
+  async #loadFromStore(workflowId: string): Promise<CachedWorkflow> {
+    let state: WorkflowState = initialState(workflowId);
+    let correlationId = workflowId;
+    let lastEventId = '';
+    try {
+      for await (const recorded of this.#store.readStream(workflowStream(workflowId))) {
+        if (recorded.revision === 0n) correlationId = correlationIdOf(recorded) ?? workflowId;
+        state = evolve(state, fromRecorded(recorded));
+        lastEventId = recorded.id;
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    return { state, correlationId, lastEventId };
+  }
+
+  // --- commands ----------------------------------------------------------------------------
+
+  #command(workflowId: string, command: WorkflowCommand, correlationId?: string): Promise<WorkflowEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({
+        kind: 'decide',
+        workflowId,
+        trigger: { kind: 'command', command },
+        causationId: `command:${command.type}:${randomUUID()}`,
+        ...(correlationId === undefined ? {} : { correlationId }),
+        reply: { resolve, reject },
+      });
+    });
+  }
+
+  async #existingCommand(workflowId: string, command: WorkflowCommand): Promise<WorkflowEvent[]> {
+    this.#assertRunning();
+    const state = await this.getState(workflowId);
+    if (state.status === 'idle') throw new WorkflowNotFoundError(workflowId);
+    return this.#command(workflowId, command);
+  }
+
+  #assertRunning(): void {
+    if (this.#stopped) throw new Error('The saga runtime is stopped');
+  }
+
+  // --- effects: agent calls and timers ------------------------------------------------------
+
+  #performEffects(workflowId: string, event: WorkflowEvent): void {
+    if (event.type !== 'StepScheduled' && event.type !== 'CompensationScheduled') return;
+    const kind = event.type === 'StepScheduled' ? 'step' : 'compensation';
+    const { stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey } = event.data;
+    const call = (async () => {
+      const result = await this.#invoker.invoke(
+        agentId,
+        { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind },
+        { capability, signal: this.#shutdown.signal },
+      );
+      // A call aborted by shutdown is not a failure of the step: leave it to the deadline.
+      if (this.#stopped) return;
+      const outcome = result.ok ? { ok: true as const, output: result.output } : { ok: false as const, error: { message: result.error.message, retryable: result.error.retryable, ...(result.error.code === undefined ? {} : { code: result.error.code }) } };
+      this.#enqueue({
+        kind: 'decide',
+        workflowId,
+        trigger: kind === 'step' ? { kind: 'stepResult', stepId, attempt, outcome } : { kind: 'compensationResult', stepId, attempt, outcome },
+        causationId: event.id,
+      });
+    })().catch((error: unknown) => this.#log.error({ err: error, workflowId, stepId, attempt }, 'agent call failed unexpectedly'));
+    this.#calls.add(call);
+    void call.finally(() => this.#calls.delete(call));
+  }
+
+  #onTimer(workflowId: string, timer: TimerRef): void {
+    if (this.#stopped) return;
+    const causationId = this.#cache.get(workflowId)?.lastEventId ?? `timer:${timer.kind}`;
+    this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'timer', timer }, causationId });
+  }
+
+  // --- following the store -----------------------------------------------------------------
+
+  /**
+   * Catch up from the start of the workflow category: fold every workflow, keep those in flight.
+   * Then arm the timers of every in-flight workflow and go live: later events (other processes'
+   * appends) go through each workflow's queue like any other trigger.
+   */
+  async #follow(): Promise<void> {
+    const subscription = this.#store.subscribeToAll({ fromPosition: 'start', filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } });
+    this.#subscription = subscription;
+    const iterator = subscription[Symbol.asyncIterator]();
+    // Catch-up: fold directly (nothing else runs yet), then arm timers.
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      const message = next.value;
+      if (message.kind === 'caughtUp') break;
+      if (message.kind === 'event') this.#catchUp(message.event);
+    }
+    this.#live = true;
+    for (const [workflowId, cached] of this.#cache) this.#timers.set(workflowId, pendingTimers(cached.state));
+    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size }, 'caught up; live');
+    this.#following = (async () => {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        const message = next.value;
+        if (message.kind !== 'event') continue;
+        this.#lastPosition = message.event.position;
+        const workflowId = workflowIdOf(message.event.stream);
+        if (workflowId === undefined) continue;
+        // Cheap pre-check outside the queue: our own appends come back here too.
+        const cached = this.#cache.get(workflowId);
+        if (cached && message.event.revision <= BigInt(cached.state.revision)) continue;
+        if ((this.#ended.get(workflowId) ?? -1) >= Number(message.event.revision)) continue;
+        this.#enqueue({ kind: 'observed', workflowId, recorded: message.event });
+      }
+    })().catch((error: unknown) => {
+      if (!this.#stopped) this.#log.error({ err: error }, 'workflow subscription failed');
+    });
+  }
+
+  #catchUp(recorded: RecordedEvent): void {
+    const workflowId = workflowIdOf(recorded.stream);
+    if (workflowId === undefined) return;
+    this.#lastPosition = recorded.position;
+    let cached = this.#cache.get(workflowId);
+    if (!cached) {
+      if (recorded.revision !== 0n) return; // its start was before a deletion, or it ended: not ours to track
+      cached = { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' };
+    }
+    try {
+      const state = evolve(cached.state, fromRecorded(recorded));
+      if (state.status !== 'idle' && isTerminal(state.status)) {
+        this.#cache.delete(workflowId);
+        this.#rememberEnded(workflowId, state.revision);
+      } else this.#cache.set(workflowId, { ...cached, state, lastEventId: recorded.id });
+    } catch (error) {
+      this.#log.error({ err: error, workflowId, revision: recorded.revision.toString() }, 'unreadable workflow event; workflow left as it was');
+      this.#cache.delete(workflowId);
+    }
+  }
+
+  /** The last `$all` position this runtime has seen (for diagnostics). */
+  get position(): Position | undefined {
+    return this.#lastPosition;
+  }
+
+  // --- waiting and logging -----------------------------------------------------------------
+
+  #notifyWaiters(workflowId: string, state: WorkflowState): void {
+    if (state.status === 'idle') return;
+    const list = this.#waiters.get(workflowId);
+    if (!list) return;
+    const remaining = list.filter((waiter) => {
+      if (!waiter.until(state)) return true;
+      waiter.resolve(state);
+      return false;
+    });
+    if (remaining.length > 0) this.#waiters.set(workflowId, remaining);
+    else this.#waiters.delete(workflowId);
+  }
+
+  #dropWaiters(workflowId: string): void {
+    this.#waiters.delete(workflowId);
+  }
+
+  #logTransition(event: WorkflowEvent): void {
+    if (!this.#log.isLevelEnabled('debug')) return;
+    const data = event.data as { workflowId: string; stepId?: string; attempt?: number; agentId?: string };
+    this.#log.debug({ workflowId: data.workflowId, stepId: data.stepId, attempt: data.attempt, agentId: data.agentId, event: event.type }, event.type);
+  }
+
+  async #drain(): Promise<void> {
+    // Let decisions already queued finish (they are appends in progress or about to be).
+    while ([...this.#pendingPerWorkflow.values()].some((n) => n > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+export { CommandRejectedError };
