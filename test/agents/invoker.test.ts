@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ActionHandler, inProcessTransport } from '../../src/agents/in-process-transport.js';
 import type { AgentRegistry } from '../../src/agents/registry.js';
@@ -241,5 +243,26 @@ describe('agent invoker', () => {
     expectFailure(await invoker.invoke('nobody', call(clock)), 'unknown-agent', true);
     expectFailure(await invoker.invoke('elsewhere', call(clock)), 'agent-not-callable', true);
     await other.close();
+  });
+
+  it('logs with the agent id on every line', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: 'debug' }, sink);
+    store = await memoryStore();
+    clock = new ManualClock();
+    registry = await openRegistry(store, clock, { logger });
+    await registry.register({ id: 'noisy', capabilities: ['work'], transport: inProcessTransport({ work: () => { throw new Error('x'); } }) });
+    const invoker = invokerFor(registry, { logger });
+    for (let i = 0; i < 3; i += 1) await invoker.invoke('noisy', call(clock, { attempt: i + 1 }));
+    await registry.flush();
+    await vi.waitFor(() => expect(lines.some((line) => line.msg === 'circuit open')).toBe(true));
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(line).toHaveProperty('agentId', 'noisy');
   });
 });

@@ -81,6 +81,8 @@ describe('agent registry', () => {
     await a.register({ id: 'flaky', capabilities: ['x'], transport: noop });
     await vi.waitFor(() => expect(b.get('flaky')?.registered).toBe(true), { timeout: 5000 });
     b.attachTransport('flaky', noop); // B can reach the same agent
+    const seenByB: string[] = [];
+    b.changes$.subscribe((record) => seenByB.push(record.circuit.status));
 
     failTimes(a, 'flaky', 2);
     expect(a.circuit('flaky')?.status).toBe('open');
@@ -95,6 +97,7 @@ describe('agent registry', () => {
     expect(b.candidates('x')).toEqual([]);
     expect(b.candidates('x', { includeUnavailable: true })).toEqual(['flaky']);
     expect(b.nextReopenAt('x')).toBe(clock.time + 10_000);
+    expect(seenByB).toContain('open');
 
     // After the cool-down B lets one probe through and records half-open; its success closes it.
     clock.advance(10_000);
