@@ -1,8 +1,8 @@
 /**
  * The trading pipeline: market data, then technical and sentiment analysis in parallel, then risk
- * assessment (reserves a risk limit), the trading decision, compliance, and trade execution. On
- * failure the saga compensates: an executed order is cancelled or reversed, the reserved risk
- * limit released.
+ * assessment (reserves a risk limit), the trading decision, compliance, trade execution and a
+ * post-trade check of the fill. On failure the saga compensates: an executed order is cancelled or
+ * reversed, the reserved risk limit released.
  */
 import { z } from 'zod';
 import { workflow } from '../../src/workflow/index.js';
@@ -19,7 +19,7 @@ const quick = { maxAttempts: 3, initialDelayMs: 200, multiplier: 2, maxDelayMs: 
 
 export const tradingPipeline = workflow('trading-pipeline')
   .version(1)
-  .description('Market data, parallel technical and sentiment analysis, risk, decision, compliance, execution; compensates reserved risk and executed orders.')
+  .description('Market data, parallel technical and sentiment analysis, risk, decision, compliance, execution, post-trade check; compensates executed orders and reserved risk.')
   .requireInput('symbol', 'side', 'quantity', 'account')
   .onFailure('compensate')
   .step({
@@ -73,5 +73,12 @@ export const tradingPipeline = workflow('trading-pipeline')
       input: { account: 'input.account', symbol: 'input.symbol', orderId: '$output.orderId', executedQuantity: '$output.filledQuantity', side: '$input.decision.side' },
       retry: { maxAttempts: 10, initialDelayMs: 500, multiplier: 2, maxDelayMs: 60_000, jitter: 0.3 },
     },
+  })
+  .step({
+    // Post-trade check of the fill against the approval: a failure here reverses the executed order.
+    id: 'post-trade-check', action: 'verify-execution', capability: 'compliance', dependsOn: ['trade-execution'],
+    input: { account: 'input.account', approval: 'compliance.approvalId', execution: 'execution' },
+    output: { postTrade: '$' },
+    timeoutMs: 5_000, retry: quick,
   })
   .build();
