@@ -1,6 +1,8 @@
 /**
- * Paged reads of one stream and of `$all`. Each page is one synchronous query; the generator yields
- * its events and only then reads the next page, so no history is ever held in memory whole.
+ * Paged reads of one stream and of `$all`. Each page is one synchronous query whose rows are decoded
+ * and handed out one by one before the next page is read, so no history is ever held in memory whole.
+ * The iterator is a plain object rather than an async generator: this is the hot path of replay and
+ * catch-up, and a generator's suspend/resume per event costs more than the decoding.
  */
 import { StreamDeletedError, StreamNotFoundError } from './errors.js';
 import type { Direction, Position, RecordedEvent, StreamMetadata } from './port.js';
@@ -13,6 +15,49 @@ export interface ReadContext {
   readonly pageSize: number;
   /** Throws StoreClosedError once the store is closed. */
   assertOpen(): void;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * An async iterable over pages: `nextPage` returns the next page's items (possibly none, when a
+ * filter dropped them all) or `undefined` when there are no more. Each iteration starts afresh.
+ */
+export function fromPages<T>(openPages: () => () => readonly T[] | undefined): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      let nextPage: (() => readonly T[] | undefined) | undefined;
+      let page: readonly T[] = [];
+      let index = 0;
+      let finished = false;
+      return {
+        next() {
+          try {
+            nextPage ??= openPages();
+            while (index >= page.length) {
+              const fetched = finished ? undefined : nextPage();
+              if (fetched === undefined) {
+                finished = true;
+                return Promise.resolve(DONE);
+              }
+              page = fetched;
+              index = 0;
+            }
+            return Promise.resolve({ done: false, value: page[index++] as T });
+          } catch (error) {
+            finished = true;
+            page = [];
+            return Promise.reject(error);
+          }
+        },
+        return() {
+          finished = true;
+          page = [];
+          return Promise.resolve(DONE);
+        },
+      };
+    },
+  };
 }
 
 export interface StreamReadRequest {
@@ -31,32 +76,35 @@ function visibleWindow(last: number, truncateBefore: number, metadata: StreamMet
   };
 }
 
-export async function* readStreamPages(context: ReadContext, request: StreamReadRequest): AsyncGenerator<RecordedEvent> {
-  context.assertOpen();
-  const { statements, pageSize } = context;
-  const { stream, direction, from } = request;
-  const state = streamState(statements, stream);
-  if (state.tombstoned) throw new StreamDeletedError(stream);
-  const last = state.last_revision;
-  const { low, minCreated } = visibleWindow(last, state.truncate_before, readStreamMetadata(state), Date.now());
-  if (low > last) throw new StreamNotFoundError(stream);
-
-  let remaining = request.maxCount;
-  const forwards = direction === 'forwards';
-  let cursor = forwards
-    ? from === 'start' ? low : from === 'end' ? last + 1 : Math.max(Number(from), low)
-    : from === 'end' ? last : from === 'start' ? 0 : Math.min(Number(from), last);
-  while (remaining > 0) {
-    const limit = Math.min(pageSize, remaining);
-    const rows = forwards
-      ? statements.streamForwards.all(stream, cursor, last, minCreated, limit)
-      : statements.streamBackwards.all(stream, low, cursor, minCreated, limit);
-    for (const row of rows) yield decodeEvent(row);
-    if (rows.length < limit) return;
-    remaining -= rows.length;
-    cursor = (rows[rows.length - 1] as EventRow)[2] + (forwards ? 1 : -1);
+export function readStreamPages(context: ReadContext, request: StreamReadRequest): AsyncIterable<RecordedEvent> {
+  return fromPages(() => {
     context.assertOpen();
-  }
+    const { statements, pageSize } = context;
+    const { stream, direction, from } = request;
+    const state = streamState(statements, stream);
+    if (state.tombstoned) throw new StreamDeletedError(stream);
+    const last = state.last_revision;
+    const { low, minCreated } = visibleWindow(last, state.truncate_before, readStreamMetadata(state), Date.now());
+    if (low > last) throw new StreamNotFoundError(stream);
+
+    const forwards = direction === 'forwards';
+    let remaining = request.maxCount;
+    let cursor = forwards
+      ? from === 'start' ? low : from === 'end' ? last + 1 : Math.max(Number(from), low)
+      : from === 'end' ? last : from === 'start' ? 0 : Math.min(Number(from), last);
+    return () => {
+      if (remaining <= 0) return undefined;
+      context.assertOpen();
+      const limit = Math.min(pageSize, remaining);
+      const rows = forwards
+        ? statements.streamForwards.all(stream, cursor, last, minCreated, limit)
+        : statements.streamBackwards.all(stream, low, cursor, minCreated, limit);
+      // A short page is the last one.
+      remaining = rows.length < limit ? 0 : remaining - rows.length;
+      if (rows.length > 0) cursor = (rows[rows.length - 1] as EventRow)[2] + (forwards ? 1 : -1);
+      return rows.map(decodeEvent);
+    };
+  });
 }
 
 export interface AllReadRequest {
@@ -66,26 +114,30 @@ export interface AllReadRequest {
   readonly filter: CompiledFilter | undefined;
 }
 
-export async function* readAllPages(context: ReadContext, request: AllReadRequest): AsyncGenerator<RecordedEvent> {
-  context.assertOpen();
-  const { statements, pageSize } = context;
-  const { direction, from, filter } = request;
-  const forwards = direction === 'forwards';
-  if ((forwards && from === 'end') || (!forwards && from === 'start')) return;
-  let cursor = from === 'start' ? 0 : from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from.commit);
-  const column = filter?.on === 'type' ? 4 : 1;
-  let remaining = request.maxCount;
-  while (remaining > 0) {
-    // A filter is applied here rather than in SQL: it needs no index and costs one string test a row.
-    const limit = filter ? pageSize : Math.min(pageSize, remaining);
-    const rows = forwards ? statements.allForwards.all(cursor, limit) : statements.allBackwards.all(cursor, limit);
-    for (const row of rows) {
-      if (filter && !filter.matches(row[column])) continue;
-      yield decodeEvent(row);
-      if (--remaining === 0) return;
-    }
-    if (rows.length < limit) return;
-    cursor = (rows[rows.length - 1] as EventRow)[0];
+export function readAllPages(context: ReadContext, request: AllReadRequest): AsyncIterable<RecordedEvent> {
+  return fromPages(() => {
     context.assertOpen();
-  }
+    const { statements, pageSize } = context;
+    const { direction, from, filter } = request;
+    const forwards = direction === 'forwards';
+    const nothing = (forwards && from === 'end') || (!forwards && from === 'start');
+    let remaining = nothing ? 0 : request.maxCount;
+    let cursor = from === 'start' ? 0 : from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from.commit);
+    const column = filter?.on === 'type' ? 4 : 1;
+    return () => {
+      if (remaining <= 0) return undefined;
+      context.assertOpen();
+      // A filter is applied here rather than in SQL: it needs no index and costs one string test a row.
+      const limit = filter ? pageSize : Math.min(pageSize, remaining);
+      const rows = forwards ? statements.allForwards.all(cursor, limit) : statements.allBackwards.all(cursor, limit);
+      const page: RecordedEvent[] = [];
+      for (const row of rows) {
+        if (remaining === page.length) break;
+        if (!filter || filter.matches(row[column])) page.push(decodeEvent(row));
+      }
+      remaining = rows.length < limit ? 0 : remaining - page.length;
+      if (rows.length > 0) cursor = (rows[rows.length - 1] as EventRow)[0];
+      return page;
+    };
+  });
 }

@@ -77,9 +77,9 @@ export function prepareStatements(db: Database.Database) {
       [string, number, number],
       [string, number]
     >,
-    /** Revision of an event id within the recent revisions of a stream. */
-    findRecentId: db
-      .prepare<[string, number, string], number>('SELECT revision FROM events WHERE stream = ? AND revision >= ? AND event_id = ? LIMIT 1')
+    /** Revision of an event id in a stream, at or after a revision. */
+    findEventId: db
+      .prepare<[string, string, number], number>('SELECT revision FROM events WHERE event_id = ? AND stream = ? AND revision >= ? LIMIT 1')
       .pluck(true),
     positionOf: db
       .prepare<[string, number], number>('SELECT position FROM events WHERE stream = ? AND revision = ?')

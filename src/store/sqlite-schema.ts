@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS events (
   created  INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
+CREATE INDEX IF NOT EXISTS events_by_id ON events (event_id);
 CREATE TABLE IF NOT EXISTS streams (
   name              TEXT PRIMARY KEY,
   last_revision     INTEGER NOT NULL DEFAULT -1,

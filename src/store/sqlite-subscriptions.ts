@@ -16,9 +16,14 @@ export interface PageSource {
   next(): { readonly messages: SubscriptionMessage[]; readonly exhausted: boolean };
 }
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
 export class StoreSubscription implements Subscription {
   private stopped = false;
   private started = false;
+  private caughtUp = false;
+  private buffer: SubscriptionMessage[] = [];
+  private index = 0;
   private cancelWait: (() => void) | undefined;
 
   constructor(
@@ -30,40 +35,53 @@ export class StoreSubscription implements Subscription {
   [Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
     if (this.started) throw new Error('A subscription can be iterated only once');
     this.started = true;
-    return this.run();
+    // A plain iterator, not an async generator: a buffered message is handed out without a suspend.
+    return {
+      next: () => {
+        if (this.stopped) return Promise.resolve(DONE);
+        if (this.index < this.buffer.length) return Promise.resolve({ done: false, value: this.buffer[this.index++] as SubscriptionMessage });
+        return this.refill();
+      },
+      return: async () => {
+        await this.unsubscribe();
+        return DONE;
+      },
+    };
   }
 
   async unsubscribe(): Promise<void> {
     this.stopped = true;
+    this.buffer = [];
     this.cancelWait?.();
     this.onEnd(this);
   }
 
-  private async *run(): AsyncGenerator<SubscriptionMessage> {
-    let caughtUp = false;
+  /** Read the next page; when there is none, say `caughtUp` once, then wait for a commit. */
+  private async refill(): Promise<IteratorResult<SubscriptionMessage>> {
     try {
       while (!this.stopped) {
         // Taken before the read, so a commit landing after the read always ends the wait below.
         const token = this.signal.token();
         const { messages, exhausted } = this.source.next();
-        for (const message of messages) {
-          yield message;
-          if (this.stopped) return;
+        if (exhausted && !this.caughtUp) {
+          this.caughtUp = true;
+          messages.push({ kind: 'caughtUp' });
+        }
+        if (messages.length > 0) {
+          this.buffer = messages;
+          this.index = 1;
+          return { done: false, value: messages[0] as SubscriptionMessage };
         }
         if (!exhausted) continue;
-        if (!caughtUp) {
-          caughtUp = true;
-          yield { kind: 'caughtUp' };
-          if (this.stopped) return;
-        }
         const wait = this.signal.wait(token);
         this.cancelWait = wait.cancel;
         await wait.changed;
         this.cancelWait = undefined;
       }
-    } finally {
-      this.stopped = true;
-      this.onEnd(this);
+      return DONE;
+    } catch (error) {
+      await this.unsubscribe();
+      throw error;
     }
   }
 }

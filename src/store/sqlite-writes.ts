@@ -8,13 +8,6 @@ import type { AppendResult, DeleteResult, ExpectedRevision, Position, StreamMeta
 import type { Statements, StreamRow } from './sqlite-rows.js';
 import type { SerializedEvent } from './validation.js';
 
-/**
- * How far back an `any`/`stream_exists` re-append looks for its first event id. EventStoreDB, too,
- * recognises such a retry only while the original is in its recent-commits cache; an exact expected
- * revision is recognised at any distance.
- */
-export const IDEMPOTENCY_WINDOW = 512;
-
 const NO_ROW: StreamRow = { last_revision: -1, truncate_before: 0, tombstoned: 0, metadata_revision: -1, metadata: null };
 
 export function streamState(statements: Statements, stream: string): StreamRow {
@@ -90,10 +83,7 @@ function findOriginalAppend(
   let start: number | undefined;
   if (typeof expected === 'bigint') start = Number(expected) + 1;
   else if (expected === 'no_stream') start = state.truncate_before;
-  else if (last >= 0) {
-    const from = Math.max(state.truncate_before, last - IDEMPOTENCY_WINDOW + 1);
-    start = statements.findRecentId.get(stream, from, (events[0] as SerializedEvent).id);
-  }
+  else if (last >= 0) start = statements.findEventId.get((events[0] as SerializedEvent).id, stream, state.truncate_before);
   if (start === undefined || start > last) return undefined;
 
   const stored = statements.idsFrom.all(stream, start, events.length);

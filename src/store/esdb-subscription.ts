@@ -1,0 +1,212 @@
+/**
+ * A port subscription over the client's catch-up subscriptions that survives the server going away:
+ * on an unavailable/cancelled/ended call it reopens the subscription strictly after the last event
+ * (or checkpoint) it queued, with backoff, so the consumer sees no gap and no duplicate.
+ *
+ * Ordering: the client emits 'caughtUp' and calls `checkpointReached` while it transforms a message,
+ * but events transformed earlier may still sit in its readable buffer. Such a signal is therefore
+ * queued only after the events buffered at that moment (`readableLength`) have been delivered.
+ */
+import type { AllStreamSubscription, Position as ClientPosition, ResolvedEvent, StreamSubscription } from '@eventstore/db-client';
+import { StreamNotFoundError, UnavailableError } from './errors.js';
+import { translateClientError } from './esdb-errors.js';
+import { toRecordedEvent } from './esdb-convert.js';
+import { comparePositions, type Position, type RecordedEvent, type Subscription, type SubscriptionMessage } from './port.js';
+
+type ClientSubscription = StreamSubscription | AllStreamSubscription;
+
+/** Where to continue: strictly after this revision (stream) or position ($all). */
+export type ResumePoint = { readonly revision: bigint } | { readonly position: Position };
+
+export interface SubscriptionSource {
+  /** Open the client subscription, after `resume` if given (else from the original start). */
+  open(resume: ResumePoint | undefined, onCheckpoint: (from: ClientSubscription, position: ClientPosition) => void): ClientSubscription;
+  /** Whether an event is delivered (false: skipped, e.g. EventStoreDB's own `$` events in an unfiltered $all). */
+  readonly deliver?: (event: RecordedEvent) => boolean;
+  /** Whether the subscription is to `$all` (resume by position) or a stream (resume by revision). */
+  readonly kind: 'stream' | 'all';
+}
+
+const HIGH_WATER = 2_000;
+const LOW_WATER = 500;
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2_000;
+
+interface PendingSignal {
+  remaining: number;
+  readonly message: SubscriptionMessage;
+}
+
+export class ResilientSubscription implements Subscription {
+  readonly #source: SubscriptionSource;
+  readonly #onEnd: () => void;
+  readonly #queue: SubscriptionMessage[] = [];
+  #pendingSignals: PendingSignal[] = [];
+  #current: ClientSubscription | undefined;
+  #resume: ResumePoint | undefined;
+  #live = false;
+  #ended = false;
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelay = FIRST_RETRY_MS;
+
+  constructor(source: SubscriptionSource, onEnd: () => void) {
+    this.#source = source;
+    this.#onEnd = onEnd;
+    this.#open();
+  }
+
+  #open(): void {
+    if (this.#ended) return;
+    const subscription = this.#source.open(this.#resume, (from, position) => {
+      if (from === this.#current) this.#signal(from, { kind: 'checkpoint', position: { commit: position.commit, prepare: position.prepare } });
+    });
+    this.#current = subscription;
+    subscription.on('data', (resolved: ResolvedEvent) => {
+      if (subscription === this.#current) this.#onEvent(resolved);
+    });
+    subscription.on('confirmation', () => {
+      if (subscription === this.#current) this.#retryDelay = FIRST_RETRY_MS;
+    });
+    subscription.on('caughtUp', () => {
+      if (subscription === this.#current) this.#signal(subscription, { kind: 'caughtUp' });
+    });
+    subscription.on('error', (error: Error) => this.#onBroken(subscription, error));
+    subscription.on('end', () => this.#onBroken(subscription, undefined));
+    subscription.on('close', () => this.#onBroken(subscription, undefined));
+  }
+
+  #onEvent(resolved: ResolvedEvent): void {
+    const event = toRecordedEvent(resolved);
+    if (event) this.#queueEvent(event);
+    // Signals wait for the events that were buffered before them.
+    const ready: SubscriptionMessage[] = [];
+    this.#pendingSignals = this.#pendingSignals.filter((signal) => {
+      signal.remaining -= 1;
+      if (signal.remaining > 0) return true;
+      ready.push(signal.message);
+      return false;
+    });
+    for (const message of ready) this.#queueSignal(message);
+  }
+
+  #queueEvent(event: RecordedEvent): void {
+    const resume = this.#resume;
+    if (resume) {
+      const seen = 'revision' in resume ? event.revision <= resume.revision : comparePositions(event.position, resume.position) <= 0;
+      if (seen) return;
+    }
+    this.#resume = this.#source.kind === 'stream' ? { revision: event.revision } : { position: event.position };
+    if (this.#source.deliver && !this.#source.deliver(event)) return;
+    this.#push({ kind: 'event', event });
+  }
+
+  #signal(from: ClientSubscription, message: SubscriptionMessage): void {
+    const buffered = from.readableLength;
+    if (buffered === 0) this.#queueSignal(message);
+    else this.#pendingSignals.push({ remaining: buffered, message });
+  }
+
+  #queueSignal(message: SubscriptionMessage): void {
+    if (message.kind === 'caughtUp') {
+      if (this.#live) return;
+      this.#live = true;
+    } else if (message.kind === 'checkpoint') {
+      const resume = this.#resume;
+      if (resume && 'position' in resume && comparePositions(message.position, resume.position) <= 0) return;
+      this.#resume = { position: message.position };
+    }
+    this.#push(message);
+  }
+
+  #push(message: SubscriptionMessage): void {
+    this.#queue.push(message);
+    if (this.#queue.length >= HIGH_WATER) this.#current?.pause();
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #onBroken(subscription: ClientSubscription, error: Error | undefined): void {
+    if (subscription !== this.#current || this.#ended) return;
+    this.#current = undefined;
+    this.#pendingSignals = [];
+    subscription.removeAllListeners('data');
+    void subscription.unsubscribe().catch(() => undefined);
+    const translated = error ? translateClientError(error) : new UnavailableError('The subscription ended');
+    // A stream that does not exist yet is simply empty to a catch-up subscription.
+    if (!(translated instanceof UnavailableError) && !(translated instanceof StreamNotFoundError)) {
+      this.#fail(translated);
+      return;
+    }
+    if (this.#live) {
+      this.#live = false;
+      this.#push({ kind: 'fellBehind' });
+    }
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#open();
+    }, this.#retryDelay);
+    this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_MS);
+  }
+
+  #fail(error: Error): void {
+    this.#failure = error;
+    this.#stop();
+  }
+
+  #stop(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    const current = this.#current;
+    this.#current = undefined;
+    if (current) {
+      current.removeAllListeners('data');
+      current.on('error', () => undefined);
+      void current.unsubscribe().catch(() => undefined);
+    }
+    this.#onEnd();
+    this.#notify();
+  }
+
+  async unsubscribe(): Promise<void> {
+    // The consumer asked to stop: what is still queued is not delivered.
+    this.#queue.length = 0;
+    this.#stop();
+  }
+
+  async #next(): Promise<IteratorResult<SubscriptionMessage>> {
+    for (;;) {
+      const message = this.#queue.shift();
+      if (message) {
+        if (this.#queue.length <= LOW_WATER && this.#current?.isPaused()) this.#current.resume();
+        return { value: message, done: false };
+      }
+      if (this.#failure) {
+        const failure = this.#failure;
+        this.#failure = undefined;
+        throw failure;
+      }
+      if (this.#ended) return { value: undefined, done: true };
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage> {
+    return {
+      next: () => this.#next(),
+      return: async () => {
+        this.#stop();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
