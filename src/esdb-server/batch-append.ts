@@ -1,0 +1,181 @@
+/**
+ * Streams.BatchAppend (bidirectional): many appends multiplexed on one call by correlation id, each
+ * an Options message then proposed messages until `is_final`. Failures are per append: a
+ * BatchAppendResp carrying a google.rpc.Status whose details pack the EventStoreDB error message
+ * (EventStore: Services/Transport/Grpc/Streams.BatchAppend.cs and Status.cs).
+ */
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { AccessDeniedError, MaximumAppendSizeExceededError, StreamDeletedError, WrongExpectedVersionError } from '../store/errors.js';
+import type { AppendResult, EventData, ExpectedRevision } from '../store/port.js';
+import { decodeExpectedRevision, type HandlerContext } from './context.js';
+import { decodeProposedMessage, decodeStreamName, encodeStreamName } from './convert.js';
+import { RpcError, toRpcError } from './errors.js';
+import { AnyPb, GoogleEmpty, sharedPb, statusPb, streamsPb, type BatchAppendReq, type BatchAppendResp, type UUID } from './proto.js';
+import { AppendSizeTracker, writeEvents } from './write.js';
+
+interface PendingBatch {
+  readonly stream: string;
+  readonly expected: ExpectedRevision;
+  readonly events: EventData[];
+  readonly size: AppendSizeTracker;
+}
+
+type RpcStatus = InstanceType<typeof statusPb.Status>;
+
+function packedStatus(code: grpcStatus, message: string, typeName: string, details: { serializeBinary(): Uint8Array }): RpcStatus {
+  const any = new AnyPb();
+  any.pack(details.serializeBinary(), typeName);
+  const result = new statusPb.Status();
+  result.setCode(Number(code)); // google.rpc.Code and gRPC status share their numbers.
+  result.setMessage(message);
+  result.setDetails(any);
+  return result;
+}
+
+function wrongExpectedVersionStatus(error: WrongExpectedVersionError): RpcStatus {
+  const details = new sharedPb.WrongExpectedVersion();
+  if (error.actual === 'no_stream') details.setCurrentNoStream(new GoogleEmpty());
+  else details.setCurrentStreamRevision(error.actual.toString());
+  const expected = error.expected;
+  if (expected === 'any') details.setExpectedAny(new GoogleEmpty());
+  else if (expected === 'no_stream') details.setExpectedNoStream(new GoogleEmpty());
+  else if (expected === 'stream_exists') details.setExpectedStreamExists(new GoogleEmpty());
+  else details.setExpectedStreamPosition(expected.toString());
+  return packedStatus(grpcStatus.ALREADY_EXISTS, 'WrongExpectedVersion', 'event_store.client.WrongExpectedVersion', details);
+}
+
+/** A failure as the Status EventStoreDB puts in a BatchAppendResp. */
+export function batchErrorStatus(error: unknown, stream: string): RpcStatus {
+  if (error instanceof WrongExpectedVersionError) return wrongExpectedVersionStatus(error);
+  if (error instanceof StreamDeletedError) {
+    const details = new sharedPb.StreamDeleted();
+    details.setStreamIdentifier(encodeStreamName(stream));
+    return packedStatus(grpcStatus.NOT_FOUND, 'StreamDeleted', 'event_store.client.StreamDeleted', details);
+  }
+  if (error instanceof AccessDeniedError) {
+    return packedStatus(grpcStatus.PERMISSION_DENIED, 'AccessDenied', 'event_store.client.AccessDenied', new sharedPb.AccessDenied());
+  }
+  const rpc = toRpcError(error);
+  const exception = rpc.metadata.get('exception')[0];
+  if (error instanceof MaximumAppendSizeExceededError || exception === 'maximum-append-size-exceeded') {
+    const details = new sharedPb.MaximumAppendSizeExceeded();
+    details.setMaxappendsize(Number(rpc.metadata.get('maximum-append-size')[0] ?? 0));
+    return packedStatus(grpcStatus.INVALID_ARGUMENT, 'MaximumAppendSizeExceeded', 'event_store.client.MaximumAppendSizeExceeded', details);
+  }
+  if (exception === 'stream-deleted') return batchErrorStatus(new StreamDeletedError(stream), stream);
+  if (exception === 'access-denied') return batchErrorStatus(new AccessDeniedError(), stream);
+  if (rpc.code === grpcStatus.INVALID_ARGUMENT) {
+    const details = new sharedPb.BadRequest();
+    details.setMessage(rpc.details);
+    return packedStatus(grpcStatus.INVALID_ARGUMENT, 'BadRequest', 'event_store.client.BadRequest', details);
+  }
+  return packedStatus(grpcStatus.UNKNOWN, 'Unknown', 'event_store.client.Unknown', new sharedPb.Unknown());
+}
+
+function correlationKey(id: UUID | undefined): string {
+  if (!id) return '';
+  if (id.hasStructured()) {
+    const s = id.getStructured();
+    return `${s?.getMostSignificantBits() ?? ''}/${s?.getLeastSignificantBits() ?? ''}`;
+  }
+  return id.getString();
+}
+
+function successResponse(result: AppendResult): InstanceType<typeof streamsPb.BatchAppendResp.Success> {
+  const success = new streamsPb.BatchAppendResp.Success();
+  if (result.nextExpectedRevision < 0n) success.setNoStream(new GoogleEmpty());
+  else success.setCurrentRevision(result.nextExpectedRevision.toString());
+  const position = new sharedPb.AllStreamPosition();
+  position.setCommitPosition(result.position.commit.toString());
+  position.setPreparePosition(result.position.prepare.toString());
+  success.setPosition(position);
+  return success;
+}
+
+export function handleBatchAppend(context: HandlerContext) {
+  return (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void => {
+    const pending = new Map<string, PendingBatch>();
+    let inFlight = 0;
+    let inputEnded = false;
+    let closed = false;
+    const authorized = context.authorize(call.metadata);
+
+    const respond = (request: BatchAppendReq, stream: string | undefined, outcome: { error: RpcStatus } | { result: AppendResult }) => {
+      if (closed) return;
+      const response = new streamsPb.BatchAppendResp();
+      const correlationId = request.getCorrelationId();
+      if (correlationId) response.setCorrelationId(correlationId);
+      response.setStreamIdentifier(encodeStreamName(stream ?? ''));
+      if ('error' in outcome) response.setError(outcome.error);
+      else response.setSuccess(successResponse(outcome.result));
+      call.write(response);
+    };
+    const maybeEnd = () => {
+      if (inputEnded && inFlight === 0 && !closed) {
+        closed = true;
+        call.end();
+      }
+    };
+
+    call.on('data', (request: BatchAppendReq) => {
+      const key = correlationKey(request.getCorrelationId());
+      let batch = pending.get(key);
+      try {
+        const options = request.getOptions();
+        if (options) {
+          const stream = decodeStreamName(options.getStreamIdentifier());
+          if (!authorized) {
+            respond(request, stream, { error: batchErrorStatus(new AccessDeniedError(), stream) });
+            return;
+          }
+          const expected = decodeExpectedRevision(options, () => (options.hasStreamPosition() ? options.getStreamPosition() : undefined));
+          if (expected === undefined) throw new RpcError(grpcStatus.INVALID_ARGUMENT, 'An expected stream position is required');
+          batch ??= { stream, expected, events: [], size: new AppendSizeTracker(context.maxAppendSize) };
+          pending.set(key, batch);
+        }
+        if (!batch) return; // Like the server: messages for an unknown (failed or finished) correlation id are dropped.
+        const current = batch;
+        for (const proposed of request.getProposedMessagesList()) {
+          const { event, size } = decodeProposedMessage(proposed);
+          current.size.add(size);
+          current.events.push(event);
+        }
+        if (!request.getIsFinal()) return;
+        pending.delete(key);
+        inFlight += 1;
+        writeEvents(context, current.stream, current.events, current.expected)
+          .then(
+            (result) => respond(request, current.stream, { result }),
+            (error: unknown) => respond(request, current.stream, { error: batchErrorStatus(error, current.stream) }),
+          )
+          .finally(() => {
+            inFlight -= 1;
+            maybeEnd();
+          });
+      } catch (error) {
+        pending.delete(key);
+        const stream = batch?.stream ?? safeStreamName(request);
+        respond(request, stream, { error: batchErrorStatus(error, stream ?? '') });
+      }
+    });
+    call.on('end', () => {
+      inputEnded = true;
+      maybeEnd();
+    });
+    call.on('error', () => {
+      closed = true;
+    });
+    call.on('cancelled', () => {
+      closed = true;
+    });
+  };
+}
+
+function safeStreamName(request: BatchAppendReq): string | undefined {
+  try {
+    return decodeStreamName(request.getOptions()?.getStreamIdentifier());
+  } catch {
+    return undefined;
+  }
+}

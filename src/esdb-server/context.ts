@@ -1,0 +1,30 @@
+/** What every handler needs: the store behind the server, its limits, and the access check. */
+import type { EventStore, ExpectedRevision } from '../store/port.js';
+import type { Authorizer } from './auth.js';
+
+export interface HandlerContext {
+  readonly store: EventStore;
+  /** EventStoreDB's MaxAppendSize: the sum of event sizes one append may carry (default 1 MiB). */
+  readonly maxAppendSize: number;
+  readonly authorize: Authorizer;
+  /** Track a long-running call (subscription) so a shutdown can end it with UNAVAILABLE. */
+  readonly track: (stop: () => void) => () => void;
+}
+
+export const DEFAULT_MAX_APPEND_SIZE = 1024 * 1024;
+
+/** The oneof of expected revisions shared by Append, BatchAppend, Delete and Tombstone options. */
+export interface ExpectedRevisionOptions {
+  hasAny(): boolean;
+  hasNoStream(): boolean;
+  hasStreamExists(): boolean;
+}
+
+export function decodeExpectedRevision(options: ExpectedRevisionOptions, revision: () => string | undefined): ExpectedRevision | undefined {
+  if (options.hasAny()) return 'any';
+  if (options.hasNoStream()) return 'no_stream';
+  if (options.hasStreamExists()) return 'stream_exists';
+  const exact = revision();
+  if (exact === undefined || !/^\d+$/.test(exact)) return undefined;
+  return BigInt(exact);
+}

@@ -1,0 +1,144 @@
+/**
+ * Conversions between the wire messages and the port's types: stream names, UUIDs, proposed events,
+ * recorded events, revisions and positions (64-bit values travel as decimal strings: the client's
+ * protos use jstype = JS_STRING).
+ */
+import type { EventData, Json, JsonObject, Position, RecordedEvent } from '../store/port.js';
+import { rpcErrors } from './errors.js';
+import { sharedPb, streamsPb, type StreamIdentifier, type UUID } from './proto.js';
+
+const UINT64_MAX = 0xffffffffffffffffn;
+/** .NET ticks (100 ns) per millisecond: EventStoreDB's `created` is in ticks since the Unix epoch. */
+const TICKS_PER_MILLISECOND = 10_000n;
+
+export function bytesOf(value: Uint8Array | string): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'base64') : value;
+}
+
+export function decodeStreamName(identifier: StreamIdentifier | undefined): string {
+  if (!identifier) throw rpcErrors.invalidArgument(' `streamIdentifier` is a required argument');
+  const name = Buffer.from(bytesOf(identifier.getStreamName())).toString('utf8');
+  if (name.length === 0) throw rpcErrors.invalidArgument("'' is not a valid stream name");
+  return name;
+}
+
+export function encodeStreamName(stream: string): StreamIdentifier {
+  const identifier = new sharedPb.StreamIdentifier();
+  identifier.setStreamName(Buffer.from(stream, 'utf8'));
+  return identifier;
+}
+
+export function parseUint64(text: string, what: string): bigint {
+  if (!/^\d+$/.test(text)) throw rpcErrors.invalidArgument(`'${text}' is not a valid ${what}`);
+  const value = BigInt(text);
+  if (value > UINT64_MAX) throw rpcErrors.invalidArgument(`'${text}' is not a valid ${what}`);
+  return value;
+}
+
+export function decodePosition(commit: string, prepare: string): Position {
+  return { commit: parseUint64(commit, 'commit position'), prepare: parseUint64(prepare, 'prepare position') };
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function decodeUuid(uuid: UUID | undefined): string {
+  if (!uuid) throw rpcErrors.invalidArgument(' `id` is a required argument');
+  if (uuid.hasStructured()) {
+    const structured = uuid.getStructured();
+    const most = BigInt.asUintN(64, BigInt(structured?.getMostSignificantBits() ?? '0'));
+    const least = BigInt.asUintN(64, BigInt(structured?.getLeastSignificantBits() ?? '0'));
+    const hex = most.toString(16).padStart(16, '0') + least.toString(16).padStart(16, '0');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+  const text = uuid.getString();
+  if (!UUID_PATTERN.test(text)) throw rpcErrors.invalidArgument(`'${text}' is not a valid event id`);
+  return text.toLowerCase();
+}
+
+export function encodeUuid(id: string, structured: boolean): UUID {
+  const uuid = new sharedPb.UUID();
+  if (!structured) {
+    uuid.setString(id);
+    return uuid;
+  }
+  const hex = id.replace(/-/g, '');
+  const value = new sharedPb.UUID.Structured();
+  value.setMostSignificantBits(BigInt.asIntN(64, BigInt(`0x${hex.slice(0, 16)}`)).toString());
+  value.setLeastSignificantBits(BigInt.asIntN(64, BigInt(`0x${hex.slice(16)}`)).toString());
+  uuid.setStructured(value);
+  return uuid;
+}
+
+/** What both Append and BatchAppend propose: an id, a metadata map, data and custom metadata. */
+export interface ProposedMessageLike {
+  getId(): UUID | undefined;
+  getMetadataMap(): { get(key: string): string | undefined };
+  getData(): Uint8Array | string;
+  getCustomMetadata(): Uint8Array | string;
+}
+
+export interface DecodedEvent {
+  readonly event: EventData;
+  /** EventStoreDB's Event.SizeOnDisk counts type, data and metadata: the unit of the append size limit. */
+  readonly size: number;
+}
+
+function parseJson(bytes: Uint8Array, what: string): Json {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as Json;
+  } catch {
+    throw rpcErrors.invalidArgument(`${what} is not valid JSON`);
+  }
+}
+
+export function decodeProposedMessage(message: ProposedMessageLike): DecodedEvent {
+  const metadataMap = message.getMetadataMap();
+  const type = metadataMap.get('type');
+  if (type === undefined) throw rpcErrors.requiredMetadataPropertyMissing('type');
+  const contentType = metadataMap.get('content-type');
+  if (contentType === undefined) throw rpcErrors.requiredMetadataPropertyMissing('content-type');
+  const id = decodeUuid(message.getId());
+  const dataBytes = bytesOf(message.getData());
+  const metadataBytes = bytesOf(message.getCustomMetadata());
+  const size = Buffer.byteLength(type, 'utf8') + dataBytes.length + metadataBytes.length;
+  // The port stores JSON only: binary (application/octet-stream) events have no faithful home there.
+  if (contentType !== 'application/json') {
+    throw rpcErrors.invalidArgument(`Content type '${contentType}' is not supported by this server: only application/json events are`);
+  }
+  const data = dataBytes.length === 0 ? null : parseJson(dataBytes, `Data of event ${id}`);
+  let metadata: JsonObject | undefined;
+  if (metadataBytes.length > 0) {
+    const parsed = parseJson(metadataBytes, `Metadata of event ${id}`);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw rpcErrors.invalidArgument(`Metadata of event ${id} must be a JSON object`);
+    }
+    metadata = parsed;
+  }
+  return { event: { id, type, data, ...(metadata ? { metadata } : {}) }, size };
+}
+
+export function encodeRecordedEvent(event: RecordedEvent, structuredIds: boolean): InstanceType<typeof streamsPb.ReadResp.ReadEvent.RecordedEvent> {
+  const recorded = new streamsPb.ReadResp.ReadEvent.RecordedEvent();
+  recorded.setId(encodeUuid(event.id, structuredIds));
+  recorded.setStreamIdentifier(encodeStreamName(event.stream));
+  recorded.setStreamRevision(event.revision.toString());
+  recorded.setCommitPosition(event.position.commit.toString());
+  recorded.setPreparePosition(event.position.prepare.toString());
+  const map = recorded.getMetadataMap();
+  map.set('type', event.type);
+  map.set('content-type', 'application/json');
+  map.set('created', (BigInt(event.created.getTime()) * TICKS_PER_MILLISECOND).toString());
+  recorded.setData(Buffer.from(JSON.stringify(event.data), 'utf8'));
+  const hasMetadata = Object.keys(event.metadata).length > 0;
+  recorded.setCustomMetadata(hasMetadata ? Buffer.from(JSON.stringify(event.metadata), 'utf8') : new Uint8Array());
+  return recorded;
+}
+
+export function encodeReadEvent(event: RecordedEvent, structuredIds: boolean): InstanceType<typeof streamsPb.ReadResp> {
+  const readEvent = new streamsPb.ReadResp.ReadEvent();
+  readEvent.setEvent(encodeRecordedEvent(event, structuredIds));
+  readEvent.setCommitPosition(event.position.commit.toString());
+  const response = new streamsPb.ReadResp();
+  response.setEvent(readEvent);
+  return response;
+}

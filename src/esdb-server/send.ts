@@ -1,0 +1,32 @@
+/** Writing to a server stream with backpressure, and ending it with an error status. */
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { RpcError } from './errors.js';
+
+export function isOpen(call: ServerWritableStream<unknown, unknown>): boolean {
+  return !call.cancelled && !call.destroyed && !call.writableEnded;
+}
+
+/** Resolves once the message is handed to gRPC and the stream can take more; false if the call is gone. */
+export function send<T>(call: ServerWritableStream<unknown, T>, message: T): Promise<boolean> {
+  if (!isOpen(call)) return Promise.resolve(false);
+  if (call.write(message)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const settle = (open: boolean) => {
+      call.off('drain', onDrain);
+      call.off('cancelled', onGone);
+      call.off('close', onGone);
+      resolve(open);
+    };
+    const onDrain = () => settle(true);
+    const onGone = () => settle(false);
+    call.on('drain', onDrain);
+    call.on('cancelled', onGone);
+    call.on('close', onGone);
+  });
+}
+
+export function fail(call: ServerWritableStream<unknown, unknown>, error: RpcError): void {
+  if (!isOpen(call)) return;
+  // grpc-js turns an 'error' on a server stream into the call's status (code, details, trailers).
+  call.emit('error', error);
+}
