@@ -53,7 +53,7 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Rows per page for reads and subscriptions. Default 500. */
   readonly pageSize?: number;
-  /** Largest append accepted, in bytes of event data and metadata JSON. Default 16 MiB. */
+  /** Largest append accepted, in characters of event data and metadata JSON (bytes, for ASCII). Default 16 MiB. */
   readonly maxAppendSize?: number;
 }
 
