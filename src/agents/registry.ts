@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.js';
-import type { EventStore, ExpectedRevision, Position, RecordedEvent, Subscription } from '../store/port.js';
+import type { EventStore, ExpectedRevision, RecordedEvent } from '../store/port.js';
+import { type AgentFeed, followAgentStreams } from './agent-feed.js';
 import { type AgentRecord, emptyAgentRecord, evolveAgent } from './agent-record.js';
 import {
   type CallOutcome,
@@ -25,6 +26,7 @@ import {
   recordOutcome,
   resolveBreakerConfig,
 } from './circuit-breaker.js';
+import { rankCandidates, reopenAtOf } from './discovery.js';
 import { AGENT_STREAM_PREFIX, type AgentEvent, agentStream, parseAgentEvent, toEventData, transitionEvent } from './events.js';
 import { type Logger, silentLogger } from './logging.js';
 import { AgentStats } from './stats.js';
@@ -73,8 +75,6 @@ export interface CallAdmission {
 
 /** How many times a write is retried after conflicts before giving up (and logging). */
 const MAX_WRITE_ATTEMPTS = 5;
-/** Pause before resubscribing after the subscription failed. */
-const RESUBSCRIBE_DELAY_MS = 1000;
 
 export class AgentRegistry {
   readonly stats: AgentStats;
@@ -87,12 +87,7 @@ export class AgentRegistry {
   /** One write at a time per agent stream, so this process's own transitions stay in order. */
   readonly #writes = new Map<string, Promise<void>>();
   readonly #changes = new Subject<AgentRecord>();
-  #subscription: Subscription | undefined;
-  #following: Promise<void> = Promise.resolve();
-  /** Last `$all` position seen: where to resume after a subscription failure. */
-  #position: Position | undefined;
-  #closed = false;
-  #wakeUp: () => void = () => {};
+  #feed: AgentFeed | undefined;
 
   /** Every change of an agent's record (registration, circuit), local or from another process. */
   readonly changes$: Observable<AgentRecord> = this.#changes.asObservable();
@@ -108,7 +103,8 @@ export class AgentRegistry {
   /** Open a registry and wait until it has caught up with every agent stream. */
   static async open(options: AgentRegistryOptions): Promise<AgentRegistry> {
     const registry = new AgentRegistry(options);
-    await registry.#follow();
+    registry.#feed = followAgentStreams(registry.#store, (event) => registry.#onEvent(event), registry.#logger);
+    await registry.#feed.caughtUp;
     return registry;
   }
 
@@ -191,23 +187,15 @@ export class AgentRegistry {
    * least loaded (in-flight / maxConcurrency); then higher weight; then id, so the order is stable.
    */
   candidates(capability: string, options: CandidateOptions = {}): string[] {
-    const now = this.#now();
-    const ranked = [...this.#records.values()]
-      .filter((record) => record.registered && record.capabilities.includes(capability))
-      .filter((record) => options.includeRemote || this.#transports.has(record.id))
-      .map((record) => ({
-        record,
-        available: isAvailable(record.circuit, now, this.breakerConfig),
-        tier: healthTier(record.circuit),
-        load: this.stats.inFlight(record.id) / (record.maxConcurrency ?? 1),
-      }));
-    const available = ranked.filter((entry) => entry.available);
-    available.sort((a, b) => a.tier - b.tier || a.load - b.load || b.record.weight - a.record.weight || a.record.id.localeCompare(b.record.id));
-    const result = available.map((entry) => entry.record.id);
-    if (!options.includeUnavailable) return result;
-    const unavailable = ranked.filter((entry) => !entry.available);
-    unavailable.sort((a, b) => reopenAtOf(a.record.circuit) - reopenAtOf(b.record.circuit) || a.record.id.localeCompare(b.record.id));
-    return [...result, ...unavailable.map((entry) => entry.record.id)];
+    return rankCandidates({
+      records: this.#records.values(),
+      capability,
+      now: this.#now(),
+      breaker: this.breakerConfig,
+      inFlight: (agentId) => this.stats.inFlight(agentId),
+      callable: (agentId) => this.#transports.has(agentId),
+      ...options,
+    });
   }
 
   /** Earliest time an agent with the capability becomes available again (for a retry timer), if any is open. */
@@ -243,10 +231,7 @@ export class AgentRegistry {
 
   async close(): Promise<void> {
     await this.flush();
-    this.#closed = true;
-    this.#wakeUp();
-    await this.#subscription?.unsubscribe();
-    await this.#following;
+    await this.#feed?.stop();
     this.#changes.complete();
   }
 
@@ -375,59 +360,6 @@ export class AgentRegistry {
     this.#adopt(evolveAgent(current, event, recorded.revision));
     if (isCircuitEvent(event)) this.#logger.info({ agentId, event: event.type }, 'circuit transition seen');
   }
-
-  /**
-   * Follow the agent streams; resolves once caught up (rejects if the subscription fails before
-   * that). A failure later is logged and the subscription resumes from the last position seen.
-   */
-  #follow(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let caughtUp = false;
-      this.#following = (async () => {
-        while (!this.#closed) {
-          const subscription = this.#store.subscribeToAll({
-            fromPosition: this.#position ?? 'start',
-            filter: { streamNamePrefix: [AGENT_STREAM_PREFIX] },
-          });
-          this.#subscription = subscription;
-          try {
-            for await (const message of subscription) {
-              if (message.kind === 'event') {
-                this.#onEvent(message.event);
-                this.#position = message.event.position;
-              } else if (message.kind === 'checkpoint') {
-                this.#position = message.position;
-              } else if (message.kind === 'caughtUp' && !caughtUp) {
-                caughtUp = true;
-                resolve();
-              }
-            }
-            // Ended without an error: unsubscribed or the store closed.
-            if (!caughtUp) reject(new Error('Agent registry subscription ended before catching up'));
-            return;
-          } catch (error) {
-            if (!caughtUp) {
-              reject(error instanceof Error ? error : new Error(String(error)));
-              return;
-            }
-            this.#logger.error({ err: error }, 'agent registry subscription failed; resubscribing');
-            await this.#pause(RESUBSCRIBE_DELAY_MS);
-          }
-        }
-      })();
-    });
-  }
-
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wakeUp = done;
-    });
-  }
 }
 
 interface WriteRules {
@@ -455,14 +387,4 @@ function sameRegistration(record: AgentRecord, capabilities: readonly string[], 
     record.capabilities.length === capabilities.length &&
     record.capabilities.every((capability, index) => capability === capabilities[index])
   );
-}
-
-/** 0: closed, no recent failure; 1: closed with failures since the last success; 2: probing. */
-function healthTier(circuit: CircuitState): number {
-  if (circuit.status !== 'closed') return 2;
-  return circuit.consecutiveFailures === 0 ? 0 : 1;
-}
-
-function reopenAtOf(circuit: CircuitState): number {
-  return circuit.status === 'open' ? circuit.reopenAt : 0;
 }
