@@ -55,3 +55,16 @@ describe('sqlite: group commit', () => {
     await expect(pending).resolves.toMatchObject({ nextExpectedRevision: 0n });
   });
 });
+
+describe('sqlite: idempotency beyond EventStoreDB’s cache', () => {
+  it('recognises an any re-append of old events and returns the original position', async () => {
+    const store = await openStore('memory:');
+    const original = [event('Old'), event('Older')];
+    const first = await store.append('far', original);
+    await store.append('far', Array.from({ length: 2000 }, () => event('Filler')));
+    const again = await store.append('far', original);
+    expect(again).toEqual(first);
+    expect((await collect(() => store.readStream('far'))).length).toBe(2002);
+    await store.close();
+  });
+});
