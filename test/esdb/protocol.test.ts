@@ -11,7 +11,7 @@ import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import featuresGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
+import { serverFeaturesPb, sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
 import { startEmbedded, type Embedded } from './support.js';
 
 const json = (type: string, data: Record<string, unknown> = {}, id = randomUUID()) => jsonEvent({ id, type, data });
@@ -52,7 +52,7 @@ describe('embedded EventStoreDB server: protocol', () => {
     const methodsOf = async (address: string) => {
       const raw = new featuresGrpc.ServerFeaturesClient(address, grpcCredentials.createInsecure());
       try {
-        const result = await new Promise<InstanceType<typeof import('../../src/esdb-server/proto.js').serverFeaturesPb.SupportedMethods>>((resolve, reject) =>
+        const result = await new Promise<InstanceType<typeof serverFeaturesPb.SupportedMethods>>((resolve, reject) =>
           raw.getSupportedMethods(new sharedPb.Empty(), (error, response) => (error ? reject(error) : resolve(response))));
         return result.getMethodsList().map((method) => `${method.getServiceName()}/${method.getMethodName()}`);
       } finally {
