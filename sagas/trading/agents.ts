@@ -1,6 +1,6 @@
 /**
  * Simulated agents for the trading pipeline: market data, technical and sentiment analysis, risk,
- * strategy, compliance, execution and settlement, with the compensations (release the reserved risk
+ * strategy, compliance, execution and the post-trade check, with the compensations (release the reserved risk
  * limit, cancel or reverse an executed order). Each capability has a primary and a backup agent, so
  * retries fail over.
  *
@@ -19,8 +19,8 @@ export interface TradingAgentOptions {
   readonly failureRate?: number;
   /** Probability that compliance rejects a trade (a business failure: not retried, compensated). Default 0.1. */
   readonly rejectionRate?: number;
-  /** Probability that settlement fails for good after the order executed. Default 0.05. */
-  readonly settlementFailureRate?: number;
+  /** Probability that the post-trade check fails for good after the order executed. Default 0.05. */
+  readonly postTradeFailureRate?: number;
   /** Mean simulated latency per call in ms (uniform in [0, 2 x mean]). Default 20; 0 = no delay. */
   readonly latencyMs?: number;
   /** Agents per capability (primary, backup, ...). Default 2. */
@@ -47,14 +47,13 @@ const capabilities = [
   'trading-strategy',
   'compliance',
   'trade-execution',
-  'settlement',
 ] as const;
 
 export function createTradingAgents(options: TradingAgentOptions = {}, ledger = new TradingLedger()): { agents: AgentDefinition[]; ledger: TradingLedger } {
   const seed = options.seed ?? 1;
   const failureRate = options.failureRate ?? 0.05;
   const rejectionRate = options.rejectionRate ?? 0.1;
-  const settlementFailureRate = options.settlementFailureRate ?? 0.05;
+  const postTradeFailureRate = options.postTradeFailureRate ?? 0.05;
   const latencyMs = options.latencyMs ?? 20;
   const replicas = options.replicas ?? 2;
 
@@ -63,7 +62,7 @@ export function createTradingAgents(options: TradingAgentOptions = {}, ledger = 
     for (let replica = 0; replica < replicas; replica++) {
       const agentId = `${capability}-${replica === 0 ? 'primary' : `backup${replica > 1 ? replica : ''}`}`;
       const chance = (key: string, salt: string) => uniform(`${seed}|${agentId}|${key}|${salt}`);
-      const handlers = tradingHandlers(ledger, (key, salt) => uniform(`${seed}|${key}|${salt}`), { rejectionRate, settlementFailureRate });
+      const handlers = tradingHandlers(ledger, (key, salt) => uniform(`${seed}|${key}|${salt}`), { rejectionRate, postTradeFailureRate });
       const guarded: Record<string, ActionHandler> = {};
       for (const [action, handler] of Object.entries(handlers)) {
         guarded[action] = async (input, ctx) => {
@@ -83,7 +82,7 @@ export function createTradingAgents(options: TradingAgentOptions = {}, ledger = 
 
 interface Rates {
   readonly rejectionRate: number;
-  readonly settlementFailureRate: number;
+  readonly postTradeFailureRate: number;
 }
 
 /** The business logic of each action: deterministic given the input and the workflow's dice. */
@@ -146,11 +145,11 @@ function tradingHandlers(ledger: TradingLedger, dice: (key: string, salt: string
       if (order) order.reversed = true;
       return { orderId: orderId ?? null, reversed: order !== undefined, reversalOrderId: `rev-${String(orderId)}` };
     },
-    'confirm-settlement': (input, ctx) => {
-      if (dice(workflowOf(ctx.idempotencyKey), 'settlement') < rates.settlementFailureRate) {
-        throw new AgentFailure('Settlement failed: counterparty rejected the trade (simulated)', 'settlement-rejected', false);
+    'verify-execution': (input, ctx) => {
+      if (dice(workflowOf(ctx.idempotencyKey), 'post-trade') < rates.postTradeFailureRate) {
+        throw new AgentFailure('Post-trade check failed: fill does not match the approval (simulated)', 'post-trade-mismatch', false);
       }
-      return { settled: true, settlementId: `stl-${String(asObject(asObject(input).execution).orderId ?? '')}` };
+      return { verified: true, orderId: asObject(asObject(input).execution).orderId ?? null };
     },
   };
 }

@@ -7,4 +7,9 @@ import type { Command } from 'commander';
 type Registrar = (program: Command) => void;
 
 export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }>> = [
+  () => import('./demo.js'),
+  () => import('./run.js'),
+  () => import('./status.js'),
+  () => import('./history.js'),
+  () => import('./sagas.js'),
 ];
