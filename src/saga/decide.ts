@@ -43,12 +43,13 @@ export function decide(state: WorkflowState, trigger: Trigger, context: Decision
 
 /** Follows a decided fact to its consequences until nothing more follows. */
 function progress(draft: Draft): void {
+  let since = 0;
   for (;;) {
     const before = draft.events.length;
     const state = active(draft);
     switch (state.status) {
       case 'running':
-        scheduleReadySteps(draft);
+        scheduleReadySteps(draft, since);
         completeIfSettled(draft);
         break;
       case 'compensating':
@@ -67,6 +68,7 @@ function progress(draft: Draft): void {
       }
     }
     if (draft.events.length === before) return;
+    since = before;
   }
 }
 

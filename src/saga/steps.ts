@@ -2,18 +2,22 @@
 import { MappingError, applyOutput, resolveInput } from '../workflow/mapping.js';
 import type { StepDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
-import type { StepError } from './events.js';
+import type { StepError, WorkflowEvent } from './events.js';
 import { backoffDelay } from './backoff.js';
 import { active, emit, type Draft } from './draft.js';
 import { startCompensation } from './compensation.js';
 import { stepIdempotencyKey, type ActiveWorkflowState, type StepState } from './state.js';
 import { vget } from './vector.js';
 
-/** Schedules every step whose dependencies have all settled, up to the parallelism limit. */
-export function scheduleReadySteps(draft: Draft): void {
+/**
+ * Schedules every step made ready by the events decided since `since`: the dependents of steps
+ * that just settled, or (after a start, a resume, or under a parallelism limit) every step.
+ * Looking only at dependents keeps a decision cheap in workflows of thousands of steps.
+ */
+export function scheduleReadySteps(draft: Draft, since: number): void {
   const state = active(draft);
   const { steps } = state.definition;
-  for (let i = 0; i < steps.length; i++) {
+  for (const i of candidateSteps(state, draft.events.slice(since))) {
     const s = active(draft);
     if (s.status !== 'running') return;
     const limit = s.definition.limits.maxParallelSteps;
@@ -21,6 +25,17 @@ export function scheduleReadySteps(draft: Draft): void {
     const step = vget(s.steps, i);
     if (isReady(s, i, step, draft.context.now)) scheduleAttempt(draft, steps[i] as StepDefinition, step.attempt + 1);
   }
+}
+
+function candidateSteps(state: ActiveWorkflowState, fresh: readonly WorkflowEvent[]): Iterable<number> {
+  const everything = state.definition.limits.maxParallelSteps !== undefined || fresh.some((e) => e.type === 'WorkflowStarted' || e.type === 'WorkflowResumed');
+  if (everything) return state.definition.steps.keys();
+  const candidates = new Set<number>();
+  for (const event of fresh) {
+    if (event.type !== 'StepSucceeded' && event.type !== 'StepSkipped') continue;
+    for (const d of state.graph.dependents[state.graph.indexOf.get(event.data.stepId) ?? -1] ?? []) candidates.add(d);
+  }
+  return [...candidates].sort((a, b) => a - b);
 }
 
 function isReady(state: ActiveWorkflowState, index: number, step: StepState, now: number): boolean {

@@ -1,38 +1,64 @@
 /**
- * A small persistent vector: two levels of fixed-size chunks. `set` copies the chunk directory
- * and one chunk, never the whole vector, so folding long histories of wide workflows stays cheap
- * and earlier states are never touched.
+ * A small persistent vector (a 32-way trie, as in Clojure's and Immutable.js's vectors): `vset`
+ * copies one node per level (log32 n of them), never the whole vector, so folding long
+ * histories of wide workflows stays cheap and earlier states are never touched.
  */
-const CHUNK = 32;
+const BITS = 5;
+const WIDTH = 1 << BITS;
+const MASK = WIDTH - 1;
+
+type Node = readonly unknown[];
 
 export interface Vector<T> {
   readonly length: number;
-  readonly chunks: readonly (readonly T[])[];
+  /** Bits to shift an index by at the root: 0 when the root is a leaf. */
+  readonly shift: number;
+  readonly root: Node;
+  /** Phantom field tying the element type to the vector. */
+  readonly _element?: T;
 }
 
 export function vectorOf<T>(items: readonly T[]): Vector<T> {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) chunks.push(items.slice(i, i + CHUNK));
-  return { length: items.length, chunks };
+  let level: Node[] = chunk(items);
+  let shift = 0;
+  while (level.length > 1) {
+    level = chunk(level);
+    shift += BITS;
+  }
+  return { length: items.length, shift, root: level[0] ?? [] };
+}
+
+function chunk(items: readonly unknown[]): Node[] {
+  const nodes: Node[] = [];
+  for (let i = 0; i < items.length; i += WIDTH) nodes.push(items.slice(i, i + WIDTH));
+  return nodes;
 }
 
 export function vget<T>(vector: Vector<T>, index: number): T {
-  const chunk = vector.chunks[Math.floor(index / CHUNK)];
-  if (chunk === undefined || index < 0 || index >= vector.length) throw new RangeError(`Index ${index} out of range`);
-  return chunk[index % CHUNK] as T;
+  if (index < 0 || index >= vector.length) throw new RangeError(`Index ${index} out of range 0..${vector.length - 1}`);
+  let node = vector.root;
+  for (let shift = vector.shift; shift > 0; shift -= BITS) node = node[(index >>> shift) & MASK] as Node;
+  return node[index & MASK] as T;
 }
 
 export function vset<T>(vector: Vector<T>, index: number, value: T): Vector<T> {
-  const c = Math.floor(index / CHUNK);
-  const chunk = vector.chunks[c];
-  if (chunk === undefined || index < 0 || index >= vector.length) throw new RangeError(`Index ${index} out of range`);
-  const nextChunk = chunk.slice();
-  nextChunk[index % CHUNK] = value;
-  const chunks = vector.chunks.slice();
-  chunks[c] = nextChunk;
-  return { length: vector.length, chunks };
+  if (index < 0 || index >= vector.length) throw new RangeError(`Index ${index} out of range 0..${vector.length - 1}`);
+  return { length: vector.length, shift: vector.shift, root: setIn(vector.root, vector.shift, index, value) };
+}
+
+function setIn(node: Node, shift: number, index: number, value: unknown): Node {
+  const copy = node.slice();
+  const slot = (index >>> shift) & MASK;
+  copy[slot] = shift === 0 ? value : setIn(node[slot] as Node, shift - BITS, index, value);
+  return copy;
 }
 
 export function vtoArray<T>(vector: Vector<T>): T[] {
-  return vector.chunks.flat() as T[];
+  const out: T[] = [];
+  const walk = (node: Node, shift: number): void => {
+    if (shift === 0) for (const item of node) out.push(item as T);
+    else for (const child of node) walk(child as Node, shift - BITS);
+  };
+  walk(vector.root, vector.shift);
+  return out;
 }

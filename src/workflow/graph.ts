@@ -55,8 +55,8 @@ export function topologicalOrder(dependencies: readonly (readonly number[])[]): 
   dependencies.forEach((deps, i) => deps.forEach((d) => dependents[d]?.push(i)));
   const order: number[] = [];
   const queue = remaining.flatMap((n, i) => (n === 0 ? [i] : []));
-  while (queue.length > 0) {
-    const i = queue.shift() as number;
+  for (let head = 0; head < queue.length; head++) {
+    const i = queue[head] as number;
     order.push(i);
     for (const j of dependents[i] ?? []) {
       remaining[j] = (remaining[j] ?? 0) - 1;
@@ -68,6 +68,7 @@ export function topologicalOrder(dependencies: readonly (readonly number[])[]): 
 
 /** One cycle among `ids` as `a -> b -> c -> a` (following dependsOn edges), or undefined. */
 export function findCycle(ids: readonly string[], dependsOn: (id: string) => readonly string[]): string[] | undefined {
+  const known = new Set(ids);
   const state = new Map<string, 'visiting' | 'done'>();
   const path: string[] = [];
   const visit = (id: string): string[] | undefined => {
@@ -76,7 +77,7 @@ export function findCycle(ids: readonly string[], dependsOn: (id: string) => rea
     state.set(id, 'visiting');
     path.push(id);
     for (const dep of dependsOn(id)) {
-      if (!ids.includes(dep)) continue;
+      if (!known.has(dep)) continue;
       const cycle = visit(dep);
       if (cycle) return cycle;
     }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Json } from '../../src/workflow/index.js';
 import { Scenario, T0, diamond, given } from './spec.js';
 
-const ok = (stepId: string, attempt: number, output: unknown = { v: stepId }) => ({ kind: 'stepResult', stepId, attempt, outcome: { ok: true, output } }) as const;
+const ok = (stepId: string, attempt: number, output: Json = { v: stepId }) => ({ kind: 'stepResult', stepId, attempt, outcome: { ok: true, output } }) as const;
 
 describe('when a step result arrives', () => {
   it('schedules every dependent of a succeeded step in the same decision', () => {

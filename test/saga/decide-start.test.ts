@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandRejectedError, type WorkflowEvent } from '../../src/saga/index.js';
-import { validateDefinition } from '../../src/workflow/index.js';
+import { CommandRejectedError, type Trigger, type WorkflowEvent } from '../../src/saga/index.js';
+import { validateDefinition, type Json, type WorkflowDefinitionInput } from '../../src/workflow/index.js';
 import { Scenario, T0, ctx, diamond, given } from './spec.js';
 
 const twoRoots = {
@@ -13,8 +13,9 @@ const twoRoots = {
   ],
 };
 
-const start = (definition: unknown, input: unknown = { symbol: 'ACME' }, workflowId = 'wf-1') =>
-  ({ kind: 'command', command: { type: 'start', workflowId, definition, input } }) as const;
+// Definitions here are raw JSON, as a CLI would read them from a file: decide validates them.
+const start = (definition: object, input: Json = { symbol: 'ACME' }, workflowId = 'wf-1'): Trigger =>
+  ({ kind: 'command', command: { type: 'start', workflowId, definition: definition as WorkflowDefinitionInput, input } });
 
 describe('when a start command arrives', () => {
   it('records WorkflowStarted and schedules every independent root in the same decision', () => {
@@ -38,7 +39,7 @@ describe('when a start command arrives', () => {
   });
 
   it('rejects a start for a workflow that already exists', () => {
-    const s = new Scenario(twoRoots).start({ symbol: 'ACME' });
+    const s = new Scenario(twoRoots as WorkflowDefinitionInput).start({ symbol: 'ACME' });
     given(s.events).when(start(twoRoots)).thenRejects(/already exists \(running\)/, CommandRejectedError);
   });
 

@@ -25,7 +25,7 @@ const dagArb = fc.record({
   maxParallelSteps: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
 });
 
-type Dag = fc.infer<typeof dagArb>;
+type Dag = typeof dagArb extends fc.Arbitrary<infer T> ? T : never;
 
 function toDefinition(dag: Dag): { definition: WorkflowDefinition; agents: Map<string, string[]> } {
   const agents = new Map<string, string[]>();
