@@ -18,6 +18,7 @@ export interface ReadContext {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const EMPTY_PAGES_BEFORE_YIELD = 8;
 
 /**
  * An async iterable over pages: `nextPage` returns the next page's items (possibly none, when a
@@ -30,11 +31,14 @@ export function fromPages<T>(openPages: () => () => readonly T[] | undefined): A
       let page: readonly T[] = [];
       let index = 0;
       let finished = false;
-      return {
+      const iterator: AsyncIterator<T> = {
         next() {
           try {
             nextPage ??= openPages();
+            let emptyPages = 0;
             while (index >= page.length) {
+              // A filter that matches nothing for long must not hold the event loop for the whole scan.
+              if (emptyPages === EMPTY_PAGES_BEFORE_YIELD) return new Promise((resolve) => setImmediate(() => resolve(iterator.next())));
               const fetched = finished ? undefined : nextPage();
               if (fetched === undefined) {
                 finished = true;
@@ -42,6 +46,7 @@ export function fromPages<T>(openPages: () => () => readonly T[] | undefined): A
               }
               page = fetched;
               index = 0;
+              emptyPages += 1;
             }
             return Promise.resolve({ done: false, value: page[index++] as T });
           } catch (error) {
@@ -56,6 +61,7 @@ export function fromPages<T>(openPages: () => () => readonly T[] | undefined): A
           return Promise.resolve(DONE);
         },
       };
+      return iterator;
     },
   };
 }

@@ -72,7 +72,12 @@ export class StoreSubscription implements Subscription {
           this.index = 1;
           return { done: false, value: messages[0] as SubscriptionMessage };
         }
-        if (!exhausted) continue;
+        if (!exhausted) {
+          // A page the filter emptied (possible when the checkpoint interval exceeds the page size):
+          // let other work run before scanning on.
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        }
         const wait = this.signal.wait(token);
         this.cancelWait = wait.cancel;
         await wait.changed;

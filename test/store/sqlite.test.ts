@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
-import { collect, event } from './contract/helpers.js';
+import { collect, event, takeUntil } from './contract/helpers.js';
 import { describeEventStoreContract } from './contract/event-store-contract.js';
 import { tempStoreFile } from './temp-store.js';
 
@@ -65,6 +65,28 @@ describe('sqlite: idempotency beyond EventStoreDB’s cache', () => {
     const again = await store.append('far', original);
     expect(again).toEqual(first);
     expect((await collect(() => store.readStream('far'))).length).toBe(2002);
+    await store.close();
+  });
+});
+
+describe('sqlite: filters that rarely match', () => {
+  it('scans many empty pages to the one match, in reads and subscriptions', async () => {
+    const store = SqliteEventStore.open(':memory:', { pageSize: 10 });
+    await store.append('noise', Array.from({ length: 200 }, () => event('Noise')));
+    await store.append('needle', [event('Found')]);
+    const read = await collect(() => store.readAll({ filter: { streamNamePrefix: ['needle'] } }));
+    expect(read.map((one) => one.type)).toEqual(['Found']);
+
+    const subscription = store.subscribeToAll({ filter: { eventTypePrefix: ['Found'] }, checkpointInterval: 50 });
+    const messages = await takeUntil(subscription, (seen) => seen.at(-1)?.kind === 'caughtUp');
+    expect(messages.map((message) => (message.kind === 'checkpoint' ? `checkpoint ${message.position.commit}` : message.kind))).toEqual([
+      'checkpoint 50',
+      'checkpoint 100',
+      'checkpoint 150',
+      'checkpoint 200',
+      'event',
+      'caughtUp',
+    ]);
     await store.close();
   });
 });
