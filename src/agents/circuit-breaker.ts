@@ -60,24 +60,24 @@ export type CircuitTransition =
 /** What happened to a call, as far as the agent's health goes. `ignored`: no verdict (cancelled). */
 export type CallOutcome = 'success' | 'failure' | 'ignored';
 
-export interface Step {
+export interface CircuitStep {
   readonly state: CircuitState;
   readonly transition?: CircuitTransition;
 }
 
-export interface Admission extends Step {
+export interface CircuitAdmission extends CircuitStep {
   readonly allowed: boolean;
 }
 
 export const closedCircuit: CircuitState = Object.freeze({ status: 'closed', consecutiveFailures: 0, samples: [] });
 
-export function openCircuit(now: number, config: CircuitBreakerConfig, reason: string): Step {
+export function openCircuit(now: number, config: CircuitBreakerConfig, reason: string): CircuitStep {
   const reopenAt = now + config.coolDownMs;
   return { state: { status: 'open', openedAt: now, reopenAt }, transition: { to: 'open', at: now, reopenAt, reason } };
 }
 
 /** Ask to make a call. Open circuits past their cool-down turn half-open here, on demand. */
-export function admit(state: CircuitState, now: number, config: CircuitBreakerConfig): Admission {
+export function admit(state: CircuitState, now: number, config: CircuitBreakerConfig): CircuitAdmission {
   switch (state.status) {
     case 'closed':
       return { state, allowed: true };
@@ -93,7 +93,7 @@ export function admit(state: CircuitState, now: number, config: CircuitBreakerCo
 }
 
 /** Record the outcome of a call that {@link admit} allowed. */
-export function recordOutcome(state: CircuitState, outcome: CallOutcome, now: number, config: CircuitBreakerConfig): Step {
+export function recordOutcome(state: CircuitState, outcome: CallOutcome, now: number, config: CircuitBreakerConfig): CircuitStep {
   switch (state.status) {
     case 'closed':
       return closedOutcome(state, outcome, now, config);
@@ -110,7 +110,7 @@ function closedOutcome(
   outcome: CallOutcome,
   now: number,
   config: CircuitBreakerConfig,
-): Step {
+): CircuitStep {
   if (outcome === 'ignored') return { state };
   const failed = outcome === 'failure';
   const consecutiveFailures = failed ? state.consecutiveFailures + 1 : 0;
@@ -130,7 +130,7 @@ function halfOpenOutcome(
   outcome: CallOutcome,
   now: number,
   config: CircuitBreakerConfig,
-): Step {
+): CircuitStep {
   const probesInFlight = Math.max(0, state.probesInFlight - 1);
   if (outcome === 'ignored') return { state: { ...state, probesInFlight } };
   if (outcome === 'failure') return openCircuit(now, config, 'probe failed');

@@ -4,6 +4,7 @@ export * from './in-process-transport.js';
 export * from './http-transport.js';
 export * from './circuit-breaker.js';
 export * from './bulkhead.js';
+export * from './discovery.js';
 export * from './events.js';
 export * from './agent-record.js';
 export * from './stats.js';
