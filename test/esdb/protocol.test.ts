@@ -11,7 +11,7 @@ import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import featuresGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { serverFeaturesPb} from '../../src/esdb-server/proto.js';
+import type { serverFeaturesPb } from '../../src/esdb-server/proto.js';
 import { sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
 import { startEmbedded, type Embedded } from './support.js';
 
