@@ -3,6 +3,7 @@
  * then every succeeded step with a compensation is compensated, a step only after every step that
  * depends on it (transitively) is compensated, independent ones in parallel, each with its retries.
  */
+import { pickAgent } from './failover.js';
 import { MappingError, resolveInput } from '../workflow/mapping.js';
 import type { StepDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
@@ -79,7 +80,7 @@ export function scheduleCompensation(draft: Draft, def: StepDefinition, attempt:
   }
   const { now } = draft.context;
   emit(draft, 'CompensationScheduled', {
-    workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: agents[(attempt - 1) % agents.length] as string,
+    workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: pickAgent(agents, attempt > 1 ? step.compensation.agentId : undefined) as string,
     action: compensation.action, capability, input, deadline: now + (compensation.timeoutMs ?? def.timeoutMs),
     idempotencyKey: compensationIdempotencyKey(state.workflowId, def.id, attempt),
   }, { stepId: def.id, n: attempt });

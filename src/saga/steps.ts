@@ -1,4 +1,5 @@
 /** Decision rules for steps: scheduling, results, timeouts, retries and failing for good. */
+import { pickAgent } from './failover.js';
 import { MappingError, applyOutput, resolveInput } from '../workflow/mapping.js';
 import type { StepDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
@@ -65,8 +66,9 @@ export function scheduleAttempt(draft: Draft, def: StepDefinition, attempt: numb
     failAttempt(draft, def, attempt, undefined, { message: `Input mapping of step "${def.id}" failed: ${error.message}`, code: 'MAPPING_ERROR', retryable: false });
     return;
   }
+  const previous = attempt > 1 ? vget(state.steps, state.graph.indexOf.get(def.id) as number).agentId : undefined;
   emit(draft, 'StepScheduled', {
-    workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: agents[(attempt - 1) % agents.length] as string,
+    workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: pickAgent(agents, previous) as string,
     action: def.action, capability: def.capability, input, deadline: now + def.timeoutMs,
     idempotencyKey: stepIdempotencyKey(state.workflowId, def.id, attempt),
   }, { stepId: def.id, n: attempt });

@@ -26,7 +26,7 @@ export interface DecisionContext {
   readonly now: number;
   /** Uniform in [0, 1): the jitter source. */
   readonly random: () => number;
-  /** Agent ids with a capability, healthiest first. Attempt n goes to `candidates[(n - 1) % length]`. */
+  /** Agent ids with a capability, healthiest first. A retry goes to the first one other than the previous attempt's agent (see failover.ts). */
   readonly candidates: (capability: string) => readonly string[];
 }
 

@@ -1,0 +1,268 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentFailure } from '../../src/agents/index.js';
+import { CommandRejectedError } from '../../src/saga/triggers.js';
+import { WorkflowNotFoundError } from '../../src/saga/runtime/index.js';
+import { workflow } from '../../src/workflow/index.js';
+import { tradingPipeline } from '../../sagas/trading/definition.js';
+import { createTradingAgents } from '../../sagas/trading/agents.js';
+import { agent, dataOf, deferred, historyOf, startTestEngine, type TestEngine } from './support.js';
+
+const fast = { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 200, jitter: 0 };
+
+let engine: TestEngine | undefined;
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+});
+
+describe('scheduling', () => {
+  it('runs independent steps in parallel and a dependent step only after all its dependencies', async () => {
+    // b and c each wait until the other has started: the workflow can only finish if they overlap.
+    const bStarted = deferred();
+    const cStarted = deferred();
+    const log: string[] = [];
+    const handlers = {
+      a: () => {
+        log.push('a');
+        return { value: 1 };
+      },
+      b: async () => {
+        log.push('b:start');
+        bStarted.resolve();
+        await cStarted.promise;
+        log.push('b:end');
+        return { value: 2 };
+      },
+      c: async () => {
+        log.push('c:start');
+        cStarted.resolve();
+        await bStarted.promise;
+        log.push('c:end');
+        return { value: 3 };
+      },
+      d: (input: unknown) => {
+        log.push('d');
+        return { sum: input };
+      },
+    };
+    engine = await startTestEngine({ agents: [agent('worker', ['work'], handlers)] });
+    const diamond = workflow('diamond')
+      .step({ id: 'a', action: 'a', capability: 'work', output: { a: '$' }, retry: fast, timeoutMs: 5_000 })
+      .step({ id: 'b', action: 'b', capability: 'work', dependsOn: ['a'], output: { b: '$' }, retry: fast, timeoutMs: 5_000 })
+      .step({ id: 'c', action: 'c', capability: 'work', dependsOn: ['a'], output: { c: '$' }, retry: fast, timeoutMs: 5_000 })
+      .step({ id: 'd', action: 'd', capability: 'work', dependsOn: ['b', 'c'], input: { b: 'b.value', c: 'c.value' }, retry: fast, timeoutMs: 5_000 })
+      .build();
+    const { workflowId } = await engine.runtime.startWorkflow(diamond, {});
+    const end = await engine.runtime.waitForEnd(workflowId);
+
+    expect(end.status).toBe('completed');
+    expect(log[0]).toBe('a');
+    expect(log.indexOf('d')).toBe(log.length - 1);
+    expect(log.indexOf('b:start')).toBeLessThan(log.indexOf('c:end'));
+    expect(log.indexOf('c:start')).toBeLessThan(log.indexOf('b:end'));
+    // b and c were scheduled in one decision (one append), as soon as a succeeded.
+    const events = await historyOf(engine.store, workflowId);
+    const aSucceeded = events.find((e) => e.type === 'StepSucceeded' && dataOf(e).stepId === 'a');
+    const scheduledAfterA = events.filter((e) => e.type === 'StepScheduled' && (dataOf(e).stepId === 'b' || dataOf(e).stepId === 'c'));
+    expect(scheduledAfterA.map((e) => e.revision)).toEqual([aSucceeded!.revision + 1n, aSucceeded!.revision + 2n]);
+    expect(scheduledAfterA.every((e) => e.position.commit > aSucceeded!.position.commit)).toBe(true);
+    // d received its dependencies' outputs through the mapping.
+    const dScheduled = events.find((e) => e.type === 'StepScheduled' && dataOf(e).stepId === 'd');
+    expect(dataOf(dScheduled!).input).toEqual({ b: 2, c: 3 });
+  });
+
+  it('stamps every event with correlation, causation, workflow id and definition hash', async () => {
+    engine = await startTestEngine({ agents: [agent('worker', ['work'], { a: () => ({ ok: true }) })] });
+    const one = workflow('one').step({ id: 'a', action: 'a', capability: 'work', retry: fast }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(one, {}, { correlationId: 'order-42' });
+    await engine.runtime.waitForEnd(workflowId);
+    const events = await historyOf(engine.store, workflowId);
+    expect(events.map((e) => e.type)).toEqual(['WorkflowStarted', 'StepScheduled', 'StepSucceeded', 'WorkflowCompleted']);
+    const hash = dataOf(events[0]!).definitionHash;
+    for (const event of events) {
+      expect(event.metadata).toMatchObject({ correlationId: 'order-42', workflowId, definitionHash: hash });
+    }
+    // The result's cause is the StepScheduled it answers.
+    expect(events[2]!.metadata.causationId).toBe(events[1]!.id);
+  });
+});
+
+describe('retries, failover and timeouts', () => {
+  it('retries a failing agent with backoff on the next candidate agent', async () => {
+    const calls: string[] = [];
+    const flaky = agent('flaky', ['quote'], {
+      quote: () => {
+        calls.push('flaky');
+        throw new AgentFailure('upstream 503', 'unavailable', true);
+      },
+    }, { weight: 10 });
+    const steady = agent('steady', ['quote'], {
+      quote: () => {
+        calls.push('steady');
+        return { price: 101 };
+      },
+    }, { weight: 1 });
+    engine = await startTestEngine({ agents: [flaky, steady] });
+    const def = workflow('quote').step({ id: 'quote', action: 'quote', capability: 'quote', output: { price: 'price' }, retry: { ...fast, initialDelayMs: 50 } }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    const end = await engine.runtime.waitForEnd(workflowId);
+
+    expect(end.status).toBe('completed');
+    expect(calls).toEqual(['flaky', 'steady']);
+    const events = await historyOf(engine.store, workflowId);
+    const failed = events.find((e) => e.type === 'StepFailed')!;
+    const retry = events.find((e) => e.type === 'StepRetryScheduled')!;
+    const second = events.filter((e) => e.type === 'StepScheduled')[1]!;
+    expect(dataOf(failed)).toMatchObject({ attempt: 1, agentId: 'flaky', error: { code: 'unavailable', retryable: true } });
+    expect(dataOf(retry)).toMatchObject({ nextAttempt: 2, delayMs: 50 });
+    expect(dataOf(retry).notBefore).toBe((dataOf(retry).at as number) + 50);
+    // The second attempt was not scheduled before its not-before time.
+    expect(dataOf(second)).toMatchObject({ attempt: 2, agentId: 'steady', idempotencyKey: `${workflowId}:quote:2` });
+    expect(dataOf(second).at as number).toBeGreaterThanOrEqual(dataOf(retry).notBefore as number);
+  });
+
+  it('times out a hanging agent and retries on another', async () => {
+    const hanging = agent('hanging', ['slow'], {
+      work: (_input, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ late: true }))),
+    }, { weight: 10 });
+    const quick = agent('quick', ['slow'], { work: () => ({ done: true }) }, { weight: 1 });
+    engine = await startTestEngine({ agents: [hanging, quick] });
+    const def = workflow('hang').step({ id: 'work', action: 'work', capability: 'slow', timeoutMs: 150, retry: fast }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    const end = await engine.runtime.waitForEnd(workflowId);
+
+    expect(end.status).toBe('completed');
+    const events = await historyOf(engine.store, workflowId);
+    const firstEnd = events.find((e) => (e.type === 'StepTimedOut' || e.type === 'StepFailed') && dataOf(e).attempt === 1)!;
+    if (firstEnd.type === 'StepFailed') expect(dataOf(firstEnd).error).toMatchObject({ code: 'timeout' });
+    else expect(dataOf(firstEnd)).toMatchObject({ agentId: 'hanging' });
+    const succeeded = events.find((e) => e.type === 'StepSucceeded')!;
+    expect(dataOf(succeeded)).toMatchObject({ attempt: 2, agentId: 'quick' });
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after repeated failures, then closes again after the cool-down', async () => {
+    let failuresLeft = 3;
+    const shaky = agent('shaky', ['pay'], {
+      pay: () => {
+        if (failuresLeft-- > 0) throw new AgentFailure('card network down', 'unavailable', true);
+        return { paid: true };
+      },
+    });
+    engine = await startTestEngine({ agents: [shaky], circuitBreaker: { failureThreshold: 3, coolDownMs: 200, halfOpenMaxProbes: 1, successesToClose: 1 } });
+    const def = workflow('pay').step({ id: 'pay', action: 'pay', capability: 'pay', retry: { maxAttempts: 10, initialDelayMs: 30, multiplier: 1.5, maxDelayMs: 150, jitter: 0 } }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    const end = await engine.runtime.waitForEnd(workflowId);
+    expect(end.status).toBe('completed');
+    await engine.registry.flush();
+
+    const transitions: string[] = [];
+    for await (const event of engine.store.readStream('agent-shaky')) transitions.push(event.type);
+    const opened = transitions.indexOf('AgentCircuitOpened');
+    expect(opened).toBeGreaterThanOrEqual(0);
+    expect(transitions.indexOf('AgentCircuitHalfOpened')).toBeGreaterThan(opened);
+    expect(transitions.lastIndexOf('AgentCircuitClosed')).toBeGreaterThan(transitions.indexOf('AgentCircuitHalfOpened'));
+    expect(engine.registry.circuit('shaky')?.status).toBe('closed');
+  });
+});
+
+describe('compensation', () => {
+  it('rolls back a trade in reverse dependency order when a step fails after execution', async () => {
+    const { agents, ledger } = createTradingAgents({ seed: 7, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 1, latencyMs: 0 });
+    engine = await startTestEngine({ agents });
+    const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'buy', quantity: 25, account: 'acct-1' });
+    const end = await engine.runtime.waitForEnd(workflowId);
+
+    expect(end.status).toBe('compensated');
+    const events = await historyOf(engine.store, workflowId);
+    const compensations = events.filter((e) => e.type === 'CompensationScheduled').map((e) => dataOf(e).stepId);
+    expect(compensations).toEqual(['trade-execution', 'risk-assessment']);
+    // Each compensation got what it needed from the step's own output.
+    const execution = events.find((e) => e.type === 'StepSucceeded' && dataOf(e).stepId === 'trade-execution')!;
+    const orderId = (dataOf(execution).output as { orderId: string }).orderId;
+    const reverse = events.find((e) => e.type === 'CompensationScheduled' && dataOf(e).stepId === 'trade-execution')!;
+    expect(dataOf(reverse).input).toMatchObject({ orderId, executedQuantity: 25, account: 'acct-1' });
+    const release = events.find((e) => e.type === 'CompensationScheduled' && dataOf(e).stepId === 'risk-assessment')!;
+    const reverseDone = events.find((e) => e.type === 'CompensationSucceeded' && dataOf(e).stepId === 'trade-execution')!;
+    expect(release.revision).toBeGreaterThan(reverseDone.revision);
+    expect(ledger.orders.get(orderId)?.reversed).toBe(true);
+    expect([...ledger.reservations.values()].every((r) => r.released)).toBe(true);
+  });
+
+  it('cancel compensates a running workflow; senseless commands are refused and write nothing', async () => {
+    const gate = deferred();
+    engine = await startTestEngine({
+      agents: [agent('worker', ['work'], { first: () => ({ id: 'r-1' }), undo: () => ({ undone: true }), second: async () => { await gate.promise; return {}; } })],
+    });
+    const def = workflow('cancellable')
+      .step({ id: 'first', action: 'first', capability: 'work', retry: fast, compensation: { action: 'undo', input: { id: '$output.id' } } })
+      .step({ id: 'second', action: 'second', capability: 'work', dependsOn: ['first'], retry: fast, timeoutMs: 500 })
+      .build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    // Wait until the second step is running, then cancel.
+    for (;;) {
+      const state = await engine.runtime.getState(workflowId);
+      if (state.status !== 'idle' && state.runningSteps > 0 && (await historyOf(engine.store, workflowId)).some((e) => e.type === 'StepScheduled' && dataOf(e).stepId === 'second')) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await engine.runtime.cancel(workflowId, 'customer withdrew the order');
+    gate.resolve();
+    const end = await engine.runtime.waitForEnd(workflowId);
+    expect(end.status).toBe('cancelled');
+    const events = await historyOf(engine.store, workflowId);
+    expect(events.some((e) => e.type === 'CompensationSucceeded' && dataOf(e).stepId === 'first')).toBe(true);
+    expect(dataOf(events.find((e) => e.type === 'CompensationScheduled')!).input).toEqual({ id: 'r-1' });
+
+    const before = events.length;
+    await expect(engine.runtime.retry(workflowId)).rejects.toBeInstanceOf(CommandRejectedError);
+    await expect(engine.runtime.cancel(workflowId)).rejects.toThrow(/Cannot cancel/);
+    expect((await historyOf(engine.store, workflowId)).length).toBe(before);
+    await expect(engine.runtime.compensate('no-such-workflow')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('refuses input the definition requires but did not get, and writes nothing', async () => {
+    engine = await startTestEngine({ agents: createTradingAgents({ latencyMs: 0 }).agents });
+    await expect(engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME' }, { workflowId: 'bad-input' })).rejects.toThrow(/input is missing "side", "quantity", "account"/);
+    await expect(historyOf(engine.store, 'bad-input')).rejects.toThrow(/not found/);
+    await expect(engine.runtime.startWorkflow(tradingPipeline, {}, { workflowId: 'bad id!' })).rejects.toThrow(/Invalid workflow id/);
+  });
+});
+
+describe('limits', () => {
+  it('keeps at most maxInFlight workflows running and queues the rest in a visible backlog', async () => {
+    let running = 0;
+    let peak = 0;
+    const gates: Array<() => void> = [];
+    engine = await startTestEngine({
+      agents: [agent('worker', ['work'], {
+        hold: () => {
+          running++;
+          peak = Math.max(peak, running);
+          return new Promise((resolve) => gates.push(() => {
+            running--;
+            resolve({});
+          }));
+        },
+      })],
+      runtime: { maxInFlight: 2 },
+    });
+    const def = workflow('held').step({ id: 'hold', action: 'hold', capability: 'work', retry: fast, timeoutMs: 10_000 }).build();
+    const starts = Array.from({ length: 5 }, (_, i) => engine!.runtime.startWorkflow(def, {}, { workflowId: `held-${i}` }));
+    while (gates.length < 2) await new Promise((r) => setTimeout(r, 5));
+    expect(engine.runtime.stats()).toMatchObject({ inFlight: 2, backlog: 3 });
+    // Release agents one by one until every workflow ran.
+    let released = 0;
+    while (released < 5) {
+      const open = gates.shift();
+      if (open) {
+        open();
+        released++;
+      } else await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(starts);
+    for (let i = 0; i < 5; i++) expect((await engine.runtime.waitForEnd(`held-${i}`)).status).toBe('completed');
+    expect(peak).toBe(2);
+    expect(engine.runtime.stats()).toMatchObject({ inFlight: 0, backlog: 0 });
+  });
+});
