@@ -1,7 +1,8 @@
 /**
  * Event store benchmark (`npm run bench:store`): the embedded sqlite store on a temporary file with
  * durable settings (synchronous=FULL), against raw better-sqlite3 inserts of the same rows in the same
- * run. The last line of output is one JSON object with every figure.
+ * run. Reads and catch-up report the best of three passes over 200,000 events. The last line of
+ * output is one JSON object with every figure.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -101,27 +102,35 @@ async function rawInserts(transactions: number, size: number): Promise<[number, 
   return measured;
 }
 
-async function readAndCatchUp(total: number): Promise<void> {
+/** Best of a few passes: the machine is shared, and the best pass is the one least disturbed. */
+async function bestOf(passes: number, action: () => Promise<number>): Promise<[number, number]> {
+  let best: [number, number] = [0, Number.POSITIVE_INFINITY];
+  for (let pass = 0; pass < passes; pass++) {
+    const measured = await timed(action);
+    if (measured[1] < best[1]) best = measured;
+  }
+  return best;
+}
+
+async function readAndCatchUp(total: number, passes: number): Promise<void> {
   const store = SqliteEventStore.open(newFile());
   for (let offset = 0; offset < total; offset += 1000) await store.append(`read-${(offset / 1000) % 100}`, batchOf(1000, offset));
 
-  const [readCount, readSeconds] = await timed(async () => {
+  const readAll = async () => {
     let count = 0;
     for await (const _event of store.readAll()) count += 1;
     return count;
-  });
-  record('read.all', readCount, readSeconds);
-
-  const [caughtUpCount, catchUpSeconds] = await timed(async () => {
+  };
+  const catchUp = async () => {
     let count = 0;
-    const subscription = store.subscribeToAll();
-    for await (const message of subscription) {
+    for await (const message of store.subscribeToAll()) {
       if (message.kind === 'event') count += 1;
       else if (message.kind === 'caughtUp') break;
     }
     return count;
-  });
-  record('subscribe.catchup', caughtUpCount, catchUpSeconds);
+  };
+  record('read.all', ...(await bestOf(passes, readAll)));
+  record('subscribe.catchup', ...(await bestOf(passes, catchUp)));
   await store.close();
 }
 
@@ -133,7 +142,7 @@ try {
   record('raw.sqlite.batch100', ...(await rawInserts(500, 100)), 'rows/s');
   record('append.concurrent100', ...(await appendConcurrent(100, 100)));
   record('append.concurrent100.durability-normal', ...(await appendConcurrent(100, 100, 'normal')));
-  await readAndCatchUp(200_000);
+  await readAndCatchUp(200_000, 3);
   const ratio = results['raw.sqlite.batch100']!.value / results['append.batch100']!.value;
   console.log(`raw inserts / batched appends: ${ratio.toFixed(2)}x (budget: within 2x)`);
 } finally {
