@@ -25,6 +25,8 @@ export interface TradingAgentOptions {
   readonly latencyMs?: number;
   /** Agents per capability (primary, backup, ...). Default 2. */
   readonly replicas?: number;
+  /** Called as each call arrives, before any work: tests count deliveries per idempotency key. */
+  readonly onCall?: (agentId: string, idempotencyKey: string) => void;
 }
 
 /** What the simulated broker and risk desk did: lets tests and the demo check the rollback. */
@@ -67,6 +69,7 @@ export function createTradingAgents(options: TradingAgentOptions = {}, ledger = 
       for (const [action, handler] of Object.entries(handlers)) {
         guarded[action] = async (input, ctx) => {
           ledger.callsByKey.set(ctx.idempotencyKey, (ledger.callsByKey.get(ctx.idempotencyKey) ?? 0) + 1);
+          options.onCall?.(agentId, ctx.idempotencyKey);
           if (latencyMs > 0) await sleep(chance(ctx.idempotencyKey, 'latency') * 2 * latencyMs, ctx.signal);
           if (chance(ctx.idempotencyKey, 'transient') < failureRate) {
             throw new AgentFailure(`${agentId}: transient failure (simulated)`, 'unavailable', true);

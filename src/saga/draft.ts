@@ -23,7 +23,7 @@ export function newDraft(state: WorkflowState, context: DecisionContext): Draft 
  * and compensation events, the pause round for pause/resume, nothing for once-only events.
  */
 export function emit<T extends WorkflowEventType>(draft: Draft, type: T, data: WorkflowEventData<T>, key: { stepId?: string; n?: number } = {}): void {
-  const event = { id: eventId(data.workflowId, type, key.stepId, key.n), type, data } as WorkflowEventOf<T>;
+  const event = { id: eventId(data.workflowId, type, key.stepId, key.n, draft.context.deciderId), type, data } as WorkflowEventOf<T>;
   draft.events.push(event);
   draft.state = evolve(draft.state, event);
 }

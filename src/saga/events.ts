@@ -149,10 +149,14 @@ export function parseWorkflowEvent(type: string, data: unknown, metadata?: unkno
 export const EVENT_ID_NAMESPACE = '3f0c8a52-6d0e-5c7b-9a4e-2b1d7c9e8f10';
 
 /**
- * Deterministic event id: uuid v5 of the workflow, the event type, the step, the attempt and a
- * round counter (pause/resume rounds). Deciding the same thing twice gives the same id, so a
- * retried append is recognised by the store as the same fact.
+ * Deterministic event id: uuid v5 of the workflow, the event type, the step, the attempt (or the
+ * pause/resume round) and the decider (the runtime instance that decided it). Deciding the same
+ * thing again in the same runtime gives the same id, so a retried append is recognised by the store
+ * as the same fact. Two runtimes deciding the same transition (both timers fired) give different
+ * ids: exactly one append wins, the other gets a wrong-expected-version conflict, and only the
+ * winner calls the agent. (Without the decider, the loser's append would be taken as an idempotent
+ * repeat of the winner's and both would call the agent.)
  */
-export function eventId(workflowId: string, type: WorkflowEventType, stepId = '', attemptOrRound = 0): string {
-  return uuidv5(`${workflowId}\u0000${type}\u0000${stepId}\u0000${attemptOrRound}`, EVENT_ID_NAMESPACE);
+export function eventId(workflowId: string, type: WorkflowEventType, stepId = '', attemptOrRound = 0, deciderId = ''): string {
+  return uuidv5(`${workflowId}\u0000${type}\u0000${stepId}\u0000${attemptOrRound}\u0000${deciderId}`, EVENT_ID_NAMESPACE);
 }

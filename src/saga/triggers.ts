@@ -28,6 +28,11 @@ export interface DecisionContext {
   readonly random: () => number;
   /** Agent ids with a capability, healthiest first. A retry goes to the first one other than the previous attempt's agent (see failover.ts). */
   readonly candidates: (capability: string) => readonly string[];
+  /**
+   * Who decides: the runtime instance's id, part of every decided event's id (see `eventId`), so
+   * two runtimes deciding the same transition conflict instead of both "succeeding". Default ''.
+   */
+  readonly deciderId?: string;
 }
 
 /** A command that makes no sense in the workflow's current state. Nothing was decided. */

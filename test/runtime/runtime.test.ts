@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentFailure } from '../../src/agents/index.js';
+import { AgentFailure, type ActionHandler } from '../../src/agents/index.js';
 import { CommandRejectedError } from '../../src/saga/triggers.js';
 import { WorkflowNotFoundError } from '../../src/saga/runtime/index.js';
 import { workflow } from '../../src/workflow/index.js';
@@ -21,7 +21,7 @@ describe('scheduling', () => {
     const bStarted = deferred();
     const cStarted = deferred();
     const log: string[] = [];
-    const handlers = {
+    const handlers: Record<string, ActionHandler> = {
       a: () => {
         log.push('a');
         return { value: 1 };
@@ -40,7 +40,7 @@ describe('scheduling', () => {
         log.push('c:end');
         return { value: 3 };
       },
-      d: (input: unknown) => {
+      d: (input) => {
         log.push('d');
         return { sum: input };
       },

@@ -43,6 +43,8 @@ export interface SagaRuntimeOptions {
   readonly maxInFlight?: number;
   /** How many conflicting appends a trigger is decided again before it gives up. Default 20. */
   readonly maxConflictRetries?: number;
+  /** This runtime's id in the ids of the events it decides. Default: a new UUID per runtime. */
+  readonly runtimeId?: string;
 }
 
 export interface StartWorkflowOptions {
@@ -114,6 +116,7 @@ export class SagaRuntime {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #maxConflictRetries: number;
+  readonly runtimeId: string;
   readonly #backlog: Backlog;
   readonly #cache = new Map<string, CachedWorkflow>();
   /** Workflows started here that hold a backlog slot until they end. */
@@ -146,6 +149,7 @@ export class SagaRuntime {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#maxConflictRetries = options.maxConflictRetries ?? 20;
+    this.runtimeId = options.runtimeId ?? randomUUID();
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
@@ -320,6 +324,7 @@ export class SagaRuntime {
         now: this.#now(),
         random: this.#random,
         candidates: (capability) => this.#registry.candidates(capability),
+        deciderId: this.runtimeId,
       };
       const events = decide(cached.state, trigger, context);
       this.#decisions++;
