@@ -136,7 +136,7 @@ async function readAndCatchUp(total: number, passes: number): Promise<void> {
 
 try {
   console.log(`event store benchmark: sqlite file in ${directory}, synchronous=FULL unless noted`);
-  record('append.single', ...(await appendSingle('full', 2000)));
+  record('append.single', ...(await appendSingle('full', 1000)));
   record('append.single.durability-normal', ...(await appendSingle('normal', 5000)));
   record('append.batch100', ...(await appendBatches(500, 100)));
   record('raw.sqlite.batch100', ...(await rawInserts(500, 100)), 'rows/s');
