@@ -2,6 +2,9 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { RpcError } from './errors.js';
 
+/** Messages buffered per call before a writer waits for the client to catch up. */
+const BUFFERED_MESSAGES = 512;
+
 export function isOpen(call: ServerWritableStream<unknown, unknown>): boolean {
   return !call.cancelled && !call.destroyed && !call.writableEnded;
 }
@@ -9,7 +12,9 @@ export function isOpen(call: ServerWritableStream<unknown, unknown>): boolean {
 /** Resolves once the message is handed to gRPC and the stream can take more; false if the call is gone. */
 export function send<T>(call: ServerWritableStream<unknown, T>, message: T): Promise<boolean> {
   if (!isOpen(call)) return Promise.resolve(false);
-  if (call.write(message)) return Promise.resolve(true);
+  // grpc-js's object-mode high-water mark is 16 messages; waiting for 'drain' that often costs an
+  // event-loop turn every 16 events, so the server lets a larger buffer build before it waits.
+  if (call.write(message) || call.writableLength < BUFFERED_MESSAGES) return Promise.resolve(true);
   return new Promise((resolve) => {
     const settle = (open: boolean) => {
       call.off('drain', onDrain);

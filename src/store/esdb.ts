@@ -12,7 +12,7 @@ import {
   BACKWARDS, END, EventStoreDBClient, eventTypeFilter, FORWARDS, jsonEvent, START, streamNameFilter,
   type AllStreamResolvedEvent, type JSONType, type ReadAllOptions as ClientReadAllOptions,
 } from '@eventstore/db-client';
-import { StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from './errors.js';
+import { InvalidArgumentError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from './errors.js';
 import { fromClientMetadata, toClientMetadata, toRecordedEvent } from './esdb-convert.js';
 import { translateClientError } from './esdb-errors.js';
 import { ResilientSubscription, type ResumePoint } from './esdb-subscription.js';
@@ -263,7 +263,7 @@ export async function openEsdbStore(connectionString: string): Promise<EventStor
   try {
     client = EventStoreDBClient.connectionString(connectionString);
   } catch (error) {
-    throw translateClientError(error);
+    throw new InvalidArgumentError(`Invalid EventStoreDB connection string "${connectionString}": ${error instanceof Error ? error.message : String(error)}`);
   }
   return new EsdbEventStore(client);
 }

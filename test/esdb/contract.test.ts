@@ -14,6 +14,13 @@ describeEventStoreContract('esdb adapter -> embedded server (memory:)', async ()
   return { store, cleanup: () => embedded.stop() };
 }, { exactCheckpoints: true });
 
+// The same through Append: a server that does not advertise BatchAppend makes the client fall back.
+describeEventStoreContract('esdb adapter -> embedded server without BatchAppend (memory:)', async () => {
+  const embedded = await startEmbedded({ batchAppend: false });
+  const store = await openEsdbStore(embedded.connectionString);
+  return { store, cleanup: () => embedded.stop() };
+}, { exactCheckpoints: true });
+
 const realServer = process.env.ESDB_CONNECTION_STRING?.trim();
 if (realServer) {
   // A shared, real server: other writers share its log, and it checkpoints on its own schedule.

@@ -338,3 +338,11 @@ describe('embedded EventStoreDB server: protocol', () => {
     });
   });
 });
+
+describe('openEsdbStore', () => {
+  it('rejects a malformed connection string with InvalidArgumentError', async () => {
+    const { openEsdbStore } = await import('../../src/store/esdb.js');
+    const { InvalidArgumentError } = await import('../../src/store/errors.js');
+    await expect(openEsdbStore('esdb://')).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
