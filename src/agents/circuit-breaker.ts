@@ -112,6 +112,8 @@ function closedOutcome(
   config: CircuitBreakerConfig,
 ): CircuitStep {
   if (outcome === 'ignored') return { state };
+  // The common case, a success on a healthy circuit without a rate window: nothing changes.
+  if (outcome === 'success' && state.consecutiveFailures === 0 && !config.failureRate) return { state };
   const failed = outcome === 'failure';
   const consecutiveFailures = failed ? state.consecutiveFailures + 1 : 0;
   const samples = config.failureRate ? windowed([...state.samples, { at: now, failed }], now, config.failureRate) : [];

@@ -10,7 +10,8 @@ import { Bulkhead, BulkheadRejectedError, type Release } from './bulkhead.js';
 import type { CallOutcome } from './circuit-breaker.js';
 import { type Logger, silentLogger } from './logging.js';
 import type { AgentRegistry } from './registry.js';
-import { type AgentCall, type AgentCallResult, failure, invokeTransport, timeoutFailure } from './transport.js';
+import { CancellationFanout } from './cancellation.js';
+import { type AgentCall, type AgentCallResult, callTransport, failure, timeoutFailure } from './transport.js';
 
 export interface BulkheadLimits {
   /** Concurrent calls per agent when its registration gives no `maxConcurrency`. Default: no limit. */
@@ -54,6 +55,7 @@ export class AgentInvoker {
   readonly #limits: BulkheadLimits;
   readonly #agentBulkheads = new Map<string, Bulkhead>();
   readonly #capabilityBulkheads = new Map<string, Bulkhead>();
+  readonly #cancellation = new CancellationFanout();
 
   constructor(options: AgentInvokerOptions) {
     this.#registry = options.registry;
@@ -63,10 +65,12 @@ export class AgentInvoker {
   }
 
   async invoke(agentId: string, call: AgentCall, options: InvokeOptions = {}): Promise<AgentCallResult> {
-    const log = this.#logger.child({ agentId, workflowId: call.workflowId, stepId: call.stepId, attempt: call.attempt });
+    // Made only when something is logged: a child logger per call is measurable on the hot path.
+    let child: Logger | undefined;
+    const log = (): Logger => (child ??= this.#logger.child({ agentId, workflowId: call.workflowId, stepId: call.stepId, attempt: call.attempt }));
     const refused = this.#refusal(agentId, call);
     if (refused) {
-      log.info({ code: refused.ok ? undefined : refused.error.code }, 'call refused');
+      log().info({ code: refused.ok ? undefined : refused.error.code }, 'call refused');
       return refused;
     }
     const capability = options.capability ?? call.action;
@@ -76,7 +80,7 @@ export class AgentInvoker {
     } catch (error) {
       const result = this.#bulkheadFailure(error, call);
       this.#registry.stats.rejected(agentId);
-      log.info({ code: result.ok ? undefined : result.error.code }, 'no bulkhead slot');
+      log().info({ code: result.ok ? undefined : result.error.code }, 'no bulkhead slot');
       return result;
     }
     try {
@@ -132,40 +136,45 @@ export class AgentInvoker {
     }
   }
 
-  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined, log: Logger): Promise<AgentCallResult> {
+  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined, log: () => Logger): Promise<AgentCallResult> {
     const transport = this.#registry.transportOf(agentId);
     if (!transport) {
       this.#registry.recordOutcome(agentId, 'ignored');
       return failure(`Agent "${agentId}" has no transport in this process`, 'agent-not-callable', true);
     }
+    // The deadline and a cancellation settle the call directly (no listener on our own signal) and
+    // then abort the signal the transport sees.
     const controller = new AbortController();
     let cancelled = false;
-    const onCancel = (): void => {
-      cancelled = true;
-      controller.abort(new Error('cancelled'));
-    };
-    external?.addEventListener('abort', onCancel, { once: true });
-    if (external?.aborted) onCancel();
-    const timer = setTimeout(() => controller.abort(new Error('deadline')), Math.max(0, call.deadline - this.#now()));
+    let settleEarly: (result: AgentCallResult) => void = () => {};
+    const early = new Promise<AgentCallResult>((resolve) => (settleEarly = resolve));
+    const timer = setTimeout(() => {
+      settleEarly(timeoutFailure(call));
+      controller.abort(new Error('deadline'));
+    }, Math.max(0, call.deadline - this.#now()));
+    const stopWatching = external
+      ? this.#cancellation.onAbort(external, () => {
+          cancelled = true;
+          settleEarly(failure(`Call ${call.idempotencyKey} cancelled`, 'cancelled', false));
+          controller.abort(new Error('cancelled'));
+        })
+      : undefined;
     const stats = this.#registry.stats;
     stats.started(agentId);
     const started = performance.now();
-    log.debug({ action: call.action, kind: call.kind }, 'calling agent');
     try {
-      const result = await invokeTransport(transport, call, controller.signal, () =>
-        cancelled ? failure(`Call ${call.idempotencyKey} cancelled`, 'cancelled', false) : timeoutFailure(call),
-      );
+      const result = controller.signal.aborted ? await early : await Promise.race([callTransport(transport, call, controller.signal), early]);
       const outcome = healthOutcome(result, cancelled);
       const latency = performance.now() - started;
       this.#registry.recordOutcome(agentId, outcome);
       if (outcome === 'ignored') stats.abandoned(agentId);
       else stats.finished(agentId, outcome === 'success', latency);
-      if (result.ok) log.debug({ latencyMs: latency }, 'agent call succeeded');
-      else log.info({ latencyMs: latency, error: result.error }, 'agent call failed');
+      if (!result.ok) log().info({ latencyMs: latency, error: result.error }, 'agent call failed');
+      else if (this.#logger.isLevelEnabled('debug')) log().debug({ latencyMs: latency, action: call.action, kind: call.kind }, 'agent call succeeded');
       return result;
     } finally {
       clearTimeout(timer);
-      external?.removeEventListener('abort', onCancel);
+      stopWatching?.();
     }
   }
 

@@ -234,6 +234,26 @@ describe('agent invoker', () => {
     agent.finishAll();
   });
 
+  it('one caller signal cancels every call that shares it', async () => {
+    await setup();
+    const agent = gatedAgent();
+    await registry.register({ id: 'gated', capabilities: ['work'], transport: agent.transport });
+    const invoker = invokerFor(registry);
+    const shutdown = new AbortController();
+    const pending = ['a', 'b'].map((stepId) => invoker.invoke('gated', call(clock, { stepId }), { signal: shutdown.signal }));
+    await vi.waitFor(() => expect(agent.running).toBe(2));
+    shutdown.abort();
+    for (const result of await Promise.all(pending)) expectFailure(result, 'cancelled', false);
+    expectFailure(await invoker.invoke('gated', call(clock), { signal: shutdown.signal }), 'cancelled', false);
+    agent.finishAll();
+  });
+
+  it('fails an output that is not plain JSON', async () => {
+    await setup();
+    await registry.register({ id: 'dates', capabilities: ['work'], transport: inProcessTransport({ work: () => ({ at: new Date() }) as never }) });
+    expectFailure(await invokerFor(registry).invoke('dates', call(clock)), 'invalid-result', false);
+  });
+
   it('refuses unknown agents and agents without a transport here', async () => {
     await setup();
     const other = await openRegistry(store, clock);
