@@ -17,8 +17,15 @@ export function canonicalJson(value: unknown): string {
 
 /** `sha256:<hex>` of the definition's canonical JSON. Pass a validated definition (defaults filled in). */
 export function definitionHash(definition: WorkflowDefinition): string {
-  return `sha256:${sha256Hex(canonicalJson(definition))}`;
+  const known = hashes.get(definition);
+  if (known !== undefined) return known;
+  const hash = `sha256:${sha256Hex(canonicalJson(definition))}`;
+  // Only a frozen definition (as validateDefinition returns) cannot change after it was hashed.
+  if (Object.isFrozen(definition)) hashes.set(definition, hash);
+  return hash;
 }
+
+const hashes = new WeakMap<object, string>();
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,

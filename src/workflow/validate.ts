@@ -32,12 +32,28 @@ export function describeIssue(issue: DefinitionIssue): string {
 
 /** Parses and checks a definition; returns it complete (defaults filled in) or throws `DefinitionError`. */
 export function validateDefinition(input: unknown): WorkflowDefinition {
+  // A definition this function returned is deeply frozen, so it is still valid: skip the work
+  // (the runtime validates once per start, and decide again; a saga starts thousands of times).
+  if (typeof input === 'object' && input !== null && validated.has(input)) return input as WorkflowDefinition;
   const parsed = workflowDefinitionSchema.safeParse(input);
   const name = typeof (input as { name?: unknown } | null)?.name === 'string' ? (input as { name: string }).name : undefined;
   if (!parsed.success) throw new DefinitionError(zodIssues(parsed.error, input), name);
   const issues = graphIssues(parsed.data);
   if (issues.length > 0) throw new DefinitionError(issues, name);
-  return parsed.data;
+  const definition = deepFreeze(parsed.data);
+  validated.add(definition);
+  return definition;
+}
+
+/** Definitions returned by validateDefinition (deeply frozen, so they cannot have changed since). */
+const validated = new WeakSet<object>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function zodIssues(error: ZodError, input: unknown): DefinitionIssue[] {

@@ -1,0 +1,99 @@
+/**
+ * Engine benchmark: the trading saga with no-op agents on the embedded store (durable commits),
+ * at 1, 50 and 500 workflows in flight. Prints figures, then one JSON line:
+ *   {"bench":"engine","results":{"workflows.c1":{"value":N,"unit":"workflows/s"},...}}
+ *
+ *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentRegistry } from '../../src/agents/index.js';
+import { SagaRuntime } from '../../src/saga/runtime/index.js';
+import { openStore } from '../../src/store/open.js';
+import { createTradingAgents } from '../../sagas/trading/agents.js';
+import { tradingPipeline } from '../../sagas/trading/definition.js';
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const durability = process.env.BENCH_DURABILITY ?? 'full';
+
+interface RunResult {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly cpuPerStepUs: number;
+  readonly workflows: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+async function run(concurrency: number, workflows: number): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'cadenza-bench-engine-'));
+  const store = await openStore(`sqlite:${join(dir, 'store.db')}?durability=${durability}`);
+  const registry = await AgentRegistry.open({ store });
+  const { agents } = createTradingAgents({ failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0, replicas: 1 });
+  for (const agent of agents) await registry.register(agent);
+  const runtime = await SagaRuntime.start({ store, registry, maxInFlight: concurrency });
+  const input = { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-1' };
+  const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  // All starts are submitted at once; the runtime's backlog keeps `concurrency` in flight.
+  // Latency runs from the stored WorkflowStarted to the stored WorkflowCompleted.
+  await Promise.all(
+    Array.from({ length: workflows }, async (_, i) => {
+      const { workflowId } = await runtime.startWorkflow(tradingPipeline, input, { workflowId: `bench-${concurrency}-${i}` });
+      const state = await runtime.waitForEnd(workflowId);
+      if (state.status !== 'completed') throw new Error(`workflow ${workflowId} ended ${state.status}`);
+      latencies.push((state.endedAt ?? state.startedAt) - state.startedAt);
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  await runtime.stop();
+  await registry.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  const steps = workflows * tradingPipeline.steps.length;
+  return {
+    perSecond: workflows / (elapsedMs / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuPerStepUs: (cpu.user + cpu.system) / steps,
+    workflows,
+  };
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+// Warm up the JIT and the file system once, unmeasured.
+await run(50, Math.max(50, Math.round(200 * scale)));
+const c1 = await run(1, Math.max(20, Math.round(200 * scale)));
+const c50 = await run(50, Math.max(100, Math.round(2_000 * scale)));
+const c500 = await run(500, Math.max(500, Math.round(5_000 * scale)));
+
+for (const [name, r] of [['c1', c1], ['c50', c50], ['c500', c500]] as const) {
+  console.log(`${name.padEnd(5)} ${String(r.workflows).padStart(6)} workflows  ${round(r.perSecond).toString().padStart(8)} workflows/s  p50 ${round(r.p50, 2)} ms  p99 ${round(r.p99, 2)} ms  cpu/step ${round(r.cpuPerStepUs)} us`);
+}
+console.log(`(durability=${durability}, ${tradingPipeline.steps.length} steps per workflow, no-op agents)`);
+console.log(
+  JSON.stringify({
+    bench: 'engine',
+    results: {
+      'workflows.c1': { value: round(c1.perSecond), unit: 'workflows/s' },
+      'workflows.c50': { value: round(c50.perSecond), unit: 'workflows/s' },
+      'workflows.c500': { value: round(c500.perSecond), unit: 'workflows/s' },
+      'latency.p50.c1': { value: round(c1.p50, 3), unit: 'ms' },
+      'latency.p99.c1': { value: round(c1.p99, 3), unit: 'ms' },
+      'latency.p50.c50': { value: round(c50.p50, 3), unit: 'ms' },
+      'latency.p99.c50': { value: round(c50.p99, 3), unit: 'ms' },
+      'latency.p99.c500': { value: round(c500.p99, 3), unit: 'ms' },
+      'overhead.per_step.us': { value: round(c500.cpuPerStepUs), unit: 'us' },
+      'overhead.per_step.c1.us': { value: round(c1.cpuPerStepUs), unit: 'us' },
+    },
+  }),
+);
