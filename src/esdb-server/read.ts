@@ -18,10 +18,17 @@ import { rpcErrors, toRpcError } from './errors.js';
 import { describedStream, synthesizeMetadataEvent } from './metastream.js';
 import { streamsPb, type ReadReq, type ReadResp } from './proto.js';
 import { fail, isOpen, send } from './send.js';
+import { encodeReadEventBytes } from './wire.js';
 
 type Options = InstanceType<typeof streamsPb.ReadReq.Options>;
 type FilterOptions = InstanceType<typeof streamsPb.ReadReq.Options.FilterOptions>;
-type Call = ServerWritableStream<ReadReq, ReadResp>;
+/** Events go out pre-encoded (wire.ts); everything else as google-protobuf messages. */
+export type ReadOutput = ReadResp | Buffer;
+type Call = ServerWritableStream<ReadReq, ReadOutput>;
+
+function eventMessage(event: RecordedEvent, structuredIds: boolean): ReadOutput {
+  return structuredIds ? encodeReadEvent(event, true) : encodeReadEventBytes(event);
+}
 
 /** EventStoreDB's ReadBatchSize, the max search window when the client asks for `count`. */
 export const DEFAULT_MAX_SEARCH_WINDOW = 32;
@@ -77,7 +84,7 @@ function streamNotFound(stream: string): ReadResp {
 
 async function sendEvents(call: Call, events: AsyncIterable<RecordedEvent>, structuredIds: boolean): Promise<void> {
   for await (const event of events) {
-    if (!(await send(call, encodeReadEvent(event, structuredIds)))) return;
+    if (!(await send(call, eventMessage(event, structuredIds)))) return;
   }
 }
 
@@ -89,7 +96,7 @@ async function readStream(call: Call, context: HandlerContext, options: Options,
     if (target !== undefined) {
       const metadata = await context.store.getStreamMetadata(target);
       if (!metadata) throw new StreamNotFoundError(name);
-      if (count > 0n) await send(call, encodeReadEvent(synthesizeMetadataEvent(target, metadata), structuredIds));
+      if (count > 0n) await send(call, eventMessage(synthesizeMetadataEvent(target, metadata), structuredIds));
     } else {
       const direction = options.getReadDirection() === BACKWARDS ? 'backwards' : 'forwards';
       await sendEvents(call, context.store.readStream(name, { direction, fromRevision: wireRevision(options), maxCount: count }), structuredIds);
@@ -144,18 +151,20 @@ async function subscribe(call: Call, context: HandlerContext, options: Options, 
     confirmed.setConfirmation(confirmation);
     if (!(await send(call, confirmed))) return;
     for await (const message of subscription) {
-      let response: ReadResp | undefined;
+      let response: ReadOutput | undefined;
       if (message.kind === 'event') {
-        response = encodeReadEvent(message.event, structuredIds);
+        response = eventMessage(message.event, structuredIds);
       } else if (message.kind === 'checkpoint' && filterOptions) {
         const checkpoint = new streamsPb.ReadResp.Checkpoint();
         checkpoint.setCommitPosition(message.position.commit.toString());
         checkpoint.setPreparePosition(message.position.prepare.toString());
-        response = new streamsPb.ReadResp();
-        response.setCheckpoint(checkpoint);
+        const checkpointResponse = new streamsPb.ReadResp();
+        checkpointResponse.setCheckpoint(checkpoint);
+        response = checkpointResponse;
       } else if (message.kind === 'caughtUp') {
-        response = new streamsPb.ReadResp();
-        response.setCaughtUp(new streamsPb.ReadResp.CaughtUp());
+        const caughtUp = new streamsPb.ReadResp();
+        caughtUp.setCaughtUp(new streamsPb.ReadResp.CaughtUp());
+        response = caughtUp;
       }
       // fellBehind is not sent: EventStoreDB does not send it to clients either (Streams.Read.cs).
       if (response && !(await send(call, response))) break;

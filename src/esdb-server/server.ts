@@ -4,7 +4,7 @@
  * adapter) can talk to it.
  */
 import { readFile } from 'node:fs/promises';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EventStore } from '../store/port.js';
 import { handleAppend } from './append.js';
 import { createAuthorizer } from './auth.js';
@@ -13,7 +13,7 @@ import { DEFAULT_MAX_APPEND_SIZE, type HandlerContext } from './context.js';
 import { handleDelete, handleTombstone } from './delete.js';
 import { handleGetSupportedMethods } from './features.js';
 import { ServerFeaturesService, StreamsService } from './proto.js';
-import { handleRead } from './read.js';
+import { handleRead, type ReadOutput } from './read.js';
 
 export interface EsdbServerOptions {
   /** The store served. The server does not close it: its owner does, after `close()`. */
@@ -40,6 +40,15 @@ export interface EsdbServer {
   /** Ends subscriptions with UNAVAILABLE (clients reconnect), then stops listening. */
   close(): Promise<void>;
 }
+
+/** The Streams service, its Read responses also accepting bytes already encoded (wire.ts). */
+const streamsDefinition: ServiceDefinition = {
+  ...StreamsService,
+  read: {
+    ...StreamsService.read,
+    responseSerialize: (value: ReadOutput) => (Buffer.isBuffer(value) ? value : StreamsService.read.responseSerialize(value)),
+  },
+};
 
 /** How long close() lets in-flight calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 1_000;
@@ -71,7 +80,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
     tombstone: handleTombstone(context),
   };
   if (batchAppend) streams['batchAppend'] = handleBatchAppend(context);
-  server.addService(StreamsService, streams);
+  server.addService(streamsDefinition, streams);
   server.addService(ServerFeaturesService, { getSupportedMethods: handleGetSupportedMethods(batchAppend) });
 
   const credentials = options.tls
