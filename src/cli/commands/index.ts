@@ -12,4 +12,5 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./status.js'),
   () => import('./history.js'),
   () => import('./sagas.js'),
+  () => import('./store.js'),
 ];
