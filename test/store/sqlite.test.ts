@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MaximumAppendSizeExceededError, StreamNotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { collect, event, takeUntil } from './contract/helpers.js';
@@ -88,5 +90,23 @@ describe('sqlite: filters that rarely match', () => {
       'caughtUp',
     ]);
     await store.close();
+  });
+});
+
+describe('sqlite: limits and schema', () => {
+  it('refuses an append larger than maxAppendSize and writes none of it', async () => {
+    const store = SqliteEventStore.open(':memory:', { maxAppendSize: 1000 });
+    await expect(store.append('big', [event('Small'), event('Big', { blob: 'x'.repeat(2000) })])).rejects.toBeInstanceOf(MaximumAppendSizeExceededError);
+    await expect(collect(() => store.readStream('big'))).rejects.toBeInstanceOf(StreamNotFoundError);
+    await store.close();
+  });
+
+  it('refuses a file written by a newer schema', async () => {
+    const file = tempStoreFile();
+    const newer = new Database(file.path);
+    newer.pragma('user_version = 99');
+    newer.close();
+    expect(() => SqliteEventStore.open(file.path)).toThrow(/schema version 99, newer/);
+    await file.remove();
   });
 });
