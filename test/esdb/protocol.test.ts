@@ -12,7 +12,7 @@ import featuresGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { serverFeaturesPb } from '../../src/esdb-server/proto.js';
-import { sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
+import { GoogleEmpty, sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
 import { startEmbedded, type Embedded } from './support.js';
 
 const json = (type: string, data: Record<string, unknown> = {}, id = randomUUID()) => jsonEvent({ id, type, data });
@@ -274,6 +274,68 @@ describe('embedded EventStoreDB server: protocol', () => {
         call.end();
       });
       expect(appendError?.code).toBe(status.INVALID_ARGUMENT);
+    });
+
+    it('survives a barrage of malformed requests, answering each with an error', async () => {
+      const options = new streamsPb.ReadReq.Options();
+      options.setStream(new streamsPb.ReadReq.Options.StreamOptions());
+      options.setCount('10');
+      const noIdentifier = new streamsPb.ReadReq();
+      noIdentifier.setOptions(options);
+      expect((await readStatus(noIdentifier))?.code).toBe(status.INVALID_ARGUMENT);
+
+      const filterOptions = new streamsPb.ReadReq.Options();
+      const all = new streamsPb.ReadReq.Options.AllOptions();
+      all.setStart(new sharedPb.Empty());
+      filterOptions.setAll(all);
+      filterOptions.setSubscription(new streamsPb.ReadReq.Options.SubscriptionOptions());
+      const badFilter = new streamsPb.ReadReq.Options.FilterOptions();
+      const badRegex = new streamsPb.ReadReq.Options.FilterOptions.Expression();
+      badRegex.setRegex('(');
+      badFilter.setStreamIdentifier(badRegex);
+      badFilter.setCheckpointintervalmultiplier(1);
+      filterOptions.setFilter(badFilter);
+      const badSubscription = new streamsPb.ReadReq();
+      badSubscription.setOptions(filterOptions);
+      expect((await readStatus(badSubscription))?.code).toBe(status.INVALID_ARGUMENT);
+
+      const deleteError = await new Promise<ServiceError | null>((resolve) => raw.delete(new streamsPb.DeleteReq(), (error) => resolve(error)));
+      expect(deleteError?.code).toBe(status.INVALID_ARGUMENT);
+      const tombstoneError = await new Promise<ServiceError | null>((resolve) => raw.tombstone(new streamsPb.TombstoneReq(), (error) => resolve(error)));
+      expect(tombstoneError?.code).toBe(status.INVALID_ARGUMENT);
+
+      const batchErrors = await new Promise<number[]>((resolve, reject) => {
+        const codes: number[] = [];
+        const call = raw.batchAppend(new Metadata());
+        call.on('data', (message: InstanceType<typeof streamsPb.BatchAppendResp>) => {
+          codes.push(message.getError()?.getCode() ?? -1);
+          if (codes.length === 2) call.end();
+        });
+        call.on('end', () => resolve(codes));
+        call.on('error', reject);
+        const missingStream = new streamsPb.BatchAppendReq();
+        missingStream.setOptions(new streamsPb.BatchAppendReq.Options());
+        missingStream.setIsFinal(true);
+        call.write(missingStream);
+        const badId = new streamsPb.BatchAppendReq();
+        const batchOptions = new streamsPb.BatchAppendReq.Options();
+        const identifier = new sharedPb.StreamIdentifier();
+        identifier.setStreamName(Buffer.from(unique('bad-id')));
+        batchOptions.setStreamIdentifier(identifier);
+        batchOptions.setAny(new GoogleEmpty());
+        badId.setOptions(batchOptions);
+        const proposed = new streamsPb.BatchAppendReq.ProposedMessage();
+        const id = new sharedPb.UUID();
+        id.setString('not-a-uuid');
+        proposed.setId(id);
+        proposed.getMetadataMap().set('type', 'X').set('content-type', 'application/json');
+        badId.addProposedMessages(proposed);
+        badId.setIsFinal(true);
+        call.write(badId);
+      });
+      expect(batchErrors).toEqual([status.INVALID_ARGUMENT, status.INVALID_ARGUMENT]);
+
+      expect((await client.appendToStream(unique('still-serving'), json('A'))).nextExpectedRevision).toBe(0n);
     });
 
     it('answers a BatchAppend wrong expected version with a google.rpc.Status whose details pack WrongExpectedVersion', async () => {
