@@ -8,7 +8,7 @@ import { DefinitionError, validateDefinition } from '../workflow/validate.js';
 import { definitionHash } from '../workflow/hash.js';
 import { hasPath } from '../workflow/mapping.js';
 import type { Json } from '../workflow/json.js';
-import type { StepDefinition } from '../workflow/definition.js';
+import type { StepDefinition, WorkflowDefinition } from '../workflow/definition.js';
 import type { WorkflowEvent } from './events.js';
 import { active, emit, newDraft, type Draft } from './draft.js';
 import { advanceCompensation, failCompensationAttempt, recordCompensationSuccess, scheduleCompensation, startCompensation } from './compensation.js';
@@ -111,18 +111,35 @@ function start(draft: Draft, command: Extract<WorkflowCommand, { type: 'start' }
     throw new CommandRejectedError('start', `Cannot start workflow ${command.workflowId} on the state of workflow ${state.workflowId}`);
   }
   if (command.workflowId.length === 0) throw new CommandRejectedError('start', 'Cannot start: the workflow id is empty');
-  let definition;
+  let prepared;
   try {
-    definition = validateDefinition(command.definition);
+    prepared = prepareDefinition(command.definition);
   } catch (error) {
     if (error instanceof DefinitionError) throw new CommandRejectedError('start', `Cannot start: invalid definition: ${error.message}`, { cause: error });
     throw error;
   }
+  const { definition, hash } = prepared;
   const missing = definition.input.required.filter((path) => !hasPath(command.input, path));
   if (missing.length > 0) throw new CommandRejectedError('start', `Cannot start: input is missing ${missing.map((p) => `"${p}"`).join(', ')}`);
   const input: Json = command.input;
   const data: Json = { ...definition.initialData, input };
-  emit(draft, 'WorkflowStarted', { workflowId: command.workflowId, at: draft.context.now, definition, definitionHash: definitionHash(definition), input, data });
+  emit(draft, 'WorkflowStarted', { workflowId: command.workflowId, at: draft.context.now, definition, definitionHash: hash, input, data });
+}
+
+/**
+ * Validation and hashing are pure, so their result is remembered per definition object: a runtime
+ * that starts many workflows of one definition pays for them once.
+ */
+const preparedDefinitions = new WeakMap<object, { definition: WorkflowDefinition; hash: string }>();
+
+function prepareDefinition(input: unknown): { definition: WorkflowDefinition; hash: string } {
+  const cached = typeof input === 'object' && input !== null ? preparedDefinitions.get(input) : undefined;
+  if (cached) return cached;
+  const definition = validateDefinition(input);
+  const prepared = { definition, hash: definitionHash(definition) };
+  if (typeof input === 'object' && input !== null) preparedDefinitions.set(input, prepared);
+  preparedDefinitions.set(definition, prepared);
+  return prepared;
 }
 
 /** The step and its definition when the result or timer is for its current attempt, else undefined. */

@@ -5,7 +5,7 @@
  * time `at` (epoch ms), so an auditor can read it alone. See docs/events.md.
  */
 import { z } from 'zod';
-import { v5 as uuidv5 } from 'uuid';
+import { parse as parseUuid, v5 as uuidv5 } from 'uuid';
 import { jsonSchema } from '../workflow/json.js';
 import { workflowDefinitionSchema } from '../workflow/definition.js';
 
@@ -147,6 +147,7 @@ export function parseWorkflowEvent(type: string, data: unknown, metadata?: unkno
 
 /** Namespace of decision event ids (uuid v5). Never change it: ids of stored events depend on it. */
 export const EVENT_ID_NAMESPACE = '3f0c8a52-6d0e-5c7b-9a4e-2b1d7c9e8f10';
+const namespaceBytes = parseUuid(EVENT_ID_NAMESPACE); // parsed once, not on every id
 
 /**
  * Deterministic event id: uuid v5 of the workflow, the event type, the step, the attempt (or the
@@ -158,5 +159,5 @@ export const EVENT_ID_NAMESPACE = '3f0c8a52-6d0e-5c7b-9a4e-2b1d7c9e8f10';
  * repeat of the winner's and both would call the agent.)
  */
 export function eventId(workflowId: string, type: WorkflowEventType, stepId = '', attemptOrRound = 0, deciderId = ''): string {
-  return uuidv5(`${workflowId}\u0000${type}\u0000${stepId}\u0000${attemptOrRound}\u0000${deciderId}`, EVENT_ID_NAMESPACE);
+  return uuidv5(`${workflowId}\u0000${type}\u0000${stepId}\u0000${attemptOrRound}\u0000${deciderId}`, namespaceBytes);
 }

@@ -19,6 +19,7 @@ export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowStat
     return {
       status: 'running', workflowId, revision, definition, definitionHash, graph: graphOf(definition), input, data,
       startedAt: at, steps: initialSteps(definition), runningSteps: 0, settledSteps: 0, pauseRound: 0,
+      compensation: undefined, lastError: undefined, endedAt: undefined,
     };
   }
   if (state.status === 'idle') return { ...state, revision };

@@ -124,10 +124,18 @@ export function isTerminal(status: WorkflowStatus): status is TerminalStatus {
   }
 }
 
-const noCompensation: CompensationProgress = { status: 'none', attempt: 0, roundStart: 1 };
+// Every field is always present (undefined when unknown): objects of one shape keep evolve's
+// spreads on V8's fast path, which matters when folding long histories.
+const noCompensation: CompensationProgress = {
+  status: 'none', attempt: 0, roundStart: 1, agentId: undefined, input: undefined, scheduledAt: undefined,
+  deadline: undefined, notBefore: undefined, output: undefined, lastError: undefined,
+};
 
 export function initialSteps(definition: WorkflowDefinition): Vector<StepState> {
-  return vectorOf(definition.steps.map((step): StepState => ({ id: step.id, status: 'pending', attempt: 0, roundStart: 1, compensation: noCompensation })));
+  return vectorOf(definition.steps.map((step): StepState => ({
+    id: step.id, status: 'pending', attempt: 0, roundStart: 1, agentId: undefined, input: undefined, scheduledAt: undefined,
+    deadline: undefined, notBefore: undefined, output: undefined, lastError: undefined, compensation: noCompensation,
+  })));
 }
 
 /** Every step's state, in definition order. */

@@ -60,8 +60,9 @@ function setSegments(node: Json | undefined, segments: string[], i: number, valu
   if (Array.isArray(node) || (node === undefined && isIndex(key))) {
     if (!isIndex(key)) throw new MappingError(path, segments.slice(0, i + 1).join('.'), `Cannot set "${path}": "${key}" is not an array index`);
     const copy = node === undefined ? [] : node.slice();
-    copy[Number(key)] = rest;
-    for (let j = 0; j < copy.length; j++) if (copy[j] === undefined) copy[j] = null;
+    const index = Number(key);
+    for (let j = copy.length; j < index; j++) copy.push(null); // no holes: JSON has none
+    copy[index] = rest;
     return copy;
   }
   if (node === undefined || node === null) return { [key]: rest };
@@ -76,7 +77,12 @@ function childOf(node: Json | undefined, key: string): Json | undefined {
 }
 
 function isIndex(key: string): boolean {
-  return /^(0|[1-9][0-9]*)$/.test(key);
+  if (key.length === 0 || (key.length > 1 && key.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
