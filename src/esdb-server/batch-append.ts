@@ -109,7 +109,11 @@ export function handleBatchAppend(context: HandlerContext) {
       response.setStreamIdentifier(encodeStreamName(stream ?? ''));
       if ('error' in outcome) response.setError(outcome.error);
       else response.setSuccess(successResponse(outcome.result));
-      call.write(response);
+      try {
+        call.write(response);
+      } catch {
+        closed = true; // The client went away between our check and the write: nothing left to tell it.
+      }
     };
     const maybeEnd = () => {
       if (inputEnded && inFlight === 0 && !closed) {
