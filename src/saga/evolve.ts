@@ -24,7 +24,11 @@ export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowStat
   }
   if (state.status === 'idle') return { ...state, revision };
   const next = evolveActive(state, event);
-  return next === state ? { ...state, revision } : { ...next, revision };
+  if (next === state) return { ...state, revision };
+  // `next` was created by this call and nobody else holds it yet: setting its revision in place
+  // saves a second copy of the state per event and leaves every earlier state untouched.
+  (next as { revision: number }).revision = revision;
+  return next;
 }
 
 /** Folds a whole history from the initial state. State at revision N is the fold of the first N+1 events. */
