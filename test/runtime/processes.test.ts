@@ -3,50 +3,13 @@
  * a new process without re-running completed steps, and two live runtimes dispatch every attempt
  * exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore } from '../../src/store/port.js';
 import { historyOf, dataOf } from './support.js';
-
-const worker = fileURLToPath(new URL('./fixtures/runtime-worker.ts', import.meta.url));
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const terminal = new Set(['WorkflowCompleted', 'WorkflowCompensated', 'WorkflowFailed', 'WorkflowCompensationFailed', 'WorkflowCancelled']);
-
-function startWorker(...args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out + err, exited };
-}
-
-function callLines(file: string): { pid: string; key: string }[] {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text.split('\n').filter(Boolean).map((line) => {
-    const [pid = '', key = ''] = line.split(' ');
-    return { pid, key };
-  });
-}
-
-async function waitFor(condition: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { callLines, expectCrashRecovery, startWorker, terminal } from './process-support.js';
 
 let dir = '';
 afterEach(() => {
@@ -57,48 +20,7 @@ afterEach(() => {
 describe('runtime processes on one store', () => {
   it('finishes a killed process\'s workflows in a new process without re-running completed steps', async () => {
     dir = mkdtempSync(join(tmpdir(), 'cadenza-crash-'));
-    const storeUri = `sqlite:${join(dir, 'store.db')}`;
-    const calls = join(dir, 'calls.log');
-    writeFileSync(calls, '');
-    const count = 30;
-
-    const first = startWorker(storeUri, 'start', 'crash', String(count), calls, '0.1');
-    // Kill it mid-flight: some workflows done, many steps running.
-    await waitFor(() => callLines(calls).length >= 60, 'the first process to make 60 agent calls');
-    first.child.kill('SIGKILL');
-    await first.exited;
-    expect(first.output()).not.toContain('done');
-
-    // What was durably completed before the kill.
-    let store: EventStore = await openStore(storeUri);
-    const succeededBefore = new Set<string>();
-    const started: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const id = `crash-${i}`;
-      const events = await historyOf(store, id).catch(() => []);
-      if (events.length > 0) started.push(id);
-      for (const e of events) if (e.type === 'StepSucceeded') succeededBefore.add(`${id}:${String(dataOf(e).stepId)}`);
-    }
-    await store.close();
-    expect(started.length).toBeGreaterThan(0);
-    expect(succeededBefore.size).toBeGreaterThan(0);
-
-    // A new process picks up every workflow the dead one started and finishes it.
-    const second = startWorker(storeUri, 'resume', 'crash', String(started.length), calls, '0.1');
-    expect(await second.exited).toBe(0);
-    expect(second.output()).toContain('done');
-
-    store = await openStore(storeUri);
-    for (const id of started) {
-      const events = await historyOf(store, id);
-      expect(terminal.has(events[events.length - 1]!.type)).toBe(true);
-    }
-    await store.close();
-    const secondPid = String(second.child.pid);
-    const rerun = callLines(calls)
-      .filter((line) => line.pid === secondPid && !line.key.includes(':compensate:'))
-      .filter((line) => succeededBefore.has(line.key.split(':').slice(0, 2).join(':')));
-    expect(rerun).toEqual([]);
+    await expectCrashRecovery(`sqlite:${join(dir, 'store.db')}`, dir);
   }, 120_000);
 
   it('two live runtimes on one store dispatch every step attempt exactly once', async () => {

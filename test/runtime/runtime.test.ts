@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from '../../src/saga/runtime/index.js';
 import { workflow } from '../../src/workflow/index.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
-import { agent, dataOf, deferred, historyOf, startTestEngine, type TestEngine } from './support.js';
+import { agent, dataOf, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
 
 const fast = { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 200, jitter: 0 };
 
@@ -169,25 +169,9 @@ describe('circuit breaker', () => {
 
 describe('compensation', () => {
   it('rolls back a trade in reverse dependency order when a step fails after execution', async () => {
-    const { agents, ledger } = createTradingAgents({ seed: 7, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 1, latencyMs: 0 });
+    const { agents, ledger } = tradingAgentsThatFailPostTrade();
     engine = await startTestEngine({ agents });
-    const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'buy', quantity: 25, account: 'acct-1' });
-    const end = await engine.runtime.waitForEnd(workflowId);
-
-    expect(end.status).toBe('compensated');
-    const events = await historyOf(engine.store, workflowId);
-    const compensations = events.filter((e) => e.type === 'CompensationScheduled').map((e) => dataOf(e).stepId);
-    expect(compensations).toEqual(['trade-execution', 'risk-assessment']);
-    // Each compensation got what it needed from the step's own output.
-    const execution = events.find((e) => e.type === 'StepSucceeded' && dataOf(e).stepId === 'trade-execution')!;
-    const orderId = (dataOf(execution).output as { orderId: string }).orderId;
-    const reverse = events.find((e) => e.type === 'CompensationScheduled' && dataOf(e).stepId === 'trade-execution')!;
-    expect(dataOf(reverse).input).toMatchObject({ orderId, executedQuantity: 25, account: 'acct-1' });
-    const release = events.find((e) => e.type === 'CompensationScheduled' && dataOf(e).stepId === 'risk-assessment')!;
-    const reverseDone = events.find((e) => e.type === 'CompensationSucceeded' && dataOf(e).stepId === 'trade-execution')!;
-    expect(release.revision).toBeGreaterThan(reverseDone.revision);
-    expect(ledger.orders.get(orderId)?.reversed).toBe(true);
-    expect([...ledger.reservations.values()].every((r) => r.released)).toBe(true);
+    await expectTradeRolledBack(engine, ledger);
   });
 
   it('cancel compensates a running workflow; senseless commands are refused and write nothing', async () => {

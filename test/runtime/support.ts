@@ -1,8 +1,11 @@
 /** Shared set-up for the runtime's integration tests: a real store, a registry, a runtime. */
+import { expect } from 'vitest';
 import { AgentRegistry, inProcessTransport, type ActionHandler, type AgentDefinition, type CircuitBreakerConfig } from '../../src/agents/index.js';
 import { SagaRuntime, type SagaRuntimeOptions } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore, RecordedEvent } from '../../src/store/port.js';
+import { tradingPipeline } from '../../sagas/trading/definition.js';
+import { createTradingAgents, type TradingLedger } from '../../sagas/trading/agents.js';
 
 export interface TestEngine {
   readonly store: EventStore;
@@ -54,4 +57,33 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/**
+ * A trade that fails its post-trade check after the order executed is rolled back in reverse
+ * dependency order: the order reversed (with the order id from the execution's output), then the
+ * risk reservation released. `engine` must run the agents of `tradingAgentsThatFailPostTrade()`.
+ */
+export async function expectTradeRolledBack(engine: TestEngine, ledger: TradingLedger): Promise<void> {
+    const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'buy', quantity: 25, account: 'acct-1' });
+    const end = await engine.runtime.waitForEnd(workflowId);
+
+    expect(end.status).toBe('compensated');
+    const events = await historyOf(engine.store, workflowId);
+    const compensations = events.filter((e) => e.type === 'CompensationScheduled').map((e) => dataOf(e).stepId);
+    expect(compensations).toEqual(['trade-execution', 'risk-assessment']);
+    // Each compensation got what it needed from the step's own output.
+    const execution = events.find((e) => e.type === 'StepSucceeded' && dataOf(e).stepId === 'trade-execution')!;
+    const orderId = (dataOf(execution).output as { orderId: string }).orderId;
+    const reverse = events.find((e) => e.type === 'CompensationScheduled' && dataOf(e).stepId === 'trade-execution')!;
+    expect(dataOf(reverse).input).toMatchObject({ orderId, executedQuantity: 25, account: 'acct-1' });
+    const release = events.find((e) => e.type === 'CompensationScheduled' && dataOf(e).stepId === 'risk-assessment')!;
+    const reverseDone = events.find((e) => e.type === 'CompensationSucceeded' && dataOf(e).stepId === 'trade-execution')!;
+    expect(release.revision).toBeGreaterThan(reverseDone.revision);
+    expect(ledger.orders.get(orderId)?.reversed).toBe(true);
+    expect([...ledger.reservations.values()].every((r) => r.released)).toBe(true);
+}
+
+export function tradingAgentsThatFailPostTrade(): { agents: AgentDefinition[]; ledger: TradingLedger } {
+  return createTradingAgents({ seed: 7, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 1, latencyMs: 0 });
 }
