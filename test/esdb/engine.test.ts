@@ -1,0 +1,79 @@
+/**
+ * The engine's main scenarios on the EventStoreDB path: the saga runtime and agent registry on the
+ * esdb adapter, through the embedded EventStoreDB-compatible server and the real client.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tradingPipeline } from '../../sagas/trading/definition.js';
+import { createTradingAgents } from '../../sagas/trading/agents.js';
+import { openEsdbStore } from '../../src/store/esdb.js';
+import type { EventStore } from '../../src/store/port.js';
+import { expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from '../runtime/support.js';
+import { expectCrashRecovery } from '../runtime/process-support.js';
+import { startEmbedded, type Embedded } from './support.js';
+
+let embedded: Embedded | undefined;
+let adapters: EventStore[] = [];
+let engines: TestEngine[] = [];
+
+async function esdbStore(): Promise<EventStore> {
+  embedded ??= await startEmbedded();
+  const store = await openEsdbStore(embedded.connectionString);
+  adapters.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const engine of engines) await engine.stop();
+  for (const store of adapters) await store.close();
+  await embedded?.stop();
+  embedded = undefined;
+  adapters = [];
+  engines = [];
+});
+
+describe('saga engine on the EventStoreDB path', () => {
+  it('completes a trade', async () => {
+    const { agents } = createTradingAgents({ seed: 3, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0 });
+    const engine = await startTestEngine({ agents, store: await esdbStore() });
+    engines.push(engine);
+    const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-9' });
+    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('completed');
+    const types = (await historyOf(engine.store, workflowId)).map((event) => event.type);
+    expect(types[0]).toBe('WorkflowStarted');
+    expect(types).toContain('WorkflowCompleted');
+  });
+
+  it('rolls back a trade in reverse dependency order when a step fails after execution', async () => {
+    const { agents, ledger } = tradingAgentsThatFailPostTrade();
+    const engine = await startTestEngine({ agents, store: await esdbStore() });
+    engines.push(engine);
+    await expectTradeRolledBack(engine, ledger);
+  });
+
+  it('a new runtime on a new connection reads back the workflows a stopped one finished', async () => {
+    const { agents } = createTradingAgents({ seed: 5, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0 });
+    const first = await startTestEngine({ agents, store: await esdbStore() });
+    const { workflowId } = await first.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'sell', quantity: 5, account: 'acct-2' });
+    await first.runtime.waitForEnd(workflowId);
+    await first.stop();
+    const second = await startTestEngine({ agents: createTradingAgents({ seed: 5, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0 }).agents, store: await esdbStore() });
+    engines.push(second);
+    expect((await second.runtime.waitForEnd(workflowId)).status).toBe('completed');
+  });
+});
+
+describe('saga engine processes on the EventStoreDB path', () => {
+  it('finishes a SIGKILLed process\'s workflows in a new process, both talking esdb:// to the embedded server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cadenza-esdb-crash-'));
+    const server = await startEmbedded();
+    try {
+      await expectCrashRecovery(server.connectionString, dir);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
