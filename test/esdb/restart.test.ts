@@ -87,3 +87,24 @@ describe('esdb adapter across an embedded server restart', () => {
     }
   });
 });
+
+describe('esdb adapter without a server', () => {
+  it('fails appends, reads and metadata calls with UnavailableError', async () => {
+    const backing = await openStore('memory:');
+    const server = await startEsdbServer({ store: backing, port: 0 });
+    const port = server.port;
+    await server.close();
+    await backing.close();
+    const adapter = await openEsdbStore(`esdb://127.0.0.1:${port}?tls=false`);
+    try {
+      const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+      expect(await failure(adapter.append('nowhere', events(1, 0)))).toBeInstanceOf(UnavailableError);
+      expect(await failure((async () => {
+        for await (const _ of adapter.readStream('nowhere')) break;
+      })())).toBeInstanceOf(UnavailableError);
+      expect(await failure(adapter.getStreamMetadata('nowhere'))).toBeInstanceOf(UnavailableError);
+    } finally {
+      await adapter.close();
+    }
+  });
+});
