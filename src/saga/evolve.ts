@@ -10,6 +10,7 @@ import type { Json } from '../workflow/json.js';
 import type { WorkflowEvent } from './events.js';
 import { initialSteps, initialState, type ActiveWorkflowState, type CompensationProgress, type StepState, type WorkflowState } from './state.js';
 import { vget, vset, vtoArray, vectorOf } from './vector.js';
+import { patchCompensation, patchStep, patchWorkflow } from './shapes.js';
 
 export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowState {
   const revision = state.revision + 1;
@@ -24,7 +25,7 @@ export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowStat
   }
   if (state.status === 'idle') return { ...state, revision };
   const next = evolveActive(state, event);
-  if (next === state) return { ...state, revision };
+  if (next === state) return patchWorkflow(state, { revision });
   // `next` was created by this call and nobody else holds it yet: setting its revision in place
   // saves a second copy of the state per event and leaves every earlier state untouched.
   (next as { revision: number }).revision = revision;
@@ -42,67 +43,67 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
   switch (event.type) {
     case 'StepScheduled': {
       const { stepId, attempt, agentId, input, deadline, at } = event.data;
-      return updateStep(state, stepId, (step) => ({ ...step, status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
+      return updateStep(state, stepId, (step) => patchStep(step, { status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
     }
     case 'StepSucceeded': {
       const { stepId, output } = event.data;
       const index = state.graph.indexOf.get(stepId);
       const mapping = index === undefined ? undefined : state.definition.steps[index]?.output;
-      const withStep = updateStep(state, stepId, (step) => ({ ...step, status: 'succeeded', output, deadline: undefined }));
-      return mapping ? { ...withStep, data: mapOutput(state.data, mapping, output) } : withStep;
+      const withStep = updateStep(state, stepId, (step) => patchStep(step, { status: 'succeeded', output, deadline: undefined }));
+      return mapping ? patchWorkflow(withStep, { data: mapOutput(state.data, mapping, output) }) : withStep;
     }
     case 'StepFailed': {
       const { stepId, attempt, error } = event.data;
-      const next = updateStep(state, stepId, (step) => ({ ...step, status: 'failed', attempt: Math.max(step.attempt, attempt), lastError: error, deadline: undefined }));
-      return { ...next, lastError: { stepId, error } };
+      const next = updateStep(state, stepId, (step) => patchStep(step, { status: 'failed', attempt: Math.max(step.attempt, attempt), lastError: error, deadline: undefined }));
+      return patchWorkflow(next, { lastError: { stepId, error } });
     }
     case 'StepTimedOut': {
       const { stepId, deadline } = event.data;
       const step = findStep(state, stepId);
       const timeoutMs = step && step.scheduledAt !== undefined ? deadline - step.scheduledAt : undefined;
       const error = { message: `Attempt timed out${timeoutMs === undefined ? '' : ` after ${timeoutMs} ms`}`, code: 'TIMEOUT', retryable: true };
-      const next = updateStep(state, stepId, (s) => ({ ...s, status: 'failed', lastError: error, deadline: undefined }));
-      return { ...next, lastError: { stepId, error } };
+      const next = updateStep(state, stepId, (s) => patchStep(s, { status: 'failed', lastError: error, deadline: undefined }));
+      return patchWorkflow(next, { lastError: { stepId, error } });
     }
     case 'StepRetryScheduled': {
       const { stepId, notBefore } = event.data;
-      return updateStep(state, stepId, (step) => ({ ...step, status: 'retryWaiting', notBefore }));
+      return updateStep(state, stepId, (step) => patchStep(step, { status: 'retryWaiting', notBefore }));
     }
     case 'StepSkipped':
-      return updateStep(state, event.data.stepId, (step) => ({ ...step, status: 'skipped', notBefore: undefined }));
+      return updateStep(state, event.data.stepId, (step) => patchStep(step, { status: 'skipped', notBefore: undefined }));
     case 'WorkflowPaused':
-      return { ...state, status: 'paused', pauseRound: event.data.round };
+      return patchWorkflow(state, { status: 'paused', pauseRound: event.data.round });
     case 'WorkflowResumed':
-      return { ...resetForNewRound(state), status: 'running', pauseRound: event.data.round };
+      return patchWorkflow(resetForNewRound(state), { status: 'running', pauseRound: event.data.round });
     case 'CompensationStarted': {
       const { cause, reason, failedStepId, at } = event.data;
-      return { ...abandonRetries(state), status: 'compensating', compensation: { cause, reason, failedStepId, startedAt: at } };
+      return patchWorkflow(abandonRetries(state), { status: 'compensating', compensation: { cause, reason, failedStepId, startedAt: at } });
     }
     case 'CompensationScheduled': {
       const { stepId, attempt, agentId, input, deadline, at } = event.data;
-      return updateCompensation(state, stepId, (c) => ({ ...c, status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
+      return updateCompensation(state, stepId, (c) => patchCompensation(c, { status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
     }
     case 'CompensationSucceeded':
-      return updateCompensation(state, event.data.stepId, (c) => ({ ...c, status: 'succeeded', output: event.data.output, deadline: undefined }));
+      return updateCompensation(state, event.data.stepId, (c) => patchCompensation(c, { status: 'succeeded', output: event.data.output, deadline: undefined }));
     case 'CompensationFailed': {
       const { stepId, attempt, error } = event.data;
-      const next = updateCompensation(state, stepId, (c) => ({ ...c, status: 'failed', attempt: Math.max(c.attempt, attempt), lastError: error, deadline: undefined }));
-      return { ...next, lastError: { stepId, error } };
+      const next = updateCompensation(state, stepId, (c) => patchCompensation(c, { status: 'failed', attempt: Math.max(c.attempt, attempt), lastError: error, deadline: undefined }));
+      return patchWorkflow(next, { lastError: { stepId, error } });
     }
     case 'CompensationRetryScheduled':
-      return updateCompensation(state, event.data.stepId, (c) => ({ ...c, status: 'retryWaiting', notBefore: event.data.notBefore }));
+      return updateCompensation(state, event.data.stepId, (c) => patchCompensation(c, { status: 'retryWaiting', notBefore: event.data.notBefore }));
     case 'WorkflowCompleted':
-      return { ...state, status: 'completed', endedAt: event.data.at };
+      return patchWorkflow(state, { status: 'completed', endedAt: event.data.at });
     case 'WorkflowFailed': {
       const { reason, failedStepId, error, at } = event.data;
-      return { ...state, status: 'failed', endedAt: at, lastError: { stepId: failedStepId, error: error ?? { message: reason, retryable: false } } };
+      return patchWorkflow(state, { status: 'failed', endedAt: at, lastError: { stepId: failedStepId, error: error ?? { message: reason, retryable: false } } });
     }
     case 'WorkflowCompensated':
-      return { ...state, status: 'compensated', endedAt: event.data.at };
+      return patchWorkflow(state, { status: 'compensated', endedAt: event.data.at });
     case 'WorkflowCompensationFailed':
-      return { ...state, status: 'compensationFailed', endedAt: event.data.at };
+      return patchWorkflow(state, { status: 'compensationFailed', endedAt: event.data.at });
     case 'WorkflowCancelled':
-      return { ...state, status: 'cancelled', endedAt: event.data.at };
+      return patchWorkflow(state, { status: 'cancelled', endedAt: event.data.at });
     default: {
       const unknown: never = event;
       return unknownEvent(unknown, state);
@@ -126,16 +127,15 @@ function updateStep(state: ActiveWorkflowState, stepId: string, change: (step: S
   if (index === undefined) return state;
   const before = vget(state.steps, index);
   const after = change(before);
-  return {
-    ...state,
+  return patchWorkflow(state, {
     steps: vset(state.steps, index, after),
     runningSteps: state.runningSteps + delta(before.status === 'running', after.status === 'running'),
     settledSteps: state.settledSteps + delta(isSettled(before), isSettled(after)),
-  };
+  });
 }
 
 function updateCompensation(state: ActiveWorkflowState, stepId: string, change: (c: CompensationProgress) => CompensationProgress): ActiveWorkflowState {
-  return updateStep(state, stepId, (step) => ({ ...step, compensation: change(step.compensation) }));
+  return updateStep(state, stepId, (step) => patchStep(step, { compensation: change(step.compensation) }));
 }
 
 function isSettled(step: StepState): boolean {
@@ -160,15 +160,15 @@ function mapOutput(data: Json, mapping: Readonly<Record<string, string>>, output
 /** A resume gives failed steps a fresh round of attempts and runs due retries at once. */
 function resetForNewRound(state: ActiveWorkflowState): ActiveWorkflowState {
   const steps = vtoArray(state.steps).map((step): StepState => {
-    if (step.status === 'failed') return { ...step, status: 'pending', roundStart: step.attempt + 1 };
-    if (step.status === 'retryWaiting') return { ...step, status: 'pending', notBefore: undefined };
+    if (step.status === 'failed') return patchStep(step, { status: 'pending', roundStart: step.attempt + 1 });
+    if (step.status === 'retryWaiting') return patchStep(step, { status: 'pending', notBefore: undefined });
     return step;
   });
-  return { ...state, steps: vectorOf(steps) };
+  return patchWorkflow(state, { steps: vectorOf(steps) });
 }
 
 /** Once compensation starts nothing new is scheduled: pending retries are dropped. */
 function abandonRetries(state: ActiveWorkflowState): ActiveWorkflowState {
-  const steps = vtoArray(state.steps).map((step): StepState => (step.status === 'retryWaiting' ? { ...step, status: 'abandoned', notBefore: undefined } : step));
-  return { ...state, steps: vectorOf(steps) };
+  const steps = vtoArray(state.steps).map((step): StepState => (step.status === 'retryWaiting' ? patchStep(step, { status: 'abandoned', notBefore: undefined }) : step));
+  return patchWorkflow(state, { steps: vectorOf(steps) });
 }
