@@ -18,6 +18,15 @@ import { CommandRejectedError, type DecisionContext, type Trigger, type Workflow
 import { vget, vtoArray } from './vector.js';
 
 export function decide(state: WorkflowState, trigger: Trigger, context: DecisionContext): WorkflowEvent[] {
+  return decideTransition(state, trigger, context).events;
+}
+
+/**
+ * `decide`, plus the state the decided events lead to (the fold decide already did while deciding),
+ * so the runtime need not fold the same events a second time. `state` equals
+ * `events.reduce(evolve, previous)`.
+ */
+export function decideTransition(state: WorkflowState, trigger: Trigger, context: DecisionContext): { events: WorkflowEvent[]; state: WorkflowState } {
   const draft = newDraft(state, context);
   switch (trigger.kind) {
     case 'command':
@@ -38,7 +47,7 @@ export function decide(state: WorkflowState, trigger: Trigger, context: Decision
     }
   }
   if (draft.events.length > 0) progress(draft);
-  return draft.events;
+  return { events: draft.events, state: draft.state };
 }
 
 /** Follows a decided fact to its consequences until nothing more follows. */

@@ -19,7 +19,7 @@ import type { EventStore, Position, RecordedEvent, Subscription } from '../../st
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
-import { decide } from '../decide.js';
+import { decideTransition } from '../decide.js';
 import { evolve } from '../evolve.js';
 import type { WorkflowEvent } from '../events.js';
 import { initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
@@ -326,7 +326,7 @@ export class SagaRuntime {
         candidates: (capability) => this.#registry.candidates(capability),
         deciderId: this.runtimeId,
       };
-      const events = decide(cached.state, trigger, context);
+      const { events, state } = decideTransition(cached.state, trigger, context);
       this.#decisions++;
       if (events.length === 0) return events;
       const correlationId = cached.state.status === 'idle' ? (queued.correlationId ?? workflowId) : cached.correlationId;
@@ -347,11 +347,14 @@ export class SagaRuntime {
         }
         throw error;
       }
-      let state = cached.state;
-      for (const event of events) {
-        state = evolve(state, event);
-        this.#logTransition(event);
-        this.#transitions.next({ workflowId, event, state });
+      for (const event of events) this.#logTransition(event);
+      if (this.#transitions.observed) {
+        // Observers get each intermediate state; fold again only when someone is listening.
+        let step = cached.state;
+        for (const event of events) {
+          step = evolve(step, event);
+          this.#transitions.next({ workflowId, event, state: step });
+        }
       }
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next);
