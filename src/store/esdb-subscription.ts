@@ -59,9 +59,16 @@ export class ResilientSubscription implements Subscription {
 
   #open(): void {
     if (this.#ended) return;
-    const subscription = this.#source.open(this.#resume, (from, position) => {
-      if (from === this.#current) this.#signal(from, { kind: 'checkpoint', position: { commit: position.commit, prepare: position.prepare } });
-    });
+    let subscription: ClientSubscription;
+    try {
+      subscription = this.#source.open(this.#resume, (from, position) => {
+        if (from === this.#current) this.#signal(from, { kind: 'checkpoint', position: { commit: position.commit, prepare: position.prepare } });
+      });
+    } catch (error) {
+      // Runs from a retry timer too: a throw here must end the subscription, not the process.
+      this.#fail(translateClientError(error));
+      return;
+    }
     this.#current = subscription;
     subscription.on('data', (resolved: ResolvedEvent) => {
       if (subscription === this.#current) this.#onEvent(resolved);
