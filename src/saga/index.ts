@@ -6,13 +6,16 @@
  * The runtime's loop, per workflow and trigger:
  *   1. state = foldEvents(events of `workflow-<id>`)   (or a cached state + evolve of new events);
  *      `state.revision` is the stream revision of the last folded event (-1: no stream yet).
- *   2. events = decide(state, trigger, { now, random, candidates })
+ *   2. events = decide(state, trigger, { now, random, candidates, deciderId })
  *        triggers: { kind: 'command', command: start | cancel | compensate | retry }
  *                  { kind: 'stepResult' | 'compensationResult', stepId, attempt, outcome }
  *                  { kind: 'timer', timer: { kind, stepId, attempt } }
  *      `decide` throws CommandRejectedError (nothing decided) for commands that make no sense now;
  *      it returns [] for stale or duplicate results and timers, and for timers fired early.
- *   3. append `events` (ids are deterministic: a retried append is the same fact) with expected
+ *      Agents: the first attempt goes to candidates[0]; a retry to the best candidate other than
+ *      the previous attempt's agent (failover.ts).
+ *   3. append `events` (ids are deterministic per decider: a retried append is the same fact; two
+ *      runtimes deciding the same transition conflict) with expected
  *      revision `state.revision` (or no_stream when it is -1), metadata
  *      `{ schemaVersion: eventSchemaVersions[type], correlationId, causationId, workflowId, definitionHash }`.
  *      On a conflict: reload, decide again.

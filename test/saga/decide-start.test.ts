@@ -38,6 +38,13 @@ describe('when a start command arrives', () => {
     expect(other.map((e) => e.id)).not.toContain(first[0]?.id);
   });
 
+  it('gives the same decision by another runtime instance (deciderId) other ids, so their appends conflict', () => {
+    const mine = given([]).when(start(twoRoots), ctx({ deciderId: 'runtime-a' })).then([{ type: 'WorkflowStarted' }, { type: 'StepScheduled' }, { type: 'StepScheduled' }]);
+    const theirs = given([]).when(start(twoRoots), ctx({ deciderId: 'runtime-b' })).then([{ type: 'WorkflowStarted' }, { type: 'StepScheduled' }, { type: 'StepScheduled' }]);
+    expect(theirs.map((e) => e.id)).not.toContain(mine[0]?.id);
+    expect(theirs.map((e) => e.data)).toEqual(mine.map((e) => e.data));
+  });
+
   it('rejects a start for a workflow that already exists', () => {
     const s = new Scenario(twoRoots as WorkflowDefinitionInput).start({ symbol: 'ACME' });
     given(s.events).when(start(twoRoots)).thenRejects(/already exists \(running\)/, CommandRejectedError);
