@@ -25,7 +25,7 @@
  *      re-dispatched (agents deduplicate on the idempotency key).
  *   Reading stored events: `parseWorkflowEvent(type, data, metadata, id)` upcasts and validates.
  */
-export { decide } from './decide.js';
+export { decide, decideTransition } from './decide.js';
 export { evolve, foldEvents } from './evolve.js';
 export {
   initialState, isTerminal, pendingTimers, inFlightCalls, stepState, stepStates, stepDefinition,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evolve, foldEvents, inFlightCalls, initialState, pendingTimers, stepState, stepStates } from '../../src/saga/index.js';
+import { decideTransition, evolve, foldEvents, inFlightCalls, initialState, pendingTimers, stepState, stepStates } from '../../src/saga/index.js';
 import { Scenario, T0, diamond } from './spec.js';
 
 describe('evolve', () => {
@@ -34,6 +34,14 @@ describe('evolve', () => {
       expect(foldEvents(s.events.slice(0, i + 1))).toEqual(state);
     });
     expect(state.status).toBe('completed');
+  });
+
+  it('decideTransition returns exactly the state its events fold to', () => {
+    const s = new Scenario(diamond()).start().succeed('a');
+    const before = s.state;
+    const { events, state } = decideTransition(before, { kind: 'stepResult', stepId: 'b', attempt: 1, outcome: { ok: true, output: 1 } }, { now: T0, random: () => 0, candidates: (c) => [c] });
+    expect(events.length).toBeGreaterThan(0);
+    expect(state).toEqual(events.reduce(evolve, before));
   });
 
   it('lists pending timers and in-flight calls for a restarted runtime', () => {
