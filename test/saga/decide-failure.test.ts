@@ -152,6 +152,14 @@ describe('commands', () => {
     expect(s.events.at(-1)).toMatchObject({ type: 'WorkflowCancelled', data: { reason: 'operator said so', compensatedSteps: ['a', 'b', 'c'] } });
   });
 
+  it('cancel of a paused workflow compensates what succeeded', () => {
+    const s = new Scenario(diamond({ failureStrategy: 'pause' })).start().succeed('a').fail('b', false).succeed('c');
+    given(s.events).when(command({ type: 'cancel' })).then([
+      { type: 'CompensationStarted', data: { cause: 'cancel', reason: 'Cancelled by an operator', toCompensate: ['a', 'c'] } },
+      { type: 'CompensationScheduled', data: { stepId: 'c' } },
+    ]);
+  });
+
   it('rejects commands that make no sense in the current state, deciding nothing', () => {
     const running = new Scenario(diamond()).start();
     given(running.events).when(command({ type: 'retry' })).thenRejects(/Cannot retry: workflow wf-1 is running/, CommandRejectedError);
