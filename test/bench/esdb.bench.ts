@@ -1,13 +1,18 @@
 /**
  * EventStoreDB-path benchmark (`npm run bench:esdb`): the embedded EventStoreDB-compatible server over
- * a durable sqlite temp file, driven through the real @eventstore/db-client, beside the embedded
- * store's own figures measured directly through the port in the same run. The last line of output
- * is one JSON object with every figure.
+ * a durable sqlite temp file, in its own process as a database server would be, driven through the
+ * real @eventstore/db-client; beside it the embedded store's own figures measured directly through
+ * the port in the same run. The last line of output is one JSON object with every figure.
+ *
+ * The server process is this file run again with `--serve <sqlite file>`.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { EventStoreDBClient, jsonEvent, START } from '@eventstore/db-client';
 import { startEsdbServer } from '../../src/esdb-server/index.js';
@@ -16,11 +21,13 @@ import type { EventData, EventStore } from '../../src/store/port.js';
 
 type Result = { value: number; unit: string };
 const results: Record<string, Result> = {};
-const directory = mkdtempSync(join(tmpdir(), 'cadenza-bench-esdb-'));
+const serving = process.argv.includes('--serve');
+/** Temp files of the measuring process (the serving child gets its file as an argument). */
+const directory = serving ? '' : mkdtempSync(join(tmpdir(), 'cadenza-bench-esdb-'));
 
-const BATCHES = 100;
+const BATCHES = 200;
 const BATCH_SIZE = 100;
-const CONCURRENT_ROUNDS = 20;
+const CONCURRENT_ROUNDS = 50;
 const CONCURRENCY = 100;
 
 function record(name: string, count: number, seconds: number): void {
@@ -47,9 +54,31 @@ async function timed(action: () => Promise<number>): Promise<[number, number]> {
   return [count, (performance.now() - started) / 1000];
 }
 
-async function throughClient(): Promise<void> {
-  const store = await openStore(`sqlite:${join(directory, 'served.db')}`);
+/** Child mode: serve the given sqlite file until SIGTERM, after printing one JSON ready line. */
+async function serve(file: string): Promise<void> {
+  const store = await openStore(`sqlite:${file}`);
   const server = await startEsdbServer({ store, port: 0 });
+  process.stdout.write(`${JSON.stringify({ address: server.address })}\n`);
+  await new Promise((resolve) => process.once('SIGTERM', resolve));
+  await server.close();
+  await store.close();
+}
+
+async function startServerProcess(file: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+  const { address } = JSON.parse(chunk.toString().split('\n')[0] ?? '') as { address: string };
+  return {
+    address,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function throughClient(): Promise<void> {
+  const server = await startServerProcess(join(directory, 'served.db'));
   const client = EventStoreDBClient.connectionString(`esdb://${server.address}?tls=false`);
   try {
     await client.appendToStream('warm-up', asClientEvent(sampleEvent(0)));
@@ -79,8 +108,7 @@ async function throughClient(): Promise<void> {
     })));
   } finally {
     await client.dispose();
-    await server.close();
-    await store.close();
+    await server.stop();
   }
 }
 
@@ -115,11 +143,15 @@ async function directlyThroughThePort(): Promise<void> {
   }
 }
 
-try {
-  console.log(`EventStoreDB path: embedded server over durable sqlite, real client (node ${process.version})`);
-  await throughClient();
-  await directlyThroughThePort();
-} finally {
-  rmSync(directory, { recursive: true, force: true });
+if (serving) {
+  await serve(process.argv[process.argv.indexOf('--serve') + 1] ?? '');
+} else {
+  try {
+    console.log(`EventStoreDB path: embedded server (own process) over durable sqlite, real client (node ${process.version})`);
+    await throughClient();
+    await directlyThroughThePort();
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify({ bench: 'esdb', results }));
 }
-console.log(JSON.stringify({ bench: 'esdb', results }));
