@@ -1,0 +1,84 @@
+/**
+ * `cadenza compensate <id>` (roll a running or paused workflow back) and, sharing the same shape,
+ * `cadenza retry <id>` (give a paused workflow's failed steps a new round). By default this process
+ * runs the engine (with the shipped sagas' agents) and follows the workflow until it ends or pauses
+ * again; with `--no-wait` the command is only decided and appended, for a running engine to carry on.
+ */
+import type { Command } from 'commander';
+import { sendDirect, sendThroughRuntime, type OperatorCommand } from '../../projections/commands.js';
+import { followToEnd } from '../../projections/follow.js';
+import { WorkflowNotFoundError } from '../../saga/runtime/index.js';
+import { statusView, type WorkflowStatusView } from '../../saga/status-view.js';
+import { CommandRejectedError } from '../../saga/triggers.js';
+import { StreamNotFoundError } from '../../store/errors.js';
+import type { EventStore } from '../../store/port.js';
+import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
+import { startEngine } from '../engine.js';
+import { progressBar } from '../progress.js';
+
+interface OperatorOptions {
+  reason?: string;
+  wait: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('compensate')
+    .description('roll back a running or paused workflow: compensate its completed steps in reverse dependency order')
+    .argument('<workflowId>')
+    .option('--reason <text>', 'why (recorded in CompensationStarted)')
+    .option('--no-wait', 'append the command and return; a running engine carries it out')
+    .action((workflowId: string, options: OperatorOptions, command: Command) =>
+      runOperatorCommand(command, workflowId, { type: 'compensate', ...(options.reason === undefined ? {} : { reason: options.reason }) }, options.wait),
+    );
+}
+
+export async function runOperatorCommand(command: Command, workflowId: string, operatorCommand: OperatorCommand, wait: boolean): Promise<void> {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const result = await withStore(globals, (store) => (wait ? viaEngine(store, globals, workflowId, operatorCommand) : direct(store, workflowId, operatorCommand)));
+  if (globals.json) printJson({ workflowId, command: operatorCommand.type, ...result });
+  else if (result.status) process.stdout.write(`${workflowId} ${result.status.status} (${result.status.steps.succeeded}/${result.status.steps.total} steps succeeded)\n`);
+  else process.stdout.write(`${workflowId}: appended ${result.events.map((e) => e.type).join(', ')}\n`);
+}
+
+interface OperatorResult {
+  readonly events: readonly { readonly id: string; readonly type: string }[];
+  readonly status?: WorkflowStatusView;
+}
+
+async function direct(store: EventStore, workflowId: string, operatorCommand: OperatorCommand): Promise<OperatorResult> {
+  try {
+    const events = await sendDirect(store, workflowId, operatorCommand);
+    return { events: events.map((e) => ({ id: e.id, type: e.type })) };
+  } catch (error) {
+    throw cliErrorOf(error, workflowId);
+  }
+}
+
+async function viaEngine(store: EventStore, globals: GlobalOptions, workflowId: string, operatorCommand: OperatorCommand): Promise<OperatorResult> {
+  const engine = await startEngine({ store, logger: createLogger(globals) });
+  try {
+    let events;
+    try {
+      events = await sendThroughRuntime(engine.runtime, workflowId, operatorCommand);
+    } catch (error) {
+      throw cliErrorOf(error, workflowId);
+    }
+    let bar: ReturnType<typeof progressBar> | undefined;
+    const final = await followToEnd(engine.runtime, workflowId, ({ done, total, status }) => {
+      bar ??= progressBar(total, `${workflowId} |{bar}| {value}/{total} steps | {status}`);
+      bar.update(done, { status });
+    });
+    bar?.stop();
+    const status = statusView(final, Date.now());
+    return { events: events.map((e) => ({ id: e.id, type: e.type })), ...(status ? { status } : {}) };
+  } finally {
+    await engine.stop();
+  }
+}
+
+function cliErrorOf(error: unknown, workflowId: string): unknown {
+  if (error instanceof StreamNotFoundError || error instanceof WorkflowNotFoundError) return new CliError(`Unknown workflow "${workflowId}"`, ExitCode.NotFound);
+  if (error instanceof CommandRejectedError) return new CliError(error.message, ExitCode.Failure);
+  return error;
+}
