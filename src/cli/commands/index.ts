@@ -13,4 +13,12 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./history.js'),
   () => import('./sagas.js'),
   () => import('./store.js'),
+  () => import('./list.js'),
+  () => import('./watch.js'),
+  () => import('./replay.js'),
+  () => import('./fork.js'),
+  () => import('./retry.js'),
+  () => import('./compensate.js'),
+  () => import('./audit.js'),
+  () => import('./projections.js'),
 ];
