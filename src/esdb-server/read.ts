@@ -46,13 +46,15 @@ function decodeFilter(filter: FilterOptions): AllFilter {
   return regex ? { eventTypeRegex: regex } : { eventTypePrefix: prefixes };
 }
 
-/** The port position just before `position`, so that an exclusive read includes `position` itself. */
+const UINT64_MAX = 0xffffffffffffffffn;
+
+/**
+ * The port position just before `position`, so that an exclusive read includes `position` itself:
+ * the last possible position of the previous commit (positions order by commit, then prepare).
+ */
 function positionBefore(position: Position): Position | 'start' {
-  if (position.commit === 0n && position.prepare === 0n) return 'start';
-  return {
-    commit: position.commit > 0n ? position.commit - 1n : 0n,
-    prepare: position.prepare > 0n ? position.prepare - 1n : 0n,
-  };
+  if (position.commit === 0n) return 'start';
+  return { commit: position.commit - 1n, prepare: UINT64_MAX };
 }
 
 function wirePosition(options: Options): Position | 'start' | 'end' {
