@@ -1,17 +1,14 @@
 /**
- * The engine's main scenarios on the EventStoreDB path: the saga runtime and agent registry on the
- * esdb adapter, through the embedded EventStoreDB-compatible server and the real client.
+ * The saga runtime and agent registry on the esdb adapter, through the embedded
+ * EventStoreDB-compatible server and the real client. The rollback and crash-recovery scenarios on
+ * this path live with the runtime's tests (test/runtime/esdb-path.test.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import type { EventStore } from '../../src/store/port.js';
-import { expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from '../runtime/support.js';
-import { expectCrashRecovery } from '../runtime/process-support.js';
+import { historyOf, startTestEngine, type TestEngine } from '../runtime/support.js';
 import { startEmbedded, type Embedded } from './support.js';
 
 let embedded: Embedded | undefined;
@@ -46,13 +43,6 @@ describe('saga engine on the EventStoreDB path', () => {
     expect(types).toContain('WorkflowCompleted');
   });
 
-  it('rolls back a trade in reverse dependency order when a step fails after execution', async () => {
-    const { agents, ledger } = tradingAgentsThatFailPostTrade();
-    const engine = await startTestEngine({ agents, store: await esdbStore() });
-    engines.push(engine);
-    await expectTradeRolledBack(engine, ledger);
-  });
-
   it('a new runtime on a new connection reads back the workflows a stopped one finished', async () => {
     const { agents } = createTradingAgents({ seed: 5, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0 });
     const first = await startTestEngine({ agents, store: await esdbStore() });
@@ -63,17 +53,4 @@ describe('saga engine on the EventStoreDB path', () => {
     engines.push(second);
     expect((await second.runtime.waitForEnd(workflowId)).status).toBe('completed');
   });
-});
-
-describe('saga engine processes on the EventStoreDB path', () => {
-  it('finishes a SIGKILLed process\'s workflows in a new process, both talking esdb:// to the embedded server', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cadenza-esdb-crash-'));
-    const server = await startEmbedded();
-    try {
-      await expectCrashRecovery(server.connectionString, dir);
-    } finally {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
 });
