@@ -7,12 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEsdbServer } from '../../src/esdb-server/index.js';
+import { workflow } from '../../src/workflow/index.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openStore } from '../../src/store/open.js';
 import { startEmbedded, type Embedded } from '../esdb/support.js';
 import { expectCrashRecovery } from './process-support.js';
-import { expectTradeRolledBack, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
+import { agent, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
 
 let embedded: Embedded | undefined;
 let engine: TestEngine | undefined;
@@ -34,6 +36,49 @@ describe('the engine on the EventStoreDB path (real client, embedded server)', (
     const { agents, ledger } = tradingAgentsThatFailPostTrade();
     engine = await startTestEngine({ agents, store });
     await expectTradeRolledBack(engine, ledger);
+  });
+
+  it('rides out the server going away: a result that arrives meanwhile is appended once it is back', async () => {
+    const backing = await openStore('memory:');
+    let server = await startEsdbServer({ store: backing, port: 0 });
+    const port = server.port;
+    const gate = deferred();
+    const scheduled = deferred();
+    const store = await openEsdbStore(`esdb://127.0.0.1:${port}?tls=false`);
+    engine = await startTestEngine({
+      store,
+      agents: [agent('worker', ['work'], {
+        slow: async () => {
+          scheduled.resolve();
+          await gate.promise;
+          return { done: true };
+        },
+        quick: () => ({ done: true }),
+      })],
+    });
+    const def = workflow('outage')
+      .step({ id: 'slow', action: 'slow', capability: 'work', timeoutMs: 60_000 })
+      .step({ id: 'after', action: 'quick', capability: 'work', dependsOn: ['slow'], timeoutMs: 60_000 })
+      .build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    await scheduled.promise;
+    await server.close();
+    gate.resolve(); // the agent answers while the store is unreachable
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server = await startEsdbServer({ store: backing, port });
+    try {
+      const end = await engine.runtime.waitForEnd(workflowId);
+      expect(end.status).toBe('completed');
+      const types = (await historyOf(backing, workflowId)).map((e) => e.type);
+      expect(types.filter((t) => t === 'StepSucceeded')).toHaveLength(2);
+      expect(types.at(-1)).toBe('WorkflowCompleted');
+    } finally {
+      await engine.stop();
+      await store.close();
+      engine = undefined;
+      await server.close();
+      await backing.close();
+    }
   });
 
   it('finishes a killed runtime process\'s workflows from a new process', async () => {

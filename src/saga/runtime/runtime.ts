@@ -14,8 +14,8 @@ import { setMaxListeners } from 'node:events';
 import { Subject, concatMap, defer, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
 import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
-import { StreamNotFoundError, WrongExpectedVersionError } from '../../store/errors.js';
-import type { EventStore, Position, RecordedEvent, Subscription } from '../../store/port.js';
+import { StreamNotFoundError, UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
+import type { EventData, EventStore, ExpectedRevision, Position, RecordedEvent, Subscription } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
@@ -45,6 +45,8 @@ export interface SagaRuntimeOptions {
   readonly maxConflictRetries?: number;
   /** This runtime's id in the ids of the events it decides. Default: a new UUID per runtime. */
   readonly runtimeId?: string;
+  /** How long an append is retried while the store is unavailable. Default 30 s. */
+  readonly appendRetryLimitMs?: number;
 }
 
 export interface StartWorkflowOptions {
@@ -116,6 +118,7 @@ export class SagaRuntime {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #maxConflictRetries: number;
+  readonly #appendRetryLimitMs: number;
   readonly runtimeId: string;
   readonly #backlog: Backlog;
   readonly #cache = new Map<string, CachedWorkflow>();
@@ -149,6 +152,7 @@ export class SagaRuntime {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#maxConflictRetries = options.maxConflictRetries ?? 20;
+    this.#appendRetryLimitMs = options.appendRetryLimitMs ?? 30_000;
     this.runtimeId = options.runtimeId ?? randomUUID();
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
@@ -333,11 +337,8 @@ export class SagaRuntime {
       const definitionHash = events[0]?.type === 'WorkflowStarted' ? events[0].data.definitionHash : cached.state.status === 'idle' ? '' : cached.state.definitionHash;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
-        await this.#store.append(
-          workflowStream(workflowId),
-          events.map((event) => toEventData(event, { correlationId, causationId: queued.causationId, definitionHash })),
-          { expectedRevision },
-        );
+        const data = events.map((event) => toEventData(event, { correlationId, causationId: queued.causationId, definitionHash }));
+        await this.#appendRetryingUnavailable(workflowStream(workflowId), data, expectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow: forget what we knew, reload, decide again.
@@ -361,6 +362,26 @@ export class SagaRuntime {
       // Side effects follow durable facts: only now, and only here, are the agents called.
       for (const event of events) this.#performEffects(workflowId, event);
       return events;
+    }
+  }
+
+  /**
+   * Append, riding out a store that is briefly unreachable (an EventStoreDB leader election, a
+   * restart): the same events are appended again with the same expected revision, so if an earlier
+   * try did land, the store recognises their ids and nothing is written twice. Gives up after
+   * `appendRetryLimitMs`; the workflow's durable timers then pick the work up again later.
+   */
+  async #appendRetryingUnavailable(stream: string, events: EventData[], expectedRevision: ExpectedRevision): Promise<void> {
+    const giveUpAt = this.#now() + this.#appendRetryLimitMs;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        await this.#store.append(stream, events, { expectedRevision });
+        return;
+      } catch (error) {
+        if (!(error instanceof UnavailableError) || this.#stopped || this.#now() + delay > giveUpAt) throw error;
+        this.#log.warn({ err: error, stream, retryInMs: delay }, 'store unavailable; retrying the append');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
