@@ -59,13 +59,15 @@ function serializeEvent(event: unknown, field: string): SerializedEvent {
  * changing it: undefined, functions, symbols, bigint, NaN/Infinity, class instances, cycles.
  */
 export function toJsonText(value: unknown, field: string): string {
+  // Hot path: a walk that allocates nothing, then a plain stringify. Only a value that fails the
+  // walk takes the slow path below, which finds and names the offending field.
+  if (isPlainJson(value, [])) return JSON.stringify(value);
   let problem: string | undefined;
   const check = function (this: unknown, key: string, inner: unknown): unknown {
     if (problem !== undefined) return undefined;
-    // The first call is for the root value itself, under the empty key.
-    const where = key === '' ? field : `${field}${keyPath(this, key)}`;
     const reason = jsonProblem(inner);
-    if (reason !== undefined) problem = `${where} ${reason}`;
+    // The first call is for the root value itself, under the empty key.
+    if (reason !== undefined) problem = `${key === '' ? field : `${field}${keyPath(this, key)}`} ${reason}`;
     return inner;
   };
   let text: string | undefined;
@@ -80,6 +82,35 @@ export function toJsonText(value: unknown, field: string): string {
   if (problem !== undefined) throw new InvalidArgumentError(`${problem}: event data and metadata must be JSON`);
   if (text === undefined) throw new InvalidArgumentError(`${field} is not JSON-serialisable`);
   return text;
+}
+
+/** True when `value` is JSON that stringifies faithfully (see jsonProblem); false to look closer. */
+function isPlainJson(value: unknown, ancestors: object[]): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (ancestors.includes(value) || ancestors.length > 1000) return false;
+      ancestors.push(value);
+      let ok = true;
+      if (Array.isArray(value)) {
+        for (let i = 0; ok && i < value.length; i++) ok = isPlainJson(value[i], ancestors);
+      } else if (isPlainObject(value) && typeof value.toJSON !== 'function') {
+        for (const key in value) {
+          if (!ok) break;
+          if (Object.prototype.hasOwnProperty.call(value, key)) ok = isPlainJson(value[key], ancestors);
+        }
+      } else ok = false;
+      ancestors.pop();
+      return ok;
+    }
+    default:
+      return false;
+  }
 }
 
 function keyPath(holder: unknown, key: string): string {
