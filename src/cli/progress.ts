@@ -9,10 +9,10 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressBar(total: number, format: string): Progress {
+export function progressBar(total: number, format: string, initial: Record<string, string | number> = {}): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new SingleBar({ stream: process.stderr, format, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
-  bar.start(total, 0, {});
+  bar.start(total, 0, initial);
   return {
     update: (done, payload) => bar.update(done, payload ?? {}),
     stop: () => bar.stop(),

@@ -69,27 +69,25 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     latencyMs: options.latency,
     maxInFlight: options.concurrency,
   });
-  const bar = progressBar(options.count, 'trading workflows |{bar}| {value}/{total} ended | {completed} completed, {compensated} compensated, {other} other');
+  const bar = progressBar(options.count, 'trading workflows |{bar}| {value}/{total} ended | {completed} completed, {compensated} compensated, {other} other | {inFlight} running, {backlog} waiting', { completed: 0, compensated: 0, other: 0, inFlight: 0, backlog: options.count });
   const counts = { completed: 0, compensated: 0, other: 0 };
   const workflowIds: Record<TerminalStatus, string[]> = { completed: [], compensated: [], failed: [], compensationFailed: [], cancelled: [] };
   const started = Date.now();
   try {
-    const ends: Promise<ActiveWorkflowState>[] = [];
-    for (let i = 0; i < options.count; i++) {
+    // Every start is submitted at once: the runtime's backlog keeps `--concurrency` in flight and
+    // the rest waiting, which the progress bar shows.
+    const ends = Array.from({ length: options.count }, async (_, i): Promise<ActiveWorkflowState> => {
       const input: TradingInput = { symbol: symbols[i % symbols.length] ?? 'ACME', side: i % 3 === 0 ? 'sell' : 'buy', quantity: 10 + ((i * 37) % 990), account: `acct-${(i % 5) + 1}` };
       // Ids derived from the seed and index: a rerun with the same seed is easy to compare.
-      const workflowId = `demo-${options.seed}-${started.toString(36)}-${i}`;
-      const { workflowId: id } = await engine.runtime.startWorkflow(tradingPipeline, input, { workflowId });
-      ends.push(
-        engine.runtime.waitForEnd(id).then((state) => {
-          if (state.status === 'completed') counts.completed++;
-          else if (state.status === 'compensated') counts.compensated++;
-          else counts.other++;
-          bar.update(counts.completed + counts.compensated + counts.other, counts);
-          return state;
-        }),
-      );
-    }
+      const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, input, { workflowId: `demo-${options.seed}-${started.toString(36)}-${i}` });
+      const state = await engine.runtime.waitForEnd(workflowId);
+      if (state.status === 'completed') counts.completed++;
+      else if (state.status === 'compensated') counts.compensated++;
+      else counts.other++;
+      const { inFlight, backlog } = engine.runtime.stats();
+      bar.update(counts.completed + counts.compensated + counts.other, { ...counts, inFlight, backlog });
+      return state;
+    });
     const states = await Promise.all(ends);
     const durationMs = Date.now() - started;
     for (const state of states) if (isTerminal(state.status)) workflowIds[state.status as TerminalStatus].push(state.workflowId);
