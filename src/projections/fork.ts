@@ -12,6 +12,7 @@ import { evolve } from '../saga/evolve.js';
 import type { WorkflowEvent } from '../saga/events.js';
 import { initialState, stepState, stepStates, type WorkflowState } from '../saga/state.js';
 import type { DecisionContext, Trigger } from '../saga/triggers.js';
+import { StreamNotFoundError } from '../store/errors.js';
 import type { EventData, EventStore } from '../store/port.js';
 import type { Json } from '../workflow/json.js';
 import { AgentUsage } from './agent-usage.js';
@@ -106,9 +107,22 @@ async function agentsUsedBy(store: EventStore, workflowId: string): Promise<Agen
   return usage.candidates;
 }
 
+async function streamExists(store: EventStore, stream: string): Promise<boolean> {
+  try {
+    for await (const _event of store.readStream(stream, { maxCount: 1 })) return true;
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return false;
+    throw error;
+  }
+  return false;
+}
+
 /** Plans and appends a fork; the new stream must not exist yet. */
 export async function forkWorkflow(store: EventStore, sourceWorkflowId: string, fromRevision: bigint, options: ForkOptions = {}): Promise<ForkPlan> {
   const plan = await planFork(store, sourceWorkflowId, fromRevision, options);
+  // Decision ids are deterministic, so appending onto an existing fork of the same id would be
+  // taken as an idempotent retry and silently write nothing: refuse it instead.
+  if (await streamExists(store, workflowStreamOf(plan.workflowId))) throw new ForkError(`Workflow ${plan.workflowId} already exists: choose another id`);
   let expectedRevision: bigint | 'no_stream' = 'no_stream';
   for (const decision of plan.decisions) {
     const result = await store.append(workflowStreamOf(plan.workflowId), decision, { expectedRevision });

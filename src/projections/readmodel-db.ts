@@ -42,6 +42,8 @@ export function openReadModelDb(path: string, options: OpenReadModelOptions = {}
   // harmless here: checkpoint and read model are lost together and the runner re-folds them.
   db.pragma(`synchronous = ${options.durable === false ? 'OFF' : 'NORMAL'}`);
   db.pragma('busy_timeout = 10000');
+  // Index maintenance (the audit index has eight) stays in memory: 64 MiB of page cache.
+  db.pragma('cache_size = -65536');
   installBookkeeping(db);
   return db;
 }

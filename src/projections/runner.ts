@@ -70,7 +70,11 @@ export class ProjectionRunner {
 
   /** Fold everything up to the head of `$all`, commit, and stop. */
   async catchUp(): Promise<RunnerStatus> {
+    const before = this.checkpoint.eventsApplied;
     await this.consume(true);
+    // After a large catch-up, refresh the query planner's statistics (approximate, so cheap): with
+    // several indexes on a table, SQLite picks the selective one only when it knows the data.
+    if (this.checkpoint.eventsApplied - before >= 50_000) this.db.exec('PRAGMA analysis_limit = 1000; ANALYZE');
     return this.status();
   }
 
