@@ -5,7 +5,8 @@
  * time `at` (epoch ms), so an auditor can read it alone. See docs/events.md.
  */
 import { z } from 'zod';
-import { parse as parseUuid, v5 as uuidv5 } from 'uuid';
+import { parse as parseUuid } from 'uuid';
+import { uuidV5 } from './uuid-v5.js';
 import { jsonSchema } from '../workflow/json.js';
 import { workflowDefinitionSchema } from '../workflow/definition.js';
 
@@ -159,5 +160,5 @@ const namespaceBytes = parseUuid(EVENT_ID_NAMESPACE); // parsed once, not on eve
  * repeat of the winner's and both would call the agent.)
  */
 export function eventId(workflowId: string, type: WorkflowEventType, stepId = '', attemptOrRound = 0, deciderId = ''): string {
-  return uuidv5(`${workflowId}\u0000${type}\u0000${stepId}\u0000${attemptOrRound}\u0000${deciderId}`, namespaceBytes);
+  return uuidV5(`${workflowId}\u0000${type}\u0000${stepId}\u0000${attemptOrRound}\u0000${deciderId}`, namespaceBytes);
 }

@@ -1,0 +1,26 @@
+import fc from 'fast-check';
+import { parse, v5 } from 'uuid';
+import { describe, expect, it } from 'vitest';
+import { uuidV5 } from '../../src/saga/uuid-v5.js';
+
+const namespace = '3f0c8a52-6d0e-5c7b-9a4e-2b1d7c9e8f10';
+
+describe('uuidV5', () => {
+  it('matches the uuid package for the RFC example and any name', () => {
+    // RFC 9562 appendix: v5 of "www.example.com" in the DNS namespace.
+    expect(uuidV5('www.example.com', parse('6ba7b810-9dad-11d1-80b4-00c04fd430c8'))).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (name) => {
+        expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('handles names across block boundaries', () => {
+    for (let length = 0; length < 200; length++) {
+      const name = 'x'.repeat(length);
+      expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
+    }
+  });
+});
