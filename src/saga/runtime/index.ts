@@ -3,3 +3,6 @@ export { SagaRuntime, WorkflowNotFoundError, type SagaRuntimeOptions, type Start
 export { workflowStream, workflowIdOf, WORKFLOW_STREAM_PREFIX, InvalidWorkflowIdError, toEventData, fromRecorded } from './codec.js';
 export { TimerWheel } from './timer-wheel.js';
 export { Backlog } from './backlog.js';
+export { CallDispatcher } from './dispatcher.js';
+export { StateWaiters } from './waiters.js';
+export { WorkflowStates, type CachedWorkflow } from './workflow-states.js';

@@ -10,11 +10,10 @@
  * coordination, and an agent is called only by the process whose append of its StepScheduled won.
  */
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { Subject, concatMap, defer, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
 import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
-import { StreamNotFoundError, UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
+import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
 import type { EventData, EventStore, ExpectedRevision, Position, RecordedEvent, Subscription } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
@@ -26,7 +25,10 @@ import { initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { Backlog } from './backlog.js';
 import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, toEventData, workflowIdOf, workflowStream } from './codec.js';
+import { CallDispatcher } from './dispatcher.js';
 import { TimerWheel } from './timer-wheel.js';
+import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
+import { StateWaiters } from './waiters.js';
 
 export interface SagaRuntimeOptions {
   readonly store: EventStore;
@@ -86,12 +88,6 @@ export class WorkflowNotFoundError extends Error {
   }
 }
 
-interface CachedWorkflow {
-  state: WorkflowState;
-  correlationId: string;
-  /** Id of the last event folded: the causation of timer decisions. */
-  lastEventId: string;
-}
 
 type QueuedTrigger =
   | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
@@ -101,14 +97,6 @@ interface Reply {
   resolve(events: WorkflowEvent[]): void;
   reject(error: unknown): void;
 }
-
-interface Waiter {
-  readonly until: (state: ActiveWorkflowState) => boolean;
-  readonly resolve: (state: ActiveWorkflowState) => void;
-}
-
-/** Workflows that ended recently, so late deliveries of their own events cost no store read. */
-const ENDED_MEMORY = 10_000;
 
 export class SagaRuntime {
   readonly #store: EventStore;
@@ -121,18 +109,16 @@ export class SagaRuntime {
   readonly #appendRetryLimitMs: number;
   readonly runtimeId: string;
   readonly #backlog: Backlog;
-  readonly #cache = new Map<string, CachedWorkflow>();
+  readonly #cache: WorkflowStates;
   /** Workflows started here that hold a backlog slot until they end. */
   readonly #slots = new Set<string>();
-  readonly #ended = new Map<string, number>();
-  readonly #waiters = new Map<string, Waiter[]>();
+  readonly #waiters = new StateWaiters();
   readonly #timers: TimerWheel;
   readonly #triggers = new Subject<QueuedTrigger>();
   readonly #transitions = new Subject<Transition>();
   readonly #groupClosers = new Map<string, Subject<void>>();
   readonly #pendingPerWorkflow = new Map<string, number>();
-  readonly #shutdown = new AbortController();
-  readonly #calls = new Set<Promise<void>>();
+  readonly #dispatcher: CallDispatcher;
   #pipeline: RxSubscription | undefined;
   #subscription: Subscription | undefined;
   #following: Promise<void> = Promise.resolve();
@@ -147,6 +133,7 @@ export class SagaRuntime {
 
   private constructor(options: SagaRuntimeOptions) {
     this.#store = options.store;
+    this.#cache = new WorkflowStates(options.store);
     this.#registry = options.registry;
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#now = options.now ?? Date.now;
@@ -157,8 +144,9 @@ export class SagaRuntime {
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
-    // Every agent call listens to the shutdown signal: thousands at once is expected, not a leak.
-    setMaxListeners(0, this.#shutdown.signal);
+    this.#dispatcher = new CallDispatcher(this.#invoker, (workflowId, trigger, causationId) => {
+      if (!this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger, causationId });
+    }, this.#log);
   }
 
   /**
@@ -210,7 +198,7 @@ export class SagaRuntime {
   async getState(workflowId: string): Promise<WorkflowState> {
     const cached = this.#cache.get(workflowId);
     if (cached) return cached.state;
-    return (await this.#loadFromStore(workflowId)).state;
+    return (await this.#cache.read(workflowId)).state;
   }
 
   /**
@@ -219,18 +207,14 @@ export class SagaRuntime {
    */
   async waitForEnd(workflowId: string, options: { orPaused?: boolean } = {}): Promise<ActiveWorkflowState> {
     const done = (state: ActiveWorkflowState) => isTerminal(state.status) || (options.orPaused === true && state.status === 'paused');
-    const waiting = new Promise<ActiveWorkflowState>((resolve) => {
-      const list = this.#waiters.get(workflowId) ?? [];
-      list.push({ until: done, resolve });
-      this.#waiters.set(workflowId, list);
-    });
+    const waiting = this.#waiters.add(workflowId, done);
     const state = await this.getState(workflowId);
     if (state.status === 'idle') {
-      this.#dropWaiters(workflowId);
+      this.#waiters.drop(workflowId);
       throw new WorkflowNotFoundError(workflowId);
     }
     if (done(state)) {
-      this.#notifyWaiters(workflowId, state);
+      this.#waiters.notify(workflowId, state);
       return state;
     }
     return waiting;
@@ -243,7 +227,7 @@ export class SagaRuntime {
       maxInFlight: this.#backlog.limit,
       cachedWorkflows: this.#cache.size,
       timers: this.#timers.size,
-      activeCalls: this.#calls.size,
+      activeCalls: this.#dispatcher.active,
       decisions: this.#decisions,
       conflicts: this.#conflicts,
       bulkheads: this.#invoker.bulkheads(),
@@ -259,10 +243,10 @@ export class SagaRuntime {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#timers.stop();
-    this.#shutdown.abort();
+    const aborted = this.#dispatcher.abortAll();
     await this.#subscription?.unsubscribe();
     await this.#following.catch(() => undefined);
-    await Promise.allSettled([...this.#calls]);
+    await aborted;
     await this.#drain();
     this.#triggers.complete();
     this.#pipeline?.unsubscribe();
@@ -323,7 +307,7 @@ export class SagaRuntime {
   async #decideAndAppend(queued: Extract<QueuedTrigger, { kind: 'decide' }>): Promise<WorkflowEvent[]> {
     const { workflowId, trigger } = queued;
     for (let attempt = 0; ; attempt++) {
-      const cached = await this.#load(workflowId);
+      const cached = await this.#cache.load(workflowId);
       const context: DecisionContext = {
         now: this.#now(),
         random: this.#random,
@@ -343,7 +327,7 @@ export class SagaRuntime {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow: forget what we knew, reload, decide again.
           this.#conflicts++;
-          this.#cache.delete(workflowId);
+          this.#cache.forget(workflowId);
           continue;
         }
         throw error;
@@ -360,7 +344,7 @@ export class SagaRuntime {
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next);
       // Side effects follow durable facts: only now, and only here, are the agents called.
-      for (const event of events) this.#performEffects(workflowId, event);
+      for (const event of events) this.#dispatcher.dispatch(workflowId, event);
       return events;
     }
   }
@@ -388,9 +372,8 @@ export class SagaRuntime {
   /** An event from the subscription: fold it if it is news (another process appended it). */
   async #observe(workflowId: string, recorded: RecordedEvent): Promise<void> {
     const revision = Number(recorded.revision);
+    if (this.#cache.knows(workflowId, revision)) return;
     const cached = this.#cache.get(workflowId);
-    if (cached && revision <= cached.state.revision) return;
-    if ((this.#ended.get(workflowId) ?? -1) >= revision) return;
     if (cached && revision === cached.state.revision + 1) {
       const event = fromRecorded(recorded);
       const state = evolve(cached.state, event);
@@ -399,8 +382,8 @@ export class SagaRuntime {
       return;
     }
     // Unknown here, or a gap: the stream is the truth.
-    this.#cache.delete(workflowId);
-    const loaded = await this.#load(workflowId);
+    this.#cache.forget(workflowId);
+    const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
   }
 
@@ -410,51 +393,17 @@ export class SagaRuntime {
     if (state.status === 'idle') return;
     if (isTerminal(state.status)) {
       this.#timers.clear(workflowId);
-      this.#cache.delete(workflowId);
-      this.#rememberEnded(workflowId, state.revision);
+      this.#cache.ended(workflowId, state.revision);
       this.#releaseSlot(workflowId);
     } else {
       this.#cache.set(workflowId, cached);
       if (this.#live) this.#timers.set(workflowId, pendingTimers(state));
     }
-    this.#notifyWaiters(workflowId, state);
+    this.#waiters.notify(workflowId, state);
   }
 
   #releaseSlot(workflowId: string): void {
     if (this.#slots.delete(workflowId)) this.#backlog.release();
-  }
-
-  #rememberEnded(workflowId: string, revision: number): void {
-    this.#ended.set(workflowId, revision);
-    if (this.#ended.size > ENDED_MEMORY) {
-      const oldest = this.#ended.keys().next().value;
-      if (oldest !== undefined) this.#ended.delete(oldest);
-    }
-  }
-
-  async #load(workflowId: string): Promise<CachedWorkflow> {
-    const cached = this.#cache.get(workflowId);
-    if (cached) return cached;
-    const loaded = await this.#loadFromStore(workflowId);
-    if (loaded.state.status !== 'idle' && !isTerminal(loaded.state.status)) this.#cache.set(workflowId, loaded);
-    return loaded;
-  }
-
-  /** Fold the workflow's stream, read as a stream (paged), never as one array. */
-  async #loadFromStore(workflowId: string): Promise<CachedWorkflow> {
-    let state: WorkflowState = initialState(workflowId);
-    let correlationId = workflowId;
-    let lastEventId = '';
-    try {
-      for await (const recorded of this.#store.readStream(workflowStream(workflowId))) {
-        if (recorded.revision === 0n) correlationId = correlationIdOf(recorded) ?? workflowId;
-        state = evolve(state, fromRecorded(recorded));
-        lastEventId = recorded.id;
-      }
-    } catch (error) {
-      if (!(error instanceof StreamNotFoundError)) throw error;
-    }
-    return { state, correlationId, lastEventId };
   }
 
   // --- commands ----------------------------------------------------------------------------
@@ -483,31 +432,7 @@ export class SagaRuntime {
     if (this.#stopped) throw new Error('The saga runtime is stopped');
   }
 
-  // --- effects: agent calls and timers ------------------------------------------------------
-
-  #performEffects(workflowId: string, event: WorkflowEvent): void {
-    if (event.type !== 'StepScheduled' && event.type !== 'CompensationScheduled') return;
-    const kind = event.type === 'StepScheduled' ? 'step' : 'compensation';
-    const { stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey } = event.data;
-    const call = (async () => {
-      const result = await this.#invoker.invoke(
-        agentId,
-        { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind },
-        { capability, signal: this.#shutdown.signal },
-      );
-      // A call aborted by shutdown is not a failure of the step: leave it to the deadline.
-      if (this.#stopped) return;
-      const outcome = result.ok ? { ok: true as const, output: result.output } : { ok: false as const, error: { message: result.error.message, retryable: result.error.retryable, ...(result.error.code === undefined ? {} : { code: result.error.code }) } };
-      this.#enqueue({
-        kind: 'decide',
-        workflowId,
-        trigger: kind === 'step' ? { kind: 'stepResult', stepId, attempt, outcome } : { kind: 'compensationResult', stepId, attempt, outcome },
-        causationId: event.id,
-      });
-    })().catch((error: unknown) => this.#log.error({ err: error, workflowId, stepId, attempt }, 'agent call failed unexpectedly'));
-    this.#calls.add(call);
-    void call.finally(() => this.#calls.delete(call));
-  }
+  // --- timers ----------------------------------------------------------------------------
 
   #onTimer(workflowId: string, timer: TimerRef): void {
     if (this.#stopped) return;
@@ -535,7 +460,7 @@ export class SagaRuntime {
       if (message.kind === 'event') this.#catchUp(message.event);
     }
     this.#live = true;
-    for (const [workflowId, cached] of this.#cache) this.#timers.set(workflowId, pendingTimers(cached.state));
+    for (const [workflowId, cached] of this.#cache.entries()) this.#timers.set(workflowId, pendingTimers(cached.state));
     this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size }, 'caught up; live');
     this.#following = (async () => {
       for (;;) {
@@ -547,9 +472,7 @@ export class SagaRuntime {
         const workflowId = workflowIdOf(message.event.stream);
         if (workflowId === undefined) continue;
         // Cheap pre-check outside the queue: our own appends come back here too.
-        const cached = this.#cache.get(workflowId);
-        if (cached && message.event.revision <= BigInt(cached.state.revision)) continue;
-        if ((this.#ended.get(workflowId) ?? -1) >= Number(message.event.revision)) continue;
+        if (this.#cache.knows(workflowId, Number(message.event.revision))) continue;
         this.#enqueue({ kind: 'observed', workflowId, recorded: message.event });
       }
     })().catch((error: unknown) => {
@@ -569,12 +492,11 @@ export class SagaRuntime {
     try {
       const state = evolve(cached.state, fromRecorded(recorded));
       if (state.status !== 'idle' && isTerminal(state.status)) {
-        this.#cache.delete(workflowId);
-        this.#rememberEnded(workflowId, state.revision);
+        this.#cache.ended(workflowId, state.revision);
       } else this.#cache.set(workflowId, { ...cached, state, lastEventId: recorded.id });
     } catch (error) {
       this.#log.error({ err: error, workflowId, revision: recorded.revision.toString() }, 'unreadable workflow event; workflow left as it was');
-      this.#cache.delete(workflowId);
+      this.#cache.forget(workflowId);
     }
   }
 
@@ -583,24 +505,7 @@ export class SagaRuntime {
     return this.#lastPosition;
   }
 
-  // --- waiting and logging -----------------------------------------------------------------
-
-  #notifyWaiters(workflowId: string, state: WorkflowState): void {
-    if (state.status === 'idle') return;
-    const list = this.#waiters.get(workflowId);
-    if (!list) return;
-    const remaining = list.filter((waiter) => {
-      if (!waiter.until(state)) return true;
-      waiter.resolve(state);
-      return false;
-    });
-    if (remaining.length > 0) this.#waiters.set(workflowId, remaining);
-    else this.#waiters.delete(workflowId);
-  }
-
-  #dropWaiters(workflowId: string): void {
-    this.#waiters.delete(workflowId);
-  }
+  // --- logging -----------------------------------------------------------------------------
 
   #logTransition(event: WorkflowEvent): void {
     if (!this.#log.isLevelEnabled('debug')) return;

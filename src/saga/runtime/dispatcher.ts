@@ -1,0 +1,58 @@
+/**
+ * Agent calls for the stored StepScheduled / CompensationScheduled events: each goes through the
+ * invoker (bulkheads, circuit breaker, deadline) and its result comes back as a trigger for the
+ * workflow's queue. On shutdown every call in flight is aborted and its result dropped: a shutdown
+ * is not a failure of the step, and the attempt is picked up again at its deadline.
+ */
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import type { AgentInvoker } from '../../agents/index.js';
+import type { WorkflowEvent } from '../events.js';
+import type { Trigger } from '../triggers.js';
+
+export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' }>;
+
+export class CallDispatcher {
+  readonly #invoker: AgentInvoker;
+  readonly #onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void;
+  readonly #log: Logger;
+  readonly #shutdown = new AbortController();
+  readonly #calls = new Set<Promise<void>>();
+
+  constructor(invoker: AgentInvoker, onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void, log: Logger) {
+    this.#invoker = invoker;
+    this.#onResult = onResult;
+    this.#log = log;
+    // Every call listens to the shutdown signal: thousands at once is expected, not a leak.
+    setMaxListeners(0, this.#shutdown.signal);
+  }
+
+  /** Calls in flight. */
+  get active(): number {
+    return this.#calls.size;
+  }
+
+  /** Performs the call an appended event asks for, if any. */
+  dispatch(workflowId: string, event: WorkflowEvent): void {
+    if (event.type !== 'StepScheduled' && event.type !== 'CompensationScheduled') return;
+    const kind = event.type === 'StepScheduled' ? 'step' : 'compensation';
+    const { stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey } = event.data;
+    const signal = this.#shutdown.signal;
+    const call = (async () => {
+      const result = await this.#invoker.invoke(agentId, { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind }, { capability, signal });
+      if (signal.aborted) return;
+      const outcome = result.ok
+        ? { ok: true as const, output: result.output }
+        : { ok: false as const, error: { message: result.error.message, retryable: result.error.retryable, ...(result.error.code === undefined ? {} : { code: result.error.code }) } };
+      this.#onResult(workflowId, kind === 'step' ? { kind: 'stepResult', stepId, attempt, outcome } : { kind: 'compensationResult', stepId, attempt, outcome }, event.id);
+    })().catch((error: unknown) => this.#log.error({ err: error, workflowId, stepId, attempt }, 'agent call failed unexpectedly'));
+    this.#calls.add(call);
+    void call.finally(() => this.#calls.delete(call));
+  }
+
+  /** Abort every call in flight and wait until they have all settled. */
+  async abortAll(): Promise<void> {
+    this.#shutdown.abort();
+    await Promise.allSettled([...this.#calls]);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The runtime's memory of workflow states: in-flight workflows by id (folded from their streams,
+ * kept current as decisions are appended), and the last revision of recently ended ones so that late
+ * deliveries of their events cost no store read. The stream is always the truth: anything not here
+ * is folded from it.
+ */
+import { StreamNotFoundError } from '../../store/errors.js';
+import type { EventStore } from '../../store/port.js';
+import { evolve } from '../evolve.js';
+import { initialState, isTerminal, type WorkflowState } from '../state.js';
+import { correlationIdOf, fromRecorded, workflowStream } from './codec.js';
+
+export interface CachedWorkflow {
+  readonly state: WorkflowState;
+  readonly correlationId: string;
+  /** Id of the last event folded: the causation of timer decisions. */
+  readonly lastEventId: string;
+}
+
+/** How many ended workflows are remembered. */
+const ENDED_MEMORY = 10_000;
+
+export class WorkflowStates {
+  readonly #store: EventStore;
+  readonly #inFlight = new Map<string, CachedWorkflow>();
+  readonly #ended = new Map<string, number>();
+
+  constructor(store: EventStore) {
+    this.#store = store;
+  }
+
+  get size(): number {
+    return this.#inFlight.size;
+  }
+
+  get(workflowId: string): CachedWorkflow | undefined {
+    return this.#inFlight.get(workflowId);
+  }
+
+  has(workflowId: string): boolean {
+    return this.#inFlight.has(workflowId);
+  }
+
+  set(workflowId: string, cached: CachedWorkflow): void {
+    this.#inFlight.set(workflowId, cached);
+  }
+
+  /** Drop what is known (after a conflict, or an unreadable event): the next load reads the stream. */
+  forget(workflowId: string): void {
+    this.#inFlight.delete(workflowId);
+  }
+
+  entries(): IterableIterator<[string, CachedWorkflow]> {
+    return this.#inFlight.entries();
+  }
+
+  /** The workflow ended at `revision`: it leaves memory, and its later deliveries are ignored. */
+  ended(workflowId: string, revision: number): void {
+    this.#inFlight.delete(workflowId);
+    this.#ended.set(workflowId, revision);
+    if (this.#ended.size > ENDED_MEMORY) {
+      const oldest = this.#ended.keys().next().value;
+      if (oldest !== undefined) this.#ended.delete(oldest);
+    }
+  }
+
+  /** True when an event at `revision` is already known: folded in memory, or the workflow ended after it. */
+  knows(workflowId: string, revision: number): boolean {
+    const cached = this.#inFlight.get(workflowId);
+    if (cached && revision <= cached.state.revision) return true;
+    return (this.#ended.get(workflowId) ?? -1) >= revision;
+  }
+
+  /** From memory, else folded from the store (and kept when in flight). */
+  async load(workflowId: string): Promise<CachedWorkflow> {
+    const cached = this.#inFlight.get(workflowId);
+    if (cached) return cached;
+    const loaded = await this.read(workflowId);
+    if (loaded.state.status !== 'idle' && !isTerminal(loaded.state.status)) this.#inFlight.set(workflowId, loaded);
+    return loaded;
+  }
+
+  /** Fold the workflow's stream, read as a stream (paged), never as one array. */
+  async read(workflowId: string): Promise<CachedWorkflow> {
+    let state: WorkflowState = initialState(workflowId);
+    let correlationId = workflowId;
+    let lastEventId = '';
+    try {
+      for await (const recorded of this.#store.readStream(workflowStream(workflowId))) {
+        if (recorded.revision === 0n) correlationId = correlationIdOf(recorded) ?? workflowId;
+        state = evolve(state, fromRecorded(recorded));
+        lastEventId = recorded.id;
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+    return { state, correlationId, lastEventId };
+  }
+}
