@@ -1,8 +1,3 @@
 /** The saga runtime: the process manager around the pure core. */
 export { SagaRuntime, WorkflowNotFoundError, type SagaRuntimeOptions, type StartWorkflowOptions, type RuntimeStats, type Transition } from './runtime.js';
 export { workflowStream, workflowIdOf, WORKFLOW_STREAM_PREFIX, InvalidWorkflowIdError, toEventData, fromRecorded } from './codec.js';
-export { TimerWheel } from './timer-wheel.js';
-export { Backlog } from './backlog.js';
-export { CallDispatcher } from './dispatcher.js';
-export { StateWaiters } from './waiters.js';
-export { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
