@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Backlog } from '../../src/saga/runtime/backlog.js';
+import { TimerWheel } from '../../src/saga/runtime/timer-wheel.js';
+import type { TimerRef } from '../../src/saga/state.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function wheel(): { wheel: TimerWheel; fired: string[] } {
+  const fired: string[] = [];
+  const w = new TimerWheel((workflowId: string, timer: TimerRef) => fired.push(`${workflowId}:${timer.kind}:${timer.stepId}:${timer.attempt}`), () => Date.now());
+  return { wheel: w, fired };
+}
+
+describe('TimerWheel', () => {
+  it('fires each timer once, at its due time, earliest first, across workflows', () => {
+    const { wheel: w, fired } = wheel();
+    w.set('a', [{ kind: 'stepTimeout', stepId: 's1', attempt: 1, dueAt: 300 }, { kind: 'retryDue', stepId: 's2', attempt: 2, dueAt: 100 }]);
+    w.set('b', [{ kind: 'stepTimeout', stepId: 's1', attempt: 1, dueAt: 200 }]);
+    vi.advanceTimersByTime(99);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(['a:retryDue:s2:2']);
+    vi.advanceTimersByTime(1_000);
+    expect(fired).toEqual(['a:retryDue:s2:2', 'b:stepTimeout:s1:1', 'a:stepTimeout:s1:1']);
+    expect(w.size).toBe(0);
+  });
+
+  it('replacing a workflow\'s timers drops the ones it no longer has; clear drops all', () => {
+    const { wheel: w, fired } = wheel();
+    w.set('a', [{ kind: 'stepTimeout', stepId: 's1', attempt: 1, dueAt: 100 }, { kind: 'stepTimeout', stepId: 's2', attempt: 1, dueAt: 150 }]);
+    // s1's attempt finished and attempt 2 of s2 was scheduled with a later deadline.
+    w.set('a', [{ kind: 'stepTimeout', stepId: 's2', attempt: 2, dueAt: 400 }]);
+    w.set('b', [{ kind: 'retryDue', stepId: 'x', attempt: 2, dueAt: 50 }]);
+    w.clear('b');
+    vi.advanceTimersByTime(399);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(['a:stepTimeout:s2:2']);
+  });
+
+  it('fires nothing after stop', () => {
+    const { wheel: w, fired } = wheel();
+    w.set('a', [{ kind: 'stepTimeout', stepId: 's1', attempt: 1, dueAt: 10 }]);
+    w.stop();
+    vi.advanceTimersByTime(100);
+    expect(fired).toEqual([]);
+  });
+});
+
+describe('Backlog', () => {
+  it('admits up to the limit and then in FIFO order as slots are released', async () => {
+    const backlog = new Backlog(2);
+    const admitted: number[] = [];
+    const waits = [1, 2, 3, 4].map((n) => backlog.acquire().then(() => admitted.push(n)));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(admitted).toEqual([1, 2]);
+    expect({ active: backlog.active, waiting: backlog.waiting }).toEqual({ active: 2, waiting: 2 });
+    backlog.release();
+    await waits[2];
+    expect(admitted).toEqual([1, 2, 3]);
+    backlog.release();
+    backlog.release();
+    backlog.release();
+    await Promise.all(waits);
+    expect({ active: backlog.active, waiting: backlog.waiting }).toEqual({ active: 0, waiting: 0 });
+    expect(() => new Backlog(0)).toThrow(/maxInFlight must be a positive integer/);
+  });
+});
