@@ -116,19 +116,21 @@ export class ProjectionRunner {
   }
 
   private reset(): void {
-    const previous = readCheckpoint(this.db, this.projection.name);
-    const fresh: Checkpoint = {
-      projection: this.projection.name,
-      version: this.projection.version,
-      position: undefined,
-      generation: (previous?.generation ?? 0) + 1,
-      eventsApplied: 0,
-      updatedAt: this.now().toISOString(),
-    };
-    this.db.transaction(() => {
+    const fresh = this.db.transaction((): Checkpoint => {
+      // Read inside the transaction: the new generation must beat whatever another process wrote.
+      const previous = readCheckpoint(this.db, this.projection.name);
+      const checkpoint: Checkpoint = {
+        projection: this.projection.name,
+        version: this.projection.version,
+        position: undefined,
+        generation: (previous?.generation ?? 0) + 1,
+        eventsApplied: 0,
+        updatedAt: this.now().toISOString(),
+      };
       this.projection.clear(this.db);
       clearPoison(this.db, this.projection.name);
-      writeCheckpoint(this.db, fresh);
+      writeCheckpoint(this.db, checkpoint);
+      return checkpoint;
     }).immediate();
     this.projection.discard();
     this.checkpoint = fresh;

@@ -115,6 +115,35 @@ describe('projection runner', () => {
     }
   });
 
+  it('two runners of one projection on one database never double-count: the later one resumes from the stored checkpoint', async () => {
+    const first = new ProjectionRunner(store, db, createProjection('step-metrics'), { batchSize: 11 });
+    const second = new ProjectionRunner(store, db, createProjection('step-metrics'), { batchSize: 17 });
+    for (const seed of [81, 82, 83, 84]) {
+      await populate(store, { workflows: 6, seed });
+      // Each runner's in-memory checkpoint is stale whenever the other one committed last.
+      await (seed % 2 === 0 ? first : second).catchUp();
+    }
+    await Promise.all([first.catchUp(), second.catchUp()]);
+    await catchUpProjections(store, db);
+    await expectReadModelsEqualFoldOfLog();
+  });
+
+  it('rebuilds from zero when the stored read model has another version', async () => {
+    await populate(store, { workflows: 5, seed: 91 });
+    await catchUpProjections(store, db, ['workflow-status']);
+    const previous = readCheckpoint(db, 'workflow-status');
+    const bumped = Object.assign(createProjection('workflow-status'), { version: 2 });
+    const runner = new ProjectionRunner(store, db, bumped);
+    expect(readCheckpoint(db, 'workflow-status')).toMatchObject({ version: 2, eventsApplied: 0, position: undefined });
+    await runner.catchUp();
+    expect(readCheckpoint(db, 'workflow-status')?.eventsApplied).toBe(previous?.eventsApplied);
+  });
+
+  it('catches up on an empty store', async () => {
+    const statuses = await catchUpProjections(store, db);
+    expect(statuses.map((s) => [s.projection, s.eventsApplied, s.caughtUp])).toEqual(projectionNames.map((name) => [name, 0, true]));
+  });
+
   it('measures lag as the events of its streams after the checkpoint', async () => {
     await populate(store, { workflows: 5, seed: 41 });
     const runner = new ProjectionRunner(store, db, createProjection('workflow-status'));
