@@ -18,10 +18,38 @@ export interface ReadModelSessionOptions {
   readonly runner?: RunnerOptions;
 }
 
+/**
+ * Runner options that show catch-up progress on stderr when it is a terminal (a first catch-up of a
+ * large log takes a while), one line rewritten in place and cleared at the end.
+ */
+export function terminalCatchUpProgress(stream: NodeJS.WriteStream = process.stderr): RunnerOptions & { done(): void } {
+  if (!stream.isTTY) return { done() {} };
+  let shown = false;
+  const applied = new Map<string, number>();
+  return {
+    onCommit(progress) {
+      applied.set(progress.projection, (applied.get(progress.projection) ?? 0) + progress.events);
+      if (progress.caughtUp && !shown) return;
+      shown = true;
+      stream.write(`\rcatching up ${progress.projection}: ${applied.get(progress.projection)} events\x1b[K`);
+    },
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
+}
+
 export async function withReadModels<T>(store: EventStore, options: ReadModelSessionOptions, use: (db: ReadModelDb) => Promise<T> | T): Promise<T> {
   const db = openReadModelDb(options.path ?? defaultReadModelPath(options.storeUri));
   try {
-    if (options.catchUp.length > 0) await catchUpProjections(store, db, options.catchUp, options.runner);
+    if (options.catchUp.length > 0) {
+      const progress = terminalCatchUpProgress();
+      try {
+        await catchUpProjections(store, db, options.catchUp, { ...progress, ...options.runner });
+      } finally {
+        progress.done();
+      }
+    }
     return await use(db);
   } finally {
     db.close();
