@@ -3,12 +3,12 @@
  * at 1, 50 and 500 workflows in flight. Prints figures, then one JSON line:
  *   {"bench":"engine","results":{"workflows.c1":{"value":N,"unit":"workflows/s"},...}}
  *
- *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run)
+ *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentRegistry } from '../../src/agents/index.js';
+import { AgentRegistry, inProcessTransport } from '../../src/agents/index.js';
 import { SagaRuntime } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
@@ -70,16 +70,43 @@ async function run(concurrency: number, workflows: number): Promise<RunResult> {
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/**
+ * Heap per in-flight workflow: start workflows whose first agent never answers (until shutdown),
+ * so each holds its state, its timer, its pending agent call and its queue. Run with --expose-gc.
+ */
+async function memoryPerWorkflow(workflows: number): Promise<number> {
+  const store = await openStore('memory:');
+  const registry = await AgentRegistry.open({ store });
+  const capabilities = [...new Set(tradingPipeline.steps.map((step) => step.capability))];
+  const hang = (_input: unknown, ctx: { signal: AbortSignal }) => new Promise<null>((resolve) => ctx.signal.addEventListener('abort', () => resolve(null)));
+  await registry.register({ id: 'silent', capabilities, transport: inProcessTransport({ 'collect-market-data': hang }) });
+  const runtime = await SagaRuntime.start({ store, registry, maxInFlight: workflows });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  await Promise.all(Array.from({ length: workflows }, () => runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-1' })));
+  gc?.();
+  const after = process.memoryUsage().heapUsed;
+  if (runtime.stats().cachedWorkflows !== workflows) throw new Error('workflows did not stay in flight');
+  await runtime.stop();
+  await registry.close();
+  await store.close();
+  return (after - before) / workflows / 1024;
+}
+
 // Warm up the JIT and the file system once, unmeasured.
 await run(50, Math.max(50, Math.round(200 * scale)));
 const c1 = await run(1, Math.max(20, Math.round(200 * scale)));
 const c50 = await run(50, Math.max(100, Math.round(2_000 * scale)));
 const c500 = await run(500, Math.max(500, Math.round(5_000 * scale)));
 
+const memoryKib = await memoryPerWorkflow(Math.max(1_000, Math.round(5_000 * scale)));
+
 for (const [name, r] of [['c1', c1], ['c50', c50], ['c500', c500]] as const) {
   console.log(`${name.padEnd(5)} ${String(r.workflows).padStart(6)} workflows  ${round(r.perSecond).toString().padStart(8)} workflows/s  p50 ${round(r.p50, 2)} ms  p99 ${round(r.p99, 2)} ms  cpu/step ${round(r.cpuPerStepUs)} us`);
 }
 console.log(`(durability=${durability}, ${tradingPipeline.steps.length} steps per workflow, no-op agents)`);
+console.log(`memory per in-flight workflow: ${round(memoryKib)} KiB`);
 console.log(
   JSON.stringify({
     bench: 'engine',
@@ -94,6 +121,7 @@ console.log(
       'latency.p99.c500': { value: round(c500.p99, 3), unit: 'ms' },
       'overhead.per_step.us': { value: round(c500.cpuPerStepUs), unit: 'us' },
       'overhead.per_step.c1.us': { value: round(c1.cpuPerStepUs), unit: 'us' },
+      'memory.per_inflight_workflow.kib': { value: round(memoryKib), unit: 'KiB' },
     },
   }),
 );
