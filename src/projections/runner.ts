@@ -159,6 +159,8 @@ export class ProjectionRunner {
   }
 
   private async follow(untilCaughtUp: boolean): Promise<void> {
+    // Every subscription starts with historical events: caught up only once it says so.
+    this.caughtUp = false;
     const subscription = this.store.subscribeToAll({
       fromPosition: this.checkpoint.position ?? 'start',
       filter: this.projection.filter,

@@ -124,6 +124,10 @@ describe('projection runner', () => {
       await (seed % 2 === 0 ? first : second).catchUp();
     }
     await Promise.all([first.catchUp(), second.catchUp()]);
+    await populate(store, { workflows: 6, seed: 85 });
+    // A runner used again catches up to the new head, not just one batch.
+    await first.catchUp();
+    expect(await first.lag()).toMatchObject({ events: 0 });
     await catchUpProjections(store, db);
     await expectReadModelsEqualFoldOfLog();
   });
