@@ -14,7 +14,7 @@ import { Subject, concatMap, defer, groupBy, mergeMap, type Observable, type Sub
 import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
-import type { EventData, EventStore, ExpectedRevision, Position, RecordedEvent, Subscription } from '../../store/port.js';
+import type { EventData, EventStore, ExpectedRevision, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
@@ -444,8 +444,7 @@ export class SagaRuntime {
 
   /**
    * Catch up from the start of the workflow category: fold every workflow, keep those in flight.
-   * Then arm the timers of every in-flight workflow and go live: later events (other processes'
-   * appends) go through each workflow's queue like any other trigger.
+   * Then arm the timers of every in-flight workflow and go live.
    */
   async #follow(): Promise<void> {
     const subscription = this.#store.subscribeToAll({ fromPosition: 'start', filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } });
@@ -462,22 +461,40 @@ export class SagaRuntime {
     this.#live = true;
     for (const [workflowId, cached] of this.#cache.entries()) this.#timers.set(workflowId, pendingTimers(cached.state));
     this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size }, 'caught up; live');
-    this.#following = (async () => {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        const message = next.value;
-        if (message.kind !== 'event') continue;
-        this.#lastPosition = message.event.position;
-        const workflowId = workflowIdOf(message.event.stream);
-        if (workflowId === undefined) continue;
-        // Cheap pre-check outside the queue: our own appends come back here too.
-        if (this.#cache.knows(workflowId, Number(message.event.revision))) continue;
-        this.#enqueue({ kind: 'observed', workflowId, recorded: message.event });
+    this.#following = this.#followLive(iterator).catch((error: unknown) => this.#log.error({ err: error }, 'stopped following the store'));
+  }
+
+  /**
+   * Live: other processes' appends go through each workflow's queue like any other trigger. If the
+   * subscription fails (a store that went away for longer than its client rides out), follow again
+   * from the last position seen, so this runtime never goes deaf to the others.
+   */
+  async #followLive(iterator: AsyncIterator<SubscriptionMessage>): Promise<void> {
+    for (let delay = 100; !this.#stopped; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          const message = next.value;
+          if (message.kind !== 'event') continue;
+          delay = 100;
+          this.#lastPosition = message.event.position;
+          const workflowId = workflowIdOf(message.event.stream);
+          if (workflowId === undefined) continue;
+          // Cheap pre-check outside the queue: our own appends come back here too.
+          if (this.#cache.knows(workflowId, Number(message.event.revision))) continue;
+          this.#enqueue({ kind: 'observed', workflowId, recorded: message.event });
+        }
+      } catch (error) {
+        if (this.#stopped) return;
+        this.#log.error({ err: error, retryInMs: delay }, 'workflow subscription failed; following again from the last position');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (this.#stopped) return;
+        const subscription = this.#store.subscribeToAll({ fromPosition: this.#lastPosition ?? 'start', filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } });
+        this.#subscription = subscription;
+        iterator = subscription[Symbol.asyncIterator]();
       }
-    })().catch((error: unknown) => {
-      if (!this.#stopped) this.#log.error({ err: error }, 'workflow subscription failed');
-    });
+    }
   }
 
   #catchUp(recorded: RecordedEvent): void {
