@@ -213,6 +213,32 @@ describe('compensation', () => {
   });
 });
 
+describe('pause and retry', () => {
+  it('pauses a workflow whose step failed for good, and an operator retry finishes it', async () => {
+    let calls = 0;
+    engine = await startTestEngine({
+      agents: [agent('ledger', ['book'], {
+        book: () => {
+          calls++;
+          if (calls === 1) throw new AgentFailure('ledger closed for the night', 'closed', false);
+          return { booked: true };
+        },
+      })],
+    });
+    const def = workflow('pausing').onFailure('pause').step({ id: 'book', action: 'book', capability: 'book', retry: fast }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    const paused = await engine.runtime.waitForEnd(workflowId, { orPaused: true });
+    expect(paused.status).toBe('paused');
+    await expect(engine.runtime.compensate('nope')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+    const resumed = await engine.runtime.retry(workflowId);
+    expect(resumed.map((e) => e.type)).toEqual(['WorkflowResumed', 'StepScheduled']);
+    const end = await engine.runtime.waitForEnd(workflowId);
+    expect(end.status).toBe('completed');
+    expect(calls).toBe(2);
+  });
+});
+
 describe('limits', () => {
   it('keeps at most maxInFlight workflows running and queues the rest in a visible backlog', async () => {
     let running = 0;
