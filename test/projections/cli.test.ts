@@ -82,6 +82,10 @@ describe('CLI commands over the read models', () => {
     const after = JSON.parse((await cli('projections', 'status', '--json')).stdout) as { projections: { projection: string; lag: number }[] };
     expect(after.projections.find((p) => p.projection === 'step-metrics')?.lag).toBe(0);
     expect(JSON.parse((await cli('projections', 'poison', '--json')).stdout)).toEqual({ poison: [] });
+    const metrics = JSON.parse((await cli('projections', 'show', 'step-metrics', '--json')).stdout) as { steps: { stepId: string; latencyMs: { p99: number } }[] };
+    expect(metrics.steps.find((s) => s.stepId === 'market-data')?.latencyMs.p99).toBeGreaterThanOrEqual(0);
+    const health = JSON.parse((await cli('projections', 'show', 'agent-health', '--json')).stdout) as { agents: { circuit: string }[] };
+    expect(health.agents.length).toBeGreaterThan(0);
     expect((await cli('projections', 'rebuild', 'nonsense')).code).toBe(2);
   });
 

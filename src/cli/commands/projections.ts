@@ -1,6 +1,7 @@
 /**
- * `cadenza projections status|rebuild|run|poison`: the read models' checkpoints and lag, rebuilding
- * from zero, following live (a long-running process), and the poison events they skipped.
+ * `cadenza projections status|rebuild|run|show|poison`: the read models' checkpoints and lag,
+ * rebuilding from zero, following live (a long-running process), step metrics and agent health, and
+ * the poison events they skipped.
  */
 import type { Command } from 'commander';
 import { listCheckpoints, listPoison } from '../../projections/bookkeeping.js';
@@ -8,6 +9,9 @@ import { createProjection, isProjectionName, projectionNames, type ProjectionNam
 import { runProjections } from '../../projections/catch-up.js';
 import { defaultReadModelPath, openReadModelDb } from '../../projections/readmodel-db.js';
 import { ProjectionRunner } from '../../projections/runner.js';
+import { withReadModels } from '../../projections/session.js';
+import { readAgentHealth, type AgentHealthView } from '../../../projections/agent-health/index.js';
+import { readAgentMetrics, readStepMetrics, type OutcomeRates, type StepMetricsView } from '../../../projections/step-metrics/index.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';
 
 interface ReadModelOption {
@@ -117,6 +121,29 @@ export function register(program: Command): void {
     });
 
   projections
+    .command('show')
+    .description('step metrics (per definition step and per agent) or agent health, brought up to date first')
+    .argument('<name>', 'step-metrics or agent-health')
+    .option(...readModelsOption)
+    .action(async (name: string, options: ReadModelOption, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      if (name !== 'step-metrics' && name !== 'agent-health') throw new CliError(`show: expected step-metrics or agent-health, got "${name}" (see list and audit for the others)`, ExitCode.Usage);
+      const output = await withStore(globals, (store) =>
+        withReadModels(store, { storeUri: globals.store, path: options.readmodels, catchUp: [name] }, (db) => {
+          if (name === 'agent-health') {
+            const agents = readAgentHealth(db);
+            return { json: { agents }, text: formatAgentHealth(agents) };
+          }
+          const steps = readStepMetrics(db);
+          const agents = readAgentMetrics(db);
+          return { json: { steps, agents }, text: formatStepMetrics(steps, agents) };
+        }),
+      );
+      if (globals.json) return printJson(output.json);
+      process.stdout.write(output.text);
+    });
+
+  projections
     .command('poison')
     .description('events a projection could not fold (unparseable, unknown version), with the reason')
     .argument('[name]', 'one projection (default: all)')
@@ -137,4 +164,30 @@ export function register(program: Command): void {
       for (const p of records) process.stdout.write(`${p.projection}  ${p.position}  ${p.stream}@${p.revision}  ${p.eventType}: ${p.reason}\n`);
       if (records.length === 0) process.stdout.write('no poison events\n');
     });
+}
+
+const percent = (rate: number | undefined): string => (rate === undefined ? '-' : `${(rate * 100).toFixed(1)}%`);
+const ms = (value: number | undefined): string => (value === undefined ? '-' : String(Math.round(value)));
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+const outcomeCells = (o: OutcomeRates): string[] => [
+  String(o.attempts), percent(o.successRate), String(o.timedOut), ms(o.latencyMs.p50), ms(o.latencyMs.p95), ms(o.latencyMs.p99),
+];
+
+function formatStepMetrics(steps: readonly StepMetricsView[], agents: readonly (OutcomeRates & { agentId: string })[]): string {
+  const outcomes = ['attempts', 'success', 'timeouts', 'p50 ms', 'p95 ms', 'p99 ms'];
+  return `${table(['definition/step', ...outcomes, 'retries', 'skipped', 'compensations'], steps.map((s) => [
+    `${s.definition}/${s.stepId}`, ...outcomeCells(s), String(s.retries), String(s.skipped), `${s.compensations.succeeded}/${s.compensations.attempts}`,
+  ]))}\n${table(['agent', ...outcomes], agents.map((a) => [a.agentId, ...outcomeCells(a)]))}`;
+}
+
+function formatAgentHealth(agents: readonly AgentHealthView[]): string {
+  return table(['agent', 'circuit', 'in flight', 'success', 'recent', 'p50 ms', 'p99 ms', 'registered'], agents.map((a) => [
+    a.agentId, a.circuit, String(a.inFlight), percent(a.successRate), percent(a.recentSuccessRate), ms(a.latencyMs.p50), ms(a.latencyMs.p99), a.registered ? 'yes' : 'no',
+  ]));
 }
