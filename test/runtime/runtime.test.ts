@@ -240,6 +240,22 @@ describe('pause and retry', () => {
 });
 
 describe('limits', () => {
+  it('bulkheads cap concurrent calls per capability across workflows', async () => {
+    let running = 0;
+    let peak = 0;
+    engine = await startTestEngine({
+      agents: [
+        agent('pricer-1', ['price'], { price: async () => { running++; peak = Math.max(peak, running); await new Promise((r) => setTimeout(r, 20)); running--; return {}; } }),
+        agent('pricer-2', ['price'], { price: async () => { running++; peak = Math.max(peak, running); await new Promise((r) => setTimeout(r, 20)); running--; return {}; } }),
+      ],
+      runtime: { bulkheads: { perCapability: { price: 2 } } },
+    });
+    const def = workflow('priced').step({ id: 'price', action: 'price', capability: 'price', retry: fast, timeoutMs: 10_000 }).build();
+    const ids = await Promise.all(Array.from({ length: 8 }, () => engine!.runtime.startWorkflow(def, {})));
+    for (const { workflowId } of ids) expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('completed');
+    expect(peak).toBe(2);
+  });
+
   it('keeps at most maxInFlight workflows running and queues the rest in a visible backlog', async () => {
     let running = 0;
     let peak = 0;
