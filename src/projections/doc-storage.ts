@@ -25,7 +25,7 @@ export interface DocProjectionSpec<Input, Doc> {
   readonly table: string;
   readonly columns?: Readonly<Record<string, DocColumn<Doc>>>;
   readonly fold: DocFold<Input, Doc>;
-  /** Documents kept in memory between batches. Default 100,000. */
+  /** Documents kept in memory between batches (the cache is dropped whole beyond it). Default 20,000. */
   readonly cacheSize?: number;
 }
 
@@ -87,7 +87,7 @@ export class DocProjection<Input, Doc> implements Projection {
     }
     this.dirty.clear();
     // A crude bound: dropping the whole cache costs one re-read per document, nothing more.
-    if (this.cache.size > (this.spec.cacheSize ?? 100_000)) this.cache.clear();
+    if (this.cache.size > (this.spec.cacheSize ?? 20_000)) this.cache.clear();
   }
 
   discard(): void {
