@@ -3,6 +3,7 @@ import { AgentFailure, type ActionHandler } from '../../src/agents/index.js';
 import { CommandRejectedError } from '../../src/saga/triggers.js';
 import { WorkflowNotFoundError } from '../../src/saga/runtime/index.js';
 import { workflow } from '../../src/workflow/index.js';
+import { forkWorkflow } from '../../src/projections/fork.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
 import { agent, dataOf, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
@@ -210,6 +211,28 @@ describe('compensation', () => {
     await expect(engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME' }, { workflowId: 'bad-input' })).rejects.toThrow(/input is missing "side", "quantity", "account"/);
     await expect(historyOf(engine.store, 'bad-input')).rejects.toThrow(/not found/);
     await expect(engine.runtime.startWorkflow(tradingPipeline, {}, { workflowId: 'bad id!' })).rejects.toThrow(/Invalid workflow id/);
+  });
+});
+
+describe('adopt', () => {
+  it('makes the calls of a fork this process appended without a runtime, instead of waiting for their timeouts', async () => {
+    const { agents, ledger } = createTradingAgents({ seed: 3, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0 });
+    engine = await startTestEngine({ agents });
+    const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'buy', quantity: 5, account: 'acct-1' });
+    await engine.runtime.waitForEnd(workflowId);
+    // Fork after market data: the two analyses are scheduled again in the fork's history.
+    const plan = await forkWorkflow(engine.store, workflowId, 2n, { workflowId: 'adopted-fork' });
+    expect(plan.scheduled).toEqual(['technical-analysis', 'sentiment-analysis']);
+    const before = ledger.callsByKey.size;
+    expect(await engine.runtime.adopt('adopted-fork')).toBe(2);
+    const end = await engine.runtime.waitForEnd('adopted-fork');
+    expect(end.status).toBe('completed');
+    // The fork's first attempts were called (a timeout would have moved them to attempt 2).
+    expect(ledger.callsByKey.get('adopted-fork:technical-analysis:1')).toBe(1);
+    expect(ledger.callsByKey.get('adopted-fork:sentiment-analysis:1')).toBe(1);
+    expect(ledger.callsByKey.has('adopted-fork:market-data:1')).toBe(false);
+    expect(ledger.callsByKey.size - before).toBe(7);
+    await expect(engine.runtime.adopt('never-started')).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 });
 

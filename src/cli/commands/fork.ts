@@ -53,6 +53,9 @@ export function register(program: Command): void {
         if (options.follow) {
           const engine = await startEngine({ store, logger: createLogger(globals) });
           try {
+            // This process appended the fork's StepScheduled events, so it makes those calls now
+            // rather than leaving them to time out.
+            await engine.runtime.adopt(plan.workflowId);
             let bar: ReturnType<typeof progressBar> | undefined;
             const state = await followToEnd(engine.runtime, plan.workflowId, ({ done, total, status }) => {
               bar ??= progressBar(total, `${plan.workflowId} |{bar}| {value}/{total} steps | {status}`);

@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { AgentInvoker } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
+import type { InFlightCall } from '../state.js';
 import type { Trigger } from '../triggers.js';
 
 export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' }>;
@@ -35,19 +36,23 @@ export class CallDispatcher {
   /** Performs the call an appended event asks for, if any. */
   dispatch(workflowId: string, event: WorkflowEvent): void {
     if (event.type !== 'StepScheduled' && event.type !== 'CompensationScheduled') return;
-    const kind = event.type === 'StepScheduled' ? 'step' : 'compensation';
-    const { stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey } = event.data;
+    this.call(workflowId, { kind: event.type === 'StepScheduled' ? 'step' : 'compensation', ...event.data }, event.id);
+  }
+
+  /** Performs one call; its result comes back as a trigger caused by `causationId`. */
+  call(workflowId: string, call: InFlightCall, causationId: string): void {
+    const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey } = call;
     const signal = this.#shutdown.signal;
-    const call = (async () => {
+    const running = (async () => {
       const result = await this.#invoker.invoke(agentId, { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind }, { capability, signal });
       if (signal.aborted) return;
       const outcome = result.ok
         ? { ok: true as const, output: result.output }
         : { ok: false as const, error: { message: result.error.message, retryable: result.error.retryable, ...(result.error.code === undefined ? {} : { code: result.error.code }) } };
-      this.#onResult(workflowId, kind === 'step' ? { kind: 'stepResult', stepId, attempt, outcome } : { kind: 'compensationResult', stepId, attempt, outcome }, event.id);
+      this.#onResult(workflowId, kind === 'step' ? { kind: 'stepResult', stepId, attempt, outcome } : { kind: 'compensationResult', stepId, attempt, outcome }, causationId);
     })().catch((error: unknown) => this.#log.error({ err: error, workflowId, stepId, attempt }, 'agent call failed unexpectedly'));
-    this.#calls.add(call);
-    void call.finally(() => this.#calls.delete(call));
+    this.#calls.add(running);
+    void running.finally(() => this.#calls.delete(running));
   }
 
   /** Abort every call in flight and wait until they have all settled. */

@@ -21,7 +21,7 @@ import type { Json } from '../../workflow/json.js';
 import { decideTransition } from '../decide.js';
 import { evolve } from '../evolve.js';
 import type { WorkflowEvent } from '../events.js';
-import { initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
+import { inFlightCalls, initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { Backlog } from './backlog.js';
 import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, toEventData, workflowIdOf, workflowStream } from './codec.js';
@@ -192,6 +192,23 @@ export class SagaRuntime {
   /** Give a paused workflow's failed steps a new round of attempts. */
   retry(workflowId: string): Promise<WorkflowEvent[]> {
     return this.#existingCommand(workflowId, { type: 'retry' });
+  }
+
+  /**
+   * Make the agent calls a workflow is waiting for, when they were appended by this process without
+   * a runtime (a fork, a command appended directly): principle 4 says the appender calls the agents,
+   * and a tool that appended and then starts a runtime is that appender. Returns how many calls were
+   * made. Never adopt a workflow another live runtime is driving: its calls would be made twice.
+   */
+  async adopt(workflowId: string): Promise<number> {
+    this.#assertRunning();
+    this.#cache.forget(workflowId);
+    const cached = await this.#cache.load(workflowId);
+    if (cached.state.status === 'idle') throw new WorkflowNotFoundError(workflowId);
+    this.#settle(workflowId, cached);
+    const calls = inFlightCalls(cached.state);
+    for (const call of calls) this.#dispatcher.call(workflowId, call, cached.lastEventId);
+    return calls.length;
   }
 
   /** The workflow's current state (from memory when in flight, else folded from its stream). */
