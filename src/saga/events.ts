@@ -7,8 +7,15 @@
 import { z } from 'zod';
 import { parse as parseUuid } from 'uuid';
 import { uuidV5 } from './uuid-v5.js';
-import { jsonSchema } from '../workflow/json.js';
+import type { Json } from '../workflow/json.js';
 import { workflowDefinitionSchema } from '../workflow/definition.js';
+
+/**
+ * Event payloads (inputs, outputs, workflow data) are JSON by construction: written through the
+ * store's JSON check, read back from JSON text. Checking them deeply again on every read cost more
+ * than everything else in parsing an event, so they are only required to be present.
+ */
+const jsonPayload = z.custom<Json>((value) => value !== undefined, 'must be a JSON value');
 
 const base = { workflowId: z.string().min(1), at: z.number().int() };
 const stepRef = { ...base, stepId: z.string().min(1) };
@@ -31,7 +38,7 @@ const call = {
   agentId: z.string().min(1),
   action: z.string().min(1),
   capability: z.string().min(1),
-  input: jsonSchema,
+  input: jsonPayload,
   /** Epoch ms after which the attempt counts as timed out. */
   deadline: z.number().int(),
   /** `workflowId:stepId:attempt` (steps), `workflowId:stepId:compensate:attempt` (compensations). */
@@ -43,12 +50,12 @@ export const eventDataSchemas = {
     ...base,
     definition: workflowDefinitionSchema,
     definitionHash: z.string().min(1),
-    input: jsonSchema,
+    input: jsonPayload,
     /** Workflow data at the start: the definition's initial data plus `input`. */
-    data: jsonSchema,
+    data: jsonPayload,
   }),
   StepScheduled: z.strictObject({ ...stepRef, ...call }),
-  StepSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonSchema, durationMs: z.number().int().min(0) }),
+  StepSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonPayload, durationMs: z.number().int().min(0) }),
   /** `agentId` is absent when no agent could be asked (no candidate, input mapping failed). */
   StepFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
   StepTimedOut: z.strictObject({ ...stepRef, attempt, agentId: z.string(), deadline: z.number().int() }),
@@ -65,10 +72,10 @@ export const eventDataSchemas = {
     toCompensate: z.array(z.string()),
   }),
   CompensationScheduled: z.strictObject({ ...stepRef, ...call }),
-  CompensationSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonSchema, durationMs: z.number().int().min(0) }),
+  CompensationSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonPayload, durationMs: z.number().int().min(0) }),
   CompensationFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
   CompensationRetryScheduled: z.strictObject({ ...stepRef, nextAttempt: attempt, notBefore: z.number().int(), delayMs: z.number().int().min(0), reason: z.string() }),
-  WorkflowCompleted: z.strictObject({ ...base, data: jsonSchema, skippedSteps: z.array(z.string()), durationMs: z.number().int().min(0) }),
+  WorkflowCompleted: z.strictObject({ ...base, data: jsonPayload, skippedSteps: z.array(z.string()), durationMs: z.number().int().min(0) }),
   WorkflowFailed: z.strictObject({ ...base, reason: z.string(), failedStepId: z.string().optional(), error: stepErrorSchema.optional() }),
   WorkflowCompensated: z.strictObject({ ...base, cause: compensationCauseSchema, reason: z.string(), compensatedSteps: z.array(z.string()) }),
   WorkflowCompensationFailed: z.strictObject({
