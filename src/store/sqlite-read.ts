@@ -103,8 +103,8 @@ export function readStreamPages(context: ReadContext, request: StreamReadRequest
       context.assertOpen();
       const limit = Math.min(pageSize, remaining);
       const rows = forwards
-        ? statements.streamForwards.all(stream, cursor, last, minCreated, limit)
-        : statements.streamBackwards.all(stream, low, cursor, minCreated, limit);
+        ? statements.streamForwards.all(state.id, cursor, last, minCreated, limit)
+        : statements.streamBackwards.all(state.id, low, cursor, minCreated, limit);
       // A short page is the last one.
       remaining = rows.length < limit ? 0 : remaining - rows.length;
       if (rows.length > 0) cursor = (rows[rows.length - 1] as EventRow)[2] + (forwards ? 1 : -1);

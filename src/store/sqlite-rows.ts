@@ -41,6 +41,8 @@ export function decodeEvent(row: EventRow): RecordedEvent {
 }
 
 export interface StreamRow {
+  /** The stream's rowid in `streams`; 0 for a stream that has no row yet. */
+  readonly id: number;
   readonly last_revision: number;
   readonly truncate_before: number;
   readonly tombstoned: number;
@@ -53,14 +55,14 @@ export function prepareStatements(db: Database.Database) {
   const raw = (sql: string) => db.prepare(sql).raw(true);
   return {
     streamState: db.prepare<[string], StreamRow>(
-      'SELECT last_revision, truncate_before, tombstoned, metadata_revision, metadata FROM streams WHERE name = ?',
+      'SELECT id, last_revision, truncate_before, tombstoned, metadata_revision, metadata FROM streams WHERE name = ?',
     ),
-    insertEvent: db.prepare<[string, number, string, string, string, string | null, number]>(
-      'INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    insertEvent: db.prepare<[number, string, number, string, string, string, string | null, number]>(
+      'INSERT INTO events (stream_id, stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    setHead: db.prepare<[string, number]>(
-      'INSERT INTO streams (name, last_revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_revision = excluded.last_revision',
-    ),
+    /** A new stream's row, with its head already set; returns its id as lastInsertRowid. */
+    createStream: db.prepare<[string, number]>('INSERT INTO streams (name, last_revision) VALUES (?, ?)'),
+    setHead: db.prepare<[number, number]>('UPDATE streams SET last_revision = ? WHERE id = ?'),
     setTruncateBefore: db.prepare<[string, number]>(
       'INSERT INTO streams (name, truncate_before) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET truncate_before = excluded.truncate_before',
     ),
@@ -73,25 +75,22 @@ export function prepareStatements(db: Database.Database) {
        truncate_before = excluded.truncate_before`,
     ),
     /** Event ids of a run of revisions, for the idempotency check. */
-    idsFrom: raw('SELECT event_id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?') as Database.Statement<
-      [string, number, number],
+    idsFrom: raw('SELECT event_id, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?') as Database.Statement<
+      [number, number, number],
       [string, number]
     >,
-    /** Revision of an event id in a stream, at or after a revision. */
+    /** Revision of an event id in a stream, at or after a revision (the first one, through events_by_id). */
     findEventId: db
-      .prepare<[string, string, number], number>('SELECT revision FROM events WHERE event_id = ? AND stream = ? AND revision >= ? LIMIT 1')
-      .pluck(true),
-    positionOf: db
-      .prepare<[string, number], number>('SELECT position FROM events WHERE stream = ? AND revision = ?')
+      .prepare<[number, string, number], number>('SELECT revision FROM events INDEXED BY events_by_id WHERE stream_id = ? AND event_id = ? AND revision >= ? LIMIT 1')
       .pluck(true),
     headPosition: db.prepare<[], number | null>('SELECT max(position) FROM events').pluck(true),
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(true),
     streamForwards: raw(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? AND revision <= ? AND created >= ? ORDER BY revision LIMIT ?`,
-    ) as Database.Statement<[string, number, number, number, number], EventRow>,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND revision <= ? AND created >= ? ORDER BY revision LIMIT ?`,
+    ) as Database.Statement<[number, number, number, number, number], EventRow>,
     streamBackwards: raw(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? AND revision <= ? AND created >= ? ORDER BY revision DESC LIMIT ?`,
-    ) as Database.Statement<[string, number, number, number, number], EventRow>,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? AND revision <= ? AND created >= ? ORDER BY revision DESC LIMIT ?`,
+    ) as Database.Statement<[number, number, number, number, number], EventRow>,
     allForwards: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`) as Database.Statement<
       [number, number],
       EventRow

@@ -127,7 +127,7 @@ export function streamSource(statements: Statements, pageSize: number, stream: s
       const state = streamState(statements, stream);
       if (state.tombstoned) throw new StreamDeletedError(stream);
       const from = Math.max(cursor + 1, state.truncate_before);
-      const rows = statements.streamForwards.all(stream, from, Number.MAX_SAFE_INTEGER, 0, pageSize);
+      const rows = statements.streamForwards.all(state.id, from, Number.MAX_SAFE_INTEGER, 0, pageSize);
       const messages: SubscriptionMessage[] = rows.map((row) => ({ kind: 'event', event: decodeEvent(row) }));
       if (rows.length > 0) cursor = (rows[rows.length - 1] as (typeof rows)[number])[2];
       return { messages, exhausted: rows.length < pageSize };

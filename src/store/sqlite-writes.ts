@@ -8,7 +8,7 @@ import type { AppendResult, DeleteResult, ExpectedRevision, Position, StreamMeta
 import type { Statements, StreamRow } from './sqlite-rows.js';
 import type { SerializedEvent } from './validation.js';
 
-const NO_ROW: StreamRow = { last_revision: -1, truncate_before: 0, tombstoned: 0, metadata_revision: -1, metadata: null };
+const NO_ROW: StreamRow = { id: 0, last_revision: -1, truncate_before: 0, tombstoned: 0, metadata_revision: -1, metadata: null };
 
 export function streamState(statements: Statements, stream: string): StreamRow {
   return statements.streamState.get(stream) ?? NO_ROW;
@@ -55,15 +55,16 @@ export function appendEvents(
   checkExpected(stream, expected, state.last_revision, streamExists(state));
   if (events.length === 0) return { nextExpectedRevision: BigInt(state.last_revision), position: headPosition(statements) };
 
+  const last = state.last_revision + events.length;
+  // A new stream's row is created first, with its final head, for the id its events are indexed by.
+  const id = state.id !== 0 ? state.id : Number(statements.createStream.run(stream, last).lastInsertRowid);
   let revision = state.last_revision;
   let position = 0;
   for (const event of events) {
     revision += 1;
-    position = Number(
-      statements.insertEvent.run(stream, revision, event.id, event.type, event.data, event.metadata, now).lastInsertRowid,
-    );
+    position = Number(statements.insertEvent.run(id, stream, revision, event.id, event.type, event.data, event.metadata, now).lastInsertRowid);
   }
-  statements.setHead.run(stream, revision);
+  if (state.id !== 0) statements.setHead.run(revision, id);
   return { nextExpectedRevision: BigInt(revision), position: toPosition(position) };
 }
 
@@ -83,10 +84,10 @@ function findOriginalAppend(
   let start: number | undefined;
   if (typeof expected === 'bigint') start = Number(expected) + 1;
   else if (expected === 'no_stream') start = state.truncate_before;
-  else if (last >= 0) start = statements.findEventId.get((events[0] as SerializedEvent).id, stream, state.truncate_before);
+  else if (last >= 0) start = statements.findEventId.get(state.id, (events[0] as SerializedEvent).id, state.truncate_before);
   if (start === undefined || start > last) return undefined;
 
-  const stored = statements.idsFrom.all(stream, start, events.length);
+  const stored = statements.idsFrom.all(state.id, start, events.length);
   let matching = 0;
   while (matching < stored.length && stored[matching]?.[0] === events[matching]?.id) matching += 1;
   if (matching === 0) return undefined;

@@ -82,15 +82,20 @@ async function appendConcurrent(rounds: number, inFlight: number, durability: Du
 /** The same rows as append.batch100, inserted with plain prepared statements in transactions of 100. */
 async function rawInserts(transactions: number, size: number): Promise<[number, number]> {
   const db = openDatabase(newFile(), { durability: 'full', busyTimeoutMs: 5000 });
-  const insert = db.prepare('INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO events (stream_id, stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const batches = Array.from({ length: transactions }, (_, index) => batchOf(size, index * size));
+  const streamIds = new Map<string, number>();
   const revisions = new Map<string, number>();
   const insertBatch = db.transaction((stream: string, rows: EventData[]) => {
     let revision = revisions.get(stream) ?? -1;
+    let id = streamIds.get(stream);
+    if (id === undefined) streamIds.set(stream, (id = streamIds.size + 1));
     const now = Date.now();
     for (const row of rows) {
       revision += 1;
-      insert.run(stream, revision, row.id, row.type, JSON.stringify(row.data), JSON.stringify(row.metadata), now);
+      insert.run(id, stream, revision, row.id, row.type, JSON.stringify(row.data), JSON.stringify(row.metadata), now);
     }
     revisions.set(stream, revision);
   });

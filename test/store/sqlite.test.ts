@@ -109,4 +109,37 @@ describe('sqlite: limits and schema', () => {
     expect(() => SqliteEventStore.open(file.path)).toThrow(/schema version 99, newer/);
     await file.remove();
   });
+
+  it('refuses a file of the first schema (text stream names in the indexes) with a clear error', async () => {
+    const file = tempStoreFile();
+    const older = new Database(file.path);
+    older.exec('CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL)');
+    older.pragma('user_version = 1');
+    older.close();
+    expect(() => SqliteEventStore.open(file.path)).toThrow(/schema version 1, written by an earlier development build.*does not migrate/);
+    await file.remove();
+  });
+
+  it('indexes events by integer stream ids, numbered in order of creation', async () => {
+    const file = tempStoreFile();
+    const store = SqliteEventStore.open(file.path);
+    await store.append('workflow-b', [event('One')]);
+    await store.append('workflow-a', [event('One'), event('Two')]);
+    await store.append('workflow-b', [event('Two')]);
+    await store.close();
+    const db = new Database(file.path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT id, name, last_revision FROM streams ORDER BY id').all()).toEqual([
+      { id: 1, name: 'workflow-b', last_revision: 1 },
+      { id: 2, name: 'workflow-a', last_revision: 1 },
+    ]);
+    expect(db.prepare('SELECT stream_id, stream, revision FROM events ORDER BY position').raw().all()).toEqual([
+      [1, 'workflow-b', 0],
+      [2, 'workflow-a', 0],
+      [2, 'workflow-a', 1],
+      [1, 'workflow-b', 1],
+    ]);
+    db.close();
+    await file.remove();
+  });
 });
