@@ -6,13 +6,14 @@
 import type Database from 'better-sqlite3';
 import { StoreError, UnavailableError } from './errors.js';
 
+/** A queued operation; `ok` and `value` hold its outcome once the transaction has run it. */
 interface Operation {
-  run(): unknown;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  readonly run: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  ok: boolean;
+  value: unknown;
 }
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export interface CommitStats {
   /** Transactions committed (each one fsync with durable settings). */
@@ -21,26 +22,40 @@ export interface CommitStats {
   readonly operations: number;
 }
 
+export interface CommitHooks {
+  /** Runs first inside every transaction, once the write lock is held. */
+  readonly begin?: () => void;
+  /** Runs after a commit, once every caller's promise is settled. */
+  readonly afterCommit: () => void;
+  /** Runs when a transaction failed and was rolled back. */
+  readonly afterRollback?: () => void;
+}
+
 export class CommitQueue {
   private pending: Operation[] = [];
   private scheduled = false;
   private transactions = 0;
   private operations = 0;
-  private readonly runBatch: Database.Transaction<(batch: readonly Operation[]) => Outcome[]>;
+  private readonly runBatch: Database.Transaction<(batch: readonly Operation[]) => void>;
+  private readonly scheduleFlush = () => this.flush();
 
   constructor(
     db: Database.Database,
-    private readonly afterCommit: () => void,
+    private readonly hooks: CommitHooks,
   ) {
-    this.runBatch = db.transaction((batch: readonly Operation[]) => batch.map(runOne));
+    const begin = hooks.begin;
+    this.runBatch = db.transaction((batch: readonly Operation[]) => {
+      begin?.();
+      for (const operation of batch) runOne(operation);
+    });
   }
 
   enqueue<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject, ok: false, value: undefined });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(this.scheduleFlush);
       }
     });
   }
@@ -55,32 +70,32 @@ export class CommitQueue {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    let outcomes: Outcome[];
     try {
-      outcomes = this.runBatch.immediate(batch);
+      this.runBatch.immediate(batch);
     } catch (error) {
       // Not a refusal but a failure of the transaction itself (lock timeout, disk full): nothing of
       // the batch was written, so every caller learns it.
+      this.hooks.afterRollback?.();
       const failure = error instanceof StoreError ? error : new UnavailableError(`The event store could not commit: ${(error as Error).message}`, { cause: error });
       for (const operation of batch) operation.reject(failure);
       return;
     }
     this.transactions += 1;
     this.operations += batch.length;
-    batch.forEach((operation, index) => {
-      const outcome = outcomes[index] as Outcome;
-      if (outcome.ok) operation.resolve(outcome.value);
-      else operation.reject(outcome.error);
-    });
-    this.afterCommit();
+    for (const operation of batch) {
+      if (operation.ok) operation.resolve(operation.value);
+      else operation.reject(operation.value);
+    }
+    this.hooks.afterCommit();
   }
 }
 
-function runOne(operation: Operation): Outcome {
+function runOne(operation: Operation): void {
   try {
-    return { ok: true, value: operation.run() };
+    operation.value = operation.run();
+    operation.ok = true;
   } catch (error) {
-    if (error instanceof StoreError) return { ok: false, error };
-    throw error;
+    if (!(error instanceof StoreError)) throw error;
+    operation.value = error;
   }
 }

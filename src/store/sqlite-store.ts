@@ -22,6 +22,7 @@ import type {
 } from './port.js';
 import { ChangeSignal } from './sqlite-change-signal.js';
 import { CommitQueue, type CommitStats } from './sqlite-commit-queue.js';
+import { StreamHeads } from './sqlite-heads.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
 import { prepareStatements, type Statements } from './sqlite-rows.js';
 import { openDatabase, type Durability } from './sqlite-schema.js';
@@ -60,6 +61,7 @@ export interface SqliteStoreOptions {
 export class SqliteEventStore implements EventStore {
   private closed = false;
   private readonly statements: Statements;
+  private readonly writes: writes.WriteContext;
   private readonly queue: CommitQueue;
   private readonly signal: ChangeSignal;
   private readonly subscriptions = new Set<StoreSubscription>();
@@ -81,7 +83,15 @@ export class SqliteEventStore implements EventStore {
     this.pageSize = options.pageSize ?? 500;
     this.maxAppendSize = options.maxAppendSize ?? 16 * 1024 * 1024;
     this.signal = new ChangeSignal(() => this.statements.dataVersion.get() as number, options.livePollIntervalMs ?? 50);
-    this.queue = new CommitQueue(db, () => this.signal.notifyLocalCommit());
+    const heads = new StreamHeads();
+    this.writes = { statements: this.statements, heads };
+    const dataVersion = this.statements.dataVersion;
+    this.queue = new CommitQueue(db, {
+      // Inside the transaction, holding the write lock: cached heads hold unless another process committed.
+      begin: () => heads.begin(dataVersion.get() as number),
+      afterCommit: () => this.signal.notifyLocalCommit(),
+      afterRollback: () => heads.clear(),
+    });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
   }
 
@@ -98,7 +108,7 @@ export class SqliteEventStore implements EventStore {
     const size = serialized.reduce((total, event) => total + event.data.length + (event.metadata?.length ?? 0), 0);
     if (size > this.maxAppendSize) throw new MaximumAppendSizeExceededError(this.maxAppendSize, size);
     const now = Date.now();
-    return this.queue.enqueue(() => writes.appendEvents(this.statements, stream, serialized, expected, now));
+    return this.queue.enqueue(() => writes.appendEvents(this.writes, stream, serialized, expected, now));
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -151,7 +161,7 @@ export class SqliteEventStore implements EventStore {
     validateStreamName(stream);
     const valid = validateStreamMetadata(metadata);
     const expected = validateExpectedRevision(options.expectedRevision);
-    return this.queue.enqueue(() => writes.setStreamMetadata(this.statements, stream, valid, expected));
+    return this.queue.enqueue(() => writes.setStreamMetadata(this.writes, stream, valid, expected));
   }
 
   async getStreamMetadata(stream: string): Promise<StreamMetadata | undefined> {
@@ -176,7 +186,7 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     validateStreamName(stream);
     const expected = validateExpectedRevision(options.expectedRevision);
-    return this.queue.enqueue(() => writes.deleteStream(this.statements, stream, expected, tombstone));
+    return this.queue.enqueue(() => writes.deleteStream(this.writes, stream, expected, tombstone));
   }
 
   private track(source: PageSource): Subscription {

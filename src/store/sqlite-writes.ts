@@ -5,13 +5,25 @@
  */
 import { StreamDeletedError, WrongExpectedVersionError } from './errors.js';
 import type { AppendResult, DeleteResult, ExpectedRevision, Position, StreamMetadata } from './port.js';
+import type { StreamHeads } from './sqlite-heads.js';
 import type { Statements, StreamRow } from './sqlite-rows.js';
 import type { SerializedEvent } from './validation.js';
+
+/** What the write operations run with: the connection's statements and its cache of stream heads. */
+export interface WriteContext {
+  readonly statements: Statements;
+  readonly heads: StreamHeads;
+}
 
 const NO_ROW: StreamRow = { id: 0, last_revision: -1, truncate_before: 0, tombstoned: 0, metadata_revision: -1, metadata: null };
 
 export function streamState(statements: Statements, stream: string): StreamRow {
   return statements.streamState.get(stream) ?? NO_ROW;
+}
+
+/** A stream's row inside a write transaction: from the head cache when it can be trusted. */
+function headOf(context: WriteContext, stream: string): StreamRow {
+  return context.heads.get(stream) ?? streamState(context.statements, stream);
 }
 
 /** A stream exists when it has events that are not soft-deleted (truncated). */
@@ -42,13 +54,14 @@ function checkExpected(stream: string, expected: ExpectedRevision, last: number,
 }
 
 export function appendEvents(
-  statements: Statements,
+  context: WriteContext,
   stream: string,
   events: readonly SerializedEvent[],
   expected: ExpectedRevision,
   now: number,
 ): AppendResult {
-  const state = streamState(statements, stream);
+  const { statements } = context;
+  const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   const replay = events.length > 0 ? findOriginalAppend(statements, stream, events, expected, state) : undefined;
   if (replay) return replay;
@@ -65,6 +78,14 @@ export function appendEvents(
     position = Number(statements.insertEvent.run(id, stream, revision, event.id, event.type, event.data, event.metadata, now).lastInsertRowid);
   }
   if (state.id !== 0) statements.setHead.run(revision, id);
+  context.heads.set(stream, {
+    id,
+    last_revision: revision,
+    truncate_before: state.truncate_before,
+    tombstoned: state.tombstoned,
+    metadata_revision: state.metadata_revision,
+    metadata: state.metadata,
+  });
   return { nextExpectedRevision: BigInt(revision), position: toPosition(position) };
 }
 
@@ -96,10 +117,13 @@ function findOriginalAppend(
   return { nextExpectedRevision: BigInt(start + matching - 1), position: toPosition(lastStored[1]) };
 }
 
-export function deleteStream(statements: Statements, stream: string, expected: ExpectedRevision, tombstone: boolean): DeleteResult {
-  const state = streamState(statements, stream);
+export function deleteStream(context: WriteContext, stream: string, expected: ExpectedRevision, tombstone: boolean): DeleteResult {
+  const { statements } = context;
+  const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   checkExpected(stream, expected, state.last_revision, streamExists(state));
+  // Deletes and metadata are rare: the row is read from the table again on the next write.
+  context.heads.forget(stream);
   if (tombstone) statements.setTombstoned.run(stream);
   else statements.setTruncateBefore.run(stream, state.last_revision + 1);
   return { position: headPosition(statements) };
@@ -107,12 +131,13 @@ export function deleteStream(statements: Statements, stream: string, expected: E
 
 /** Metadata is versioned like EventStoreDB's `$$stream`: the expected revision is the metadata's own. */
 export function setStreamMetadata(
-  statements: Statements,
+  context: WriteContext,
   stream: string,
   metadata: StreamMetadata,
   expected: ExpectedRevision,
 ): AppendResult {
-  const state = streamState(statements, stream);
+  const { statements } = context;
+  const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   const metadataStream = `$$${stream}`;
   checkExpected(metadataStream, expected, state.metadata_revision, state.metadata_revision >= 0);
@@ -121,6 +146,7 @@ export function setStreamMetadata(
   // As in EventStoreDB, the truncation point is part of the metadata: setting metadata without it
   // lifts an earlier truncation (and so un-deletes a soft-deleted stream).
   const truncateBefore = metadata.truncateBefore === undefined ? 0 : Number(metadata.truncateBefore);
+  context.heads.forget(stream);
   statements.setMetadata.run(stream, revision, JSON.stringify({ maxCount, maxAge, custom }), truncateBefore);
   return { nextExpectedRevision: BigInt(revision), position: headPosition(statements) };
 }

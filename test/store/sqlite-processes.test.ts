@@ -1,9 +1,10 @@
 /** Several processes on one store file: writes stay consistent and live subscribers see each other's appends. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WrongExpectedVersionError } from '../../src/store/errors.js';
 import { comparePositions } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { finished, startWorker } from './child-process.js';
-import { collect, eventsOf, takeUntil } from './contract/helpers.js';
+import { collect, event, eventsOf, takeUntil } from './contract/helpers.js';
 import { tempStoreFile } from './temp-store.js';
 
 describe('sqlite: several processes on one file', () => {
@@ -32,6 +33,22 @@ describe('sqlite: several processes on one file', () => {
       const all = await collect(() => store.readAll());
       expect(all).toHaveLength(4 * perWorker);
       for (let index = 1; index < all.length; index++) expect(comparePositions(all[index - 1]!.position, all[index]!.position)).toBe(-1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('does not trust its cached stream head once another process has appended to the stream', async () => {
+    const store = SqliteEventStore.open(path);
+    try {
+      expect((await store.append('between', [event('Ours')], { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(0n);
+      await finished(startWorker('burst', path, 'between', '5'));
+      const stale = store.append('between', [event('Ours')], { expectedRevision: 0n });
+      await expect(stale).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      await expect(stale).rejects.toMatchObject({ actual: 5n });
+      expect((await store.append('between', [event('Ours')], { expectedRevision: 5n })).nextExpectedRevision).toBe(6n);
+      const read = await collect(() => store.readStream('between'));
+      expect(read.map((one) => one.type)).toEqual(['Ours', 'Burst', 'Burst', 'Burst', 'Burst', 'Burst', 'Ours']);
     } finally {
       await store.close();
     }
