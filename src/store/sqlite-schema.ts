@@ -65,28 +65,45 @@ export function openDatabase(path: string, settings: ConnectionSettings): Databa
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === SCHEMA_VERSION) return;
-  refuseOther(version);
-  // BEGIN IMMEDIATE: two processes opening a new file at once must not both create it; the second
-  // finds the version set once it holds the lock.
+  refuseNewer(version);
+  // BEGIN IMMEDIATE: two processes opening a new (or old) file at once must not both create or
+  // migrate it; the second finds the version set once it holds the lock.
   db.transaction(() => {
     const current = db.pragma('user_version', { simple: true }) as number;
     if (current === SCHEMA_VERSION) return;
-    refuseOther(current);
-    db.exec(SCHEMA);
+    refuseNewer(current);
+    if (current === 1) db.exec(FROM_VERSION_1);
+    else db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
 
-/**
- * Version 0 is a new, empty file. Files of schema version 1 (text stream names in the indexes) are
- * refused rather than migrated: they were written only by development builds before any release.
- */
-function refuseOther(version: number): void {
-  if (version === 0) return;
+function refuseNewer(version: number): void {
   if (version > SCHEMA_VERSION) {
     throw new Error(`The store file has schema version ${version}, newer than this cadenza understands (${SCHEMA_VERSION})`);
   }
-  throw new Error(
-    `The store file has schema version ${version}, written by an earlier development build of cadenza; this version reads only schema ${SCHEMA_VERSION} and does not migrate it. Start with a new file (or delete this one).`,
-  );
 }
+
+/**
+ * Schema 1 to 2, in the migration's transaction: the same events at the same positions, the same
+ * stream state. Streams are numbered in order of their first event (streams with a row but no events
+ * after them), as they would have been had the file been written with schema 2.
+ */
+const FROM_VERSION_1 = `
+ALTER TABLE streams RENAME TO streams_v1;
+ALTER TABLE events RENAME TO events_v1;
+DROP INDEX events_by_stream;
+DROP INDEX events_by_id;
+${SCHEMA}
+INSERT INTO streams (name) SELECT stream FROM events_v1 GROUP BY stream ORDER BY min(position);
+INSERT INTO streams (name) SELECT name FROM streams_v1 WHERE name NOT IN (SELECT name FROM streams) ORDER BY name;
+UPDATE streams SET (truncate_before, tombstoned, metadata_revision, metadata) =
+  (SELECT truncate_before, tombstoned, metadata_revision, metadata FROM streams_v1 v WHERE v.name = streams.name)
+  WHERE name IN (SELECT name FROM streams_v1);
+INSERT INTO events (position, stream_id, stream, revision, event_id, type, data, metadata, created)
+  SELECT e.position, s.id, e.stream, e.revision, e.event_id, e.type, e.data, e.metadata, e.created
+  FROM events_v1 e JOIN streams s ON s.name = e.stream ORDER BY e.position;
+UPDATE streams SET last_revision = coalesce((SELECT max(revision) FROM events WHERE stream_id = streams.id), -1);
+DROP TABLE events_v1;
+DROP TABLE streams_v1;
+`;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MaximumAppendSizeExceededError, StreamNotFoundError } from '../../src/store/errors.js';
+import { MaximumAppendSizeExceededError, StreamDeletedError, StreamNotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { collect, event, takeUntil } from './contract/helpers.js';
@@ -110,13 +110,63 @@ describe('sqlite: limits and schema', () => {
     await file.remove();
   });
 
-  it('refuses a file of the first schema (text stream names in the indexes) with a clear error', async () => {
+  it('migrates a file of the first schema (text stream names in the indexes) to the second', async () => {
     const file = tempStoreFile();
     const older = new Database(file.path);
-    older.exec('CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL)');
-    older.pragma('user_version = 1');
+    older.exec(`
+      CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL, event_id TEXT NOT NULL,
+        type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT, created INTEGER NOT NULL);
+      CREATE UNIQUE INDEX events_by_stream ON events (stream, revision);
+      CREATE INDEX events_by_id ON events (event_id);
+      CREATE TABLE streams (name TEXT PRIMARY KEY, last_revision INTEGER NOT NULL DEFAULT -1, truncate_before INTEGER NOT NULL DEFAULT 0,
+        tombstoned INTEGER NOT NULL DEFAULT 0, metadata_revision INTEGER NOT NULL DEFAULT -1, metadata TEXT) WITHOUT ROWID;
+      INSERT INTO events VALUES
+        (1, 'zeta', 0, '00000000-0000-4000-8000-000000000001', 'One', '{"n":1}', NULL, 1000),
+        (2, 'alpha', 0, '00000000-0000-4000-8000-000000000002', 'One', '{"n":2}', '{"m":true}', 2000),
+        (3, 'zeta', 1, '00000000-0000-4000-8000-000000000003', 'Two', '{"n":3}', NULL, 3000),
+        (4, 'gone', 0, '00000000-0000-4000-8000-000000000004', 'One', '{}', NULL, 4000);
+      INSERT INTO streams (name, last_revision, truncate_before, tombstoned, metadata_revision, metadata) VALUES
+        ('zeta', 1, 1, 0, -1, NULL), ('alpha', 0, 0, 0, 0, '{"maxCount":5}'), ('gone', 0, 0, 1, -1, NULL), ('meta-only', -1, 0, 0, 0, '{}');
+      PRAGMA user_version = 1;
+    `);
     older.close();
-    expect(() => SqliteEventStore.open(file.path)).toThrow(/schema version 1, written by an earlier development build.*does not migrate/);
+
+    const store = SqliteEventStore.open(file.path);
+    try {
+      const all = await collect(() => store.readAll());
+      expect(all.map((one) => [one.position.commit, one.stream, one.revision, one.id, one.type, one.data, one.metadata, one.created.getTime()])).toEqual([
+        [1n, 'zeta', 0n, '00000000-0000-4000-8000-000000000001', 'One', { n: 1 }, {}, 1000],
+        [2n, 'alpha', 0n, '00000000-0000-4000-8000-000000000002', 'One', { n: 2 }, { m: true }, 2000],
+        [3n, 'zeta', 1n, '00000000-0000-4000-8000-000000000003', 'Two', { n: 3 }, {}, 3000],
+        [4n, 'gone', 0n, '00000000-0000-4000-8000-000000000004', 'One', {}, {}, 4000],
+      ]);
+      // zeta was soft-deleted up to revision 1; alpha keeps its metadata; gone stays tombstoned.
+      expect((await collect(() => store.readStream('zeta'))).map((one) => one.revision)).toEqual([1n]);
+      expect(await store.getStreamMetadata('alpha')).toEqual({ maxCount: 5 });
+      await expect(store.append('gone', [event('After')])).rejects.toBeInstanceOf(StreamDeletedError);
+      expect((await store.append('zeta', [event('Three')], { expectedRevision: 1n })).nextExpectedRevision).toBe(2n);
+      // A re-append of a stored event is still recognised, through the new event-id index.
+      const replay = await store.append('alpha', [{ id: '00000000-0000-4000-8000-000000000002', type: 'One', data: { n: 2 } }]);
+      expect(replay).toEqual({ nextExpectedRevision: 0n, position: { commit: 2n, prepare: 2n } });
+      expect(await store.setStreamMetadata('meta-only', {}, { expectedRevision: 0n })).toMatchObject({ nextExpectedRevision: 1n });
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file.path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT id, name, last_revision FROM streams ORDER BY id').raw().all()).toEqual([
+      [1, 'zeta', 2],
+      [2, 'alpha', 0],
+      [3, 'gone', 0],
+      [4, 'meta-only', -1],
+    ]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all()).toEqual([
+      'events',
+      'events_by_id',
+      'events_by_stream',
+      'streams',
+    ]);
+    db.close();
     await file.remove();
   });
 
