@@ -43,9 +43,25 @@ export async function withStore<T>(options: GlobalOptions, use: (store: EventSto
   const { openStore } = await import('../store/open.js');
   const store = await openStore(options.store);
   try {
+    await assertReachable(store, options.store);
     return await use(store);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * One read before any work: a store that cannot be reached fails now, with its reason, instead of
+ * leaving the engine's subscriptions to wait for it to come back (which is right for a running
+ * engine, and wrong for a command a person just typed).
+ */
+async function assertReachable(store: EventStore, uri: string | undefined): Promise<void> {
+  const { UnavailableError } = await import('../store/errors.js');
+  try {
+    for await (const _event of store.readAll({ maxCount: 1 })) break;
+  } catch (error) {
+    if (error instanceof UnavailableError) throw new CliError(`Cannot reach the event store ${uri ?? '(default)'}: ${error.message}`);
+    throw error;
   }
 }
 

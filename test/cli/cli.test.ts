@@ -11,8 +11,12 @@ let dir = '';
 let store = '';
 
 function cadenza(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cadenzaOn(store, ...args);
+}
+
+function cadenzaOn(storeUri: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--store', store, ...args], { env: { ...process.env, CADENZA_STORE: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, '--store', storeUri, ...args], { env: { ...process.env, CADENZA_STORE: '' } }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -69,5 +73,9 @@ describe('cadenza CLI', () => {
     expect(missing.stderr.trim()).toBe('cadenza: Unknown workflow "never-started"');
     const unknownSaga = await cadenza('run', 'no-such-saga', '--input', '{}');
     expect(unknownSaga.code).toBe(3);
+    // An unreachable EventStoreDB is a one-line error at once, not a wait for it to come back.
+    const unreachable = await cadenzaOn('esdb://127.0.0.1:1?tls=false', 'demo', '-n', '1');
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^cadenza: Cannot reach the event store esdb:\/\/127\.0\.0\.1:1\?tls=false: .*ECONNREFUSED/);
   }, 60_000);
 });
