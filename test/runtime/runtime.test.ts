@@ -211,6 +211,15 @@ describe('compensation', () => {
     await expect(engine.runtime.startWorkflow(tradingPipeline, { symbol: 'ACME' }, { workflowId: 'bad-input' })).rejects.toThrow(/input is missing "side", "quantity", "account"/);
     await expect(historyOf(engine.store, 'bad-input')).rejects.toThrow(/not found/);
     await expect(engine.runtime.startWorkflow(tradingPipeline, {}, { workflowId: 'bad id!' })).rejects.toThrow(/Invalid workflow id/);
+
+    // A second start of an existing workflow (ended, so no longer in memory) is refused and writes nothing.
+    const input = { symbol: 'ACME', side: 'buy', quantity: 5, account: 'acct-1' };
+    await engine.runtime.startWorkflow(tradingPipeline, input, { workflowId: 'once' });
+    await engine.runtime.waitForEnd('once');
+    const length = (await historyOf(engine.store, 'once')).length;
+    await expect(engine.runtime.startWorkflow(tradingPipeline, input, { workflowId: 'once' })).rejects.toThrow(/already exists \(completed\)/);
+    expect((await historyOf(engine.store, 'once')).length).toBe(length);
+    expect(engine.runtime.stats().inFlight).toBe(0);
   });
 });
 
