@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Json } from '../store/port.js';
+import { isJson } from '../store/validation.js';
 
 export type CallKind = 'step' | 'compensation';
 
@@ -46,30 +47,8 @@ export function idempotencyKeyOf(workflowId: string, stepId: string, attempt: nu
   return `${workflowId}:${stepId}:${attempt}`;
 }
 
-/**
- * Is `value` plain JSON (what an event can store)? Hand-written rather than a recursive zod schema:
- * every agent result passes through here, and this is an order of magnitude faster.
- */
-export function isJson(value: unknown, depth = 0): value is Json {
-  if (depth > 100) return false;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object': {
-      if (value === null) return true;
-      if (Array.isArray(value)) return value.every((item) => isJson(item, depth + 1));
-      const prototype = Object.getPrototypeOf(value) as unknown;
-      if (prototype !== Object.prototype && prototype !== null) return false;
-      for (const key in value) if (!isJson((value as Record<string, unknown>)[key], depth + 1)) return false;
-      return true;
-    }
-    default:
-      return false;
-  }
-}
+/** Is `value` plain JSON (what an event can store)? The store's check, shared. */
+export { isJson };
 
 /** Validates what any transport returns; remote transports should parse response bodies with it. */
 export const agentCallResultSchema = z.discriminatedUnion('ok', [

@@ -4,7 +4,7 @@
  * before anything is written.
  */
 import { InvalidArgumentError } from './errors.js';
-import type { AllFilter, EventData, ExpectedRevision, Position, StreamMetadata } from './port.js';
+import type { AllFilter, EventData, ExpectedRevision, Json, Position, StreamMetadata } from './port.js';
 
 /** Longest stream name accepted, in characters (EventStoreDB has no hard limit; this keeps rows sane). */
 export const MAX_STREAM_NAME_LENGTH = 1000;
@@ -61,7 +61,7 @@ function serializeEvent(event: unknown, field: string): SerializedEvent {
 export function toJsonText(value: unknown, field: string): string {
   // Hot path: a walk that allocates nothing, then a plain stringify. Only a value that fails the
   // walk takes the slow path below, which finds and names the offending field.
-  if (isPlainJson(value, [])) return JSON.stringify(value);
+  if (isJson(value)) return JSON.stringify(value);
   let problem: string | undefined;
   const check = function (this: unknown, key: string, inner: unknown): unknown {
     if (problem !== undefined) return undefined;
@@ -84,8 +84,12 @@ export function toJsonText(value: unknown, field: string): string {
   return text;
 }
 
-/** True when `value` is JSON that stringifies faithfully (see jsonProblem); false to look closer. */
-function isPlainJson(value: unknown, ancestors: object[]): boolean {
+/**
+ * Is `value` plain JSON that stringifies faithfully: strings, booleans, finite numbers, null, arrays
+ * and plain objects (no class instances, no toJSON), at most 512 levels deep (so a cycle is refused
+ * too)? Allocation-free; the one JSON check shared by the store and the agent transports.
+ */
+export function isJson(value: unknown, depth = 0): value is Json {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -94,19 +98,16 @@ function isPlainJson(value: unknown, ancestors: object[]): boolean {
       return Number.isFinite(value);
     case 'object': {
       if (value === null) return true;
-      if (ancestors.includes(value) || ancestors.length > 1000) return false;
-      ancestors.push(value);
-      let ok = true;
+      if (depth >= 512) return false;
       if (Array.isArray(value)) {
-        for (let i = 0; ok && i < value.length; i++) ok = isPlainJson(value[i], ancestors);
-      } else if (isPlainObject(value) && typeof value.toJSON !== 'function') {
-        for (const key in value) {
-          if (!ok) break;
-          if (Object.prototype.hasOwnProperty.call(value, key)) ok = isPlainJson(value[key], ancestors);
-        }
-      } else ok = false;
-      ancestors.pop();
-      return ok;
+        for (let i = 0; i < value.length; i++) if (!isJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (!isPlainObject(value) || typeof value.toJSON === 'function') return false;
+      for (const key in value) {
+        if (Object.prototype.hasOwnProperty.call(value, key) && !isJson(value[key], depth + 1)) return false;
+      }
+      return true;
     }
     default:
       return false;
