@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
+import type { AuditRow } from '../../projections/audit-index/row.js';
 import { AUDIT_TABLE } from '../../projections/audit-index/storage.js';
 import type { EventStore, Json, JsonObject, Position } from '../store/port.js';
 
@@ -30,26 +31,10 @@ export const auditFilterSchema = z.strictObject({
 
 export type AuditFilter = z.input<typeof auditFilterSchema>;
 
-export interface AuditEntry {
-  readonly position: Position;
-  readonly eventId: string;
-  readonly stream: string;
-  readonly category: string;
-  readonly revision: bigint;
-  readonly type: string;
-  /** ISO 8601 UTC: when the store recorded the event. */
-  readonly time: string;
-  readonly workflowId: string | null;
-  readonly correlationId: string | null;
-  readonly causationId: string | null;
-  readonly agentId: string | null;
-  readonly stepId: string | null;
-}
+/** One audit result: the indexed fields of an event, its time as ISO 8601 UTC (when the store recorded it). */
+export type AuditEntry = Omit<AuditRow, 'time'> & { readonly time: string };
 
-export interface AuditEntryWithData extends AuditEntry {
-  readonly data: Json;
-  readonly metadata: JsonObject;
-}
+export type AuditEntryWithData = AuditEntry & { readonly data: Json; readonly metadata: JsonObject };
 
 export interface AuditPage<E extends AuditEntry = AuditEntry> {
   readonly entries: readonly E[];
