@@ -324,7 +324,12 @@ export class SagaRuntime {
   async #decideAndAppend(queued: Extract<QueuedTrigger, { kind: 'decide' }>): Promise<WorkflowEvent[]> {
     const { workflowId, trigger } = queued;
     for (let attempt = 0; ; attempt++) {
+      const known = this.#cache.has(workflowId);
       const cached = await this.#cache.load(workflowId);
+      // State read from the store (first sight, or a reload after a conflict) brings its own timers:
+      // arm them now, even if this trigger decides nothing. Otherwise a stale timer that lost a
+      // conflict would leave the workflow's real next timer (a retry another process scheduled) unarmed.
+      if (!known) this.#settle(workflowId, cached);
       const context: DecisionContext = {
         now: this.#now(),
         random: this.#random,
