@@ -5,7 +5,6 @@
  * nothing for the stale timer, and must arm the retry it now knows about.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentFailure } from '../../src/agents/index.js';
 import { decide } from '../../src/saga/decide.js';
 import { toEventData, workflowStream } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
