@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEsdbServer } from '../../src/esdb-server/index.js';
 import { workflow } from '../../src/workflow/index.js';
+import { AgentFailure } from '../../src/agents/index.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openStore } from '../../src/store/open.js';
 import { startEmbedded, type Embedded } from '../esdb/support.js';
@@ -80,6 +81,46 @@ describe('the engine on the EventStoreDB path (real client, embedded server)', (
       await backing.close();
     }
   });
+
+  it('a retry timer that fires during an outage longer than the append retries fires again until it is stored', async () => {
+    const backing = await openStore('memory:');
+    let server = await startEsdbServer({ store: backing, port: 0 });
+    const port = server.port;
+    const store = await openEsdbStore(`esdb://127.0.0.1:${port}?tls=false`);
+    let calls = 0;
+    engine = await startTestEngine({
+      store,
+      agents: [agent('flaky', ['work'], {
+        work: () => {
+          if (++calls === 1) throw new AgentFailure('busy', 'busy', true);
+          return { done: true };
+        },
+      })],
+      runtime: { appendRetryLimitMs: 200 },
+    });
+    const retryStored = deferred();
+    const watching = engine.runtime.transitions$.subscribe(({ event }) => {
+      if (event.type === 'StepRetryScheduled') retryStored.resolve();
+    });
+    const def = workflow('outage-retry').step({ id: 'work', action: 'work', capability: 'work', timeoutMs: 60_000, retry: { maxAttempts: 3, initialDelayMs: 300, multiplier: 1, maxDelayMs: 300, jitter: 0 } }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    await retryStored.promise;
+    watching.unsubscribe();
+    // The retry falls due while the store is gone for well over the 200 ms of append retries.
+    await server.close();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    server = await startEsdbServer({ store: backing, port });
+    try {
+      expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('completed');
+      expect(calls).toBe(2);
+    } finally {
+      await engine.stop();
+      await store.close();
+      engine = undefined;
+      await server.close();
+      await backing.close();
+    }
+  }, 20_000);
 
   it('finishes a killed runtime process\'s workflows from a new process', async () => {
     dir = mkdtempSync(join(tmpdir(), 'cadenza-esdb-crash-'));

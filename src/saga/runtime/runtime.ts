@@ -302,7 +302,14 @@ export class SagaRuntime {
       }
     } catch (error) {
       if (queued.kind === 'decide' && queued.reply) queued.reply.reject(error);
-      else this.#log.error({ err: error, workflowId: queued.workflowId }, 'trigger failed');
+      else {
+        this.#log.error({ err: error, workflowId: queued.workflowId }, 'trigger failed');
+        // The decision was not stored (the store stayed unreachable past the append retries): the
+        // state is as it was, and a timer that fired must fire again, or the workflow would wait
+        // for nothing. (Other errors are not retried this way: they would only fail again.)
+        const cached = this.#cache.get(queued.workflowId);
+        if (error instanceof UnavailableError && cached && this.#live && !this.#stopped) this.#timers.set(queued.workflowId, pendingTimers(cached.state));
+      }
     } finally {
       const left = (this.#pendingPerWorkflow.get(queued.workflowId) ?? 1) - 1;
       if (left > 0) this.#pendingPerWorkflow.set(queued.workflowId, left);
