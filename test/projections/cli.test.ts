@@ -96,5 +96,13 @@ describe('CLI commands over the read models', () => {
     expect((await cli('fork', ids[2]!, '--from', '2', '--id', 'forked-one')).code).toBe(2);
     expect((await cli('retry', 'forked-one', '--no-wait')).code).toBe(1);
     expect((await cli('compensate', 'no-such-workflow', '--no-wait')).code).toBe(3);
+
+    // Cancel the fork (it is running: nobody made its calls); a second cancel makes no sense.
+    const cancelled = await cli('cancel', 'forked-one', '--no-wait', '--reason', 'operator stop', '--json');
+    expect(cancelled.code).toBe(0);
+    const appended = (JSON.parse(cancelled.stdout) as { command: string; events: { type: string }[] });
+    expect(appended.command).toBe('cancel');
+    expect(appended.events[0]?.type).toBe('CompensationStarted');
+    expect((await cli('cancel', 'forked-one', '--no-wait')).code).toBe(1);
   });
 });

@@ -19,6 +19,7 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./fork.js'),
   () => import('./retry.js'),
   () => import('./compensate.js'),
+  () => import('./cancel.js'),
   () => import('./audit.js'),
   () => import('./projections.js'),
 ];
