@@ -546,11 +546,6 @@ export class SagaRuntime {
     }
   }
 
-  /** The last `$all` position this runtime has seen (for diagnostics). */
-  get position(): Position | undefined {
-    return this.#lastPosition;
-  }
-
   // --- logging -----------------------------------------------------------------------------
 
   #logTransition(event: WorkflowEvent): void {

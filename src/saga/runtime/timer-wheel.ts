@@ -78,11 +78,6 @@ export class TimerWheel {
     this.#handle = undefined;
   }
 
-  /** The earliest due time, for diagnostics. */
-  nextDueAt(): number | undefined {
-    return this.#heap[0]?.timer.dueAt;
-  }
-
   #schedule(): void {
     if (this.#stopped) return;
     const first = this.#heap[0];
