@@ -7,13 +7,13 @@
  * The server process is this file run again with `--serve <sqlite file>`.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { sampleEvent } from './sample-event.js';
 import { EventStoreDBClient, jsonEvent, START } from '@eventstore/db-client';
 import { startEsdbServer } from '../../src/esdb-server/index.js';
 import { openStore } from '../../src/store/open.js';
@@ -36,15 +36,6 @@ function record(name: string, count: number, seconds: number): void {
   console.log(`${name.padEnd(30)} ${value.toLocaleString('en-US').padStart(10)} events/s  (${count} in ${seconds.toFixed(2)} s)`);
 }
 
-/** A typical engine event: ~250 bytes of data and metadata. */
-function sampleEvent(index: number): EventData {
-  return {
-    id: randomUUID(),
-    type: 'StepSucceeded',
-    data: { workflowId: `wf-${index % 1000}`, stepId: `step-${index % 7}`, attempt: 1, output: { price: 101.25, quantity: index, venue: 'XNAS' } },
-    metadata: { correlationId: `corr-${index}`, causationId: randomUUID(), definitionHash: 'a1b2c3d4e5f6' },
-  };
-}
 
 const asClientEvent = (event: EventData) => jsonEvent({ id: event.id, type: event.type, data: event.data as Record<string, unknown>, metadata: event.metadata });
 

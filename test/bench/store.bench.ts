@@ -4,11 +4,11 @@
  * run. Reads and catch-up report the best of three passes over 200,000 events. The last line of
  * output is one JSON object with every figure.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { sampleEvent } from './sample-event.js';
 import type { EventData } from '../../src/store/port.js';
 import { openDatabase, type Durability } from '../../src/store/sqlite-schema.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
@@ -25,15 +25,6 @@ function record(name: string, count: number, seconds: number, unit = 'events/s')
   console.log(`${name.padEnd(34)} ${value.toLocaleString('en-US').padStart(12)} ${unit}  (${count} in ${seconds.toFixed(2)} s)`);
 }
 
-/** A typical engine event: ~250 bytes of data and metadata. */
-function sampleEvent(index: number): EventData {
-  return {
-    id: randomUUID(),
-    type: 'StepSucceeded',
-    data: { workflowId: `wf-${index % 1000}`, stepId: `step-${index % 7}`, attempt: 1, output: { price: 101.25, quantity: index, venue: 'XNAS' } },
-    metadata: { correlationId: `corr-${index}`, causationId: randomUUID(), definitionHash: 'a1b2c3d4e5f6' },
-  };
-}
 
 const batchOf = (size: number, offset: number) => Array.from({ length: size }, (_, index) => sampleEvent(offset + index));
 
