@@ -42,7 +42,8 @@ export interface AuditPage<E extends AuditEntry = AuditEntry> {
   readonly next: Position | undefined;
 }
 
-interface AuditRowRecord {
+/** A row of the audit table as SQLite returns it (integers as bigint). */
+export interface AuditRowRecord {
   seq: bigint;
   position_commit: bigint;
   position_prepare: bigint;
