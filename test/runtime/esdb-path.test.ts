@@ -8,11 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEsdbServer } from '../../src/esdb-server/index.js';
+import { startEsdbServer, type EsdbServer } from '../../src/esdb-server/index.js';
 import { workflow } from '../../src/workflow/index.js';
 import { AgentFailure } from '../../src/agents/index.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openStore } from '../../src/store/open.js';
+import type { EventStore } from '../../src/store/port.js';
 import { startEmbedded, type Embedded } from '../esdb/support.js';
 import { expectCrashRecovery } from './process-support.js';
 import { agent, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
@@ -20,10 +21,15 @@ import { agent, deferred, expectTradeRolledBack, historyOf, startTestEngine, tra
 let embedded: Embedded | undefined;
 let engine: TestEngine | undefined;
 let dir = '';
+/** A server the test stops and starts again over the same backing store. */
+let outage: { server: EsdbServer; backing: EventStore } | undefined;
 afterEach(async () => {
   await engine?.stop();
   await engine?.store.close();
   await embedded?.stop();
+  await outage?.server.close();
+  await outage?.backing.close();
+  outage = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
   engine = undefined;
   embedded = undefined;
@@ -41,8 +47,8 @@ describe('the engine on the EventStoreDB path (real client, embedded server)', (
 
   it('rides out the server going away: a result that arrives meanwhile is appended once it is back', async () => {
     const backing = await openStore('memory:');
-    let server = await startEsdbServer({ store: backing, port: 0 });
-    const port = server.port;
+    outage = { backing, server: await startEsdbServer({ store: backing, port: 0 }) };
+    const port = outage.server.port;
     const gate = deferred();
     const scheduled = deferred();
     const store = await openEsdbStore(`esdb://127.0.0.1:${port}?tls=false`);
@@ -63,29 +69,21 @@ describe('the engine on the EventStoreDB path (real client, embedded server)', (
       .build();
     const { workflowId } = await engine.runtime.startWorkflow(def, {});
     await scheduled.promise;
-    await server.close();
+    await outage.server.close();
     gate.resolve(); // the agent answers while the store is unreachable
     await new Promise((resolve) => setTimeout(resolve, 300));
-    server = await startEsdbServer({ store: backing, port });
-    try {
-      const end = await engine.runtime.waitForEnd(workflowId);
-      expect(end.status).toBe('completed');
-      const types = (await historyOf(backing, workflowId)).map((e) => e.type);
-      expect(types.filter((t) => t === 'StepSucceeded')).toHaveLength(2);
-      expect(types.at(-1)).toBe('WorkflowCompleted');
-    } finally {
-      await engine.stop();
-      await store.close();
-      engine = undefined;
-      await server.close();
-      await backing.close();
-    }
+    outage.server = await startEsdbServer({ store: backing, port });
+    const end = await engine.runtime.waitForEnd(workflowId);
+    expect(end.status).toBe('completed');
+    const types = (await historyOf(backing, workflowId)).map((e) => e.type);
+    expect(types.filter((t) => t === 'StepSucceeded')).toHaveLength(2);
+    expect(types.at(-1)).toBe('WorkflowCompleted');
   });
 
   it('a retry timer that fires during an outage longer than the append retries fires again until it is stored', async () => {
     const backing = await openStore('memory:');
-    let server = await startEsdbServer({ store: backing, port: 0 });
-    const port = server.port;
+    outage = { backing, server: await startEsdbServer({ store: backing, port: 0 }) };
+    const port = outage.server.port;
     const store = await openEsdbStore(`esdb://127.0.0.1:${port}?tls=false`);
     let calls = 0;
     engine = await startTestEngine({
@@ -107,19 +105,11 @@ describe('the engine on the EventStoreDB path (real client, embedded server)', (
     await retryStored.promise;
     watching.unsubscribe();
     // The retry falls due while the store is gone for well over the 200 ms of append retries.
-    await server.close();
+    await outage.server.close();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    server = await startEsdbServer({ store: backing, port });
-    try {
-      expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('completed');
-      expect(calls).toBe(2);
-    } finally {
-      await engine.stop();
-      await store.close();
-      engine = undefined;
-      await server.close();
-      await backing.close();
-    }
+    outage.server = await startEsdbServer({ store: backing, port });
+    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('completed');
+    expect(calls).toBe(2);
   }, 20_000);
 
   it('finishes a killed runtime process\'s workflows from a new process', async () => {
