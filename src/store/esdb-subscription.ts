@@ -44,6 +44,8 @@ export class ResilientSubscription implements Subscription {
   #pendingSignals: PendingSignal[] = [];
   #current: ClientSubscription | undefined;
   #resume: ResumePoint | undefined;
+  /** Position of the last event or checkpoint handed to the consumer: later checkpoints must pass it. */
+  #lastDelivered: Position | undefined;
   #live = false;
   #ended = false;
   #failure: Error | undefined;
@@ -106,6 +108,7 @@ export class ResilientSubscription implements Subscription {
     }
     this.#resume = this.#source.kind === 'stream' ? { revision: event.revision } : { position: event.position };
     if (this.#source.deliver && !this.#source.deliver(event)) return;
+    this.#lastDelivered = event.position;
     this.#push({ kind: 'event', event });
   }
 
@@ -120,9 +123,12 @@ export class ResilientSubscription implements Subscription {
       if (this.#live) return;
       this.#live = true;
     } else if (message.kind === 'checkpoint') {
+      // A checkpoint at or before what was delivered says nothing new. One at an event that was read
+      // but not delivered (skipped) is news to the consumer, though the resume point is already there.
+      if (this.#lastDelivered && comparePositions(message.position, this.#lastDelivered) <= 0) return;
+      this.#lastDelivered = message.position;
       const resume = this.#resume;
-      if (resume && 'position' in resume && comparePositions(message.position, resume.position) <= 0) return;
-      this.#resume = { position: message.position };
+      if (!resume || ('position' in resume && comparePositions(message.position, resume.position) > 0)) this.#resume = { position: message.position };
     }
     this.#push(message);
   }

@@ -22,7 +22,7 @@ import {
   type RecordedEvent, type StreamMetadata, type SubscribeToAllOptions, type SubscribeToStreamOptions, type Subscription,
 } from './port.js';
 import {
-  compileAllFilter, serializeEvents, validateCheckpointInterval, validateCount, validateDirection, validateExpectedRevision,
+  compileAllFilter, serializeEvents, validateCheckpointInterval, validateSkip, validateCount, validateDirection, validateExpectedRevision,
   validatePositionBound, validateRevisionBound, validateStreamMetadata, validateStreamName,
 } from './validation.js';
 
@@ -166,9 +166,12 @@ export class EsdbEventStore implements EventStore {
     const filter = compiled && options.filter ? options.filter : undefined;
     const startAt = (resume: ResumePoint | undefined): Position | typeof START | typeof END =>
       resume && 'position' in resume ? resume.position : from === 'start' ? START : from === 'end' ? END : from;
+    const skip = validateSkip(options.skip);
+    // The server sends whole events: `skip` is asked after they are read, and saves only the delivery.
+    const deliver = (event: RecordedEvent) => (filter !== undefined || !isSystemEvent(event)) && !(skip && skip(event.stream, event.revision));
     return this.#track((onEnd) => new ResilientSubscription({
       kind: 'all',
-      ...(filter ? {} : { deliver: (event: RecordedEvent) => !isSystemEvent(event) }),
+      ...(filter && !skip ? {} : { deliver }),
       open: (resume, onCheckpoint) => this.#client.subscribeToAll({
         fromPosition: startAt(resume),
         ...(filter ? { filter: { ...clientFilter(filter, checkpointInterval), checkpointReached: onCheckpoint } } : {}),

@@ -110,6 +110,14 @@ export interface SubscribeToAllOptions {
    * checkpoint interval multiplier 1 x max search window 32). Only meaningful with a filter.
    */
   readonly checkpointInterval?: number;
+  /**
+   * Events the subscriber already has (typically its own appends): asked, for each event the filter
+   * lets through, before the event is read in full; `true` means it is not delivered. A way to save
+   * work, not a filter: answer `true` only for an event already known (`false` is always safe), and
+   * expect to be asked at any time before delivery (backends that receive whole events anyway ask
+   * after reading them). Passed-over events still count as considered for checkpoints.
+   */
+  readonly skip?: (stream: string, revision: bigint) => boolean;
 }
 
 /**

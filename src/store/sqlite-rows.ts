@@ -18,6 +18,9 @@ export type EventRow = [
   created: number,
 ];
 
+/** An event's header as selected by `allHeadersForwards`. */
+export type HeaderRow = [position: number, stream: string, revision: number, type: string];
+
 export const ROW_POSITION = 0;
 export const ROW_STREAM = 1;
 export const ROW_REVISION = 2;
@@ -95,6 +98,16 @@ export function prepareStatements(db: Database.Database) {
       [number, number],
       EventRow
     >,
+    /** Just enough of a page to filter on, so that filtered-out events are never read in full. */
+    allHeadersForwards: raw('SELECT position, stream, revision, type FROM events WHERE position > ? ORDER BY position LIMIT ?') as Database.Statement<
+      [number, number],
+      HeaderRow
+    >,
+    allRange: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND position <= ? ORDER BY position`) as Database.Statement<
+      [number, number],
+      EventRow
+    >,
+    eventAt: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position = ?`) as Database.Statement<[number], EventRow>,
     allBackwards: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`) as Database.Statement<
       [number, number],
       EventRow

@@ -32,6 +32,7 @@ import {
   compileAllFilter,
   serializeEvents,
   validateCheckpointInterval,
+  validateSkip,
   validateCount,
   validateDirection,
   validateExpectedRevision,
@@ -60,6 +61,7 @@ export interface SqliteStoreOptions {
 
 export class SqliteEventStore implements EventStore {
   private closed = false;
+  private notifyScheduled = false;
   private readonly statements: Statements;
   private readonly writes: writes.WriteContext;
   private readonly queue: CommitQueue;
@@ -89,7 +91,16 @@ export class SqliteEventStore implements EventStore {
     this.queue = new CommitQueue(db, {
       // Inside the transaction, holding the write lock: cached heads hold unless another process committed.
       begin: () => heads.begin(dataVersion.get() as number),
-      afterCommit: () => this.signal.notifyLocalCommit(),
+      // Live subscribers are woken a turn later, once the appenders have seen their results: a
+      // subscriber that skips what it already knows (the saga runtime) then knows its own appends.
+      afterCommit: () => {
+        if (this.notifyScheduled) return;
+        this.notifyScheduled = true;
+        setImmediate(() => {
+          this.notifyScheduled = false;
+          this.signal.notifyLocalCommit();
+        });
+      },
       afterRollback: () => heads.clear(),
     });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
@@ -145,7 +156,7 @@ export class SqliteEventStore implements EventStore {
     const filter = compileAllFilter(options.filter);
     const interval = validateCheckpointInterval(options.checkpointInterval);
     const after = from === 'start' ? 0 : from === 'end' ? (this.statements.headPosition.get() ?? 0) : Number(from.commit);
-    return this.track(allSource(this.statements, this.pageSize, after, filter, interval));
+    return this.track(allSource(this.statements, this.pageSize, after, { filter, checkpointInterval: interval, skip: validateSkip(options.skip) }));
   }
 
   async deleteStream(stream: string, options: DeleteOptions = {}): Promise<DeleteResult> {

@@ -7,7 +7,7 @@
 import { StreamDeletedError } from './errors.js';
 import type { SubscriptionMessage, Subscription } from './port.js';
 import type { ChangeSignal } from './sqlite-change-signal.js';
-import { decodeEvent, type Statements } from './sqlite-rows.js';
+import { decodeEvent, type EventRow, type Statements } from './sqlite-rows.js';
 import { streamState, toPosition } from './sqlite-writes.js';
 import type { CompiledFilter } from './validation.js';
 
@@ -91,33 +91,81 @@ export class StoreSubscription implements Subscription {
   }
 }
 
-export function allSource(
-  statements: Statements,
-  pageSize: number,
-  afterPosition: number,
-  filter: CompiledFilter | undefined,
-  checkpointInterval: number,
-): PageSource {
+/** Which events of a page to pass over without reading them in full. */
+export interface AllSourceSelection {
+  readonly filter: CompiledFilter | undefined;
+  readonly checkpointInterval: number;
+  readonly skip: ((stream: string, revision: bigint) => boolean) | undefined;
+}
+
+export function allSource(statements: Statements, pageSize: number, afterPosition: number, selection: AllSourceSelection): PageSource {
+  const { filter, checkpointInterval, skip } = selection;
   let cursor = afterPosition;
   let considered = 0;
-  const column = filter?.on === 'type' ? 4 : 1;
+  // Without a filter or skip every row is delivered: one query reads the page whole.
+  if (!filter && !skip) {
+    return {
+      next() {
+        const rows = statements.allForwards.all(cursor, pageSize);
+        const messages: SubscriptionMessage[] = new Array(rows.length);
+        for (let i = 0; i < rows.length; i++) messages[i] = { kind: 'event', event: decodeEvent(rows[i] as EventRow) };
+        if (rows.length > 0) cursor = (rows[rows.length - 1] as EventRow)[0];
+        return { messages, exhausted: rows.length < pageSize };
+      },
+    };
+  }
+  // Otherwise the page's headers are read first and only the events delivered are read in full:
+  // a filter that rarely matches (the agent registry's) or a subscriber that already knows most
+  // events (the runtime reading back its own appends) costs a few columns per row, not the payload.
+  const matchColumn = filter?.on === 'type' ? 3 : 1;
   return {
     next() {
-      const rows = statements.allForwards.all(cursor, pageSize);
+      const headers = statements.allHeadersForwards.all(cursor, pageSize);
       const messages: SubscriptionMessage[] = [];
-      for (const row of rows) {
-        cursor = row[0];
-        if (!filter) {
-          messages.push({ kind: 'event', event: decodeEvent(row) });
-          continue;
+      // Indices into `messages` of the events still to be read, and their positions.
+      const slots: number[] = [];
+      const wanted: number[] = [];
+      for (const header of headers) {
+        cursor = header[0];
+        const delivered = (!filter || filter.matches(header[matchColumn])) && !(skip && skip(header[1], BigInt(header[2])));
+        if (delivered) {
+          slots.push(messages.length);
+          wanted.push(header[0]);
+          messages.push(UNREAD);
         }
-        if (filter.matches(row[column])) messages.push({ kind: 'event', event: decodeEvent(row) });
-        considered += 1;
-        if (considered % checkpointInterval === 0) messages.push({ kind: 'checkpoint', position: toPosition(cursor) });
+        if (filter) {
+          considered += 1;
+          if (considered % checkpointInterval === 0) messages.push({ kind: 'checkpoint', position: toPosition(cursor) });
+        }
       }
-      return { messages, exhausted: rows.length < pageSize };
+      if (wanted.length === 0) return { messages, exhausted: headers.length < pageSize };
+      fillEvents(statements, messages, slots, wanted);
+      // Rows are never removed, so every slot is filled; should one not be, it is left out, not faked.
+      return { messages: messages.includes(UNREAD) ? messages.filter((message) => message !== UNREAD) : messages, exhausted: headers.length < pageSize };
     },
   };
+}
+
+/** Holds an event's place in a page until the event is read. */
+const UNREAD: SubscriptionMessage = Object.freeze({ kind: 'fellBehind' });
+
+/** Read the wanted events of a page: one range query when most of the range is wanted, else one by one. */
+function fillEvents(statements: Statements, messages: SubscriptionMessage[], slots: readonly number[], wanted: readonly number[]): void {
+  const first = wanted[0] as number;
+  const last = wanted[wanted.length - 1] as number;
+  if (wanted.length * 2 >= last - first + 1) {
+    let next = 0;
+    for (const row of statements.allRange.all(first, last)) {
+      if (row[0] !== wanted[next]) continue;
+      messages[slots[next] as number] = { kind: 'event', event: decodeEvent(row) };
+      next += 1;
+    }
+    return;
+  }
+  for (let i = 0; i < wanted.length; i++) {
+    const row = statements.eventAt.get(wanted[i] as number);
+    if (row) messages[slots[i] as number] = { kind: 'event', event: decodeEvent(row) };
+  }
 }
 
 export function streamSource(statements: Statements, pageSize: number, stream: string, afterRevision: number): PageSource {

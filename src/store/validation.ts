@@ -195,6 +195,11 @@ export function validateCheckpointInterval(interval: unknown): number {
   throw new InvalidArgumentError(`checkpointInterval must be a positive integer, got ${describe(interval)}`);
 }
 
+export function validateSkip(skip: unknown): ((stream: string, revision: bigint) => boolean) | undefined {
+  if (skip === undefined || typeof skip === 'function') return skip as ((stream: string, revision: bigint) => boolean) | undefined;
+  throw new InvalidArgumentError(`skip must be a function, got ${describe(skip)}`);
+}
+
 /** What a filter tests an event by: its stream name or its type. */
 export interface CompiledFilter {
   readonly on: 'stream' | 'type';

@@ -328,6 +328,40 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         expect(comparePositions(first!, before)).toBe(1);
       });
 
+      it('passes over the events a subscriber says it knows, in catch-up and live, and still counts them for checkpoints', async () => {
+        const before = await headPosition(store);
+        const stream = streamName('skip');
+        await store.append(stream, events(12));
+        // Every revision but each fifth is "already known" to this subscriber.
+        const asked: bigint[] = [];
+        const skip = (name: string, revision: bigint) => {
+          asked.push(revision);
+          return name === stream && revision % 5n !== 0n;
+        };
+        const subscription = store.subscribeToAll({ fromPosition: before, filter: { streamNamePrefix: [stream] }, checkpointInterval: 4, skip });
+        const messages: SubscriptionMessage[] = [];
+        for await (const message of subscription) {
+          messages.push(message);
+          if (message.kind === 'caughtUp') await store.append(stream, events(4, 'Live'));
+          if (message.kind === 'event' && message.event.revision === 15n) break;
+        }
+        await subscription.unsubscribe();
+        const delivered = eventsOf(messages);
+        expect(revisionsOf(delivered)).toEqual([0n, 5n, 10n, 15n]);
+        // Delivered events are whole: their data and types are the stored ones.
+        expect(delivered.map((one) => one.type)).toEqual(['Counted', 'Counted', 'Counted', 'Live']);
+        expect(delivered[1]!.data).toEqual({ index: 5 });
+        for (const revision of range(0, 16)) expect(asked).toContain(revision);
+        if (options.exactCheckpoints) {
+          // Interval 4: checkpoints after the 4th, 8th and 12th events considered (all of them
+          // skipped) come before revision 15; skipped events count.
+          expect(messages.map((message) => (message.kind === 'event' ? message.event.revision : message.kind))).toEqual(
+            [0n, 'checkpoint', 5n, 'checkpoint', 10n, 'checkpoint', 'caughtUp', 15n],
+          );
+        }
+        await expectRejection(() => store.subscribeToAll({ skip: 'yes' as never }), InvalidArgumentError, /skip must be a function/);
+      });
+
       it('ends a pending iteration when unsubscribed', async () => {
         const stream = streamName('stop');
         await store.append(stream, [event('Only')]);
