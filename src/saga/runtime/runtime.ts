@@ -476,7 +476,7 @@ export class SagaRuntime {
    * Then arm the timers of every in-flight workflow and go live.
    */
   async #follow(): Promise<void> {
-    const subscription = this.#store.subscribeToAll({ fromPosition: 'start', filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } });
+    const subscription = this.#subscribeToWorkflows('start');
     this.#subscription = subscription;
     const iterator = subscription[Symbol.asyncIterator]();
     // Catch-up: fold directly (nothing else runs yet), then arm timers.
@@ -519,11 +519,27 @@ export class SagaRuntime {
         this.#log.error({ err: error, retryInMs: delay }, 'workflow subscription failed; following again from the last position');
         await new Promise((resolve) => setTimeout(resolve, delay));
         if (this.#stopped) return;
-        const subscription = this.#store.subscribeToAll({ fromPosition: this.#lastPosition ?? 'start', filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } });
+        const subscription = this.#subscribeToWorkflows(this.#lastPosition ?? 'start');
         this.#subscription = subscription;
         iterator = subscription[Symbol.asyncIterator]();
       }
     }
+  }
+
+  /**
+   * Every workflow event after `from`. Most of what comes back live is this runtime's own appends,
+   * already folded: the store is told to pass those over without reading them in full.
+   */
+  #subscribeToWorkflows(from: Position | 'start'): Subscription {
+    return this.#store.subscribeToAll({
+      fromPosition: from,
+      filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
+      skip: (stream, revision) => {
+        if (!this.#live) return false;
+        const workflowId = workflowIdOf(stream);
+        return workflowId !== undefined && this.#cache.knows(workflowId, Number(revision));
+      },
+    });
   }
 
   #catchUp(recorded: RecordedEvent): void {
