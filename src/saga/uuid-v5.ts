@@ -3,6 +3,9 @@
  * every decided event, and the uuid package's v5 goes through node:crypto's createHash, whose
  * per-call set-up costs more than hashing the ~100 bytes of a name. Same ids, bit for bit (a
  * property test compares with the uuid package). Pure: the scratch buffers hold nothing between calls.
+ *
+ * It runs once per decided event, so it allocates nothing but the id: ASCII names (every event id's)
+ * are copied into the block by hand, as TextEncoder.encode would allocate a fresh array per call.
  */
 const utf8 = new TextEncoder();
 const words = new Uint32Array(80);
@@ -10,21 +13,35 @@ let block = new Uint8Array(128);
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function uuidV5(name: string, namespace: Uint8Array): string {
-  const nameBytes = utf8.encode(name);
-  const length = 16 + nameBytes.length;
+  // Optimistic: one byte per char. A non-ASCII name is encoded again, properly, below.
+  let length = 16 + name.length;
+  if (block.length < length + 9) block = new Uint8Array(Math.ceil((length + 9) / 64) * 128);
+  let ascii = true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f) { ascii = false; break; }
+    block[16 + i] = c;
+  }
+  if (!ascii) {
+    const bytes = utf8.encode(name);
+    length = 16 + bytes.length;
+    if (block.length < length + 9) block = new Uint8Array(Math.ceil((length + 9) / 64) * 128);
+    block.set(bytes, 16);
+  }
   const padded = Math.ceil((length + 9) / 64) * 64;
-  if (block.length < padded) block = new Uint8Array(padded * 2);
-  block.fill(0, 0, padded);
   block.set(namespace, 0);
-  block.set(nameBytes, 16);
   block[length] = 0x80;
+  // Zero only the padding between the 0x80 and the length: everything before it was just written.
+  block.fill(0, length + 1, padded - 4);
   const bits = length * 8;
   block[padded - 4] = (bits >>> 24) & 0xff;
   block[padded - 3] = (bits >>> 16) & 0xff;
   block[padded - 2] = (bits >>> 8) & 0xff;
   block[padded - 1] = bits & 0xff;
 
-  let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
+  // `| 0` makes the constants above 2^31 int32 from the start: as doubles they kept the hash's
+  // arithmetic off V8's integer path (a third slower).
+  let h0 = 0x67452301, h1 = 0xefcdab89 | 0, h2 = 0x98badcfe | 0, h3 = 0x10325476, h4 = 0xc3d2e1f0 | 0;
   for (let offset = 0; offset < padded; offset += 64) {
     for (let t = 0; t < 16; t++) {
       const i = offset + t * 4;
@@ -35,14 +52,23 @@ export function uuidV5(name: string, namespace: Uint8Array): string {
       words[t] = (x << 1) | (x >>> 31);
     }
     let a = h0, b = h1, c = h2, d = h3, e = h4;
-    for (let t = 0; t < 80; t++) {
-      const f = t < 20 ? ((b & c) | (~b & d)) + 0x5a827999 : t < 40 ? (b ^ c ^ d) + 0x6ed9eba1 : t < 60 ? ((b & c) | (b & d) | (c & d)) + 0x8f1bbcdc : (b ^ c ^ d) + 0xca62c1d6;
-      const temp = (((a << 5) | (a >>> 27)) + f + e + (words[t] as number)) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = temp;
+    let t = 0;
+    // The four 20-round stages as separate loops: no choice of function and constant per round.
+    for (; t < 20; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + 0x5a827999 + e + (words[t] as number)) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = temp;
+    }
+    for (; t < 40; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0x6ed9eba1 + e + (words[t] as number)) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = temp;
+    }
+    for (; t < 60; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + 0x8f1bbcdc + e + (words[t] as number)) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = temp;
+    }
+    for (; t < 80; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0xca62c1d6 + e + (words[t] as number)) | 0;
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = temp;
     }
     h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0; h4 = (h4 + e) | 0;
   }

@@ -23,4 +23,23 @@ describe('uuidV5', () => {
       expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
     }
   });
+
+  it('handles long non-ASCII names, and names that turn non-ASCII late', () => {
+    // ASCII is copied byte by byte and anything else goes through TextEncoder: check both, across
+    // several blocks, and that a long name leaves nothing behind for a shorter one.
+    for (const unit of ['é', '€', '😀', 'a\u0000ü']) {
+      for (const length of [1, 20, 47, 48, 100, 400]) {
+        const name = unit.repeat(length);
+        expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
+      }
+    }
+    for (let prefix = 0; prefix < 200; prefix += 13) {
+      const name = `${'y'.repeat(prefix)}ü${'z'.repeat(prefix % 70)}`;
+      expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
+    }
+    for (let length = 300; length >= 0; length -= 7) {
+      const name = 'q'.repeat(length);
+      expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
+    }
+  });
 });
