@@ -11,7 +11,7 @@ const impureModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.cadenza/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.cadenza/**', 'coverage/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -31,6 +31,12 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Time comes in as an argument (the decision context).' }],
     },
+  },
+  {
+    // The writer thread's entry: CommonJS, so that tsx's in-thread require hook can load it.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['src/cli/bin.js'],

@@ -40,7 +40,7 @@ function splitQuery(rest: string): [string, string] {
   return at === -1 ? [rest, ''] : [rest.slice(0, at), rest.slice(at + 1)];
 }
 
-/** `?durability=normal&poll=100&busyTimeout=10000&pageSize=1000` */
+/** `?durability=normal&poll=100&busyTimeout=10000&pageSize=1000&writer=inline` */
 function parseSqliteOptions(uri: string, query: string): SqliteStoreOptions {
   const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
   const options: { -readonly [K in keyof SqliteStoreOptions]: SqliteStoreOptions[K] } = {};
@@ -54,8 +54,11 @@ function parseSqliteOptions(uri: string, query: string): SqliteStoreOptions {
       if (key === 'poll') options.livePollIntervalMs = number;
       else if (key === 'busyTimeout') options.busyTimeoutMs = number;
       else options.pageSize = number;
+    } else if (key === 'writer') {
+      if (value !== 'thread' && value !== 'inline') throw new InvalidArgumentError(`Store URI "${uri}": writer must be thread or inline, got "${value}"`);
+      options.writer = value;
     } else {
-      throw new InvalidArgumentError(`Store URI "${uri}": unknown option "${key}" (known: durability, poll, busyTimeout, pageSize)`);
+      throw new InvalidArgumentError(`Store URI "${uri}": unknown option "${key}" (known: durability, poll, busyTimeout, pageSize, writer)`);
     }
   }
   return options;

@@ -21,12 +21,13 @@ import type {
   Subscription,
 } from './port.js';
 import { ChangeSignal } from './sqlite-change-signal.js';
-import { CommitQueue, type CommitStats } from './sqlite-commit-queue.js';
+import type { CommitStats } from './sqlite-commit-queue.js';
 import { StreamHeads } from './sqlite-heads.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
 import { prepareStatements, type Statements } from './sqlite-rows.js';
 import { openDatabase, type Durability } from './sqlite-schema.js';
 import { allSource, StoreSubscription, streamSource, type PageSource } from './sqlite-subscriptions.js';
+import { InlineWriter, ThreadedWriter, type StoreWriter } from './sqlite-writer.js';
 import * as writes from './sqlite-writes.js';
 import {
   compileAllFilter,
@@ -57,14 +58,19 @@ export interface SqliteStoreOptions {
   readonly pageSize?: number;
   /** Largest append accepted, in characters of event data and metadata JSON (bytes, for ASCII). Default 16 MiB. */
   readonly maxAppendSize?: number;
+  /**
+   * Where writes run: `'thread'` (default for files) in a worker thread with its own connection, so
+   * row inserts and fsyncs do not take the caller's thread; `'inline'` on the caller's thread
+   * (always, for `:memory:`).
+   */
+  readonly writer?: 'thread' | 'inline';
 }
 
 export class SqliteEventStore implements EventStore {
   private closed = false;
   private notifyScheduled = false;
   private readonly statements: Statements;
-  private readonly writes: writes.WriteContext;
-  private readonly queue: CommitQueue;
+  private readonly writer: StoreWriter;
   private readonly signal: ChangeSignal;
   private readonly subscriptions = new Set<StoreSubscription>();
   private readonly reads: ReadContext;
@@ -73,42 +79,41 @@ export class SqliteEventStore implements EventStore {
 
   /** Open a store file (created if missing), or an in-memory store for `':memory:'`. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteEventStore {
-    const db = openDatabase(path, { durability: options.durability ?? 'full', busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
-    return new SqliteEventStore(db, options);
+    const settings = { durability: options.durability ?? 'full', busyTimeoutMs: options.busyTimeoutMs ?? 5000 };
+    const db = openDatabase(path, settings);
+    return new SqliteEventStore(db, path, settings, options);
   }
 
   private constructor(
     private readonly db: Database.Database,
+    path: string,
+    settings: { readonly durability: Durability; readonly busyTimeoutMs: number },
     options: SqliteStoreOptions,
   ) {
     this.statements = prepareStatements(db);
     this.pageSize = options.pageSize ?? 500;
     this.maxAppendSize = options.maxAppendSize ?? 16 * 1024 * 1024;
     this.signal = new ChangeSignal(() => this.statements.dataVersion.get() as number, options.livePollIntervalMs ?? 50);
-    const heads = new StreamHeads();
-    this.writes = { statements: this.statements, heads };
-    const dataVersion = this.statements.dataVersion;
-    this.queue = new CommitQueue(db, {
-      // Inside the transaction, holding the write lock: cached heads hold unless another process committed.
-      begin: () => heads.begin(dataVersion.get() as number),
-      // Live subscribers are woken a turn later, once the appenders have seen their results: a
-      // subscriber that skips what it already knows (the saga runtime) then knows its own appends.
-      afterCommit: () => {
-        if (this.notifyScheduled) return;
-        this.notifyScheduled = true;
-        setImmediate(() => {
-          this.notifyScheduled = false;
-          this.signal.notifyLocalCommit();
-        });
-      },
-      afterRollback: () => heads.clear(),
-    });
+    // Live subscribers are woken a turn after a commit, once the appenders have seen their results:
+    // a subscriber that skips what it already knows (the saga runtime) then knows its own appends.
+    const afterCommit = () => {
+      if (this.notifyScheduled) return;
+      this.notifyScheduled = true;
+      setImmediate(() => {
+        this.notifyScheduled = false;
+        this.signal.notifyLocalCommit();
+      });
+    };
+    const threaded = path !== ':memory:' && (options.writer ?? 'thread') === 'thread';
+    this.writer = threaded
+      ? new ThreadedWriter({ path, ...settings }, afterCommit)
+      : new InlineWriter(db, { statements: this.statements, heads: new StreamHeads() }, { afterCommit });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
   }
 
   /** Commit counters, for tests and diagnostics (group commit shows as operations > transactions). */
   get stats(): CommitStats {
-    return this.queue.stats;
+    return this.writer.stats;
   }
 
   async append(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -119,7 +124,7 @@ export class SqliteEventStore implements EventStore {
     const size = serialized.reduce((total, event) => total + event.data.length + (event.metadata?.length ?? 0), 0);
     if (size > this.maxAppendSize) throw new MaximumAppendSizeExceededError(this.maxAppendSize, size);
     const now = Date.now();
-    return this.queue.enqueue(() => writes.appendEvents(this.writes, stream, serialized, expected, now));
+    return this.writer.write({ kind: 'append', stream, events: serialized, expected, now }) as Promise<AppendResult>;
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -172,7 +177,7 @@ export class SqliteEventStore implements EventStore {
     validateStreamName(stream);
     const valid = validateStreamMetadata(metadata);
     const expected = validateExpectedRevision(options.expectedRevision);
-    return this.queue.enqueue(() => writes.setStreamMetadata(this.writes, stream, valid, expected));
+    return this.writer.write({ kind: 'setMetadata', stream, metadata: valid, expected }) as Promise<AppendResult>;
   }
 
   async getStreamMetadata(stream: string): Promise<StreamMetadata | undefined> {
@@ -185,9 +190,9 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    // What callers were already promised is written before the file is closed.
-    this.queue.flush();
     this.closed = true;
+    // What callers were already promised is written before the file is closed.
+    await this.writer.close();
     for (const subscription of [...this.subscriptions]) await subscription.unsubscribe();
     this.signal.close();
     this.db.close();
@@ -197,7 +202,7 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     validateStreamName(stream);
     const expected = validateExpectedRevision(options.expectedRevision);
-    return this.queue.enqueue(() => writes.deleteStream(this.writes, stream, expected, tombstone));
+    return this.writer.write({ kind: 'delete', stream, expected, tombstone }) as Promise<DeleteResult>;
   }
 
   private track(source: PageSource): Subscription {

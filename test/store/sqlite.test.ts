@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MaximumAppendSizeExceededError, StreamDeletedError, StreamNotFoundError } from '../../src/store/errors.js';
+import { MaximumAppendSizeExceededError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { collect, event, takeUntil } from './contract/helpers.js';
@@ -16,13 +16,22 @@ describeEventStoreContract(
   { exactCheckpoints: true },
 );
 
-describe('sqlite: group commit', () => {
+describeEventStoreContract(
+  'sqlite: (file, durable, writes on the calling thread)',
+  async () => {
+    const file = tempStoreFile();
+    return { store: await openStore(`sqlite:${file.path}?writer=inline`), cleanup: file.remove };
+  },
+  { exactCheckpoints: true },
+);
+
+describe.each(['thread', 'inline'] as const)('sqlite: group commit (writer %s)', (writer) => {
   let store: SqliteEventStore;
   let remove: () => Promise<void>;
   beforeEach(() => {
     const file = tempStoreFile();
     remove = file.remove;
-    store = SqliteEventStore.open(file.path);
+    store = SqliteEventStore.open(file.path, { writer });
   });
   afterEach(async () => {
     await store.close();
@@ -46,6 +55,10 @@ describe('sqlite: group commit', () => {
       store.append('other-tx', [event('Ok')], { expectedRevision: 'no_stream' }),
     ]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // The refusal keeps its type and fields, also when it comes back from the writer thread.
+    const refusal = (outcomes[1] as PromiseRejectedResult).reason as WrongExpectedVersionError;
+    expect(refusal).toBeInstanceOf(WrongExpectedVersionError);
+    expect({ stream: refusal.stream, expected: refusal.expected, actual: refusal.actual }).toEqual({ stream: 'shared-tx', expected: 0n, actual: 1n });
     expect(store.stats.transactions - before).toBe(1);
     const read = await collect(() => store.readStream('shared-tx'));
     expect(read.map((one) => one.type)).toEqual(['First', 'Ok']);
