@@ -3,6 +3,32 @@
  * the same shutdown signal with every call, and an AbortSignal listener costs tens of microseconds
  * in Node 20: far more than the rest of a call's bookkeeping.
  */
+/** A call's cancellation whose AbortSignal is made on first read (see CallCancellation). */
+export class LazyCancellation {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
 export class CancellationFanout {
   readonly #handlers = new WeakMap<AbortSignal, Set<() => void>>();
 

@@ -2,7 +2,7 @@
  * A plain HTTP transport: POST the call as JSON, read an `AgentCallResult` as JSON. The reference
  * for remote transports (an Agent2Agent one follows the same rules; see docs/agents.md).
  */
-import { type AgentCall, type AgentCallResult, type AgentTransport, agentCallResultSchema, failure } from './transport.js';
+import { type AgentCall, type AgentCallResult, type AgentTransport, type CallCancellation, agentCallResultSchema, failure } from './transport.js';
 
 export interface HttpTransportOptions {
   /** The agent's endpoint; every action goes to it (the action is in the body). */
@@ -21,7 +21,7 @@ function isRetryableStatus(status: number): boolean {
 export function httpTransport(options: HttpTransportOptions): AgentTransport {
   const send = options.fetch ?? fetch;
   return {
-    async invoke(call: AgentCall, signal: AbortSignal): Promise<AgentCallResult> {
+    async invoke(call: AgentCall, { signal }: CallCancellation): Promise<AgentCallResult> {
       let response: Response;
       try {
         response = await send(options.url, {

@@ -10,7 +10,7 @@ import { Bulkhead, BulkheadRejectedError, type Release } from './bulkhead.js';
 import type { CallOutcome } from './circuit-breaker.js';
 import { type Logger, silentLogger } from './logging.js';
 import type { AgentRegistry } from './registry.js';
-import { CancellationFanout } from './cancellation.js';
+import { CancellationFanout, LazyCancellation } from './cancellation.js';
 import { type AgentCall, type AgentCallResult, callTransport, failure, timeoutFailure } from './transport.js';
 
 export interface BulkheadLimits {
@@ -143,8 +143,8 @@ export class AgentInvoker {
       return failure(`Agent "${agentId}" has no transport in this process`, 'agent-not-callable', true);
     }
     // The deadline and a cancellation settle the call directly (no listener on our own signal) and
-    // then abort the signal the transport sees.
-    const controller = new AbortController();
+    // then abort the signal the transport sees (if it has looked at it).
+    const controller = new LazyCancellation();
     let cancelled = false;
     let settleEarly: (result: AgentCallResult) => void = () => {};
     const early = new Promise<AgentCallResult>((resolve) => (settleEarly = resolve));
@@ -163,7 +163,7 @@ export class AgentInvoker {
     stats.started(agentId);
     const started = performance.now();
     try {
-      const result = controller.signal.aborted ? await early : await Promise.race([callTransport(transport, call, controller.signal), early]);
+      const result = controller.aborted ? await early : await Promise.race([callTransport(transport, call, controller), early]);
       const outcome = healthOutcome(result, cancelled);
       const latency = performance.now() - started;
       this.#registry.recordOutcome(agentId, outcome);

@@ -84,6 +84,25 @@ describe('agent invoker', () => {
     expect(registry.stats.snapshot('slow')).toMatchObject({ failures: 1, inFlight: 0 });
   });
 
+  it('hands a handler that first looks at its signal after the deadline an aborted one', async () => {
+    await setup();
+    let lookLate!: () => void;
+    const late = new Promise<void>((resolve) => (lookLate = resolve));
+    let seen: { aborted: boolean; reason: unknown } | undefined;
+    const unaware: ActionHandler = async (_input, ctx) => {
+      await late;
+      seen = { aborted: ctx.signal.aborted, reason: ctx.signal.reason };
+      return 'done anyway';
+    };
+    await registry.register({ id: 'unaware', capabilities: ['work'], transport: inProcessTransport({ work: unaware }) });
+    const result = await invokerFor(registry).invoke('unaware', call(clock, { deadline: clock.time + 30 }));
+    expectFailure(result, 'timeout', true);
+    lookLate();
+    await vi.waitFor(() => expect(seen).toBeDefined());
+    expect(seen?.aborted).toBe(true);
+    expect((seen?.reason as Error).message).toBe('deadline');
+  });
+
   it('fails an unknown action as non-retryable, naming the action', async () => {
     await setup();
     await registry.register({ id: 'a', capabilities: ['work'], transport: inProcessTransport({ work: () => 1 }) });
