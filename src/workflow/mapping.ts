@@ -23,15 +23,17 @@ export type MappingSource = string | { readonly value: Json };
 export function getPath(root: Json | undefined, path: string): Json {
   if (root === undefined) throw new MappingError(path, '$');
   if (path === '' || path === '$') return root;
-  const segments = path.split('.');
+  // Walks the segments in place rather than splitting: mappings are read on every decision.
   let current: Json = root;
-  for (let i = 0; i < segments.length; i++) {
-    const key = segments[i] as string;
-    const next: Json | undefined = childOf(current, key);
-    if (next === undefined) throw new MappingError(path, segments.slice(0, i + 1).join('.'));
+  for (let start = 0; ; ) {
+    const dot = path.indexOf('.', start);
+    const end = dot === -1 ? path.length : dot;
+    const next: Json | undefined = childOf(current, path.slice(start, end));
+    if (next === undefined) throw new MappingError(path, path.slice(0, end));
+    if (dot === -1) return next;
     current = next;
+    start = dot + 1;
   }
-  return current;
 }
 
 /** True when `path` can be read from `root`. */
@@ -51,14 +53,17 @@ export function hasPath(root: Json | undefined, path: string): boolean {
  */
 export function setPath(root: Json | undefined, path: string, value: Json): Json {
   if (path === '' || path === '$') return value;
-  return setSegments(root, path.split('.'), 0, value, path);
+  return setFrom(root, path, 0, value);
 }
 
-function setSegments(node: Json | undefined, segments: string[], i: number, value: Json, path: string): Json {
-  const key = segments[i] as string;
-  const rest = i + 1 < segments.length ? setSegments(childOf(node, key), segments, i + 1, value, path) : value;
+/** Sets the rest of `path`, from the segment at `start`, in `node`. */
+function setFrom(node: Json | undefined, path: string, start: number, value: Json): Json {
+  const dot = path.indexOf('.', start);
+  const end = dot === -1 ? path.length : dot;
+  const key = path.slice(start, end);
+  const rest = dot === -1 ? value : setFrom(childOf(node, key), path, dot + 1, value);
   if (Array.isArray(node) || (node === undefined && isIndex(key))) {
-    if (!isIndex(key)) throw new MappingError(path, segments.slice(0, i + 1).join('.'), `Cannot set "${path}": "${key}" is not an array index`);
+    if (!isIndex(key)) throw new MappingError(path, path.slice(0, end), `Cannot set "${path}": "${key}" is not an array index`);
     const copy = node === undefined ? [] : node.slice();
     const index = Number(key);
     for (let j = copy.length; j < index; j++) copy.push(null); // no holes: JSON has none
@@ -66,8 +71,20 @@ function setSegments(node: Json | undefined, segments: string[], i: number, valu
     return copy;
   }
   if (node === undefined || node === null) return { [key]: rest };
-  if (!isJsonObject(node)) throw new MappingError(path, segments.slice(0, i).join('.'), `Cannot set "${path}": "${segments.slice(0, i).join('.')}" is not an object`);
-  return { ...node, [key]: rest };
+  const parent = start === 0 ? '' : path.slice(0, start - 1);
+  if (!isJsonObject(node)) throw new MappingError(path, parent, `Cannot set "${path}": "${parent}" is not an object`);
+  return withKey(node, key, rest);
+}
+
+/**
+ * `{ ...node, [key]: value }`. Object.assign copies about twice as fast as a spread with a computed
+ * key, but it assigns, and assigning `__proto__` would set the prototype instead of a key.
+ */
+function withKey(node: JsonObject, key: string, value: Json): JsonObject {
+  if (key === '__proto__' || Object.prototype.hasOwnProperty.call(node, '__proto__')) return { ...node, [key]: value };
+  const copy: JsonObject = Object.assign({}, node);
+  copy[key] = value;
+  return copy;
 }
 
 function childOf(node: Json | undefined, key: string): Json | undefined {
@@ -109,10 +126,24 @@ export function parseSourcePath(source: string): { scope: 'data' | 'output' | 'i
 /** Builds a step's input from its mapping. Throws `MappingError` naming the missing source path. */
 export function resolveInput(mapping: Readonly<Record<string, MappingSource>>, scope: MappingScope): JsonObject {
   let result: Json = {};
-  for (const [target, source] of Object.entries(mapping)) {
-    result = setPath(result, target, readSource(source, scope));
+  // While `result` is an object made here that nobody else holds, a top-level key is written in
+  // place: setPath would copy the whole object once per key.
+  let owned = true;
+  for (const target of Object.keys(mapping)) {
+    const value = readSource(mapping[target] as MappingSource, scope);
+    if (owned && isPlainKey(target)) {
+      (result as JsonObject)[target] = value;
+    } else {
+      result = setPath(result, target, value);
+      owned = target !== '' && target !== '$' && isJsonObject(result);
+    }
   }
   return result as JsonObject;
+}
+
+/** A one-segment path that is safe to assign (`__proto__` would set the prototype). */
+function isPlainKey(path: string): boolean {
+  return path !== '' && path !== '$' && path !== '__proto__' && path.indexOf('.') === -1;
 }
 
 function readSource(source: MappingSource, scope: MappingScope): Json {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MappingError, applyOutput, getPath, resolveInput, setPath } from '../../src/workflow/index.js';
+import { MappingError, applyOutput, getPath, resolveInput, setPath, type JsonObject, type MappingSource } from '../../src/workflow/index.js';
 
 const data = { portfolio: { positions: [{ symbol: 'ACME', qty: 3 }, { symbol: 'XYZ', qty: 0 }] }, flag: false, nothing: null };
 
@@ -57,5 +57,25 @@ describe('resolveInput and applyOutput', () => {
   it('writes mapped output paths into the data, or the whole output', () => {
     expect(applyOutput({ a: 1 }, { 'quote.price': 'price', raw: '$' }, { price: 10 })).toEqual({ a: 1, quote: { price: 10 }, raw: { price: 10 } });
     expect(() => applyOutput({}, { price: 'price' }, { cost: 1 })).toThrow('Step output has no "price" (mapped to "price")');
+  });
+
+  it('writes keys in place only into objects it made itself', () => {
+    // 'pos' is read from the data, then written under: the data must not change.
+    const input = resolveInput({ pos: 'portfolio.positions.0', 'pos.qty': { value: 9 }, flag: 'flag' }, { data });
+    expect(input).toEqual({ pos: { symbol: 'ACME', qty: 9 }, flag: false });
+    expect(data.portfolio.positions[0]).toEqual({ symbol: 'ACME', qty: 3 });
+    // '$' makes the whole input a value read from the data; later keys copy it.
+    const whole = resolveInput({ $: 'portfolio.positions.1', extra: { value: 1 } }, { data });
+    expect(whole).toEqual({ symbol: 'XYZ', qty: 0, extra: 1 });
+    expect(data.portfolio.positions[1]).toEqual({ symbol: 'XYZ', qty: 0 });
+  });
+
+  it('keeps "__proto__" an ordinary key', () => {
+    const parsed = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as JsonObject;
+    for (const written of [setPath(parsed, 'b', 2), setPath({}, '__proto__', { polluted: true }), resolveInput(JSON.parse('{"__proto__": {"value": {"polluted": true}}}') as Record<string, MappingSource>, { data })]) {
+      expect(Object.getPrototypeOf(written)).toBe(Object.prototype);
+      expect(Object.prototype.hasOwnProperty.call(written, '__proto__')).toBe(true);
+      expect((written as { polluted?: unknown }).polluted).toBeUndefined();
+    }
   });
 });
