@@ -148,13 +148,31 @@ function delta(before: boolean, after: boolean): number {
 
 function mapOutput(data: Json, mapping: Readonly<Record<string, string>>, output: Json): Json {
   try {
-    return applyOutput(data, mapping, output);
+    return mapStepOutput(data, mapping, output);
   } catch (error) {
     // decide fails a step whose output cannot be mapped, so a stored StepSucceeded always maps;
     // a hand-written history that does not is folded without the mapping rather than rejected.
     if (error instanceof MappingError) return data;
     throw error;
   }
+}
+
+/**
+ * decide maps a step's output to learn whether it maps (else the step fails), then folds the
+ * StepSucceeded it decided, which maps the same output onto the same data again. The first
+ * result is handed to that fold: kept for one call only, and only for the very same objects, so
+ * the result is the same either way.
+ */
+let justMapped: { data: Json; mapping: object; output: Json; result: Json } | undefined;
+
+/** `applyOutput`, sharing its result with the fold that follows (see `justMapped`). */
+export function mapStepOutput(data: Json, mapping: Readonly<Record<string, string>>, output: Json): Json {
+  const known = justMapped;
+  justMapped = undefined;
+  if (known !== undefined && known.data === data && known.mapping === mapping && known.output === output) return known.result;
+  const result = applyOutput(data, mapping, output);
+  justMapped = { data, mapping, output, result };
+  return result;
 }
 
 /** A resume gives failed steps a fresh round of attempts and runs due retries at once. */

@@ -1,6 +1,7 @@
 /** Decision rules for steps: scheduling, results, timeouts, retries and failing for good. */
 import { pickAgent } from './failover.js';
-import { MappingError, applyOutput, resolveInput } from '../workflow/mapping.js';
+import { MappingError, resolveInput } from '../workflow/mapping.js';
+import { mapStepOutput } from './evolve.js';
 import type { StepDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
 import type { StepError, WorkflowEvent } from './events.js';
@@ -18,7 +19,7 @@ import { vget } from './vector.js';
 export function scheduleReadySteps(draft: Draft, since: number): void {
   const state = active(draft);
   const { steps } = state.definition;
-  for (const i of candidateSteps(state, draft.events.slice(since))) {
+  for (const i of candidateSteps(state, draft.events, since)) {
     const s = active(draft);
     if (s.status !== 'running') return;
     const limit = s.definition.limits.maxParallelSteps;
@@ -28,15 +29,32 @@ export function scheduleReadySteps(draft: Draft, since: number): void {
   }
 }
 
-function candidateSteps(state: ActiveWorkflowState, fresh: readonly WorkflowEvent[]): Iterable<number> {
-  const everything = state.definition.limits.maxParallelSteps !== undefined || fresh.some((e) => e.type === 'WorkflowStarted' || e.type === 'WorkflowResumed');
-  if (everything) return state.definition.steps.keys();
-  const candidates = new Set<number>();
-  for (const event of fresh) {
+/** The steps to look at, in definition order, given the events decided from `since` on. */
+function candidateSteps(state: ActiveWorkflowState, events: readonly WorkflowEvent[], since: number): Iterable<number> {
+  if (state.definition.limits.maxParallelSteps !== undefined) return state.definition.steps.keys();
+  // Usually one step just settled: its dependents list is the answer as it is (built in order),
+  // with no set or sort per decision.
+  let only: readonly number[] | undefined;
+  let many: Set<number> | undefined;
+  for (let k = since; k < events.length; k++) {
+    const event = events[k] as WorkflowEvent;
+    if (event.type === 'WorkflowStarted' || event.type === 'WorkflowResumed') return state.definition.steps.keys();
     if (event.type !== 'StepSucceeded' && event.type !== 'StepSkipped') continue;
-    for (const d of state.graph.dependents[state.graph.indexOf.get(event.data.stepId) ?? -1] ?? []) candidates.add(d);
+    const dependents = state.graph.dependents[state.graph.indexOf.get(event.data.stepId) ?? -1] ?? [];
+    if (only === undefined && many === undefined && isAscending(dependents)) {
+      only = dependents;
+      continue;
+    }
+    many ??= new Set(only);
+    for (const d of dependents) many.add(d);
   }
-  return [...candidates].sort((a, b) => a - b);
+  return many ? [...many].sort((a, b) => a - b) : (only ?? []);
+}
+
+/** Strictly ascending: sorted and without repeats (a hand-written definition may repeat a dependency). */
+function isAscending(list: readonly number[]): boolean {
+  for (let k = 1; k < list.length; k++) if ((list[k - 1] as number) >= (list[k] as number)) return false;
+  return true;
 }
 
 function isReady(state: ActiveWorkflowState, index: number, step: StepState, now: number): boolean {
@@ -79,7 +97,7 @@ export function recordSuccess(draft: Draft, def: StepDefinition, step: StepState
   const state = active(draft);
   const { now } = draft.context;
   try {
-    applyOutput(state.data, def.output, output);
+    mapStepOutput(state.data, def.output, output); // only to learn whether it maps; the fold reuses it
   } catch (error) {
     if (!(error instanceof MappingError)) throw error;
     failAttempt(draft, def, step.attempt, step.agentId, { message: `Output mapping of step "${def.id}" failed: ${error.message}`, code: 'MAPPING_ERROR', retryable: false });
