@@ -47,6 +47,7 @@ export interface BulkheadSnapshot {
 }
 
 const DEFAULT_MAX_QUEUE = 1000;
+const NO_RELEASES: Release[] = [];
 
 export class AgentInvoker {
   readonly #registry: AgentRegistry;
@@ -76,7 +77,10 @@ export class AgentInvoker {
     const capability = options.capability ?? call.action;
     let releases: Release[];
     try {
-      releases = await this.#acquireSlots(agentId, capability, call, options.signal);
+      const capabilityBulkhead = this.#capabilityBulkhead(capability);
+      const agentBulkhead = this.#agentBulkhead(agentId);
+      // Without bulkheads there is nothing to wait for: no promise, no array.
+      releases = capabilityBulkhead || agentBulkhead ? await this.#acquireSlots([capabilityBulkhead, agentBulkhead], call, options.signal) : NO_RELEASES;
     } catch (error) {
       const result = this.#bulkheadFailure(error, call);
       this.#registry.stats.rejected(agentId);
@@ -91,7 +95,7 @@ export class AgentInvoker {
       }
       return await this.#call(agentId, call, options.signal, log);
     } finally {
-      for (const release of releases.reverse()) release();
+      for (let i = releases.length - 1; i >= 0; i--) (releases[i] as Release)();
     }
   }
 
@@ -122,10 +126,10 @@ export class AgentInvoker {
   }
 
   /** Capability first, then agent: always the same order, so waiters cannot deadlock. */
-  async #acquireSlots(agentId: string, capability: string, call: AgentCall, signal: AbortSignal | undefined): Promise<Release[]> {
+  async #acquireSlots(bulkheads: readonly (Bulkhead | undefined)[], call: AgentCall, signal: AbortSignal | undefined): Promise<Release[]> {
     const releases: Release[] = [];
     try {
-      for (const bulkhead of [this.#capabilityBulkhead(capability), this.#agentBulkhead(agentId)]) {
+      for (const bulkhead of bulkheads) {
         if (!bulkhead) continue;
         releases.push(await bulkhead.acquire({ timeoutMs: call.deadline - this.#now(), signal }));
       }
