@@ -54,11 +54,19 @@ function setIn(node: Node, shift: number, index: number, value: unknown): Node {
 }
 
 export function vtoArray<T>(vector: Vector<T>): T[] {
+  // Up to 32 items the root is the only node: one copy, no walk (pendingTimers, completeIfSettled
+  // and others call this on every decision).
+  if (vector.shift === 0) return vector.root.slice() as T[];
   const out: T[] = [];
-  const walk = (node: Node, shift: number): void => {
-    if (shift === 0) for (const item of node) out.push(item as T);
-    else for (const child of node) walk(child as Node, shift - BITS);
-  };
-  walk(vector.root, vector.shift);
+  collect(vector.root, vector.shift, out);
   return out;
+}
+
+/** Appends the items under `node` in order (a plain function, not a closure made per call). */
+function collect(node: Node, shift: number, out: unknown[]): void {
+  if (shift === 0) {
+    for (let i = 0; i < node.length; i++) out.push(node[i]);
+  } else {
+    for (let i = 0; i < node.length; i++) collect(node[i] as Node, shift - BITS, out);
+  }
 }
