@@ -100,7 +100,6 @@ interface Reply {
 
 export class SagaRuntime {
   readonly #store: EventStore;
-  readonly #registry: AgentRegistry;
   readonly #invoker: AgentInvoker;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -119,6 +118,7 @@ export class SagaRuntime {
   readonly #groupClosers = new Map<string, Subject<void>>();
   readonly #pendingPerWorkflow = new Map<string, number>();
   readonly #dispatcher: CallDispatcher;
+  readonly #candidates: DecisionContext['candidates'];
   #pipeline: RxSubscription | undefined;
   #subscription: Subscription | undefined;
   #following: Promise<void> = Promise.resolve();
@@ -134,7 +134,6 @@ export class SagaRuntime {
   private constructor(options: SagaRuntimeOptions) {
     this.#store = options.store;
     this.#cache = new WorkflowStates(options.store);
-    this.#registry = options.registry;
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
@@ -143,6 +142,7 @@ export class SagaRuntime {
     this.runtimeId = options.runtimeId ?? randomUUID();
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
+    this.#candidates = (capability) => options.registry.candidates(capability);
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
     this.#dispatcher = new CallDispatcher(this.#invoker, (workflowId, trigger, causationId) => {
       if (!this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger, causationId });
@@ -331,18 +331,14 @@ export class SagaRuntime {
   async #decideAndAppend(queued: Extract<QueuedTrigger, { kind: 'decide' }>): Promise<WorkflowEvent[]> {
     const { workflowId, trigger } = queued;
     for (let attempt = 0; ; attempt++) {
-      const known = this.#cache.has(workflowId);
-      const cached = await this.#cache.load(workflowId);
+      const inMemory = this.#cache.get(workflowId);
+      const known = inMemory !== undefined;
+      const cached = inMemory ?? (await this.#cache.load(workflowId));
       // State read from the store (first sight, or a reload after a conflict) brings its own timers:
       // arm them now, even if this trigger decides nothing. Otherwise a stale timer that lost a
       // conflict would leave the workflow's real next timer (a retry another process scheduled) unarmed.
       if (!known) this.#settle(workflowId, cached);
-      const context: DecisionContext = {
-        now: this.#now(),
-        random: this.#random,
-        candidates: (capability) => this.#registry.candidates(capability),
-        deciderId: this.runtimeId,
-      };
+      const context: DecisionContext = { now: this.#now(), random: this.#random, candidates: this.#candidates, deciderId: this.runtimeId };
       const { events, state } = decideTransition(cached.state, trigger, context);
       this.#decisions++;
       if (events.length === 0) return events;
@@ -351,7 +347,7 @@ export class SagaRuntime {
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
         const data = events.map((event) => toEventData(event, { correlationId, causationId: queued.causationId, definitionHash }));
-        await this.#appendRetryingUnavailable(workflowStream(workflowId), data, expectedRevision);
+        await this.#append(workflowStream(workflowId), data, expectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow: forget what we knew, reload, decide again.
@@ -384,16 +380,29 @@ export class SagaRuntime {
    * try did land, the store recognises their ids and nothing is written twice. Gives up after
    * `appendRetryLimitMs`; the workflow's durable timers then pick the work up again later.
    */
-  async #appendRetryingUnavailable(stream: string, events: EventData[], expectedRevision: ExpectedRevision): Promise<void> {
+  async #append(stream: string, events: EventData[], expectedRevision: ExpectedRevision): Promise<void> {
+    try {
+      await this.#store.append(stream, events, { expectedRevision });
+    } catch (error) {
+      // The common case costs one await; only an unavailable store enters the retry loop.
+      if (!(error instanceof UnavailableError)) throw error;
+      await this.#appendRetryingUnavailable(stream, events, expectedRevision, error);
+    }
+  }
+
+  async #appendRetryingUnavailable(stream: string, events: EventData[], expectedRevision: ExpectedRevision, first: UnavailableError): Promise<void> {
     const giveUpAt = this.#now() + this.#appendRetryLimitMs;
+    let last = first;
     for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
+      if (this.#stopped || this.#now() + delay > giveUpAt) throw last;
+      this.#log.warn({ err: last, stream, retryInMs: delay }, 'store unavailable; retrying the append');
+      await new Promise((resolve) => setTimeout(resolve, delay));
       try {
         await this.#store.append(stream, events, { expectedRevision });
         return;
       } catch (error) {
-        if (!(error instanceof UnavailableError) || this.#stopped || this.#now() + delay > giveUpAt) throw error;
-        this.#log.warn({ err: error, stream, retryInMs: delay }, 'store unavailable; retrying the append');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!(error instanceof UnavailableError)) throw error;
+        last = error;
       }
     }
   }
