@@ -73,18 +73,7 @@ function setFrom(node: Json | undefined, path: string, start: number, value: Jso
   if (node === undefined || node === null) return { [key]: rest };
   const parent = start === 0 ? '' : path.slice(0, start - 1);
   if (!isJsonObject(node)) throw new MappingError(path, parent, `Cannot set "${path}": "${parent}" is not an object`);
-  return withKey(node, key, rest);
-}
-
-/**
- * `{ ...node, [key]: value }`. Object.assign copies about twice as fast as a spread with a computed
- * key, but it assigns, and assigning `__proto__` would set the prototype instead of a key.
- */
-function withKey(node: JsonObject, key: string, value: Json): JsonObject {
-  if (key === '__proto__' || Object.prototype.hasOwnProperty.call(node, '__proto__')) return { ...node, [key]: value };
-  const copy: JsonObject = Object.assign({}, node);
-  copy[key] = value;
-  return copy;
+  return { ...node, [key]: rest };
 }
 
 function childOf(node: Json | undefined, key: string): Json | undefined {
