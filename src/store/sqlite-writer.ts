@@ -4,17 +4,21 @@
  *
  * - InlineWriter: in the calling thread, on the store's own connection. For `:memory:` (a second
  *   connection would see another database) and when asked for.
- * - ThreadedWriter: in a worker thread with its own connection to the file. Inserting rows and
- *   waiting for the WAL fsync then cost the engine's thread nothing: measured, they were about a
- *   third of its time (docs/benchmarks.md). The thread starts on the first write, so a store opened
- *   only to read never starts it.
+ * - ThreadedWriter (files): big batches go to a worker thread with its own connection to the file,
+ *   so inserting rows and waiting for the fsync do not hold up the engine's thread (they were about
+ *   a third of its time in a busy engine, docs/benchmarks.md). A batch of 64 goes as soon as it is
+ *   full, up to four batches in flight, so the thread commits while the engine goes on deciding.
+ *   Small batches made while the thread is idle are written here instead: when every append waits
+ *   for its commit, two thread hops cost more than they save. The thread starts on the first big
+ *   batch, so a store that never writes much never starts it.
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { UnavailableError } from './errors.js';
 import { CommitQueue, type CommitHooks, type CommitStats } from './sqlite-commit-queue.js';
+import type { BatchOutcome } from './sqlite-batch-runner.js';
 import type { Durability } from './sqlite-schema.js';
-import { packRequests, runWrite, unpackOutcome, type PackedOutcomes, type PackedRequests, type WriteRequest, type WriteResult } from './sqlite-write-requests.js';
+import { packRequests, runWrite, unpackOutcome, type PackedRequests, type WriteRequest, type WriteResult } from './sqlite-write-requests.js';
 import type { WriteContext } from './sqlite-writes.js';
 
 export interface StoreWriter {
@@ -65,27 +69,30 @@ export interface WriterSettings {
 
 export type ToWriter = { readonly kind: 'write'; readonly requests: PackedRequests } | { readonly kind: 'close' };
 
-export type FromWriter = { readonly kind: 'committed'; readonly outcomes: PackedOutcomes } | { readonly kind: 'failed'; readonly message: string };
+export type FromWriter = BatchOutcome;
 
 interface Pending {
-  readonly request: WriteRequest;
+  /** Dropped once sent: the thread has its copy, and the events' JSON need not outlive the send. */
+  request: WriteRequest | undefined;
   readonly resolve: (result: WriteResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
-const MAX_BATCHES_IN_FLIGHT = 2;
+const MAX_BATCHES_IN_FLIGHT = 4;
+const FULL_BATCH = 64;
 
 const ENTRY = new URL('./sqlite-writer-entry.cjs', import.meta.url);
 
 export class ThreadedWriter implements StoreWriter {
   readonly #settings: WriterSettings;
   readonly #afterCommit: () => void;
+  readonly #runHere: { readonly below: number; readonly run: (requests: readonly WriteRequest[]) => BatchOutcome } | undefined;
   #worker: Worker | undefined;
   /** Requested, not yet sent. */
   #queued: Pending[] = [];
   /**
-   * Batches sent, oldest first, awaiting their outcomes (the thread answers in order). Two at most:
-   * the thread starts the next as soon as it has committed one, and the next grows meanwhile.
+   * Batches sent, oldest first, awaiting their outcomes (the thread answers in order). The thread
+   * starts the next as soon as it has committed one, and the next grows meanwhile.
    */
   readonly #inFlight: Pending[][] = [];
   #scheduled = false;
@@ -93,15 +100,23 @@ export class ThreadedWriter implements StoreWriter {
   #operations = 0;
   #idle: (() => void) | undefined;
 
-  constructor(settings: WriterSettings, afterCommit: () => void) {
+  /**
+   * `runHere` runs a batch on the calling thread's connection: used for a small batch while the
+   * thread is idle, where the hop to the thread and back costs more than it saves.
+   */
+  constructor(settings: WriterSettings, afterCommit: () => void, runHere?: { readonly below: number; readonly run: (requests: readonly WriteRequest[]) => BatchOutcome }) {
     this.#settings = settings;
     this.#afterCommit = afterCommit;
+    this.#runHere = runHere;
   }
 
   write(request: WriteRequest): Promise<WriteResult> {
     return new Promise<WriteResult>((resolve, reject) => {
       this.#queued.push({ request, resolve, reject });
-      this.#schedule();
+      // A full batch goes at once, without waiting for the turn to end: in a busy engine the turn is
+      // long (hundreds of decisions), and the writer thread commits this batch meanwhile.
+      if (this.#queued.length >= FULL_BATCH && this.#inFlight.length < MAX_BATCHES_IN_FLIGHT) this.#send();
+      else this.#schedule();
     });
   }
 
@@ -144,6 +159,13 @@ export class ThreadedWriter implements StoreWriter {
     }
     const batch = this.#queued;
     this.#queued = [];
+    if (this.#runHere && this.#inFlight.length === 0 && batch.length < this.#runHere.below) {
+      // Nothing in flight, little to write: at low concurrency every append waits for its commit,
+      // and here it commits without two thread hops. No lock contention with the thread, which
+      // holds nothing while idle; the order of writes is kept, as nothing is in flight.
+      this.#settle(batch, this.#runHere.run(batch.map((pending) => pending.request as WriteRequest)));
+      return;
+    }
     this.#inFlight.push(batch);
     let worker: Worker;
     try {
@@ -154,7 +176,13 @@ export class ThreadedWriter implements StoreWriter {
       return;
     }
     worker.ref();
-    worker.postMessage({ kind: 'write', requests: packRequests(batch.map((pending) => pending.request)) } satisfies ToWriter);
+    const requests: WriteRequest[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i] as Pending;
+      requests[i] = pending.request as WriteRequest;
+      pending.request = undefined;
+    }
+    worker.postMessage({ kind: 'write', requests: packRequests(requests) } satisfies ToWriter);
   }
 
   #start(): Worker {
@@ -169,18 +197,21 @@ export class ThreadedWriter implements StoreWriter {
 
   #onReply(message: FromWriter): void {
     const batch = this.#inFlight.shift();
-    if (!batch) return;
-    if (message.kind === 'committed') {
+    if (batch) this.#settle(batch, message);
+  }
+
+  #settle(batch: readonly Pending[], outcome: BatchOutcome): void {
+    if (outcome.kind === 'committed') {
       this.#transactions += 1;
       this.#operations += batch.length;
       batch.forEach((pending, index) => {
-        const outcome = unpackOutcome(message.outcomes, index);
-        if (outcome.ok) pending.resolve(outcome.value);
-        else pending.reject(outcome.error);
+        const result = unpackOutcome(outcome.outcomes, index);
+        if (result.ok) pending.resolve(result.value);
+        else pending.reject(result.error);
       });
       this.#afterCommit();
     } else {
-      const failure = new UnavailableError(`The event store could not commit: ${message.message}`);
+      const failure = new UnavailableError(`The event store could not commit: ${outcome.message}`);
       for (const pending of batch) pending.reject(failure);
     }
     if (this.#queued.length > 0) this.#schedule();

@@ -17,6 +17,15 @@ describeEventStoreContract(
 );
 
 describeEventStoreContract(
+  'sqlite: (file, durable, every write in the writer thread)',
+  async () => {
+    const file = tempStoreFile();
+    return { store: SqliteEventStore.open(file.path, { smallBatch: 0 }), cleanup: file.remove };
+  },
+  { exactCheckpoints: true },
+);
+
+describeEventStoreContract(
   'sqlite: (file, durable, writes on the calling thread)',
   async () => {
     const file = tempStoreFile();
@@ -25,13 +34,17 @@ describeEventStoreContract(
   { exactCheckpoints: true },
 );
 
-describe.each(['thread', 'inline'] as const)('sqlite: group commit (writer %s)', (writer) => {
+describe.each([
+  ['thread', { writer: 'thread', smallBatch: 0 }],
+  ['thread, small batches here', { writer: 'thread' }],
+  ['inline', { writer: 'inline' }],
+] as const)('sqlite: group commit (writer %s)', (_name, options) => {
   let store: SqliteEventStore;
   let remove: () => Promise<void>;
   beforeEach(() => {
     const file = tempStoreFile();
     remove = file.remove;
-    store = SqliteEventStore.open(file.path, { writer });
+    store = SqliteEventStore.open(file.path, options);
   });
   afterEach(async () => {
     await store.close();
@@ -62,6 +75,17 @@ describe.each(['thread', 'inline'] as const)('sqlite: group commit (writer %s)',
     expect(store.stats.transactions - before).toBe(1);
     const read = await collect(() => store.readStream('shared-tx'));
     expect(read.map((one) => one.type)).toEqual(['First', 'Ok']);
+  });
+
+  it('commits a burst larger than one batch, every stream in the order it was appended', async () => {
+    const results = await Promise.all(Array.from({ length: 300 }, (_, index) => store.append(`burst-${index % 10}`, [event('Burst', { index })])));
+    expect(results).toHaveLength(300);
+    for (let stream = 0; stream < 10; stream++) {
+      const read = await collect(() => store.readStream(`burst-${stream}`));
+      expect(read.map((one) => (one.data as { index: number }).index)).toEqual(Array.from({ length: 30 }, (_, i) => stream + 10 * i));
+    }
+    // Through the writer thread the burst goes in full batches (64) while the turn goes on.
+    if (options.writer === 'thread') expect(store.stats.transactions).toBeGreaterThan(1);
   });
 
   it('keeps appends made just before close', async () => {
