@@ -8,14 +8,47 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentRegistry, inProcessTransport } from '../../src/agents/index.js';
+import { AgentRegistry, inProcessTransport, type ActionHandler, type AgentDefinition } from '../../src/agents/index.js';
 import { SagaRuntime } from '../../src/saga/runtime/index.js';
+import { stepState } from '../../src/saga/state.js';
 import { openStore } from '../../src/store/open.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
+const input = { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-1' };
+
+/**
+ * No-op agents: every action answers at once with the output the demo's agents gave it once, so
+ * the saga's mappings find what they read and the agents cost (next to) nothing. The outputs are
+ * recorded from one real run of the trading saga, not written out here, so they follow the saga.
+ */
+async function noOpAgents(): Promise<AgentDefinition[]> {
+  const store = await openStore('memory:');
+  const registry = await AgentRegistry.open({ store });
+  const { agents } = createTradingAgents({ failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0, replicas: 1 });
+  for (const agent of agents) await registry.register(agent);
+  const runtime = await SagaRuntime.start({ store, registry });
+  const { workflowId } = await runtime.startWorkflow(tradingPipeline, input);
+  const state = await runtime.waitForEnd(workflowId);
+  await runtime.stop();
+  await registry.close();
+  await store.close();
+  if (state.status !== 'completed') throw new Error(`recording run ended ${state.status}`);
+  const byCapability = new Map<string, Record<string, ActionHandler>>();
+  for (const step of tradingPipeline.steps) {
+    const recorded = stepState(state, step.id)?.output ?? null;
+    const handlers = byCapability.get(step.capability) ?? {};
+    handlers[step.action] = async () => recorded;
+    byCapability.set(step.capability, handlers);
+  }
+  return [...byCapability].map(([capability, handlers]) => ({ id: `no-op-${capability}`, capabilities: [capability], transport: inProcessTransport(handlers) }));
+}
+
+const agents = await noOpAgents();
 const durability = process.env.BENCH_DURABILITY ?? 'full';
+/** `thread` (the default for file stores) or `inline`: where the store's writes run. */
+const writer = process.env.BENCH_WRITER ?? 'thread';
 
 interface RunResult {
   readonly perSecond: number;
@@ -32,12 +65,10 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function run(concurrency: number, workflows: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'cadenza-bench-engine-'));
-  const store = await openStore(`sqlite:${join(dir, 'store.db')}?durability=${durability}`);
+  const store = await openStore(`sqlite:${join(dir, 'store.db')}?durability=${durability}&writer=${writer}`);
   const registry = await AgentRegistry.open({ store });
-  const { agents } = createTradingAgents({ failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0, replicas: 1 });
   for (const agent of agents) await registry.register(agent);
   const runtime = await SagaRuntime.start({ store, registry, maxInFlight: concurrency });
-  const input = { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-1' };
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -84,7 +115,7 @@ async function memoryPerWorkflow(workflows: number): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage().heapUsed;
-  await Promise.all(Array.from({ length: workflows }, () => runtime.startWorkflow(tradingPipeline, { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-1' })));
+  await Promise.all(Array.from({ length: workflows }, () => runtime.startWorkflow(tradingPipeline, input)));
   gc?.();
   const after = process.memoryUsage().heapUsed;
   if (runtime.stats().cachedWorkflows !== workflows) throw new Error('workflows did not stay in flight');
@@ -105,7 +136,7 @@ const memoryKib = await memoryPerWorkflow(Math.max(1_000, Math.round(5_000 * sca
 for (const [name, r] of [['c1', c1], ['c50', c50], ['c500', c500]] as const) {
   console.log(`${name.padEnd(5)} ${String(r.workflows).padStart(6)} workflows  ${round(r.perSecond).toString().padStart(8)} workflows/s  p50 ${round(r.p50, 2)} ms  p99 ${round(r.p99, 2)} ms  cpu/step ${round(r.cpuPerStepUs)} us`);
 }
-console.log(`(durability=${durability}, ${tradingPipeline.steps.length} steps per workflow, no-op agents)`);
+console.log(`(durability=${durability}, writer=${writer}, ${tradingPipeline.steps.length} steps per workflow, no-op agents)`);
 console.log(`memory per in-flight workflow: ${round(memoryKib)} KiB`);
 console.log(
   JSON.stringify({
