@@ -54,7 +54,7 @@ export interface StreamRow {
 }
 
 /** Every statement the store runs, prepared once per connection. */
-export function prepareStatements(db: Database.Database) {
+function prepareStatements(db: Database.Database) {
   const raw = (sql: string) => db.prepare(sql).raw(true);
   return {
     streamState: db.prepare<[string], StreamRow>(
@@ -115,4 +115,28 @@ export function prepareStatements(db: Database.Database) {
   };
 }
 
-export type Statements = ReturnType<typeof prepareStatements>;
+export type Statements = ReturnType<typeof prepareStatements> & { readonly headersWithPrefix: (column: 'stream' | 'type', prefixCount: number) => PrefixHeaders };
+
+/**
+ * Headers of the events in a range of positions whose stream name (or type) starts with one of some
+ * prefixes, tested by SQLite as it scans: rows that do not match never become JavaScript values.
+ * Parameters: after, up to (inclusive), then each prefix twice.
+ */
+export type PrefixHeaders = Database.Statement<unknown[], HeaderRow>;
+
+export function prepareStoreStatements(db: Database.Database): Statements {
+  const prepared = new Map<string, PrefixHeaders>();
+  return Object.assign(prepareStatements(db), {
+    headersWithPrefix(column: 'stream' | 'type', prefixCount: number): PrefixHeaders {
+      const key = `${column}:${prefixCount}`;
+      let statement = prepared.get(key);
+      if (!statement) {
+        // substr and length count characters as SQLite does. Each prefix is passed twice.
+        const tests = Array.from({ length: prefixCount }, () => `substr(${column}, 1, length(?)) = ?`).join(' OR ');
+        statement = db.prepare(`SELECT position, stream, revision, type FROM events WHERE position > ? AND position <= ? AND (${tests}) ORDER BY position`).raw(true) as PrefixHeaders;
+        prepared.set(key, statement);
+      }
+      return statement;
+    },
+  });
+}

@@ -24,7 +24,7 @@ import { ChangeSignal } from './sqlite-change-signal.js';
 import type { CommitStats } from './sqlite-commit-queue.js';
 import { StreamHeads } from './sqlite-heads.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
-import { prepareStatements, type Statements } from './sqlite-rows.js';
+import { prepareStoreStatements, type Statements } from './sqlite-rows.js';
 import { openDatabase, type Durability } from './sqlite-schema.js';
 import { allSource, StoreSubscription, streamSource, type PageSource } from './sqlite-subscriptions.js';
 import { batchRunner } from './sqlite-batch-runner.js';
@@ -97,7 +97,7 @@ export class SqliteEventStore implements EventStore {
     settings: { readonly durability: Durability; readonly busyTimeoutMs: number },
     options: SqliteStoreOptions,
   ) {
-    this.statements = prepareStatements(db);
+    this.statements = prepareStoreStatements(db);
     this.pageSize = options.pageSize ?? 500;
     this.maxAppendSize = options.maxAppendSize ?? 16 * 1024 * 1024;
     this.signal = new ChangeSignal(() => this.statements.dataVersion.get() as number, options.livePollIntervalMs ?? 50);

@@ -7,7 +7,7 @@
 import { StreamDeletedError } from './errors.js';
 import type { SubscriptionMessage, Subscription } from './port.js';
 import type { ChangeSignal } from './sqlite-change-signal.js';
-import { decodeEvent, type EventRow, type Statements } from './sqlite-rows.js';
+import { decodeEvent, type EventRow, type HeaderRow, type Statements } from './sqlite-rows.js';
 import { streamState, toPosition } from './sqlite-writes.js';
 import type { CompiledFilter } from './validation.js';
 
@@ -114,6 +114,42 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
       },
     };
   }
+  const isDelivered = (header: HeaderRow) => !(skip && skip(header[1], BigInt(header[2])));
+  if (filter?.prefixes) {
+    // A prefix filter is tested by SQLite as it scans a range of positions: rows that do not match
+    // never become JavaScript values. Positions are dense (rows are never removed), so the events
+    // considered in a range are counted by its width, and checkpoints fall every
+    // `checkpointInterval` positions, exactly where counting the rows would put them.
+    const prefixes = filter.prefixes.flatMap((prefix) => [prefix, prefix]);
+    const matching = statements.headersWithPrefix(filter.on, filter.prefixes.length);
+    let nextCheckpoint = cursor + checkpointInterval;
+    return {
+      next() {
+        const head = statements.headPosition.get() ?? 0;
+        const end = Math.min(cursor + pageSize, head);
+        if (end <= cursor) return { messages: [], exhausted: true };
+        const messages: SubscriptionMessage[] = [];
+        const slots: number[] = [];
+        const wanted: number[] = [];
+        for (const header of matching.all(cursor, end, ...prefixes)) {
+          const position = header[0];
+          for (; nextCheckpoint < position; nextCheckpoint += checkpointInterval) messages.push({ kind: 'checkpoint', position: toPosition(nextCheckpoint) });
+          if (isDelivered(header)) {
+            slots.push(messages.length);
+            wanted.push(position);
+            messages.push(UNREAD);
+          }
+          if (nextCheckpoint === position) {
+            messages.push({ kind: 'checkpoint', position: toPosition(position) });
+            nextCheckpoint += checkpointInterval;
+          }
+        }
+        for (; nextCheckpoint <= end; nextCheckpoint += checkpointInterval) messages.push({ kind: 'checkpoint', position: toPosition(nextCheckpoint) });
+        cursor = end;
+        return { messages: withEvents(statements, messages, slots, wanted), exhausted: end >= head };
+      },
+    };
+  }
   // Otherwise the page's headers are read first and only the events delivered are read in full:
   // a filter that rarely matches (the agent registry's) or a subscriber that already knows most
   // events (the runtime reading back its own appends) costs a few columns per row, not the payload.
@@ -127,7 +163,7 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
       const wanted: number[] = [];
       for (const header of headers) {
         cursor = header[0];
-        const delivered = (!filter || filter.matches(header[matchColumn])) && !(skip && skip(header[1], BigInt(header[2])));
+        const delivered = (!filter || filter.matches(header[matchColumn])) && isDelivered(header);
         if (delivered) {
           slots.push(messages.length);
           wanted.push(header[0]);
@@ -138,16 +174,21 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
           if (considered % checkpointInterval === 0) messages.push({ kind: 'checkpoint', position: toPosition(cursor) });
         }
       }
-      if (wanted.length === 0) return { messages, exhausted: headers.length < pageSize };
-      fillEvents(statements, messages, slots, wanted);
-      // Rows are never removed, so every slot is filled; should one not be, it is left out, not faked.
-      return { messages: messages.includes(UNREAD) ? messages.filter((message) => message !== UNREAD) : messages, exhausted: headers.length < pageSize };
+      return { messages: withEvents(statements, messages, slots, wanted), exhausted: headers.length < pageSize };
     },
   };
 }
 
 /** Holds an event's place in a page until the event is read. */
 const UNREAD: SubscriptionMessage = Object.freeze({ kind: 'fellBehind' });
+
+/** The page's messages with the wanted events read in; their slots hold {@link UNREAD} until then. */
+function withEvents(statements: Statements, messages: SubscriptionMessage[], slots: readonly number[], wanted: readonly number[]): SubscriptionMessage[] {
+  if (wanted.length === 0) return messages;
+  fillEvents(statements, messages, slots, wanted);
+  // Rows are never removed, so every slot is filled; should one not be, it is left out, not faked.
+  return messages.includes(UNREAD) ? messages.filter((message) => message !== UNREAD) : messages;
+}
 
 /** Read the wanted events of a page: one range query when most of the range is wanted, else one by one. */
 function fillEvents(statements: Statements, messages: SubscriptionMessage[], slots: readonly number[], wanted: readonly number[]): void {

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchRunner } from './sqlite-batch-runner.js';
-import { prepareStatements } from './sqlite-rows.js';
+import { prepareStoreStatements } from './sqlite-rows.js';
 import { openDatabase } from './sqlite-schema.js';
 import { unpackRequests } from './sqlite-write-requests.js';
 import type { FromWriter, ToWriter, WriterSettings } from './sqlite-writer.js';
@@ -15,7 +15,7 @@ const port = parentPort;
 if (!port) throw new Error('sqlite-writer-thread runs only as a worker thread');
 const settings = workerData as WriterSettings;
 const db = openDatabase(settings.path, { durability: settings.durability, busyTimeoutMs: settings.busyTimeoutMs });
-const runBatch = batchRunner(db, prepareStatements(db));
+const runBatch = batchRunner(db, prepareStoreStatements(db));
 
 port.on('message', (message: ToWriter) => {
   if (message.kind === 'close') {

@@ -204,6 +204,8 @@ export function validateSkip(skip: unknown): ((stream: string, revision: bigint)
 export interface CompiledFilter {
   readonly on: 'stream' | 'type';
   readonly matches: (value: string) => boolean;
+  /** The prefixes of a prefix filter (a backend may test them itself), undefined for a regex. */
+  readonly prefixes?: readonly string[];
 }
 
 /** Validate an `AllFilter` and compile it to a predicate; `undefined` means no filter. */
@@ -221,8 +223,8 @@ export function compileAllFilter(filter: AllFilter | undefined): CompiledFilter 
     if (!Array.isArray(value) || value.length === 0 || !value.every((prefix) => typeof prefix === 'string')) {
       throw new InvalidArgumentError(`filter.${key} must be a non-empty array of strings`);
     }
-    const prefixes = value as string[];
-    return { on, matches: (name) => prefixes.some((prefix) => name.startsWith(prefix)) };
+    const prefixes = [...(value as string[])];
+    return { on, prefixes, matches: (name) => prefixes.some((prefix) => name.startsWith(prefix)) };
   }
   if (key === 'streamNameRegex' || key === 'eventTypeRegex') {
     if (typeof value !== 'string') throw new InvalidArgumentError(`filter.${key} must be a string, got ${describe(value)}`);

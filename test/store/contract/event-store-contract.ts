@@ -328,6 +328,17 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         expect(comparePositions(first!, before)).toBe(1);
       });
 
+      it('matches stream name prefixes with non-ASCII characters, several prefixes at once', async () => {
+        const before = await headPosition(store);
+        const base = streamName('prefix');
+        const wanted = [`${base}-ünï-😀-one`, `${base}-ünï-😀`, `${base}-other-wanted`];
+        const unwanted = [`${base}-ünï-😁`, `${base}-ün`, `${base}-other`];
+        for (const stream of [...wanted, ...unwanted]) await store.append(stream, [event('Prefixed', { stream })]);
+        const subscription = store.subscribeToAll({ fromPosition: before, filter: { streamNamePrefix: [`${base}-ünï-😀`, `${base}-other-`] } });
+        const messages = await takeUntil(subscription, (seen) => seen.some((message) => message.kind === 'caughtUp'));
+        expect(eventsOf(messages).map((one) => one.stream)).toEqual(wanted);
+      });
+
       it('passes over the events a subscriber says it knows, in catch-up and live, and still counts them for checkpoints', async () => {
         const before = await headPosition(store);
         const stream = streamName('skip');
