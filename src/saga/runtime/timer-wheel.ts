@@ -9,20 +9,20 @@ import type { PendingTimer, TimerRef } from '../state.js';
 interface Entry {
   readonly workflowId: string;
   readonly timer: PendingTimer;
-  readonly key: string;
   /** Position in the heap array; -1 once removed. */
   index: number;
 }
 
 export type TimerFired = (workflowId: string, timer: TimerRef) => void;
 
-function timerKey(timer: TimerRef): string {
-  return `${timer.kind}\u0000${timer.stepId}\u0000${timer.attempt}`;
+function sameTimer(a: PendingTimer, b: PendingTimer): boolean {
+  return a.dueAt === b.dueAt && a.attempt === b.attempt && a.kind === b.kind && a.stepId === b.stepId;
 }
 
 export class TimerWheel {
   readonly #heap: Entry[] = [];
-  readonly #byWorkflow = new Map<string, Map<string, Entry>>();
+  /** Each workflow's entries: a few at most (one per running or waiting step), so a plain array. */
+  readonly #byWorkflow = new Map<string, Entry[]>();
   readonly #fire: TimerFired;
   readonly #now: () => number;
   #handle: NodeJS.Timeout | undefined;
@@ -39,32 +39,26 @@ export class TimerWheel {
     return this.#heap.length;
   }
 
-  /** Replace a workflow's timers with `timers` (an empty list clears them). */
+  /** Replace a workflow's timers with `timers` (an empty list clears them). Called after every decision. */
   set(workflowId: string, timers: readonly PendingTimer[]): void {
     const existing = this.#byWorkflow.get(workflowId);
-    if (timers.length === 0 && !existing) return;
-    const wanted = new Map(timers.map((timer) => [timerKey(timer), timer]));
+    if (timers.length === 0 && existing === undefined) return;
+    // Entries whose timer is still wanted (same step, attempt and due time) stay in the heap.
+    const entries: Entry[] = [];
     if (existing) {
-      for (const [key, entry] of existing) {
-        const keep = wanted.get(key);
-        if (keep && keep.dueAt === entry.timer.dueAt) wanted.delete(key);
-        else {
-          this.#remove(entry);
-          existing.delete(key);
-        }
+      for (const entry of existing) {
+        if (timers.some((timer) => sameTimer(timer, entry.timer))) entries.push(entry);
+        else this.#remove(entry);
       }
     }
-    if (wanted.size > 0) {
-      const entries = existing ?? new Map<string, Entry>();
-      for (const [key, timer] of wanted) {
-        const entry: Entry = { workflowId, timer, key, index: -1 };
-        entries.set(key, entry);
-        this.#push(entry);
-      }
-      this.#byWorkflow.set(workflowId, entries);
-    } else if (existing && existing.size === 0) {
-      this.#byWorkflow.delete(workflowId);
+    for (const timer of timers) {
+      if (entries.some((entry) => sameTimer(entry.timer, timer))) continue;
+      const entry: Entry = { workflowId, timer, index: -1 };
+      entries.push(entry);
+      this.#push(entry);
     }
+    if (entries.length > 0) this.#byWorkflow.set(workflowId, entries);
+    else this.#byWorkflow.delete(workflowId);
     this.#schedule();
   }
 
@@ -104,9 +98,9 @@ export class TimerWheel {
     while (this.#heap[0] && this.#heap[0].timer.dueAt <= now) {
       const entry = this.#heap[0];
       this.#remove(entry);
-      const entries = this.#byWorkflow.get(entry.workflowId);
-      entries?.delete(entry.key);
-      if (entries?.size === 0) this.#byWorkflow.delete(entry.workflowId);
+      const entries = this.#byWorkflow.get(entry.workflowId)?.filter((other) => other !== entry);
+      if (entries && entries.length > 0) this.#byWorkflow.set(entry.workflowId, entries);
+      else this.#byWorkflow.delete(entry.workflowId);
       due.push(entry);
     }
     for (const entry of due) this.#fire(entry.workflowId, entry.timer);
