@@ -10,7 +10,15 @@
 const utf8 = new TextEncoder();
 const words = new Uint32Array(80);
 let block = new Uint8Array(128);
-const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The 36 character codes of the id being written; the dashes never move. */
+const uuidChars: number[] = Array.from('00000000-0000-0000-0000-000000000000', (char) => char.charCodeAt(0));
+const hexDigits = Array.from('0123456789abcdef', (char) => char.charCodeAt(0));
+
+function putByte(at: number, value: number): void {
+  uuidChars[at] = hexDigits[(value >>> 4) & 0x0f] as number;
+  uuidChars[at + 1] = hexDigits[value & 0x0f] as number;
+}
 
 export function uuidV5(name: string, namespace: Uint8Array): string {
   // Optimistic: one byte per char. A non-ASCII name is encoded again, properly, below.
@@ -72,15 +80,13 @@ export function uuidV5(name: string, namespace: Uint8Array): string {
     }
     h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0; h4 = (h4 + e) | 0;
   }
-  // The first 16 bytes of the digest, with the version (5) and the RFC variant bits set.
-  const b6 = ((h1 >>> 8) & 0x0f) | 0x50;
-  const b8 = ((h2 >>> 24) & 0x3f) | 0x80;
-  return (
-    hex[h0 >>> 24]! + hex[(h0 >>> 16) & 0xff]! + hex[(h0 >>> 8) & 0xff]! + hex[h0 & 0xff]! + '-' +
-    hex[h1 >>> 24]! + hex[(h1 >>> 16) & 0xff]! + '-' +
-    hex[b6]! + hex[h1 & 0xff]! + '-' +
-    hex[b8]! + hex[(h2 >>> 16) & 0xff]! + '-' +
-    hex[(h2 >>> 8) & 0xff]! + hex[h2 & 0xff]! +
-    hex[h3 >>> 24]! + hex[(h3 >>> 16) & 0xff]! + hex[(h3 >>> 8) & 0xff]! + hex[h3 & 0xff]!
-  );
+  // The first 16 bytes of the digest, with the version (5) and the RFC variant bits set, written as
+  // character codes and made into one string (a chain of concatenations allocates a string per step).
+  putByte(0, h0 >>> 24); putByte(2, h0 >>> 16); putByte(4, h0 >>> 8); putByte(6, h0);
+  putByte(9, h1 >>> 24); putByte(11, h1 >>> 16);
+  putByte(14, ((h1 >>> 8) & 0x0f) | 0x50); putByte(16, h1);
+  putByte(19, ((h2 >>> 24) & 0x3f) | 0x80); putByte(21, h2 >>> 16);
+  putByte(24, h2 >>> 8); putByte(26, h2);
+  putByte(28, h3 >>> 24); putByte(30, h3 >>> 16); putByte(32, h3 >>> 8); putByte(34, h3);
+  return String.fromCharCode.apply(null, uuidChars);
 }
