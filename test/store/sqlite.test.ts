@@ -88,6 +88,19 @@ describe.each([
     if (options.writer === 'thread') expect(store.stats.transactions).toBeGreaterThan(1);
   });
 
+  it('stores data and metadata with control characters, non-ASCII and lone surrogates exactly', async () => {
+    const tricky = { text: 'a\u0001b\u0000c\u001f', emoji: 'ünï 😀', lone: '\ud800x', nested: [{ '\u0001key': '\u0001' }] };
+    await Promise.all([
+      store.append('tricky', [event('Tricky', tricky, { note: '\u0001\u0002' }), event('Plain', { n: 1 })], { expectedRevision: 'no_stream' }),
+      store.append('tricky-2', [event('NoMetadata', { only: '\u0001' })]),
+    ]);
+    const [first, second] = await collect(() => store.readStream('tricky'));
+    expect(first?.data).toEqual(tricky);
+    expect(first?.metadata).toEqual({ note: '\u0001\u0002' });
+    expect(second?.data).toEqual({ n: 1 });
+    expect((await collect(() => store.readStream('tricky-2')))[0]?.data).toEqual({ only: '\u0001' });
+  });
+
   it('keeps appends made just before close', async () => {
     const pending = store.append('closing', [event('Last')]);
     await store.close();
