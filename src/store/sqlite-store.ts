@@ -68,7 +68,8 @@ export interface SqliteStoreOptions {
   /**
    * With the writer thread: a batch of fewer writes than this, made while the thread is idle, is
    * written on the calling thread (two thread hops cost more than they save when every append waits
-   * for its commit). Default 64; 0 sends every batch to the thread.
+   * for its commit). Bigger batches are written here too when their writes came in a quick burst
+   * (nothing for the thread to overlap with). Default 64; 0 sends every batch to the thread.
    */
   readonly smallBatch?: number;
 }
@@ -113,7 +114,7 @@ export class SqliteEventStore implements EventStore {
     };
     const threaded = path !== ':memory:' && (options.writer ?? 'thread') === 'thread';
     this.writer = threaded
-      ? new ThreadedWriter({ path, ...settings }, afterCommit, { below: options.smallBatch ?? 64, run: batchRunner(db, this.statements) })
+      ? new ThreadedWriter({ path, ...settings }, afterCommit, options.smallBatch === 0 ? undefined : { below: options.smallBatch ?? 64, run: batchRunner(db, this.statements) })
       : new InlineWriter(db, { statements: this.statements, heads: new StreamHeads() }, { afterCommit });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
   }
