@@ -26,25 +26,32 @@ export interface RankingInput {
  * circuit, no free probe slot) only with `includeUnavailable`, soonest reopening first.
  */
 export function rankCandidates(input: RankingInput): string[] {
-  const entries = [...input.records]
-    .filter((record) => record.registered && record.capabilities.includes(input.capability))
-    .filter((record) => input.includeRemote || input.callable(record.id))
-    .map((record) => ({
-      record,
-      available: isAvailable(record.circuit, input.now, input.breaker),
-      tier: healthTier(record.circuit),
-      load: input.inFlight(record.id) / (record.maxConcurrency ?? 1),
-    }));
-  const available = entries
-    .filter((entry) => entry.available)
-    .sort((a, b) => a.tier - b.tier || a.load - b.load || b.record.weight - a.record.weight || a.record.id.localeCompare(b.record.id))
-    .map((entry) => entry.record.id);
-  if (!input.includeUnavailable) return available;
-  const unavailable = entries
-    .filter((entry) => !entry.available)
-    .sort((a, b) => reopenAtOf(a.record.circuit) - reopenAtOf(b.record.circuit) || a.record.id.localeCompare(b.record.id))
-    .map((entry) => entry.record.id);
-  return [...available, ...unavailable];
+  // One pass, no intermediate arrays: this runs for every step scheduled.
+  const available: Ranked[] = [];
+  const unavailable: Ranked[] = [];
+  for (const record of input.records) {
+    if (!record.registered || !record.capabilities.includes(input.capability)) continue;
+    if (!input.includeRemote && !input.callable(record.id)) continue;
+    if (isAvailable(record.circuit, input.now, input.breaker)) {
+      available.push({ record, tier: healthTier(record.circuit), load: input.inFlight(record.id) / (record.maxConcurrency ?? 1) });
+    } else if (input.includeUnavailable) {
+      unavailable.push({ record, tier: 0, load: 0 });
+    }
+  }
+  if (available.length > 1) {
+    available.sort((a, b) => a.tier - b.tier || a.load - b.load || b.record.weight - a.record.weight || a.record.id.localeCompare(b.record.id));
+  }
+  const ranked = available.map((entry) => entry.record.id);
+  if (unavailable.length === 0) return ranked;
+  unavailable.sort((a, b) => reopenAtOf(a.record.circuit) - reopenAtOf(b.record.circuit) || a.record.id.localeCompare(b.record.id));
+  for (const entry of unavailable) ranked.push(entry.record.id);
+  return ranked;
+}
+
+interface Ranked {
+  readonly record: AgentRecord;
+  readonly tier: number;
+  readonly load: number;
 }
 
 /** 0: closed, no failure since the last success; 1: closed with failures; 2: probing. */

@@ -84,6 +84,9 @@ export class AgentRegistry {
   readonly #now: () => number;
   readonly #records = new Map<string, AgentRecord>();
   readonly #transports = new Map<string, AgentTransport>();
+  // Made once: discovery runs for every step scheduled.
+  readonly #inFlightOf = (agentId: string): number => this.stats.inFlight(agentId);
+  readonly #callable = (agentId: string): boolean => this.#transports.has(agentId);
   /** One write at a time per agent stream, so this process's own transitions stay in order. */
   readonly #writes = new Map<string, Promise<void>>();
   readonly #changes = new Subject<AgentRecord>();
@@ -192,8 +195,8 @@ export class AgentRegistry {
       capability,
       now: this.#now(),
       breaker: this.breakerConfig,
-      inFlight: (agentId) => this.stats.inFlight(agentId),
-      callable: (agentId) => this.#transports.has(agentId),
+      inFlight: this.#inFlightOf,
+      callable: this.#callable,
       ...options,
     });
   }
