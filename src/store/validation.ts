@@ -34,22 +34,24 @@ export interface SerializedEvent {
 /** Validate a whole append and serialise it; throws on the first problem, naming the event's index. */
 export function serializeEvents(events: unknown): SerializedEvent[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError(`events must be an array, got ${describe(events)}`);
-  return events.map((event: unknown, index) => serializeEvent(event, `events[${index}]`));
+  return events.map((event: unknown, index) => serializeEvent(event, index));
 }
 
-function serializeEvent(event: unknown, field: string): SerializedEvent {
-  if (!isPlainObject(event)) throw new InvalidArgumentError(`${field} must be an object, got ${describe(event)}`);
+function serializeEvent(event: unknown, index: number): SerializedEvent {
+  // Field names are built only for an error message: this runs for every event appended.
+  const field = (suffix = '') => `events[${index}]${suffix}`;
+  if (!isPlainObject(event)) throw new InvalidArgumentError(`${field()} must be an object, got ${describe(event)}`);
   const { id, type, data, metadata } = event as Partial<EventData>;
-  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidArgumentError(`${field}.id must be a UUID, got ${describe(id)}`);
-  if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${field}.type must be a non-empty string, got ${describe(type)}`);
+  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidArgumentError(`${field('.id')} must be a UUID, got ${describe(id)}`);
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${field('.type')} must be a non-empty string, got ${describe(type)}`);
   if (metadata !== undefined && !isPlainObject(metadata)) {
-    throw new InvalidArgumentError(`${field}.metadata must be a plain object, got ${describe(metadata)}`);
+    throw new InvalidArgumentError(`${field('.metadata')} must be a plain object, got ${describe(metadata)}`);
   }
-  const metadataText = metadata === undefined ? null : toJsonText(metadata, `${field}.metadata`);
+  const metadataText = metadata === undefined ? null : toJsonText(metadata, () => field('.metadata'));
   return {
     id: id.toLowerCase(),
     type,
-    data: toJsonText(data, `${field}.data`),
+    data: toJsonText(data, () => field('.data')),
     metadata: metadataText === '{}' ? null : metadataText,
   };
 }
@@ -58,10 +60,11 @@ function serializeEvent(event: unknown, field: string): SerializedEvent {
  * JSON.stringify that refuses what JSON cannot represent faithfully instead of silently dropping or
  * changing it: undefined, functions, symbols, bigint, NaN/Infinity, class instances, cycles.
  */
-export function toJsonText(value: unknown, field: string): string {
+export function toJsonText(value: unknown, fieldName: string | (() => string)): string {
   // Hot path: a walk that allocates nothing, then a plain stringify. Only a value that fails the
   // walk takes the slow path below, which finds and names the offending field.
   if (isJson(value)) return JSON.stringify(value);
+  const field = typeof fieldName === 'string' ? fieldName : fieldName();
   let problem: string | undefined;
   const check = function (this: unknown, key: string, inner: unknown): unknown {
     if (problem !== undefined) return undefined;
