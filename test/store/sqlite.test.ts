@@ -26,6 +26,23 @@ describeEventStoreContract(
 );
 
 describe('sqlite: where a file store writes', () => {
+  it('stores what the writer thread writes as TEXT, as the calling thread does', async () => {
+    for (const options of [{ smallBatch: 0 }, { writer: 'inline' as const }]) {
+      const file = tempStoreFile();
+      const store = SqliteEventStore.open(file.path, options);
+      await store.append('typed', [event('WithMetadata', { text: 'ünï 😀' }, { note: 'n' }), event('Plain', { n: 1 })]);
+      await store.close();
+      const db = new Database(file.path, { readonly: true });
+      const kinds = db.prepare('SELECT typeof(data) AS data, typeof(metadata) AS metadata FROM events ORDER BY position').all();
+      db.close();
+      await file.remove();
+      expect(kinds).toEqual([
+        { data: 'text', metadata: 'text' },
+        { data: 'text', metadata: 'null' },
+      ]);
+    }
+  });
+
   /** One turn that queues `count` appends, spending `busyMicros` of its own work before each. */
   function turn(store: SqliteEventStore, round: number, count: number, busyMicros: number): Promise<unknown> {
     const appends: Promise<unknown>[] = [];
