@@ -10,7 +10,7 @@
  * coordination, and an agent is called only by the process whose append of its StepScheduled won.
  */
 import { randomUUID } from 'node:crypto';
-import { Subject, concatMap, defer, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
+import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
 import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
@@ -282,7 +282,9 @@ export class SagaRuntime {
             return closer;
           },
         }),
-        mergeMap((group) => group.pipe(concatMap((queued) => defer(() => this.#process(queued))))),
+        // concatMap calls its project only when the previous trigger is done, so the promise it
+        // returns starts the work then: no defer needed.
+        mergeMap((group) => group.pipe(concatMap((queued) => this.#process(queued)))),
       )
       .subscribe({ error: (error: unknown) => this.#log.fatal({ err: error }, 'trigger pipeline failed') });
   }
