@@ -79,6 +79,12 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+/** Writing a batch on the calling thread's connection, and below which size to prefer it. */
+export interface RunHere {
+  readonly below: number;
+  readonly run: (requests: readonly WriteRequest[]) => BatchOutcome;
+}
+
 const MAX_BATCHES_IN_FLIGHT = 4;
 const FULL_BATCH = 64;
 /**
@@ -94,7 +100,7 @@ const ENTRY = new URL('./sqlite-writer-entry.cjs', import.meta.url);
 export class ThreadedWriter implements StoreWriter {
   readonly #settings: WriterSettings;
   readonly #afterCommit: () => void;
-  readonly #runHere: { readonly below: number; readonly run: (requests: readonly WriteRequest[]) => BatchOutcome } | undefined;
+  readonly #runHere: RunHere | undefined;
   #worker: Worker | undefined;
   /** Requested, not yet sent. */
   #queued: Pending[] = [];
@@ -114,10 +120,11 @@ export class ThreadedWriter implements StoreWriter {
   #idle: (() => void) | undefined;
 
   /**
-   * `runHere` runs a batch on the calling thread's connection: used for a small batch while the
-   * thread is idle, where the hop to the thread and back costs more than it saves.
+   * `runHere` writes on the calling thread's connection: used for small batches and quick bursts
+   * while the thread is idle, where the hop to the thread and back costs more than it saves.
+   * Without it every batch goes to the thread.
    */
-  constructor(settings: WriterSettings, afterCommit: () => void, runHere?: { readonly below: number; readonly run: (requests: readonly WriteRequest[]) => BatchOutcome }) {
+  constructor(settings: WriterSettings, afterCommit: () => void, runHere?: RunHere) {
     this.#settings = settings;
     this.#afterCommit = afterCommit;
     this.#runHere = runHere;
