@@ -4,7 +4,7 @@ export * from './errors.js';
 export { openStore, defaultStoreUri, FALLBACK_STORE_URI } from './open.js';
 export { SqliteEventStore, type SqliteStoreOptions } from './sqlite-store.js';
 export type { Durability } from './sqlite-schema.js';
-export type { CommitStats } from './sqlite-commit-queue.js';
+export type { CommitStats } from './sqlite-writer.js';
 export {
   MAX_STREAM_NAME_LENGTH,
   compileAllFilter,

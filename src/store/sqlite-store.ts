@@ -1,6 +1,6 @@
 /**
  * The embedded event store: the port over better-sqlite3. This class only validates arguments and
- * wires the parts: writes go through the group-commit queue (sqlite-writes, sqlite-commit-queue),
+ * wires the parts: writes go through a group-commit writer (sqlite-writer, sqlite-batch-runner, sqlite-writes),
  * reads are paged generators (sqlite-read), subscriptions read the table too (sqlite-subscriptions).
  */
 import type Database from 'better-sqlite3';
@@ -21,14 +21,12 @@ import type {
   Subscription,
 } from './port.js';
 import { ChangeSignal } from './sqlite-change-signal.js';
-import type { CommitStats } from './sqlite-commit-queue.js';
-import { StreamHeads } from './sqlite-heads.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
 import { prepareStoreStatements, type Statements } from './sqlite-rows.js';
 import { openDatabase, type Durability } from './sqlite-schema.js';
 import { allSource, StoreSubscription, streamSource, type PageSource } from './sqlite-subscriptions.js';
 import { batchRunner } from './sqlite-batch-runner.js';
-import { InlineWriter, ThreadedWriter, type StoreWriter } from './sqlite-writer.js';
+import { GroupCommitWriter, type CommitStats, type StoreWriter } from './sqlite-writer.js';
 import * as writes from './sqlite-writes.js';
 import {
   compileAllFilter,
@@ -112,10 +110,11 @@ export class SqliteEventStore implements EventStore {
         this.signal.notifyLocalCommit();
       });
     };
+    const run = batchRunner(db, this.statements);
     const threaded = path !== ':memory:' && (options.writer ?? 'thread') === 'thread';
     this.writer = threaded
-      ? new ThreadedWriter({ path, ...settings }, afterCommit, options.smallBatch === 0 ? undefined : { below: options.smallBatch ?? 64, run: batchRunner(db, this.statements) })
-      : new InlineWriter(db, { statements: this.statements, heads: new StreamHeads() }, { afterCommit });
+      ? new GroupCommitWriter({ afterCommit, thread: { path, ...settings }, ...(options.smallBatch === 0 ? {} : { runHere: { below: options.smallBatch ?? 64, run } }) })
+      : new GroupCommitWriter({ afterCommit, runHere: { below: Infinity, run } });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
   }
 

@@ -2,7 +2,7 @@
  * The writer thread of a file store: its own connection to the file, running each batch of write
  * requests it is sent in one transaction (group commit) and answering with every request's
  * outcome. Inserting rows and waiting for the WAL fsync happen here, on another core, while the
- * engine's thread goes on deciding. Started by ThreadedWriter (sqlite-writer.ts).
+ * engine's thread goes on deciding. Started by GroupCommitWriter (sqlite-writer.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchRunner } from './sqlite-batch-runner.js';

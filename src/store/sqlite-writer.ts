@@ -1,64 +1,37 @@
 /**
- * Where the sqlite store's writes run. Both writers group commit: requests made in one turn of the
+ * Where the sqlite store's writes run. Group commit either way: requests made in one turn of the
  * event loop share one transaction (and one fsync), and each is checked on its own.
  *
- * - InlineWriter: in the calling thread, on the store's own connection. For `:memory:` (a second
- *   connection would see another database) and when asked for.
- * - ThreadedWriter (files): big batches go to a worker thread with its own connection to the file,
- *   so inserting rows and waiting for the fsync do not hold up the engine's thread (they were about
- *   a third of its time in a busy engine, docs/benchmarks.md). A batch of 64 goes as soon as it is
- *   full, up to four batches in flight, so the thread commits while the engine goes on deciding.
- *   Small batches made while the thread is idle are written here instead: when every append waits
- *   for its commit, two thread hops cost more than they save. The thread starts on the first big
- *   batch, so a store that never writes much never starts it.
+ * - On the calling thread, on the store's own connection: always for `:memory:` (a second connection
+ *   would see another database) and with `writer=inline`.
+ * - With a writer thread (file stores by default), big batches go to a worker thread with its own
+ *   connection to the file, so inserting rows and waiting for the fsync do not hold up the engine's
+ *   thread (they were about a third of its time in a busy engine, docs/benchmarks.md). A batch of 64
+ *   from a busy producer goes as soon as it is full, up to four batches in flight, so the thread
+ *   commits while the engine goes on deciding. Small batches and quick bursts made while the thread
+ *   is idle are written on the calling thread instead: when every append waits for its commit, two
+ *   thread hops cost more than they save. The thread starts on the first batch it is sent, so a
+ *   store that never writes much never starts it.
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
 import { UnavailableError } from './errors.js';
-import { CommitQueue, type CommitHooks, type CommitStats } from './sqlite-commit-queue.js';
 import type { BatchOutcome } from './sqlite-batch-runner.js';
 import type { Durability } from './sqlite-schema.js';
-import { packRequests, runWrite, unpackOutcome, type PackedRequests, type WriteRequest, type WriteResult } from './sqlite-write-requests.js';
-import type { WriteContext } from './sqlite-writes.js';
+import { packRequests, unpackOutcome, type PackedRequests, type WriteRequest, type WriteResult } from './sqlite-write-requests.js';
+
+export interface CommitStats {
+  /** Transactions committed (each one fsync with durable settings). */
+  readonly transactions: number;
+  /** Write operations run in them. */
+  readonly operations: number;
+}
 
 export interface StoreWriter {
   write(request: WriteRequest): Promise<WriteResult>;
   readonly stats: CommitStats;
   /** Finish every write already requested, then release the writer. */
   close(): Promise<void>;
-}
-
-export class InlineWriter implements StoreWriter {
-  readonly #queue: CommitQueue;
-  readonly #context: WriteContext;
-
-  constructor(db: Database.Database, context: WriteContext, hooks: CommitHooks) {
-    this.#context = context;
-    this.#queue = new CommitQueue(db, {
-      ...hooks,
-      begin: () => {
-        context.heads.begin(context.statements.dataVersion.get() as number);
-        hooks.begin?.();
-      },
-      afterRollback: () => {
-        context.heads.clear();
-        hooks.afterRollback?.();
-      },
-    });
-  }
-
-  write(request: WriteRequest): Promise<WriteResult> {
-    return this.#queue.enqueue(() => runWrite(this.#context, request));
-  }
-
-  get stats(): CommitStats {
-    return this.#queue.stats;
-  }
-
-  async close(): Promise<void> {
-    this.#queue.flush();
-  }
 }
 
 /** What the writer thread is started with. */
@@ -97,8 +70,17 @@ const BUSY_PRODUCER_US_PER_WRITE = 15;
 
 const ENTRY = new URL('./sqlite-writer-entry.cjs', import.meta.url);
 
-export class ThreadedWriter implements StoreWriter {
-  readonly #settings: WriterSettings;
+export interface GroupCommitOptions {
+  /** Runs after every commit, once its callers' promises are settled. */
+  readonly afterCommit: () => void;
+  /** Writing on the calling thread's connection; without it every batch goes to the thread. */
+  readonly runHere?: RunHere;
+  /** The writer thread's connection; without it every batch is written on the calling thread. */
+  readonly thread?: WriterSettings;
+}
+
+export class GroupCommitWriter implements StoreWriter {
+  readonly #settings: WriterSettings | undefined;
   readonly #afterCommit: () => void;
   readonly #runHere: RunHere | undefined;
   #worker: Worker | undefined;
@@ -119,15 +101,11 @@ export class ThreadedWriter implements StoreWriter {
   #operations = 0;
   #idle: (() => void) | undefined;
 
-  /**
-   * `runHere` writes on the calling thread's connection: used for small batches and quick bursts
-   * while the thread is idle, where the hop to the thread and back costs more than it saves.
-   * Without it every batch goes to the thread.
-   */
-  constructor(settings: WriterSettings, afterCommit: () => void, runHere?: RunHere) {
-    this.#settings = settings;
-    this.#afterCommit = afterCommit;
-    this.#runHere = runHere;
+  constructor(options: GroupCommitOptions) {
+    if (!options.runHere && !options.thread) throw new Error('A store writer needs a connection to write on');
+    this.#settings = options.thread;
+    this.#afterCommit = options.afterCommit;
+    this.#runHere = options.runHere;
   }
 
   write(request: WriteRequest): Promise<WriteResult> {
@@ -136,7 +114,7 @@ export class ThreadedWriter implements StoreWriter {
       this.#queued.push({ request, resolve, reject });
       // A full batch from a busy producer goes at once: the thread commits it while the engine
       // goes on deciding. Writes made in a quick burst wait for the end of the turn.
-      if (this.#queued.length >= FULL_BATCH && this.#inFlight.length < MAX_BATCHES_IN_FLIGHT && this.#busyProducer()) this.#send();
+      if (this.#settings && this.#queued.length >= FULL_BATCH && this.#inFlight.length < MAX_BATCHES_IN_FLIGHT && this.#busyProducer()) this.#send();
       else this.#schedule();
     });
   }
@@ -178,6 +156,10 @@ export class ThreadedWriter implements StoreWriter {
       if (this.#inFlight.length === 0) this.#becameIdle();
       return;
     }
+    if (this.#runHere && !this.#settings) {
+      this.#runQueuedHere(this.#runHere);
+      return;
+    }
     if (this.#runHere) {
       // Judged when the turn that queued them ends; it holds while they wait for the thread.
       if (this.#quickBurst === undefined) {
@@ -191,10 +173,7 @@ export class ThreadedWriter implements StoreWriter {
       if (this.#inFlight.length === 0 && (quickBurst || this.#queued.length < this.#runHere.below)) {
         // Nothing in flight, and little to write or nothing to do meanwhile: every append waits for
         // its commit, and here it commits without two thread hops.
-        const batch = this.#queued;
-        this.#queued = [];
-        this.#quickBurst = undefined;
-        this.#settle(batch, this.#runHere.run(batch.map((pending) => pending.request as WriteRequest)));
+        this.#runQueuedHere(this.#runHere);
         return;
       }
     }
@@ -236,9 +215,16 @@ export class ThreadedWriter implements StoreWriter {
     this.#usPerWrite = this.#usPerWrite * 0.8 + Math.min(sample, 1000) * 0.2;
   }
 
+  #runQueuedHere(runHere: RunHere): void {
+    const batch = this.#queued;
+    this.#queued = [];
+    this.#quickBurst = undefined;
+    this.#settle(batch, runHere.run(batch.map((pending) => pending.request as WriteRequest)));
+  }
+
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(ENTRY, { workerData: this.#settings satisfies WriterSettings });
+    const worker = new Worker(ENTRY, { workerData: this.#settings satisfies WriterSettings | undefined });
     worker.on('message', (message: FromWriter) => this.#onReply(message));
     worker.on('error', (error: Error) => this.#onStopped(worker, error));
     worker.on('exit', (code: number) => this.#onStopped(worker, new Error(`exited with code ${code}`)));

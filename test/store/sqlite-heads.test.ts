@@ -3,12 +3,15 @@
  * dropped when a transaction rolls back. Two connections in one process stand in for two processes
  * here (PRAGMA data_version does not tell them apart); sqlite-processes.test.ts uses real ones.
  */
-import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, StreamDeletedError, UnavailableError, WrongExpectedVersionError } from '../../src/store/errors.js';
-import { CommitQueue } from '../../src/store/sqlite-commit-queue.js';
+import { StreamDeletedError, WrongExpectedVersionError } from '../../src/store/errors.js';
+import { batchRunner } from '../../src/store/sqlite-batch-runner.js';
 import { StreamHeads } from '../../src/store/sqlite-heads.js';
-import type { StreamRow } from '../../src/store/sqlite-rows.js';
+import { prepareStoreStatements, type StreamRow } from '../../src/store/sqlite-rows.js';
+import { openDatabase } from '../../src/store/sqlite-schema.js';
+import { unpackOutcome, type WriteRequest } from '../../src/store/sqlite-write-requests.js';
+import type { ExpectedRevision } from '../../src/store/port.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { collect, event } from './contract/helpers.js';
 import { tempStoreFile } from './temp-store.js';
@@ -56,30 +59,36 @@ describe('StreamHeads', () => {
   });
 });
 
-describe('CommitQueue', () => {
-  it('runs the begin hook inside each transaction and the rollback hook when a transaction fails', async () => {
-    const db = new Database(':memory:');
-    db.exec('CREATE TABLE t (x INTEGER NOT NULL)');
-    const calls: string[] = [];
-    const queue = new CommitQueue(db, {
-      begin: () => calls.push(`begin in transaction: ${db.inTransaction}`),
-      afterCommit: () => calls.push('commit'),
-      afterRollback: () => calls.push('rollback'),
-    });
-    const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
-    await queue.enqueue(() => insert.run(1));
-    const refused = queue.enqueue(() => {
-      throw new StoreError('invalid-argument', 'refused alone');
-    });
-    const kept = queue.enqueue(() => insert.run(2));
-    await expect(refused).rejects.toThrow('refused alone');
-    await kept;
-    const failed = queue.enqueue(() => insert.run(3));
-    const broken = queue.enqueue(() => insert.run(null as unknown as number)); // NOT NULL: the transaction fails
-    await expect(failed).rejects.toBeInstanceOf(UnavailableError);
-    await expect(broken).rejects.toBeInstanceOf(UnavailableError);
-    expect(calls).toEqual(['begin in transaction: true', 'commit', 'begin in transaction: true', 'commit', 'begin in transaction: true', 'rollback']);
-    expect(db.prepare('SELECT x FROM t ORDER BY x').pluck().all()).toEqual([1, 2]);
+describe('batchRunner', () => {
+  const append = (stream: string, expected: ExpectedRevision = 'any'): WriteRequest => ({
+    kind: 'append',
+    stream,
+    expected,
+    now: 0,
+    events: [{ id: randomUUID(), type: 'Ran', data: '{}', metadata: null }],
+  });
+
+  it('refuses a request alone, fails a whole batch whose transaction fails, and then reads heads again', () => {
+    const db = openDatabase(':memory:', { durability: 'full', busyTimeoutMs: 100 });
+    const statements = prepareStoreStatements(db);
+    const run = batchRunner(db, statements);
+    const first = run([append('a', 'no_stream'), append('a', 'no_stream'), append('b')]);
+    expect(first.kind).toBe('committed');
+    if (first.kind !== 'committed') return;
+    expect([0, 1, 2].map((index) => unpackOutcome(first.outcomes, index).ok)).toEqual([true, false, true]);
+    const refusal = unpackOutcome(first.outcomes, 1);
+    expect(!refusal.ok && refusal.error).toBeInstanceOf(WrongExpectedVersionError);
+
+    // A transaction that fails after a request wrote (here: a row the schema refuses) rolls back as
+    // a whole, and the heads cached inside it are forgotten: stream "a" is still at revision 0.
+    const broken: WriteRequest = { kind: 'append', stream: 'c', expected: 'any', now: 0, events: [{ id: randomUUID(), type: 'Broken', data: null as unknown as string, metadata: null }] };
+    const failed = run([append('a', 0n), broken]);
+    expect(failed.kind).toBe('failed');
+    expect(statements.streamState.get('c')).toBeUndefined();
+    const stale = run([append('a', 1n)]);
+    expect(stale.kind === 'committed' && unpackOutcome(stale.outcomes, 0).ok).toBe(false);
+    const current = run([append('a', 0n)]);
+    expect(current.kind === 'committed' && unpackOutcome(current.outcomes, 0).ok).toBe(true);
     db.close();
   });
 });
