@@ -66,7 +66,7 @@ const FULL_BATCH = 64;
  * in between); a client that only appends (the store benchmark, the embedded EventStoreDB server)
  * every 1-10 µs, and for it two thread hops would only add latency.
  */
-const BUSY_PRODUCER_US_PER_WRITE = 15;
+export const BUSY_PRODUCER_US_PER_WRITE = 15;
 
 const ENTRY = new URL('./sqlite-writer-entry.cjs', import.meta.url);
 
@@ -77,12 +77,15 @@ export interface GroupCommitOptions {
   readonly runHere?: RunHere;
   /** The writer thread's connection; without it every batch is written on the calling thread. */
   readonly thread?: WriterSettings;
+  /** A producer this busy between writes (µs per write, moving average) has its batches sent to the thread. */
+  readonly busyProducerMicros?: number;
 }
 
 export class GroupCommitWriter implements StoreWriter {
   readonly #settings: WriterSettings | undefined;
   readonly #afterCommit: () => void;
   readonly #runHere: RunHere | undefined;
+  readonly #busyMicros: number;
   #worker: Worker | undefined;
   /** Requested, not yet sent. */
   #queued: Pending[] = [];
@@ -106,6 +109,7 @@ export class GroupCommitWriter implements StoreWriter {
     this.#settings = options.thread;
     this.#afterCommit = options.afterCommit;
     this.#runHere = options.runHere;
+    this.#busyMicros = options.busyProducerMicros ?? BUSY_PRODUCER_US_PER_WRITE;
   }
 
   write(request: WriteRequest): Promise<WriteResult> {
@@ -204,7 +208,7 @@ export class GroupCommitWriter implements StoreWriter {
    * average over recent turns, so that one slow turn (a GC pause, a cold start) changes nothing.
    */
   #busyProducer(): boolean {
-    return this.#usPerWrite >= BUSY_PRODUCER_US_PER_WRITE;
+    return this.#usPerWrite >= this.#busyMicros;
   }
 
   /** At the end of a turn that queued writes: how long did each take its producer? */

@@ -56,13 +56,15 @@ describe('sqlite: where a file store writes', () => {
 
   it('sends a busy producer\'s full batches to the writer thread, and writes quick bursts on the calling thread', async () => {
     const file = tempStoreFile();
-    const store = SqliteEventStore.open(file.path);
+    // The threshold is raised from 15 to 100 µs per write, so that a loaded machine cannot make the
+    // quick producer (a few µs per write) look busy, and the busy one works well above it.
+    const store = SqliteEventStore.open(file.path, { busyProducerMicros: 100 });
     try {
-      // A producer that works ~100 µs per write (as the engine does, deciding): after a few turns its
+      // A producer that works ~400 µs per write (as the engine does, deciding): after a few turns its
       // batches of 64 go to the thread while the turn goes on, so one turn makes several commits.
-      for (let round = 0; round < 3; round++) await turn(store, round, 200, 100);
+      for (let round = 0; round < 3; round++) await turn(store, round, 200, 400);
       let before = store.stats.transactions;
-      await turn(store, 3, 200, 100);
+      await turn(store, 3, 200, 400);
       expect(store.stats.transactions - before).toBeGreaterThanOrEqual(3);
       // A producer that only appends: after a few turns each turn is one commit again.
       for (let round = 4; round < 14; round++) await turn(store, round, 200, 0);
