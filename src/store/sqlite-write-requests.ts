@@ -1,7 +1,7 @@
 /**
- * Write requests of the sqlite store as plain data, so that the same writes can run in this thread
- * (the in-memory store) or in the store's writer thread (file stores), and their refusals can cross
- * the thread boundary as data and come back as the same typed errors.
+ * Write requests of the sqlite store as plain data, so that the same writes can run on the calling
+ * thread's connection or in the store's writer thread, through one batch runner, and their refusals
+ * can cross the thread boundary as data and come back as the same typed errors.
  */
 import { StoreError, StreamDeletedError, WrongExpectedVersionError, type StoreErrorCode } from './errors.js';
 import type { AppendResult, DeleteResult, ExpectedRevision, StreamMetadata } from './port.js';
