@@ -221,6 +221,32 @@ describe('compensation', () => {
     expect((await historyOf(engine.store, 'once')).length).toBe(length);
     expect(engine.runtime.stats().inFlight).toBe(0);
   });
+
+  it('two runtimes starting the same workflow id at once: one start is stored, the other is refused', async () => {
+    // A start is decided without reading the stream first (the append's "no stream" is the check),
+    // so the runtime that loses must learn from the store that the workflow exists.
+    engine = await startTestEngine({ agents: createTradingAgents({ latencyMs: 0 }).agents });
+    const other = await startTestEngine({ agents: [], store: engine.store });
+    try {
+      const input = { symbol: 'ACME', side: 'buy', quantity: 5, account: 'acct-1' };
+      const results = await Promise.allSettled([
+        engine.runtime.startWorkflow(tradingPipeline, input, { workflowId: 'raced' }),
+        other.runtime.startWorkflow(tradingPipeline, input, { workflowId: 'raced' }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected');
+      expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(CommandRejectedError);
+      expect(String((refused as PromiseRejectedResult).reason)).toMatch(/already exists/);
+      const winner = results[0]?.status === 'fulfilled' ? engine : other;
+      const loser = winner === engine ? other : engine;
+      expect(loser.runtime.stats().inFlight).toBe(0);
+      expect(loser.runtime.stats().conflicts).toBe(0);
+      if (winner === engine) expect((await engine.runtime.waitForEnd('raced')).status).toBe('completed');
+      expect((await historyOf(engine.store, 'raced')).filter((e) => e.type === 'WorkflowStarted')).toHaveLength(1);
+    } finally {
+      await other.stop();
+    }
+  });
 });
 
 describe('adopt', () => {

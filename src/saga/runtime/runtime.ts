@@ -333,7 +333,8 @@ export class SagaRuntime {
   async #decideAndAppend(queued: Extract<QueuedTrigger, { kind: 'decide' }>): Promise<WorkflowEvent[]> {
     const { workflowId, trigger } = queued;
     for (let attempt = 0; ; attempt++) {
-      const inMemory = this.#cache.get(workflowId);
+      const presumed = attempt === 0 && !this.#cache.has(workflowId) ? this.#presumedNew(workflowId, trigger) : undefined;
+      const inMemory = this.#cache.get(workflowId) ?? presumed;
       const known = inMemory !== undefined;
       const cached = inMemory ?? (await this.#cache.load(workflowId));
       // State read from the store (first sight, or a reload after a conflict) brings its own timers:
@@ -352,8 +353,9 @@ export class SagaRuntime {
         await this.#append(workflowStream(workflowId), data, expectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
-          // Someone else moved the workflow: forget what we knew, reload, decide again.
-          this.#conflicts++;
+          // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
+          // reload, decide again.
+          if (!presumed) this.#conflicts++;
           this.#cache.forget(workflowId);
           continue;
         }
@@ -374,6 +376,17 @@ export class SagaRuntime {
       for (const event of events) this.#dispatcher.dispatch(workflowId, event);
       return events;
     }
+  }
+
+  /**
+   * A start of a workflow this runtime has never seen is decided on the empty state without reading
+   * the stream first: the append's expected revision (no stream) is the check. If the stream does
+   * exist, the append conflicts, and the retry reads it and rejects the start as the store says.
+   * Saves a store read per start, which is most of what a start costs on the read side.
+   */
+  #presumedNew(workflowId: string, trigger: Trigger): CachedWorkflow | undefined {
+    if (trigger.kind !== 'command' || trigger.command.type !== 'start' || this.#cache.knows(workflowId, 0)) return undefined;
+    return { state: initialState(workflowId), correlationId: workflowId, lastEventId: '' };
   }
 
   /**
