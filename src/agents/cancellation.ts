@@ -29,31 +29,38 @@ export class LazyCancellation {
   }
 }
 
-export class CancellationFanout {
-  readonly #handlers = new WeakMap<AbortSignal, Set<() => void>>();
+/** Something a cancellation reaches: an agent call in flight. */
+export interface Cancellable {
+  cancel(): void;
+}
 
-  /** Run `handler` when `signal` aborts (at once if it has). Returns an unsubscribe function. */
-  onAbort(signal: AbortSignal, handler: () => void): () => void {
+export class CancellationFanout {
+  readonly #watchers = new WeakMap<AbortSignal, Set<Cancellable>>();
+
+  /** Cancel `target` when `signal` aborts (at once if it has). Objects, not closures: no allocation per call. */
+  watch(signal: AbortSignal, target: Cancellable): void {
     if (signal.aborted) {
-      handler();
-      return () => {};
+      target.cancel();
+      return;
     }
-    let handlers = this.#handlers.get(signal);
-    if (!handlers) {
-      const created = new Set<() => void>();
-      handlers = created;
-      this.#handlers.set(signal, created);
+    let watchers = this.#watchers.get(signal);
+    if (!watchers) {
+      const created = new Set<Cancellable>();
+      watchers = created;
+      this.#watchers.set(signal, created);
       signal.addEventListener(
         'abort',
         () => {
-          for (const run of [...created]) run();
+          for (const watcher of [...created]) watcher.cancel();
           created.clear();
         },
         { once: true },
       );
     }
-    const set = handlers;
-    set.add(handler);
-    return () => set.delete(handler);
+    watchers.add(target);
+  }
+
+  unwatch(signal: AbortSignal, target: Cancellable): void {
+    this.#watchers.get(signal)?.delete(target);
   }
 }

@@ -10,8 +10,9 @@ import { Bulkhead, BulkheadRejectedError, type Release } from './bulkhead.js';
 import type { CallOutcome } from './circuit-breaker.js';
 import { type Logger, silentLogger } from './logging.js';
 import type { AgentRegistry } from './registry.js';
-import { CancellationFanout, LazyCancellation } from './cancellation.js';
-import { type AgentCall, type AgentCallResult, callTransport, failure, timeoutFailure } from './transport.js';
+import { DeadlineQueue, type Deadline } from '../shared/deadline-queue.js';
+import { type Cancellable, CancellationFanout, LazyCancellation } from './cancellation.js';
+import { type AgentCall, type AgentCallResult, type AgentTransport, callTransport, failure, timeoutFailure } from './transport.js';
 
 export interface BulkheadLimits {
   /** Concurrent calls per agent when its registration gives no `maxConcurrency`. Default: no limit. */
@@ -57,21 +58,27 @@ export class AgentInvoker {
   readonly #agentBulkheads = new Map<string, Bulkhead>();
   readonly #capabilityBulkheads = new Map<string, Bulkhead>();
   readonly #cancellation = new CancellationFanout();
+  readonly #deadlines: DeadlineQueue<CallInFlight>;
 
   constructor(options: AgentInvokerOptions) {
     this.#registry = options.registry;
     this.#logger = options.logger ?? silentLogger();
     this.#now = options.now ?? (() => options.registry.now());
     this.#limits = options.bulkheads ?? {};
+    // Deadlines are kept on the monotonic clock, as a delay from when the call starts (so a call's
+    // deadline is timed like a timer of its own, whatever the injected clock does meanwhile).
+    this.#deadlines = new DeadlineQueue<CallInFlight>(
+      (due) => {
+        for (const flight of due) flight.expire();
+      },
+      { now: () => performance.now() },
+    );
   }
 
   async invoke(agentId: string, call: AgentCall, options: InvokeOptions = {}): Promise<AgentCallResult> {
-    // Made only when something is logged: a child logger per call is measurable on the hot path.
-    let child: Logger | undefined;
-    const log = (): Logger => (child ??= this.#logger.child({ agentId, workflowId: call.workflowId, stepId: call.stepId, attempt: call.attempt }));
     const refused = this.#refusal(agentId, call);
     if (refused) {
-      log().info({ code: refused.ok ? undefined : refused.error.code }, 'call refused');
+      this.#callLogger(agentId, call).info({ code: refused.ok ? undefined : refused.error.code }, 'call refused');
       return refused;
     }
     const capability = options.capability ?? call.action;
@@ -84,7 +91,7 @@ export class AgentInvoker {
     } catch (error) {
       const result = this.#bulkheadFailure(error, call);
       this.#registry.stats.rejected(agentId);
-      log().info({ code: result.ok ? undefined : result.error.code }, 'no bulkhead slot');
+      this.#callLogger(agentId, call).info({ code: result.ok ? undefined : result.error.code }, 'no bulkhead slot');
       return result;
     }
     try {
@@ -93,7 +100,7 @@ export class AgentInvoker {
         this.#registry.stats.rejected(agentId);
         return circuitOpen(agentId, admission.reopenAt);
       }
-      return await this.#call(agentId, call, options.signal, log);
+      return await this.#call(agentId, call, options.signal);
     } finally {
       for (let i = releases.length - 1; i >= 0; i--) (releases[i] as Release)();
     }
@@ -140,46 +147,40 @@ export class AgentInvoker {
     }
   }
 
-  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined, log: () => Logger): Promise<AgentCallResult> {
+  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined): Promise<AgentCallResult> {
     const transport = this.#registry.transportOf(agentId);
     if (!transport) {
       this.#registry.recordOutcome(agentId, 'ignored');
       return failure(`Agent "${agentId}" has no transport in this process`, 'agent-not-callable', true);
     }
-    // The deadline and a cancellation settle the call directly (no listener on our own signal) and
-    // then abort the signal the transport sees (if it has looked at it).
-    const controller = new LazyCancellation();
-    let cancelled = false;
-    let settleEarly: (result: AgentCallResult) => void = () => {};
-    const early = new Promise<AgentCallResult>((resolve) => (settleEarly = resolve));
-    const timer = setTimeout(() => {
-      settleEarly(timeoutFailure(call));
-      controller.abort(new Error('deadline'));
-    }, Math.max(0, call.deadline - this.#now()));
-    const stopWatching = external
-      ? this.#cancellation.onAbort(external, () => {
-          cancelled = true;
-          settleEarly(failure(`Call ${call.idempotencyKey} cancelled`, 'cancelled', false));
-          controller.abort(new Error('cancelled'));
-        })
-      : undefined;
+    // The transport's answer, the deadline (one queue for all calls) and a cancellation (one
+    // listener per caller signal) all settle the same object: no timer, race or closure per call.
+    const flight = new CallInFlight(call, performance.now() + Math.max(0, call.deadline - this.#now()));
+    this.#deadlines.add(flight);
+    if (external) this.#cancellation.watch(external, flight);
     const stats = this.#registry.stats;
     stats.started(agentId);
     const started = performance.now();
     try {
-      const result = controller.aborted ? await early : await Promise.race([callTransport(transport, call, controller), early]);
-      const outcome = healthOutcome(result, cancelled);
+      if (!flight.aborted) void runTransport(transport, flight);
+      const result = await flight.result;
+      const outcome = healthOutcome(result, flight.cancelled);
       const latency = performance.now() - started;
       this.#registry.recordOutcome(agentId, outcome);
       if (outcome === 'ignored') stats.abandoned(agentId);
       else stats.finished(agentId, outcome === 'success', latency);
-      if (!result.ok) log().info({ latencyMs: latency, error: result.error }, 'agent call failed');
-      else if (this.#logger.isLevelEnabled('debug')) log().debug({ latencyMs: latency, action: call.action, kind: call.kind }, 'agent call succeeded');
+      if (!result.ok) this.#callLogger(agentId, call).info({ latencyMs: latency, error: result.error }, 'agent call failed');
+      else if (this.#logger.isLevelEnabled('debug')) this.#callLogger(agentId, call).debug({ latencyMs: latency, action: call.action, kind: call.kind }, 'agent call succeeded');
       return result;
     } finally {
-      clearTimeout(timer);
-      stopWatching?.();
+      this.#deadlines.remove(flight);
+      if (external) this.#cancellation.unwatch(external, flight);
     }
+  }
+
+  /** Made only when something is logged: a child logger per call is measurable on the hot path. */
+  #callLogger(agentId: string, call: AgentCall): Logger {
+    return this.#logger.child({ agentId, workflowId: call.workflowId, stepId: call.stepId, attempt: call.attempt });
   }
 
   #bulkheadFailure(error: unknown, call: AgentCall): AgentCallResult {
@@ -229,4 +230,53 @@ export function healthOutcome(result: AgentCallResult, cancelled: boolean): Call
 function circuitOpen(agentId: string, reopenAt: number | undefined): AgentCallResult {
   const until = reopenAt === undefined ? '' : ` until ${new Date(reopenAt).toISOString()}`;
   return failure(`Circuit of agent "${agentId}" is open${until}`, 'circuit-open', true);
+}
+
+/**
+ * One agent call in flight, settled once: by the transport's answer, its deadline (`expire`, from
+ * the invoker's deadline queue) or a cancellation (`cancel`). It is also the call's cancellation as
+ * the transport sees it: the AbortSignal is made only if the transport reads it.
+ */
+class CallInFlight extends LazyCancellation implements Deadline, Cancellable {
+  readonly dueAt: number;
+  queueIndex = -1;
+  cancelled = false;
+  readonly result: Promise<AgentCallResult>;
+  #settled = false;
+  #resolve: ((result: AgentCallResult) => void) | undefined;
+
+  /** `dueAt`: the deadline on the monotonic clock (performance.now). */
+  constructor(
+    readonly call: AgentCall,
+    dueAt: number,
+  ) {
+    super();
+    this.dueAt = dueAt;
+    this.result = new Promise<AgentCallResult>((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  settle(result: AgentCallResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#resolve?.(result);
+  }
+
+  expire(): void {
+    this.settle(timeoutFailure(this.call));
+    this.abort(new Error('deadline'));
+  }
+
+  cancel(): void {
+    if (this.#settled) return;
+    this.cancelled = true;
+    this.settle(failure(`Call ${this.call.idempotencyKey} cancelled`, 'cancelled', false));
+    this.abort(new Error('cancelled'));
+  }
+}
+
+/** The transport's answer settles the call (callTransport never throws). */
+async function runTransport(transport: AgentTransport, flight: CallInFlight): Promise<void> {
+  flight.settle(await callTransport(transport, flight.call, flight));
 }

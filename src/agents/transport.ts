@@ -97,11 +97,14 @@ export function timeoutFailure(call: AgentCall): AgentCallResult {
 
 /**
  * Call a transport so that it never throws: exceptions and malformed results become failures.
- * It does not watch the signal (see {@link invokeTransport}; the invoker races its own timer).
+ * It does not watch the signal (see {@link invokeTransport}; the invoker settles a call at its
+ * deadline itself).
  */
 export async function callTransport(transport: AgentTransport, call: AgentCall, cancellation: CallCancellation): Promise<AgentCallResult> {
   try {
     const raw: unknown = await transport.invoke(call, cancellation);
+    const wellFormed = wellFormedResult(raw);
+    if (wellFormed) return wellFormed;
     const parsed = agentCallResultSchema.safeParse(raw);
     if (parsed.success) return parsed.data as AgentCallResult;
     return failure(`Transport returned a malformed result: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'invalid-result', false);
@@ -133,4 +136,20 @@ export async function invokeTransport(
   } finally {
     removeListener();
   }
+}
+
+/**
+ * The result as `agentCallResultSchema` would give it (unknown keys dropped), checked by hand, or
+ * undefined to let the schema find what is wrong and say so. Every call's result passes here, and
+ * a schema parse allocates more than the rest of an in-process call.
+ */
+function wellFormedResult(raw: unknown): AgentCallResult | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const result = raw as { ok?: unknown; output?: unknown; error?: unknown };
+  if (result.ok === true) return isJson(result.output) ? { ok: true, output: result.output } : undefined;
+  if (result.ok !== false || typeof result.error !== 'object' || result.error === null) return undefined;
+  const { message, code, retryable } = result.error as { message?: unknown; code?: unknown; retryable?: unknown };
+  if (typeof message !== 'string' || typeof retryable !== 'boolean') return undefined;
+  if (code === undefined) return { ok: false, error: { message, retryable } };
+  return typeof code === 'string' ? { ok: false, error: { message, code, retryable } } : undefined;
 }

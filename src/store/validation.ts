@@ -38,22 +38,26 @@ export function serializeEvents(events: unknown): SerializedEvent[] {
 }
 
 function serializeEvent(event: unknown, index: number): SerializedEvent {
-  // Field names are built only for an error message: this runs for every event appended.
-  const field = (suffix = '') => `events[${index}]${suffix}`;
-  if (!isPlainObject(event)) throw new InvalidArgumentError(`${field()} must be an object, got ${describe(event)}`);
+  // Field names are built only for an error message (no closure either: this runs for every event
+  // appended, and tsx names every closure it sees made, at a cost).
+  if (!isPlainObject(event)) throw new InvalidArgumentError(`${eventField(index, '')} must be an object, got ${describe(event)}`);
   const { id, type, data, metadata } = event as Partial<EventData>;
-  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidArgumentError(`${field('.id')} must be a UUID, got ${describe(id)}`);
-  if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${field('.type')} must be a non-empty string, got ${describe(type)}`);
+  if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidArgumentError(`${eventField(index, '.id')} must be a UUID, got ${describe(id)}`);
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${eventField(index, '.type')} must be a non-empty string, got ${describe(type)}`);
   if (metadata !== undefined && !isPlainObject(metadata)) {
-    throw new InvalidArgumentError(`${field('.metadata')} must be a plain object, got ${describe(metadata)}`);
+    throw new InvalidArgumentError(`${eventField(index, '.metadata')} must be a plain object, got ${describe(metadata)}`);
   }
-  const metadataText = metadata === undefined ? null : toJsonText(metadata, () => field('.metadata'));
+  const metadataText = metadata === undefined ? null : isJson(metadata) ? JSON.stringify(metadata) : toJsonText(metadata, eventField(index, '.metadata'));
   return {
     id: id.toLowerCase(),
     type,
-    data: toJsonText(data, () => field('.data')),
+    data: isJson(data) ? JSON.stringify(data) : toJsonText(data, eventField(index, '.data')),
     metadata: metadataText === '{}' ? null : metadataText,
   };
+}
+
+function eventField(index: number, suffix: string): string {
+  return `events[${index}]${suffix}`;
 }
 
 /**
