@@ -18,7 +18,9 @@ export class CallDispatcher {
   readonly #onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void;
   readonly #log: Logger;
   readonly #shutdown = new AbortController();
-  readonly #calls = new Set<Promise<void>>();
+  #active = 0;
+  /** Set by abortAll while it waits for the calls in flight to settle. */
+  #drained: (() => void) | undefined;
 
   constructor(invoker: AgentInvoker, onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void, log: Logger) {
     this.#invoker = invoker;
@@ -30,7 +32,7 @@ export class CallDispatcher {
 
   /** Calls in flight. */
   get active(): number {
-    return this.#calls.size;
+    return this.#active;
   }
 
   /** Performs the call an appended event asks for, if any. */
@@ -41,23 +43,35 @@ export class CallDispatcher {
 
   /** Performs one call; its result comes back as a trigger caused by `causationId`. */
   call(workflowId: string, call: InFlightCall, causationId: string): void {
+    this.#active++;
+    void this.#run(workflowId, call, causationId);
+  }
+
+  /** Abort every call in flight and wait until they have all settled. */
+  async abortAll(): Promise<void> {
+    this.#shutdown.abort();
+    if (this.#active === 0) return;
+    await new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  // A counter, not a set of promises: a call costs one async frame here and nothing else.
+  async #run(workflowId: string, call: InFlightCall, causationId: string): Promise<void> {
     const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey } = call;
     const signal = this.#shutdown.signal;
-    const running = (async () => {
+    try {
       const result = await this.#invoker.invoke(agentId, { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind }, { capability, signal });
       if (signal.aborted) return;
       const outcome = result.ok
         ? { ok: true as const, output: result.output }
         : { ok: false as const, error: { message: result.error.message, retryable: result.error.retryable, ...(result.error.code === undefined ? {} : { code: result.error.code }) } };
       this.#onResult(workflowId, kind === 'step' ? { kind: 'stepResult', stepId, attempt, outcome } : { kind: 'compensationResult', stepId, attempt, outcome }, causationId);
-    })().catch((error: unknown) => this.#log.error({ err: error, workflowId, stepId, attempt }, 'agent call failed unexpectedly'));
-    this.#calls.add(running);
-    void running.finally(() => this.#calls.delete(running));
-  }
-
-  /** Abort every call in flight and wait until they have all settled. */
-  async abortAll(): Promise<void> {
-    this.#shutdown.abort();
-    await Promise.allSettled([...this.#calls]);
+    } catch (error) {
+      this.#log.error({ err: error, workflowId, stepId, attempt }, 'agent call failed unexpectedly');
+    } finally {
+      this.#active--;
+      if (this.#active === 0) this.#drained?.();
+    }
   }
 }
