@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { StreamHeads } from './sqlite-heads.js';
 import type { Statements } from './sqlite-rows.js';
+import type { WriteContext } from './sqlite-writes.js';
 import { packOutcome, refusalData, runWrite, type PackedOutcomes, type WriteRequest } from './sqlite-write-requests.js';
 
 /** `committed` with one packed outcome per request, or `failed`: the transaction rolled back, nothing was written. */
@@ -15,12 +16,14 @@ export type BatchOutcome = { readonly kind: 'committed'; readonly outcomes: Pack
 export function batchRunner(db: Database.Database, statements: Statements): (requests: readonly WriteRequest[]) => BatchOutcome {
   // A per-connection head cache, trusted only while no other connection has committed.
   const heads = new StreamHeads();
-  const context = { statements, heads };
+  const context: WriteContext = { statements, heads, written: 0 };
   const transaction = db.transaction((requests: readonly WriteRequest[], outcomes: PackedOutcomes) => {
     heads.begin(statements.dataVersion.get() as number);
     for (const request of requests) {
       try {
-        packOutcome(outcomes, { ok: true, value: runWrite(context, request) });
+        context.written = 0;
+        const value = runWrite(context, request);
+        packOutcome(outcomes, { ok: true, value, written: context.written });
       } catch (error) {
         // A refusal is thrown before the request writes anything: the rest of the batch goes on.
         if (!(error instanceof StoreError)) throw error;

@@ -24,6 +24,7 @@ import { ChangeSignal } from './sqlite-change-signal.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
 import { prepareStoreStatements, type Statements } from './sqlite-rows.js';
 import { openDatabase, type Durability } from './sqlite-schema.js';
+import { LocalAppends } from './sqlite-local-appends.js';
 import { allSource, StoreSubscription, streamSource, type PageSource } from './sqlite-subscriptions.js';
 import { batchRunner } from './sqlite-batch-runner.js';
 import { GroupCommitWriter, type CommitStats, type StoreWriter } from './sqlite-writer.js';
@@ -85,6 +86,7 @@ export class SqliteEventStore implements EventStore {
   private readonly writer: StoreWriter;
   private readonly signal: ChangeSignal;
   private readonly subscriptions = new Set<StoreSubscription>();
+  private readonly localAppends = new LocalAppends();
   private readonly reads: ReadContext;
   private readonly pageSize: number;
   private readonly maxAppendSize: number;
@@ -117,15 +119,17 @@ export class SqliteEventStore implements EventStore {
       });
     };
     const run = batchRunner(db, this.statements);
+    const onAppended = (stream: string, lastRevision: bigint, lastPosition: bigint, count: number) => this.localAppends.record(stream, lastRevision, lastPosition, count);
     const threaded = path !== ':memory:' && (options.writer ?? 'thread') === 'thread';
     this.writer = threaded
       ? new GroupCommitWriter({
           afterCommit,
+          onAppended,
           thread: { path, ...settings },
           ...(options.smallBatch === 0 ? {} : { runHere: { below: options.smallBatch ?? 64, run } }),
           ...(options.busyProducerMicros === undefined ? {} : { busyProducerMicros: options.busyProducerMicros }),
         })
-      : new GroupCommitWriter({ afterCommit, runHere: { below: Infinity, run } });
+      : new GroupCommitWriter({ afterCommit, onAppended, runHere: { below: Infinity, run } });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
   }
 
@@ -179,7 +183,7 @@ export class SqliteEventStore implements EventStore {
     const filter = compileAllFilter(options.filter);
     const interval = validateCheckpointInterval(options.checkpointInterval);
     const after = from === 'start' ? 0 : from === 'end' ? (this.statements.headPosition.get() ?? 0) : Number(from.commit);
-    return this.track(allSource(this.statements, this.pageSize, after, { filter, checkpointInterval: interval, skip: validateSkip(options.skip) }));
+    return this.track(allSource(this.statements, this.pageSize, after, { filter, checkpointInterval: interval, skip: validateSkip(options.skip), localAppends: this.localAppends }));
   }
 
   async deleteStream(stream: string, options: DeleteOptions = {}): Promise<DeleteResult> {

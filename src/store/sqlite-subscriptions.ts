@@ -7,6 +7,7 @@
 import { StreamDeletedError } from './errors.js';
 import type { SubscriptionMessage, Subscription } from './port.js';
 import type { ChangeSignal } from './sqlite-change-signal.js';
+import type { LocalAppends } from './sqlite-local-appends.js';
 import { decodeEvent, type EventRow, type HeaderRow, type Statements } from './sqlite-rows.js';
 import { streamState, toPosition } from './sqlite-writes.js';
 import type { CompiledFilter } from './validation.js';
@@ -96,6 +97,8 @@ export interface AllSourceSelection {
   readonly filter: CompiledFilter | undefined;
   readonly checkpointInterval: number;
   readonly skip: ((stream: string, revision: bigint) => boolean) | undefined;
+  /** This store's recent appends: with a stream-prefix filter, their headers are read from here. */
+  readonly localAppends?: LocalAppends;
 }
 
 export function allSource(statements: Statements, pageSize: number, afterPosition: number, selection: AllSourceSelection): PageSource {
@@ -114,7 +117,7 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
       },
     };
   }
-  const isDelivered = (header: HeaderRow) => !(skip && skip(header[1], BigInt(header[2])));
+  const isDelivered = (stream: string, revision: number) => !(skip && skip(stream, BigInt(revision)));
   if (filter?.prefixes) {
     // A prefix filter is tested by SQLite as it scans a range of positions: rows that do not match
     // never become JavaScript values. Positions are dense (rows are never removed), so the events
@@ -122,6 +125,9 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
     // `checkpointInterval` positions, exactly where counting the rows would put them.
     const prefixes = filter.prefixes.flatMap((prefix) => [prefix, prefix]);
     const matching = statements.headersWithPrefix(filter.on, filter.prefixes.length);
+    // A range this store appended itself is read from its memory of those appends (stream and
+    // revision are all a stream-prefix filter and `skip` need), not from the table.
+    const local = filter.on === 'stream' ? selection.localAppends : undefined;
     let nextCheckpoint = cursor + checkpointInterval;
     return {
       next() {
@@ -131,10 +137,10 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
         const messages: SubscriptionMessage[] = [];
         const slots: number[] = [];
         const wanted: number[] = [];
-        for (const header of matching.all(cursor, end, ...prefixes)) {
-          const position = header[0];
+        // One matching event's header: checkpoints before it, then the event (unless skipped).
+        const consider = (position: number, stream: string, revision: number): void => {
           for (; nextCheckpoint < position; nextCheckpoint += checkpointInterval) messages.push({ kind: 'checkpoint', position: toPosition(nextCheckpoint) });
-          if (isDelivered(header)) {
+          if (isDelivered(stream, revision)) {
             slots.push(messages.length);
             wanted.push(position);
             messages.push(UNREAD);
@@ -143,7 +149,13 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
             messages.push({ kind: 'checkpoint', position: toPosition(position) });
             nextCheckpoint += checkpointInterval;
           }
-        }
+        };
+        const fromMemory =
+          local !== undefined &&
+          local.visit(cursor + 1, end, (position, stream, revision) => {
+            if (filter.matches(stream)) consider(position, stream, revision);
+          });
+        if (!fromMemory) for (const header of matching.all(cursor, end, ...prefixes)) consider(header[0], header[1], header[2]);
         for (; nextCheckpoint <= end; nextCheckpoint += checkpointInterval) messages.push({ kind: 'checkpoint', position: toPosition(nextCheckpoint) });
         cursor = end;
         return { messages: withEvents(statements, messages, slots, wanted), exhausted: end >= head };
@@ -163,7 +175,7 @@ export function allSource(statements: Statements, pageSize: number, afterPositio
       const wanted: number[] = [];
       for (const header of headers) {
         cursor = header[0];
-        const delivered = (!filter || filter.matches(header[matchColumn])) && isDelivered(header);
+        const delivered = (!filter || filter.matches(header[matchColumn])) && isDelivered(header[1], header[2]);
         if (delivered) {
           slots.push(messages.length);
           wanted.push(header[0]);

@@ -86,23 +86,31 @@ export function unpackRequests(packed: PackedRequests): WriteRequest[] {
   return requests;
 }
 
-/** Outcomes come back flat too, four slots each: `true, nextExpectedRevision | null, commit, prepare` or `false, refusal, null, null`. */
+/**
+ * Outcomes come back flat too, five slots each: `true, nextExpectedRevision | null, commit, prepare,
+ * written` (event rows the request inserted: 0 for an idempotent re-append, a delete or metadata) or
+ * `false, refusal, null, null, 0`.
+ */
 export type PackedOutcomes = unknown[];
 
-export function packOutcome(packed: PackedOutcomes, outcome: { ok: true; value: WriteResult } | { ok: false; refusal: RefusalData }): void {
+const SLOTS = 5;
+
+export type WriteOutcome = { readonly ok: true; readonly value: WriteResult; readonly written: number } | { readonly ok: false; readonly error: StoreError };
+
+export function packOutcome(packed: PackedOutcomes, outcome: { ok: true; value: WriteResult; written: number } | { ok: false; refusal: RefusalData }): void {
   if (!outcome.ok) {
-    packed.push(false, outcome.refusal, null, null);
+    packed.push(false, outcome.refusal, null, null, 0);
     return;
   }
   const { value } = outcome;
-  packed.push(true, 'nextExpectedRevision' in value ? value.nextExpectedRevision : null, value.position.commit, value.position.prepare);
+  packed.push(true, 'nextExpectedRevision' in value ? value.nextExpectedRevision : null, value.position.commit, value.position.prepare, outcome.written);
 }
 
 /** The outcome of the `index`th request of a batch: its result, or its refusal as an error. */
-export function unpackOutcome(packed: PackedOutcomes, index: number): { ok: true; value: WriteResult } | { ok: false; error: StoreError } {
-  const at = index * 4;
+export function unpackOutcome(packed: PackedOutcomes, index: number): WriteOutcome {
+  const at = index * SLOTS;
   if (packed[at] !== true) return { ok: false, error: refusalError(packed[at + 1] as RefusalData) };
   const position = { commit: packed[at + 2] as bigint, prepare: packed[at + 3] as bigint };
   const next = packed[at + 1];
-  return { ok: true, value: next === null ? { position } : { nextExpectedRevision: next as bigint, position } };
+  return { ok: true, value: next === null ? { position } : { nextExpectedRevision: next as bigint, position }, written: packed[at + 4] as number };
 }

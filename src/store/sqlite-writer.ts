@@ -48,6 +48,7 @@ export type FromWriter = BatchOutcome;
 interface Pending {
   /** Dropped once sent: the thread has its copy, and the events' JSON need not outlive the send. */
   request: WriteRequest | undefined;
+  readonly stream: string;
   readonly resolve: (result: WriteResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -73,6 +74,11 @@ const ENTRY = new URL('./sqlite-writer-entry.cjs', import.meta.url);
 export interface GroupCommitOptions {
   /** Runs after every commit, once its callers' promises are settled. */
   readonly afterCommit: () => void;
+  /**
+   * Every append that inserted events, in commit order, before its caller hears of it: `count`
+   * events of `stream`, the last at `lastRevision` and `lastPosition`, the others just before.
+   */
+  readonly onAppended?: (stream: string, lastRevision: bigint, lastPosition: bigint, count: number) => void;
   /** Writing on the calling thread's connection; without it every batch goes to the thread. */
   readonly runHere?: RunHere;
   /** The writer thread's connection; without it every batch is written on the calling thread. */
@@ -84,6 +90,7 @@ export interface GroupCommitOptions {
 export class GroupCommitWriter implements StoreWriter {
   readonly #settings: WriterSettings | undefined;
   readonly #afterCommit: () => void;
+  readonly #onAppended: GroupCommitOptions['onAppended'];
   readonly #runHere: RunHere | undefined;
   readonly #busyMicros: number;
   #worker: Worker | undefined;
@@ -108,6 +115,7 @@ export class GroupCommitWriter implements StoreWriter {
     if (!options.runHere && !options.thread) throw new Error('A store writer needs a connection to write on');
     this.#settings = options.thread;
     this.#afterCommit = options.afterCommit;
+    this.#onAppended = options.onAppended;
     this.#runHere = options.runHere;
     this.#busyMicros = options.busyProducerMicros ?? BUSY_PRODUCER_US_PER_WRITE;
   }
@@ -115,7 +123,7 @@ export class GroupCommitWriter implements StoreWriter {
   write(request: WriteRequest): Promise<WriteResult> {
     return new Promise<WriteResult>((resolve, reject) => {
       if (this.#queued.length === 0) this.#firstQueuedAt = performance.now();
-      this.#queued.push({ request, resolve, reject });
+      this.#queued.push({ request, stream: request.stream, resolve, reject });
       // A full batch from a busy producer goes at once: the thread commits it while the engine
       // goes on deciding. Writes made in a quick burst wait for the end of the turn.
       if (this.#settings && this.#queued.length >= FULL_BATCH && this.#inFlight.length < MAX_BATCHES_IN_FLIGHT && this.#busyProducer()) this.#send();
@@ -245,10 +253,14 @@ export class GroupCommitWriter implements StoreWriter {
     if (outcome.kind === 'committed') {
       this.#transactions += 1;
       this.#operations += batch.length;
+      const onAppended = this.#onAppended;
       batch.forEach((pending, index) => {
         const result = unpackOutcome(outcome.outcomes, index);
-        if (result.ok) pending.resolve(result.value);
-        else pending.reject(result.error);
+        if (!result.ok) return pending.reject(result.error);
+        if (onAppended && result.written > 0 && 'nextExpectedRevision' in result.value) {
+          onAppended(pending.stream, result.value.nextExpectedRevision, result.value.position.commit, result.written);
+        }
+        pending.resolve(result.value);
       });
       this.#afterCommit();
     } else {

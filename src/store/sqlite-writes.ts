@@ -13,6 +13,8 @@ import type { SerializedEvent } from './validation.js';
 export interface WriteContext {
   readonly statements: Statements;
   readonly heads: StreamHeads;
+  /** Event rows the last append inserted (0 for an idempotent re-append): set by `appendEvents`. */
+  written: number;
 }
 
 const NO_ROW: StreamRow = { id: 0, last_revision: -1, truncate_before: 0, tombstoned: 0, metadata_revision: -1, metadata: null };
@@ -61,6 +63,7 @@ export function appendEvents(
   now: number,
 ): AppendResult {
   const { statements } = context;
+  context.written = 0;
   const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   const replay = events.length > 0 ? findOriginalAppend(statements, stream, events, expected, state) : undefined;
@@ -78,6 +81,7 @@ export function appendEvents(
     position = Number(statements.insertEvent.run(id, stream, revision, event.id, event.type, event.data, event.metadata, now).lastInsertRowid);
   }
   if (state.id !== 0) statements.setHead.run(revision, id);
+  context.written = events.length;
   context.heads.set(stream, {
     id,
     last_revision: revision,
@@ -119,6 +123,7 @@ function findOriginalAppend(
 
 export function deleteStream(context: WriteContext, stream: string, expected: ExpectedRevision, tombstone: boolean): DeleteResult {
   const { statements } = context;
+  context.written = 0;
   const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   checkExpected(stream, expected, state.last_revision, streamExists(state));
@@ -137,6 +142,7 @@ export function setStreamMetadata(
   expected: ExpectedRevision,
 ): AppendResult {
   const { statements } = context;
+  context.written = 0;
   const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   const metadataStream = `$$${stream}`;
