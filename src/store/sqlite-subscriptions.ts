@@ -8,7 +8,7 @@ import { StreamDeletedError } from './errors.js';
 import type { SubscriptionMessage, Subscription } from './port.js';
 import type { ChangeSignal } from './sqlite-change-signal.js';
 import type { LocalAppends } from './sqlite-local-appends.js';
-import { decodeEvent, type EventRow, type HeaderRow, type Statements } from './sqlite-rows.js';
+import { decodeEvent, type EventRow, type Statements } from './sqlite-rows.js';
 import { streamState, toPosition } from './sqlite-writes.js';
 import type { CompiledFilter } from './validation.js';
 
