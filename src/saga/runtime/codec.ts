@@ -46,8 +46,7 @@ export function toEventData(event: WorkflowEvent, context: EventContext): EventD
     definitionHash: context.definitionHash,
     schemaVersion: eventSchemaVersions[event.type],
   };
-  if ('stepId' in event.data && typeof event.data.stepId === 'string') metadata.stepId = event.data.stepId;
-  if ('agentId' in event.data && typeof event.data.agentId === 'string') metadata.agentId = event.data.agentId;
+  // Step and agent ids are in the data already (the audit index reads them there): not repeated here.
   return { id: event.id, type: event.type, data: event.data as unknown as Json, metadata };
 }
 
