@@ -19,24 +19,41 @@ export type ActionHandler = (input: Json, ctx: ActionContext) => Promise<Json | 
 export function inProcessTransport(handlers: Readonly<Record<string, ActionHandler>>): AgentTransport {
   return {
     async invoke(call: AgentCall, cancellation: CallCancellation): Promise<AgentCallResult> {
-      // Own-property check: an action named "toString" must not reach Object.prototype.
       const handler = Object.hasOwn(handlers, call.action) ? handlers[call.action] : undefined;
       if (!handler) return failure(`Unknown action "${call.action}"`, 'unknown-action', false);
       try {
-        const output = await handler(call.input, {
-          // Read through: the signal is made only for a handler that looks at it.
-          get signal() {
-            return cancellation.signal;
-          },
-          call,
-          idempotencyKey: call.idempotencyKey,
-          attempt: call.attempt,
-          kind: call.kind,
-        });
+        const output = await handler(call.input, new HandlerContext(call, cancellation));
         return { ok: true, output: output ?? null };
       } catch (error) {
         return failureFromError(error);
       }
     },
   };
+}
+
+/**
+ * A handler's context. A class, so that the signal is a getter on the prototype: an object literal
+ * with a getter makes a new function per call, and the signal itself is made only if read.
+ */
+class HandlerContext implements ActionContext {
+  constructor(
+    readonly call: AgentCall,
+    private readonly cancellation: CallCancellation,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
+  }
+
+  get idempotencyKey(): string {
+    return this.call.idempotencyKey;
+  }
+
+  get attempt(): number {
+    return this.call.attempt;
+  }
+
+  get kind(): AgentCall['kind'] {
+    return this.call.kind;
+  }
 }

@@ -65,7 +65,10 @@ export class DeadlineQueue<E extends Deadline> {
       this.#down(index);
       this.#up(last.queueIndex);
     }
-    if (this.#heap.length === 0) this.#disarm();
+    // Empty: the armed timer is let go (unref'd) rather than cleared, so that the next entry, due
+    // no earlier, can take it back without a new timer (calls that settle at once empty the queue
+    // after nearly every call). If it fires meanwhile it finds nothing due and ends.
+    if (this.#heap.length === 0) this.#handle?.unref();
   }
 
   /** No more firing; entries stay where they are. */
@@ -84,7 +87,10 @@ export class DeadlineQueue<E extends Deadline> {
     if (this.#stopped) return;
     const first = this.#heap[0];
     if (!first) return this.#disarm();
-    if (this.#handle && this.#armedFor <= first.dueAt) return;
+    if (this.#handle && this.#armedFor <= first.dueAt) {
+      if (this.#keepAlive) this.#handle.ref();
+      return;
+    }
     if (this.#handle) clearTimeout(this.#handle);
     this.#armedFor = first.dueAt;
     this.#handle = setTimeout(() => this.#tick(), Math.min(Math.max(0, first.dueAt - this.#now()), MAX_DELAY_MS));

@@ -55,13 +55,30 @@ export function refusalError(data: RefusalData): StoreError {
 export type PackedRequests = unknown[];
 
 export function packRequests(requests: readonly WriteRequest[]): PackedRequests {
-  const packed: unknown[] = [];
+  // Sized first and filled by index: a growing array would leave its outgrown copies behind.
+  let size = 0;
+  for (const request of requests) size += request.kind === 'append' ? 5 + 4 * request.events.length : 4;
+  const packed: unknown[] = new Array(size);
+  let at = 0;
   for (const request of requests) {
     if (request.kind === 'append') {
-      packed.push('a', request.stream, request.expected, request.now, request.events.length);
-      for (const event of request.events) packed.push(event.id, event.type, event.data, event.metadata);
-    } else if (request.kind === 'delete') packed.push('d', request.stream, request.expected, request.tombstone);
-    else packed.push('m', request.stream, request.expected, request.metadata);
+      packed[at++] = 'a';
+      packed[at++] = request.stream;
+      packed[at++] = request.expected;
+      packed[at++] = request.now;
+      packed[at++] = request.events.length;
+      for (const event of request.events) {
+        packed[at++] = event.id;
+        packed[at++] = event.type;
+        packed[at++] = event.data;
+        packed[at++] = event.metadata;
+      }
+    } else {
+      packed[at++] = request.kind === 'delete' ? 'd' : 'm';
+      packed[at++] = request.stream;
+      packed[at++] = request.expected;
+      packed[at++] = request.kind === 'delete' ? request.tombstone : request.metadata;
+    }
   }
   return packed;
 }
@@ -69,19 +86,25 @@ export function packRequests(requests: readonly WriteRequest[]): PackedRequests 
 export function unpackRequests(packed: PackedRequests): WriteRequest[] {
   const requests: WriteRequest[] = [];
   let at = 0;
-  const next = () => packed[at++];
   while (at < packed.length) {
-    const kind = next();
-    const stream = next() as string;
-    const expected = next() as ExpectedRevision;
+    const kind = packed[at];
+    const stream = packed[at + 1] as string;
+    const expected = packed[at + 2] as ExpectedRevision;
     if (kind === 'a') {
-      const now = next() as number;
-      const count = next() as number;
+      const now = packed[at + 3] as number;
+      const count = packed[at + 4] as number;
+      at += 5;
       const events: SerializedEvent[] = new Array(count);
-      for (let i = 0; i < count; i++) events[i] = { id: next() as string, type: next() as string, data: next() as string, metadata: next() as string | null };
+      for (let i = 0; i < count; i++, at += 4) {
+        events[i] = { id: packed[at] as string, type: packed[at + 1] as string, data: packed[at + 2] as string, metadata: packed[at + 3] as string | null };
+      }
       requests.push({ kind: 'append', stream, expected, now, events });
-    } else if (kind === 'd') requests.push({ kind: 'delete', stream, expected, tombstone: next() as boolean });
-    else requests.push({ kind: 'setMetadata', stream, expected, metadata: next() as StreamMetadata });
+    } else {
+      const last = packed[at + 3];
+      at += 4;
+      if (kind === 'd') requests.push({ kind: 'delete', stream, expected, tombstone: last as boolean });
+      else requests.push({ kind: 'setMetadata', stream, expected, metadata: last as StreamMetadata });
+    }
   }
   return requests;
 }
