@@ -11,7 +11,9 @@ import type { WriteContext } from './sqlite-writes.js';
 import { packOutcome, refusalData, runWrite, type PackedOutcomes, type WriteRequest } from './sqlite-write-requests.js';
 
 /** `committed` with one packed outcome per request, or `failed`: the transaction rolled back, nothing was written. */
-export type BatchOutcome = { readonly kind: 'committed'; readonly outcomes: PackedOutcomes } | { readonly kind: 'failed'; readonly message: string };
+export type BatchOutcome =
+  | { readonly kind: 'committed'; readonly outcomes: PackedOutcomes; /** Committed in the previous batch's transaction (the writer thread joins waiting batches). */ readonly joined?: true }
+  | { readonly kind: 'failed'; readonly message: string };
 
 export function batchRunner(db: Database.Database, statements: Statements): (requests: readonly WriteRequest[]) => BatchOutcome {
   // A per-connection head cache, trusted only while no other connection has committed.

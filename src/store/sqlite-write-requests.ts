@@ -116,7 +116,7 @@ export function unpackRequests(packed: PackedRequests): WriteRequest[] {
  */
 export type PackedOutcomes = unknown[];
 
-const SLOTS = 5;
+export const OUTCOME_SLOTS = 5;
 
 export type WriteOutcome = { readonly ok: true; readonly value: WriteResult; readonly written: number } | { readonly ok: false; readonly error: StoreError };
 
@@ -131,7 +131,7 @@ export function packOutcome(packed: PackedOutcomes, outcome: { ok: true; value: 
 
 /** The outcome of the `index`th request of a batch: its result, or its refusal as an error. */
 export function unpackOutcome(packed: PackedOutcomes, index: number): WriteOutcome {
-  const at = index * SLOTS;
+  const at = index * OUTCOME_SLOTS;
   if (packed[at] !== true) return { ok: false, error: refusalError(packed[at + 1] as RefusalData) };
   const position = { commit: packed[at + 2] as bigint, prepare: packed[at + 3] as bigint };
   const next = packed[at + 1];

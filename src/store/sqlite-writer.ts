@@ -7,8 +7,9 @@
  * - With a writer thread (file stores by default), big batches go to a worker thread with its own
  *   connection to the file, so inserting rows and waiting for the fsync do not hold up the engine's
  *   thread (they were about a third of its time in a busy engine, docs/benchmarks.md). A batch of 64
- *   from a busy producer goes as soon as it is full, up to four batches in flight, so the thread
- *   commits while the engine goes on deciding. Small batches and quick bursts made while the thread
+ *   from a busy producer goes as soon as it is full, up to eight batches in flight, so the thread
+ *   commits while the engine goes on deciding; batches that arrive while the thread is busy are
+ *   committed together, in one transaction and one fsync (sqlite-writer-thread.ts). Small batches and quick bursts made while the thread
  *   is idle are written on the calling thread instead: when every append waits for its commit, two
  *   thread hops cost more than they save. The thread starts on the first batch it is sent, so a
  *   store that never writes much never starts it.
@@ -59,7 +60,7 @@ export interface RunHere {
   readonly run: (requests: readonly WriteRequest[]) => BatchOutcome;
 }
 
-const MAX_BATCHES_IN_FLIGHT = 4;
+const MAX_BATCHES_IN_FLIGHT = 8;
 const FULL_BATCH = 64;
 /**
  * Time between writes (their producer's work) from which a batch is worth sending to the thread.
@@ -251,7 +252,7 @@ export class GroupCommitWriter implements StoreWriter {
 
   #settle(batch: readonly Pending[], outcome: BatchOutcome): void {
     if (outcome.kind === 'committed') {
-      this.#transactions += 1;
+      if (!outcome.joined) this.#transactions += 1;
       this.#operations += batch.length;
       const onAppended = this.#onAppended;
       batch.forEach((pending, index) => {

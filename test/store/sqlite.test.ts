@@ -81,6 +81,34 @@ describe('sqlite: where a file store writes', () => {
       await file.remove();
     }
   });
+
+  it('commits the batches waiting for the writer thread together, each write with its own outcome', async () => {
+    const file = tempStoreFile();
+    // Every full batch of 64 is sent at once (any producer counts as busy), eight of them in one turn.
+    const store = SqliteEventStore.open(file.path, { busyProducerMicros: 0 });
+    try {
+      await store.append('joined-conflict', [event('First')]);
+      const before = store.stats;
+      const writes = Array.from({ length: 8 * 64 }, (_, i) =>
+        // Every 50th write expects a stream to be new that is not: refused, the rest unaffected.
+        i % 50 === 0 ? store.append('joined-conflict', [event('Late', { i })], { expectedRevision: 'no_stream' }) : store.append(`joined-${i}`, [event('Joined', { i })]),
+      );
+      const outcomes = await Promise.allSettled(writes);
+      outcomes.forEach((outcome, i) => {
+        if (i % 50 === 0) expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(WrongExpectedVersionError);
+        else expect(outcome.status).toBe('fulfilled');
+      });
+      expect(store.stats.operations - before.operations).toBe(8 * 64);
+      // The thread was starting (or busy) while the batches came: they shared commits.
+      expect(store.stats.transactions - before.transactions).toBeLessThan(8);
+      const read = await collect(() => store.readStream('joined-511'));
+      expect(read.map((one) => one.data)).toEqual([{ i: 511 }]);
+      expect(await collect(() => store.readStream('joined-conflict'))).toHaveLength(1);
+    } finally {
+      await store.close();
+      await file.remove();
+    }
+  });
 });
 
 describeEventStoreContract(
