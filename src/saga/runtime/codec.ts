@@ -50,6 +50,13 @@ export function toEventData(event: WorkflowEvent, context: EventContext): EventD
   return { id: event.id, type: event.type, data: event.data as unknown as Json, metadata };
 }
 
+/** The events of one decision as store events, all with the decision's context. */
+export function toEventDataList(events: readonly WorkflowEvent[], context: EventContext): EventData[] {
+  const data: EventData[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) data[i] = toEventData(events[i] as WorkflowEvent, context);
+  return data;
+}
+
 /** Reads a stored event as a workflow event (upcast and validated); throws `EventParseError`. */
 export function fromRecorded(recorded: RecordedEvent): WorkflowEvent {
   return parseWorkflowEvent(recorded.type, recorded.data, recorded.metadata, recorded.id);

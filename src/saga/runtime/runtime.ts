@@ -14,7 +14,7 @@ import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscripti
 import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
-import type { EventData, EventStore, ExpectedRevision, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
+import type { EventStore, ExpectedRevision, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
@@ -24,7 +24,7 @@ import type { WorkflowEvent } from '../events.js';
 import { inFlightCalls, initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { Backlog } from './backlog.js';
-import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, toEventData, workflowIdOf, workflowStream } from './codec.js';
+import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, toEventDataList, workflowIdOf, workflowStream, type EventContext } from './codec.js';
 import { CallDispatcher } from './dispatcher.js';
 import { TimerWheel } from './timer-wheel.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
@@ -349,8 +349,7 @@ export class SagaRuntime {
       const definitionHash = events[0]?.type === 'WorkflowStarted' ? events[0].data.definitionHash : cached.state.status === 'idle' ? '' : cached.state.definitionHash;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
-        const data = events.map((event) => toEventData(event, { correlationId, causationId: queued.causationId, definitionHash }));
-        await this.#append(workflowStream(workflowId), data, expectedRevision);
+        await this.#append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId, definitionHash }, expectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
@@ -394,18 +393,22 @@ export class SagaRuntime {
    * restart): the same events are appended again with the same expected revision, so if an earlier
    * try did land, the store recognises their ids and nothing is written twice. Gives up after
    * `appendRetryLimitMs`; the workflow's durable timers then pick the work up again later.
+   *
+   * The store events are made from the workflow events for each try and not kept while the commit
+   * is awaited: hundreds of decisions wait for their commits at once, and what they hold while
+   * waiting outlives young-generation collections (and is copied by them).
    */
-  async #append(stream: string, events: EventData[], expectedRevision: ExpectedRevision): Promise<void> {
+  async #append(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<void> {
     try {
-      await this.#store.append(stream, events, { expectedRevision });
+      await this.#store.append(stream, toEventDataList(events, context), { expectedRevision });
     } catch (error) {
       // The common case costs one await; only an unavailable store enters the retry loop.
       if (!(error instanceof UnavailableError)) throw error;
-      await this.#appendRetryingUnavailable(stream, events, expectedRevision, error);
+      await this.#appendRetryingUnavailable(stream, events, context, expectedRevision, error);
     }
   }
 
-  async #appendRetryingUnavailable(stream: string, events: EventData[], expectedRevision: ExpectedRevision, first: UnavailableError): Promise<void> {
+  async #appendRetryingUnavailable(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision, first: UnavailableError): Promise<void> {
     const giveUpAt = this.#now() + this.#appendRetryLimitMs;
     let last = first;
     for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
@@ -413,7 +416,7 @@ export class SagaRuntime {
       this.#log.warn({ err: last, stream, retryInMs: delay }, 'store unavailable; retrying the append');
       await new Promise((resolve) => setTimeout(resolve, delay));
       try {
-        await this.#store.append(stream, events, { expectedRevision });
+        await this.#store.append(stream, toEventDataList(events, context), { expectedRevision });
         return;
       } catch (error) {
         if (!(error instanceof UnavailableError)) throw error;
