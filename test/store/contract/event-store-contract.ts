@@ -486,6 +486,10 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
           [{ ...event('A'), data: undefined }, /events\[1\]\.data/],
           [{ ...event('A'), metadata: 'text' }, /events\[1\]\.metadata/],
           [{ ...event('A'), data: new Map() }, /events\[1\]\.data/],
+          // toJSON would turn these into something else: refused, named by their full path.
+          [{ ...event('A'), data: { at: new Date(0) } }, /events\[1\]\.data\.at is an instance of Date/],
+          [{ ...event('A'), data: { nested: { list: [new Date(0)] } } }, /events\[1\]\.data\.nested\.list\[0\] is an instance of Date/],
+          [{ ...event('A'), data: { custom: { toJSON: () => 'x' } } }, /events\[1\]\.data\.custom has a toJSON method/],
         ];
         const cyclic: Record<string, unknown> = {};
         cyclic.self = cyclic;
