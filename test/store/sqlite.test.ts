@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MaximumAppendSizeExceededError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
+import { PAGE_SIZE } from '../../src/store/sqlite-schema.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { collect, event, takeUntil } from './contract/helpers.js';
 import { describeEventStoreContract } from './contract/event-store-contract.js';
@@ -288,6 +289,8 @@ describe('sqlite: limits and schema', () => {
     }
     const db = new Database(file.path, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(2);
+    // An existing file keeps its page size (only new files get 8 KB pages).
+    expect(db.pragma('page_size', { simple: true })).toBe(4096);
     expect(db.prepare('SELECT id, name, last_revision FROM streams ORDER BY id').raw().all()).toEqual([
       [1, 'zeta', 2],
       [2, 'alpha', 0],
@@ -313,6 +316,7 @@ describe('sqlite: limits and schema', () => {
     await store.close();
     const db = new Database(file.path, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
     expect(db.prepare('SELECT id, name, last_revision FROM streams ORDER BY id').all()).toEqual([
       { id: 1, name: 'workflow-b', last_revision: 1 },
       { id: 2, name: 'workflow-a', last_revision: 1 },
