@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from './logging.js';
 import type { AgentRegistry } from './registry.js';
 import { DeadlineQueue, type Deadline } from '../shared/deadline-queue.js';
 import { type Cancellable, CancellationFanout, LazyCancellation } from './cancellation.js';
-import { type AgentCall, type AgentCallResult, type AgentTransport, callTransport, failure, timeoutFailure } from './transport.js';
+import { type AgentCall, type AgentCallResult, type AgentTransport, checkedResult, failure, failureFromError, timeoutFailure } from './transport.js';
 
 export interface BulkheadLimits {
   /** Concurrent calls per agent when its registration gives no `maxConcurrency`. Default: no limit. */
@@ -94,16 +94,21 @@ export class AgentInvoker {
       this.#callLogger(agentId, call).info({ code: result.ok ? undefined : result.error.code }, 'no bulkhead slot');
       return result;
     }
+    // Without slots to give back, the call's own promise is the answer: no frame waits on it here.
+    if (releases === NO_RELEASES) return this.#admitted(agentId, call, options.signal);
     try {
-      const admission = this.#registry.admit(agentId);
-      if (!admission.allowed) {
-        this.#registry.stats.rejected(agentId);
-        return circuitOpen(agentId, admission.reopenAt);
-      }
-      return await this.#call(agentId, call, options.signal);
+      return await this.#admitted(agentId, call, options.signal);
     } finally {
       for (let i = releases.length - 1; i >= 0; i--) (releases[i] as Release)();
     }
+  }
+
+  /** The breaker admits the call (a probe when half-open) or it fails fast. */
+  #admitted(agentId: string, call: AgentCall, signal: AbortSignal | undefined): Promise<AgentCallResult> | AgentCallResult {
+    const admission = this.#registry.admit(agentId);
+    if (admission.allowed) return this.#call(agentId, call, signal);
+    this.#registry.stats.rejected(agentId);
+    return circuitOpen(agentId, admission.reopenAt);
   }
 
   /** Bulkheads in use, with their queues: the visible backlog of agent calls. */
@@ -276,7 +281,13 @@ class CallInFlight extends LazyCancellation implements Deadline, Cancellable {
   }
 }
 
-/** The transport's answer settles the call (callTransport never throws). */
+/** The transport's answer settles the call; a throw or a malformed answer is a failure, as in callTransport. */
 async function runTransport(transport: AgentTransport, flight: CallInFlight): Promise<void> {
-  flight.settle(await callTransport(transport, flight.call, flight));
+  let result: AgentCallResult;
+  try {
+    result = checkedResult(await transport.invoke(flight.call, flight));
+  } catch (error) {
+    result = failureFromError(error);
+  }
+  flight.settle(result);
 }

@@ -102,15 +102,19 @@ export function timeoutFailure(call: AgentCall): AgentCallResult {
  */
 export async function callTransport(transport: AgentTransport, call: AgentCall, cancellation: CallCancellation): Promise<AgentCallResult> {
   try {
-    const raw: unknown = await transport.invoke(call, cancellation);
-    const wellFormed = wellFormedResult(raw);
-    if (wellFormed) return wellFormed;
-    const parsed = agentCallResultSchema.safeParse(raw);
-    if (parsed.success) return parsed.data as AgentCallResult;
-    return failure(`Transport returned a malformed result: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'invalid-result', false);
+    return checkedResult(await transport.invoke(call, cancellation));
   } catch (error) {
     return failureFromError(error);
   }
+}
+
+/** What a transport answered, as a result: itself when well formed, else an `invalid-result` failure saying what is wrong. */
+export function checkedResult(raw: unknown): AgentCallResult {
+  const wellFormed = wellFormedResult(raw);
+  if (wellFormed) return wellFormed;
+  const parsed = agentCallResultSchema.safeParse(raw);
+  if (parsed.success) return parsed.data as AgentCallResult;
+  return failure(`Transport returned a malformed result: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'invalid-result', false);
 }
 
 /**
