@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MaximumAppendSizeExceededError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '../../src/store/errors.js';
+import { MaximumAppendSizeExceededError, StreamDeletedError, StreamNotFoundError, UnavailableError, WrongExpectedVersionError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import { PAGE_SIZE } from '../../src/store/sqlite-schema.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
@@ -106,6 +106,29 @@ describe('sqlite: where a file store writes', () => {
       expect(read.map((one) => one.data)).toEqual([{ i: 511 }]);
       expect(await collect(() => store.readStream('joined-conflict'))).toHaveLength(1);
     } finally {
+      await store.close();
+      await file.remove();
+    }
+  });
+
+  it('fails every write of a commit the writer thread could not make, and writes again once it can', async () => {
+    const file = tempStoreFile();
+    // A short lock wait, every batch to the thread at once: eight batches meet another process's lock.
+    const store = SqliteEventStore.open(file.path, { busyProducerMicros: 0, busyTimeoutMs: 100 });
+    const other = new Database(file.path);
+    try {
+      await store.append('locked-first', [event('Before')]);
+      other.exec('BEGIN IMMEDIATE');
+      const outcomes = await Promise.allSettled(Array.from({ length: 8 * 64 }, (_, i) => store.append(`locked-${i}`, [event('Blocked', { i })])));
+      expect(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof UnavailableError)).toBe(true);
+      expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/could not commit/);
+      other.exec('ROLLBACK');
+      // Nothing of the failed commits was written; the same appends now go through.
+      await expect(collect(() => store.readStream('locked-0'))).rejects.toBeInstanceOf(StreamNotFoundError);
+      const again = await Promise.all(Array.from({ length: 8 * 64 }, (_, i) => store.append(`locked-${i}`, [event('Blocked', { i })])));
+      expect(again.map((result) => result.nextExpectedRevision)).toEqual(Array.from({ length: 8 * 64 }, () => 0n));
+    } finally {
+      other.close();
       await store.close();
       await file.remove();
     }
