@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32 --min-semi-space-size=16
+#!/usr/bin/env node
 // Entry point of the `cadenza` command. The CLI is TypeScript run through tsx's loader, so
 // `npm install` leaves a working command with no build step and no stale compiled output.
 import { register } from 'tsx/esm/api';
