@@ -393,10 +393,18 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         const stream = streamName('closing');
         await store.append(stream, [event('Only')]);
         const subscription = store.subscribeToStream(stream);
-        const consumer = collect(() => subscription);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Read up to caughtUp (not a fixed wait: a loaded machine may take longer to get there),
+        // then close while the next read waits for live events: closing must end it.
+        const iterator = subscription[Symbol.asyncIterator]();
+        const seen: string[] = [];
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+          seen.push(next.value.kind);
+          if (next.value.kind === 'caughtUp') break;
+        }
+        expect(seen).toEqual(['event', 'caughtUp']);
+        const waiting = iterator.next();
         await store.close();
-        expect((await consumer).map((message) => message.kind)).toEqual(['event', 'caughtUp']);
+        expect((await waiting).done).toBe(true);
         await expectRejection(() => store.append(stream, [event('Late')]), StoreClosedError);
         await expectRejection(() => collect(() => store.readStream(stream)), StoreClosedError);
       });
