@@ -224,8 +224,9 @@ describe('compensation', () => {
 
   it('two runtimes starting the same workflow id at once: one start is stored, the other is refused', async () => {
     // A start is decided without reading the stream first (the append's "no stream" is the check),
-    // so the runtime that loses must learn from the store that the workflow exists.
-    engine = await startTestEngine({ agents: createTradingAgents({ latencyMs: 0 }).agents });
+    // so the runtime that loses must learn from the store that the workflow exists. (Agents that
+    // never fail: the workflow's own fate is not what this test is about.)
+    engine = await startTestEngine({ agents: createTradingAgents({ latencyMs: 0, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0 }).agents });
     const other = await startTestEngine({ agents: [], store: engine.store });
     try {
       const input = { symbol: 'ACME', side: 'buy', quantity: 5, account: 'acct-1' };
