@@ -14,7 +14,7 @@ import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscripti
 import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
-import type { EventStore, ExpectedRevision, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
+import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
@@ -24,7 +24,8 @@ import type { WorkflowEvent } from '../events.js';
 import { inFlightCalls, initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { Backlog } from './backlog.js';
-import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, toEventDataList, workflowIdOf, workflowStream, type EventContext } from './codec.js';
+import { DecisionAppender } from './appender.js';
+import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, workflowIdOf, workflowStream } from './codec.js';
 import { CallDispatcher } from './dispatcher.js';
 import { TimerWheel } from './timer-wheel.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
@@ -105,7 +106,7 @@ export class SagaRuntime {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #maxConflictRetries: number;
-  readonly #appendRetryLimitMs: number;
+  readonly #appender: DecisionAppender;
   readonly runtimeId: string;
   readonly #backlog: Backlog;
   readonly #cache: WorkflowStates;
@@ -138,7 +139,13 @@ export class SagaRuntime {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#maxConflictRetries = options.maxConflictRetries ?? 20;
-    this.#appendRetryLimitMs = options.appendRetryLimitMs ?? 30_000;
+    this.#appender = new DecisionAppender({
+      store: options.store,
+      log: this.#log,
+      now: this.#now,
+      retryLimitMs: options.appendRetryLimitMs ?? 30_000,
+      stopped: () => this.#stopped,
+    });
     this.runtimeId = options.runtimeId ?? randomUUID();
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
@@ -349,7 +356,7 @@ export class SagaRuntime {
       const definitionHash = events[0]?.type === 'WorkflowStarted' ? events[0].data.definitionHash : cached.state.status === 'idle' ? '' : cached.state.definitionHash;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
-        await this.#append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId, definitionHash }, expectedRevision);
+        await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId, definitionHash }, expectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
@@ -386,43 +393,6 @@ export class SagaRuntime {
   #presumedNew(workflowId: string, trigger: Trigger): CachedWorkflow | undefined {
     if (trigger.kind !== 'command' || trigger.command.type !== 'start' || this.#cache.knows(workflowId, 0)) return undefined;
     return { state: initialState(workflowId), correlationId: workflowId, lastEventId: '' };
-  }
-
-  /**
-   * Append, riding out a store that is briefly unreachable (an EventStoreDB leader election, a
-   * restart): the same events are appended again with the same expected revision, so if an earlier
-   * try did land, the store recognises their ids and nothing is written twice. Gives up after
-   * `appendRetryLimitMs`; the workflow's durable timers then pick the work up again later.
-   *
-   * The store events are made from the workflow events for each try and not kept while the commit
-   * is awaited: hundreds of decisions wait for their commits at once, and what they hold while
-   * waiting outlives young-generation collections (and is copied by them).
-   */
-  async #append(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<void> {
-    try {
-      await this.#store.append(stream, toEventDataList(events, context), { expectedRevision });
-    } catch (error) {
-      // The common case costs one await; only an unavailable store enters the retry loop.
-      if (!(error instanceof UnavailableError)) throw error;
-      await this.#appendRetryingUnavailable(stream, events, context, expectedRevision, error);
-    }
-  }
-
-  async #appendRetryingUnavailable(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision, first: UnavailableError): Promise<void> {
-    const giveUpAt = this.#now() + this.#appendRetryLimitMs;
-    let last = first;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
-      if (this.#stopped || this.#now() + delay > giveUpAt) throw last;
-      this.#log.warn({ err: last, stream, retryInMs: delay }, 'store unavailable; retrying the append');
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      try {
-        await this.#store.append(stream, toEventDataList(events, context), { expectedRevision });
-        return;
-      } catch (error) {
-        if (!(error instanceof UnavailableError)) throw error;
-        last = error;
-      }
-    }
   }
 
   /** An event from the subscription: fold it if it is news (another process appended it). */

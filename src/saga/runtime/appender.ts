@@ -1,0 +1,63 @@
+/**
+ * The runtime's appends of decisions: one store append per decision, riding out a store that is
+ * briefly unreachable (an EventStoreDB leader election, a restart). The same events are appended
+ * again with the same expected revision, so if an earlier try did land, the store recognises their
+ * ids and nothing is written twice. Gives up after `retryLimitMs`; the workflow's durable timers then
+ * pick the work up again later. Other errors (a conflict, a refusal) go straight to the caller.
+ */
+import type { Logger } from 'pino';
+import { UnavailableError } from '../../store/errors.js';
+import type { EventStore, ExpectedRevision } from '../../store/port.js';
+import type { WorkflowEvent } from '../events.js';
+import { toEventDataList, type EventContext } from './codec.js';
+
+export interface DecisionAppenderOptions {
+  readonly store: EventStore;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** How long an append is retried while the store is unavailable. */
+  readonly retryLimitMs: number;
+  /** Whether the runtime has stopped: then an unavailable store is not waited for. */
+  readonly stopped: () => boolean;
+}
+
+export class DecisionAppender {
+  readonly #options: DecisionAppenderOptions;
+
+  constructor(options: DecisionAppenderOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * The store events are made from the workflow events for each try and not kept while the commit
+   * is awaited: hundreds of decisions wait for their commits at once, and what they hold while
+   * waiting outlives young-generation collections (and is copied by them).
+   */
+  async append(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<void> {
+    try {
+      await this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
+    } catch (error) {
+      // The common case costs one await; only an unavailable store enters the retry loop.
+      if (!(error instanceof UnavailableError)) throw error;
+      await this.#retryWhileUnavailable(stream, events, context, expectedRevision, error);
+    }
+  }
+
+  async #retryWhileUnavailable(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision, first: UnavailableError): Promise<void> {
+    const { store, log, now, retryLimitMs, stopped } = this.#options;
+    const giveUpAt = now() + retryLimitMs;
+    let last = first;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
+      if (stopped() || now() + delay > giveUpAt) throw last;
+      log.warn({ err: last, stream, retryInMs: delay }, 'store unavailable; retrying the append');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      try {
+        await store.append(stream, toEventDataList(events, context), { expectedRevision });
+        return;
+      } catch (error) {
+        if (!(error instanceof UnavailableError)) throw error;
+        last = error;
+      }
+    }
+  }
+}
