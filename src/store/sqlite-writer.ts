@@ -9,9 +9,9 @@
  *   thread (they were about a third of its time in a busy engine, docs/benchmarks.md). A batch of 64
  *   from a busy producer goes as soon as it is full, up to eight batches in flight, so the thread
  *   commits while the engine goes on deciding; batches that arrive while the thread is busy are
- *   committed together, in one transaction and one fsync (sqlite-writer-thread.ts). Small batches and quick bursts made while the thread
- *   is idle are written on the calling thread instead: when every append waits for its commit, two
- *   thread hops cost more than they save. The thread starts on the first batch it is sent, so a
+ *   committed together, in one transaction and one fsync (sqlite-writer-thread.ts). Small batches
+ *   and quick bursts made while the thread is idle are written on the calling thread instead: when
+ *   every append waits for its commit, two thread hops cost more than they save. The thread starts on the first batch it is sent, so a
  *   store that never writes much never starts it.
  */
 import { performance } from 'node:perf_hooks';

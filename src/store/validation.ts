@@ -94,10 +94,14 @@ function frozenText(value: object): string | undefined {
   return text;
 }
 
+/** Frozen all the way down, with data properties only (a getter could answer differently later). */
 function isDeepFrozen(value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return true;
   if (depth > 512 || !Object.isFrozen(value)) return false;
-  for (const key of Object.keys(value)) if (!isDeepFrozen((value as Record<string, unknown>)[key], depth + 1)) return false;
+  for (const key of Object.keys(value)) {
+    const property = Object.getOwnPropertyDescriptor(value, key);
+    if (!property || !('value' in property) || !isDeepFrozen(property.value, depth + 1)) return false;
+  }
   return true;
 }
 

@@ -46,6 +46,20 @@ describe('serialising data that holds frozen objects', () => {
     expect(await storedData('frozen-2')).toEqual([{ shallow: { child: { value: 1 } } }, { shallow: { child: { value: 2 } } }]);
   });
 
+  it('does not cache a frozen object with a getter: what it answers later is stored', async () => {
+    store = await openStore('memory:');
+    let price = 1;
+    const quote = Object.freeze({
+      get price() {
+        return price;
+      },
+    });
+    await store.append('frozen-4', [event('First', { quote } as unknown as Json)]);
+    price = 2;
+    await store.append('frozen-4', [event('Second', { quote } as unknown as Json)]);
+    expect(await storedData('frozen-4')).toEqual([{ quote: { price: 1 } }, { quote: { price: 2 } }]);
+  });
+
   it('refuses a frozen object that is not JSON, naming the field, and writes nothing', async () => {
     store = await openStore('memory:');
     const bad = deepFreeze({ when: new Date(0) });
