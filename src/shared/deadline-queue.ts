@@ -16,7 +16,7 @@ export interface Deadline {
 }
 
 export interface DeadlineQueueOptions {
-  /** Epoch-ms clock. Default `Date.now`. */
+  /** The clock `dueAt` is on, in ms (the invoker uses `performance.now`). Default `Date.now`. */
   readonly now?: () => number;
   /** Whether the armed timer keeps the process alive. Default true. */
   readonly keepAlive?: boolean;

@@ -22,7 +22,7 @@ port.on('message', (first: ToWriter) => {
   // the engine waits for, batches pile up here and are committed together, one fsync for all.
   const batches: PackedRequests[] = [];
   let closing = false;
-  for (let message: ToWriter | undefined = first; message; message = (receiveMessageOnPort(port)?.message as ToWriter | undefined) ?? undefined) {
+  for (let message: ToWriter | undefined = first; message; message = receiveMessageOnPort(port)?.message as ToWriter | undefined) {
     if (message.kind === 'close') {
       closing = true;
       break;

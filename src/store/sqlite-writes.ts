@@ -13,7 +13,7 @@ import type { SerializedEvent } from './validation.js';
 export interface WriteContext {
   readonly statements: Statements;
   readonly heads: StreamHeads;
-  /** Event rows the last append inserted (0 for an idempotent re-append): set by `appendEvents`. */
+  /** Event rows the current request inserted: the batch runner zeroes it before each request, `appendEvents` sets it when it inserts. */
   written: number;
 }
 
@@ -63,7 +63,6 @@ export function appendEvents(
   now: number,
 ): AppendResult {
   const { statements } = context;
-  context.written = 0;
   const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   const replay = events.length > 0 ? findOriginalAppend(statements, stream, events, expected, state) : undefined;
@@ -123,7 +122,6 @@ function findOriginalAppend(
 
 export function deleteStream(context: WriteContext, stream: string, expected: ExpectedRevision, tombstone: boolean): DeleteResult {
   const { statements } = context;
-  context.written = 0;
   const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   checkExpected(stream, expected, state.last_revision, streamExists(state));
@@ -142,7 +140,6 @@ export function setStreamMetadata(
   expected: ExpectedRevision,
 ): AppendResult {
   const { statements } = context;
-  context.written = 0;
   const state = headOf(context, stream);
   if (state.tombstoned) throw new StreamDeletedError(stream);
   const metadataStream = `$$${stream}`;

@@ -126,13 +126,13 @@ function eventField(index: number, suffix: string): string {
 
 /**
  * JSON.stringify that refuses what JSON cannot represent faithfully instead of silently dropping or
- * changing it: undefined, functions, symbols, bigint, NaN/Infinity, class instances, cycles.
+ * changing it: undefined, functions, symbols, bigint, NaN/Infinity, class instances (Date too), objects
+ * with a toJSON method, cycles. `field` names the value in the error (`events[0].data`).
  */
-export function toJsonText(value: unknown, fieldName: string | (() => string)): string {
+export function toJsonText(value: unknown, field: string): string {
   // Hot path: a walk that allocates nothing, then a plain stringify. Only a value that fails the
   // walk takes the slow path below, which finds and names the offending field.
   if (isJson(value)) return JSON.stringify(value);
-  const field = typeof fieldName === 'string' ? fieldName : fieldName();
   let problem: string | undefined;
   // The path of every object visited, so that a problem is named by its full path.
   const paths = new Map<unknown, string>();
