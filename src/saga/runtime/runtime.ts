@@ -50,6 +50,12 @@ export interface SagaRuntimeOptions {
   readonly runtimeId?: string;
   /** How long an append is retried while the store is unavailable. Default 30 s. */
   readonly appendRetryLimitMs?: number;
+  /**
+   * The definitions this runtime hosts. When given, it drives only workflows whose definition's
+   * name and version are among them and leaves every other workflow in the store untouched; when
+   * absent it drives every workflow it sees (one runtime alone on its store).
+   */
+  readonly definitions?: readonly (WorkflowDefinition | WorkflowDefinitionInput)[];
 }
 
 export interface StartWorkflowOptions {
