@@ -97,6 +97,10 @@ function evolveStatus(doc: WorkflowStatusDoc, { event }: WorkflowInput, view: Do
       const { stepId, attempt, agentId, at } = event.data;
       return step(doc, stepId, (s) => ({ ...s, status: 'running', attempt, agentId, scheduledAt: at, startedAt: s.startedAt ?? at }));
     }
+    case 'StepResumed':
+      return step(doc, event.data.stepId, (s) => ({ ...s, agentId: event.data.agentId }));
+    case 'CompensationResumed':
+      return doc;
     case 'StepSucceeded': {
       const { stepId, at } = event.data;
       const before = doc.steps.find((s) => s.id === stepId);

@@ -9,7 +9,7 @@
  * same seed gives the same fates however the calls interleave.
  */
 import type { AgentDefinition } from '../../src/agents/index.js';
-import { AgentFailure, inProcessTransport, type ActionHandler } from '../../src/agents/index.js';
+import { AgentFailure, inProcessTransport, type ActionContext, type ActionHandler } from '../../src/agents/index.js';
 import type { Json, JsonObject } from '../../src/store/port.js';
 
 export interface TradingAgentOptions {
@@ -25,20 +25,81 @@ export interface TradingAgentOptions {
   readonly latencyMs?: number;
   /** Agents per capability (primary, backup, ...). Default 2. */
   readonly replicas?: number;
-  /** Called as each call arrives, before any work: tests count deliveries per idempotency key. */
-  readonly onCall?: (agentId: string, idempotencyKey: string) => void;
+  /** Called as each call arrives, before any work: tests count deliveries per idempotency key and attempt. */
+  readonly onCall?: (agentId: string, idempotencyKey: string, attempt: number) => void;
 }
 
-/** What the simulated broker and risk desk did: lets tests and the demo check the rollback. */
+/**
+ * One effect of the simulated broker or risk desk, keyed by the idempotency key it was made under.
+ * A journal of these is what a real broker keeps: replaying it rebuilds the ledger, so a process
+ * that restarts still knows which keys took effect (see `TradingLedger.replay`).
+ */
+export type LedgerEffect =
+  | { readonly kind: 'order'; readonly key: string; readonly orderId: string; readonly account: string; readonly symbol: string; readonly side: string; readonly quantity: number; readonly price: number }
+  | { readonly kind: 'reversal'; readonly orderId: string }
+  | { readonly kind: 'reservation'; readonly key: string; readonly reservationId: string; readonly account: string; readonly notional: number }
+  | { readonly kind: 'release'; readonly reservationId: string };
+
+/**
+ * Who has done what, by name: `claim` is true for the first caller only, atomically, as a broker's
+ * unique constraint on the client order id is. In memory by default; the crash tests use files, so
+ * that processes sharing one simulated broker agree (test/runtime/fixtures/runtime-worker.ts).
+ */
+export interface EffectClaims {
+  claim(name: string): boolean;
+  has(name: string): boolean;
+}
+
+export function memoryClaims(): EffectClaims {
+  const names = new Set<string>();
+  return {
+    claim: (name) => (names.has(name) ? false : (names.add(name), true)),
+    has: (name) => names.has(name),
+  };
+}
+
+/**
+ * What the simulated broker and risk desk did: lets tests and the demo check the rollback. Like a
+ * real broker it honours the idempotency key: an order is placed once per key, and a redelivery
+ * (a retry, a re-send after a crash, another replica) gets the same fill back.
+ */
 export class TradingLedger {
   /** Orders by id; `reversed` once compensated. */
-  readonly orders = new Map<string, { account: string; symbol: string; side: string; quantity: number; price: number; reversed: boolean }>();
+  readonly orders = new Map<string, { key: string; account: string; symbol: string; side: string; quantity: number; price: number; reversed: boolean }>();
   /** Risk reservations by id; `released` once compensated. */
-  readonly reservations = new Map<string, { account: string; notional: number; released: boolean }>();
-  /** Calls per idempotency key: an executed step must never run twice under one key. */
+  readonly reservations = new Map<string, { key: string; account: string; notional: number; released: boolean }>();
+  /** Deliveries per idempotency key (every attempt and re-send counts). */
   readonly callsByKey = new Map<string, number>();
-  /** Execution keys already served: the broker answers a redelivered order with the same fill. */
-  readonly executedByKey = new Map<string, JsonObject>();
+
+  /** `journal` is told every effect as it happens (tests write it to a file that outlives the process). */
+  constructor(
+    private readonly journal?: (effect: LedgerEffect) => void,
+    readonly claims: EffectClaims = memoryClaims(),
+  ) {}
+
+  record(effect: LedgerEffect): void {
+    switch (effect.kind) {
+      case 'order': {
+        const { key, orderId, account, symbol, side, quantity, price } = effect;
+        this.orders.set(orderId, { key, account, symbol, side, quantity, price, reversed: false });
+        break;
+      }
+      case 'reversal': {
+        const order = this.orders.get(effect.orderId);
+        if (order) order.reversed = true;
+        break;
+      }
+      case 'reservation':
+        this.reservations.set(effect.reservationId, { key: effect.key, account: effect.account, notional: effect.notional, released: false });
+        break;
+      case 'release': {
+        const reservation = this.reservations.get(effect.reservationId);
+        if (reservation) reservation.released = true;
+        break;
+      }
+    }
+    this.journal?.(effect);
+  }
 }
 
 const capabilities = [
@@ -69,9 +130,11 @@ export function createTradingAgents(options: TradingAgentOptions = {}, ledger = 
       for (const [action, handler] of Object.entries(handlers)) {
         guarded[action] = async (input, ctx) => {
           ledger.callsByKey.set(ctx.idempotencyKey, (ledger.callsByKey.get(ctx.idempotencyKey) ?? 0) + 1);
-          options.onCall?.(agentId, ctx.idempotencyKey);
-          if (latencyMs > 0) await sleep(chance(ctx.idempotencyKey, 'latency') * 2 * latencyMs, ctx.signal);
-          if (chance(ctx.idempotencyKey, 'transient') < failureRate) {
+          options.onCall?.(agentId, ctx.idempotencyKey, ctx.attempt);
+          // Fates are per delivery (key and attempt): a retry of a transient failure may succeed.
+          const delivery = `${ctx.idempotencyKey}#${ctx.attempt}`;
+          if (latencyMs > 0) await sleep(chance(delivery, 'latency') * 2 * latencyMs, ctx.signal);
+          if (chance(delivery, 'transient') < failureRate) {
             throw new AgentFailure(`${agentId}: transient failure (simulated)`, 'unavailable', true);
           }
           return handler(input, ctx);
@@ -107,17 +170,19 @@ function tradingHandlers(ledger: TradingLedger, dice: (key: string, salt: string
       return { score, sources: 12, label: score > 0.2 ? 'positive' : score < -0.2 ? 'negative' : 'neutral' };
     },
     'reserve-risk-limit': (input, ctx) => {
+      // Reserved once per key; a redelivery gets the same reservation back.
       const { account, quantity, price } = asObject(input);
       const notional = Number(quantity) * Number(price);
-      const reservationId = `risk-${workflowOf(ctx.idempotencyKey)}`;
-      ledger.reservations.set(reservationId, { account: String(account), notional, released: false });
+      const reservationId = reservationIdOf(ctx.idempotencyKey);
+      if (ledger.claims.claim(`reservation:${ctx.idempotencyKey}`)) ledger.record({ kind: 'reservation', key: ctx.idempotencyKey, reservationId, account: String(account), notional });
       return { reservationId, notional, limit: 10_000_000, approved: true };
     },
-    'release-risk-limit': (input) => {
-      const { reservationId } = asObject(input);
-      const reservation = ledger.reservations.get(String(reservationId));
-      if (reservation) reservation.released = true;
-      return { reservationId: reservationId ?? null, released: true };
+    'release-risk-limit': (input, ctx) => {
+      // The reservation named by the step's output, or (the step never answered) made under its key.
+      const named = asObject(input).reservationId;
+      const ids = typeof named === 'string' ? [named] : keysOf(ctx).filter((key) => ledger.claims.has(`reservation:${key}`)).map(reservationIdOf);
+      for (const reservationId of ids) if (ledger.claims.claim(`release:${reservationId}`)) ledger.record({ kind: 'release', reservationId });
+      return { reservationIds: ids, released: true };
     },
     'decide-trade': (input) => {
       const { side, quantity } = asObject(input);
@@ -130,23 +195,28 @@ function tradingHandlers(ledger: TradingLedger, dice: (key: string, salt: string
       return { approved: true, approvalId: `cmp-${workflowOf(ctx.idempotencyKey)}` };
     },
     'execute-order': (input, ctx) => {
-      const known = ledger.executedByKey.get(ctx.idempotencyKey);
-      if (known) return known;
+      // Placed once per key (the key is the client order id); a redelivery gets the same fill back.
       const { account, symbol, decision } = asObject(input);
       const order = asObject(decision);
-      const orderId = `ord-${ctx.idempotencyKey.replace(/:/g, '-')}`;
+      const orderId = orderIdOf(ctx.idempotencyKey);
       const quantity = Number(order.quantity ?? 0);
       const price = 100;
-      ledger.orders.set(orderId, { account: String(account), symbol: String(symbol), side: String(order.side ?? 'buy'), quantity, price, reversed: false });
-      const fill = { orderId, filledQuantity: quantity, averagePrice: price, side: String(order.side ?? 'buy') };
-      ledger.executedByKey.set(ctx.idempotencyKey, fill);
-      return fill;
+      const side = String(order.side ?? 'buy');
+      if (ledger.claims.claim(`order:${ctx.idempotencyKey}`)) ledger.record({ kind: 'order', key: ctx.idempotencyKey, orderId, account: String(account), symbol: String(symbol), side, quantity, price });
+      return { orderId, filledQuantity: quantity, averagePrice: price, side };
     },
-    'cancel-or-reverse-order': (input) => {
-      const { orderId } = asObject(input);
-      const order = ledger.orders.get(String(orderId));
-      if (order) order.reversed = true;
-      return { orderId: orderId ?? null, reversed: order !== undefined, reversalOrderId: `rev-${String(orderId)}` };
+    'cancel-or-reverse-order': (input, ctx) => {
+      // The order named by the fill, or (the execution failed or timed out: no fill) any order placed
+      // under the execution's key. Nothing placed: nothing to undo, and that is a success.
+      const named = asObject(input).orderId;
+      const ids = typeof named === 'string' ? [named] : keysOf(ctx).filter((key) => ledger.claims.has(`order:${key}`)).map(orderIdOf);
+      const reversed: string[] = [];
+      for (const orderId of ids) {
+        if (!ledger.claims.claim(`reversal:${orderId}`)) continue;
+        ledger.record({ kind: 'reversal', orderId });
+        reversed.push(orderId);
+      }
+      return { orderIds: ids, reversed: reversed.length > 0, reversalOrderIds: reversed.map((id) => `rev-${id}`) };
     },
     'verify-execution': (input, ctx) => {
       if (dice(workflowOf(ctx.idempotencyKey), 'post-trade') < rates.postTradeFailureRate) {
@@ -155,6 +225,14 @@ function tradingHandlers(ledger: TradingLedger, dice: (key: string, salt: string
       return { verified: true, orderId: asObject(asObject(input).execution).orderId ?? null };
     },
   };
+}
+
+const orderIdOf = (key: string): string => `ord-${key.replace(/:/g, '-')}`;
+const reservationIdOf = (key: string): string => `risk-${key.split(':')[0] ?? key}`;
+
+/** The keys a compensation undoes (see AgentCall.compensates). */
+function keysOf(ctx: ActionContext): readonly string[] {
+  return ctx.call.compensates ?? [];
 }
 
 function asObject(value: Json | undefined): Record<string, Json | undefined> {

@@ -16,8 +16,19 @@ export interface AgentCall {
   readonly attempt: number;
   readonly action: string;
   readonly input: Json;
-  /** `workflowId:stepId:attempt`: the same key for every delivery of one attempt, so agents can dedupe. */
+  /**
+   * Names the logical operation: `workflowId:stepId` for a step, `workflowId:stepId:compensate` for
+   * its compensation; the same for every attempt, retry and re-send after a crash (a step with
+   * `perAttempt` keys gets `workflowId:stepId:attempt`). An agent that records the key with the
+   * effect, in the same transaction, makes the operation take effect once. See docs/agents.md.
+   */
   readonly idempotencyKey: string;
+  /**
+   * Compensations only: the keys under which the step's action may have taken effect. The step may
+   * have failed or timed out after its action ran: undo whatever was done under these keys, and
+   * succeed when nothing was.
+   */
+  readonly compensates?: readonly string[];
   /** Epoch milliseconds after which the caller stops waiting. */
   readonly deadline: number;
   readonly kind: CallKind;
@@ -50,10 +61,6 @@ export interface AgentTransport {
    * {@link invokeTransport}).
    */
   invoke(call: AgentCall, cancellation: CallCancellation): Promise<AgentCallResult>;
-}
-
-export function idempotencyKeyOf(workflowId: string, stepId: string, attempt: number): string {
-  return `${workflowId}:${stepId}:${attempt}`;
 }
 
 /** Is `value` plain JSON (what an event can store)? The store's check, shared. */

@@ -1,16 +1,19 @@
 /**
  * Decision rules for compensation: once started, nothing new is scheduled; in-flight steps drain;
- * then every succeeded step with a compensation is compensated, a step only after every step that
- * depends on it (transitively) is compensated, independent ones in parallel, each with its retries.
+ * then every step whose action may have taken effect and that has a compensation is compensated
+ * (succeeded steps, and by default also steps that were sent to an agent but then failed or timed
+ * out: see `compensation.when`), a step only after every step that depends on it (transitively) is
+ * compensated, independent ones in parallel, each with its retries. A compensation names the keys
+ * the step's action ran under, so the agent can undo what was done under them, or nothing.
  */
 import { pickAgent } from './failover.js';
-import { MappingError, resolveInput } from '../workflow/mapping.js';
+import { MappingError, parseSourcePath, resolveInput, type MappingSource } from '../workflow/mapping.js';
 import type { StepDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
 import type { CompensationCause, StepError } from './events.js';
 import { backoffDelay } from './backoff.js';
 import { active, emit, type Draft } from './draft.js';
-import { compensationIdempotencyKey, type ActiveWorkflowState, type StepState } from './state.js';
+import { compensationIdempotencyKey, mayHaveTakenEffect, stepActionKeys, type ActiveWorkflowState, type StepState } from './state.js';
 import { vget, vtoArray } from './vector.js';
 
 export function startCompensation(draft: Draft, cause: CompensationCause, reason: string, failedStepId?: string): void {
@@ -19,8 +22,11 @@ export function startCompensation(draft: Draft, cause: CompensationCause, reason
   emit(draft, 'CompensationStarted', { workflowId: state.workflowId, at: draft.context.now, cause, reason, ...(failedStepId === undefined ? {} : { failedStepId }), toCompensate });
 }
 
+/** Has a compensation, and its action took effect (succeeded) or may have (attempted, when the definition says so). */
 function needsCompensation(state: ActiveWorkflowState, index: number, step: StepState): boolean {
-  return step.status === 'succeeded' && state.definition.steps[index]?.compensation !== undefined;
+  const compensation = state.definition.steps[index]?.compensation;
+  if (compensation === undefined) return false;
+  return step.status === 'succeeded' || (compensation.when === 'attempted' && mayHaveTakenEffect(step));
 }
 
 /** One pass: schedule the compensations now allowed; with none left to run, end the workflow. */
@@ -72,7 +78,10 @@ export function scheduleCompensation(draft: Draft, def: StepDefinition, attempt:
   }
   let input: Json;
   try {
-    input = resolveInput(compensation.input, { data: state.data, ...(step.output === undefined ? {} : { output: step.output }), ...(step.input === undefined ? {} : { input: step.input }) });
+    // A step that did not succeed has no output: its `$output.x` sources read as null, and the
+    // agent finds what the action may have done by the keys in `compensates`.
+    const mapping = step.status === 'succeeded' ? compensation.input : withoutOutputSources(compensation.input);
+    input = resolveInput(mapping, { data: state.data, ...(step.output === undefined ? {} : { output: step.output }), ...(step.input === undefined ? {} : { input: step.input }) });
   } catch (error) {
     if (!(error instanceof MappingError)) throw error;
     failCompensationAttempt(draft, def, attempt, undefined, { message: `Compensation input mapping of step "${def.id}" failed: ${error.message}`, code: 'MAPPING_ERROR', retryable: false });
@@ -82,8 +91,16 @@ export function scheduleCompensation(draft: Draft, def: StepDefinition, attempt:
   emit(draft, 'CompensationScheduled', {
     workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: pickAgent(agents, attempt > 1 ? step.compensation.agentId : undefined) as string,
     action: compensation.action, capability, input, deadline: now + (compensation.timeoutMs ?? def.timeoutMs),
-    idempotencyKey: compensationIdempotencyKey(state.workflowId, def.id, attempt),
+    idempotencyKey: compensationIdempotencyKey(state.workflowId, def.id), compensates: stepActionKeys(state.workflowId, def, step),
   }, { stepId: def.id, n: attempt });
+}
+
+function withoutOutputSources(mapping: Readonly<Record<string, MappingSource>>): Record<string, MappingSource> {
+  const result: Record<string, MappingSource> = {};
+  for (const [target, source] of Object.entries(mapping)) {
+    result[target] = typeof source === 'string' && parseSourcePath(source).scope === 'output' ? { value: null } : source;
+  }
+  return result;
 }
 
 export function recordCompensationSuccess(draft: Draft, def: StepDefinition, step: StepState, output: Json): void {

@@ -41,6 +41,9 @@ export function decideTransition(state: WorkflowState, trigger: Trigger, context
     case 'timer':
       onTimer(draft, trigger.timer);
       break;
+    case 'resume':
+      onResume(draft, trigger.reason);
+      break;
     default: {
       const unknown: never = trigger;
       throw new Error(`Unknown trigger ${JSON.stringify(unknown)}`);
@@ -201,6 +204,40 @@ function onTimer(draft: Draft, timer: TimerRef): void {
       throw new Error(`Unknown timer kind ${String(unknown)}`);
     }
   }
+}
+
+/**
+ * Re-sends every call in flight under its key, to the same agent while it is still a candidate (an
+ * agent that deduplicates on the key then answers the first delivery's outcome), else to the best
+ * candidate. The attempt number does not change: a re-send is not a new attempt.
+ */
+function onResume(draft: Draft, reason: string): void {
+  const state = draft.state;
+  if (state.status === 'idle' || isTerminal(state.status)) return;
+  const { now, candidates } = draft.context;
+  // Ids must differ from an earlier resume of the same attempt: the revision decided from tells them apart.
+  const round = state.revision;
+  vtoArray(state.steps).forEach((step, index) => {
+    const def = state.definition.steps[index] as StepDefinition;
+    if (step.status === 'running') {
+      emit(draft, 'StepResumed', {
+        workflowId: state.workflowId, at: now, stepId: step.id, attempt: step.attempt, agentId: resumeAgent(candidates(def.capability), step.agentId),
+        deadline: now + def.timeoutMs, idempotencyKey: step.idempotencyKey as string, reason,
+      }, { stepId: step.id, n: round });
+    }
+    const c = step.compensation;
+    if (c.status === 'running' && def.compensation) {
+      emit(draft, 'CompensationResumed', {
+        workflowId: state.workflowId, at: now, stepId: step.id, attempt: c.attempt, agentId: resumeAgent(candidates(def.compensation.capability ?? def.capability), c.agentId),
+        deadline: now + (def.compensation.timeoutMs ?? def.timeoutMs), idempotencyKey: c.idempotencyKey as string, reason,
+      }, { stepId: step.id, n: round });
+    }
+  });
+}
+
+function resumeAgent(candidates: readonly string[], previous: string | undefined): string {
+  if (previous !== undefined && (candidates.includes(previous) || candidates.length === 0)) return previous;
+  return candidates[0] ?? '';
 }
 
 /** A due retry over the parallelism limit waits: it is picked up when a running step settles. */

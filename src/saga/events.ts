@@ -41,8 +41,26 @@ const call = {
   input: jsonPayload,
   /** Epoch ms after which the attempt counts as timed out. */
   deadline: z.number().int(),
-  /** `workflowId:stepId:attempt` (steps), `workflowId:stepId:compensate:attempt` (compensations). */
+  /**
+   * Names the logical operation, not the attempt: `workflowId:stepId` for a step (every attempt and
+   * every re-send carries it; `workflowId:stepId:attempt` for a step with `perAttempt` keys),
+   * `workflowId:stepId:compensate` for a compensation. Events written before keys named the
+   * operation carry `…:attempt` and `…:compensate:attempt`; they are read as they were written.
+   */
   idempotencyKey: z.string().min(1),
+};
+
+/**
+ * An attempt in flight when its runtime stopped (a crash, a restart) is sent again, with the same
+ * key, by the runtime that takes the workflow over: it is not a failed attempt and does not wait
+ * for its timeout. The new deadline counts from the re-send.
+ */
+const resumed = {
+  attempt,
+  agentId: z.string().min(1),
+  deadline: z.number().int(),
+  idempotencyKey: z.string().min(1),
+  reason: z.string(),
 };
 
 export const eventDataSchemas = {
@@ -55,6 +73,7 @@ export const eventDataSchemas = {
     data: jsonPayload,
   }),
   StepScheduled: z.strictObject({ ...stepRef, ...call }),
+  StepResumed: z.strictObject({ ...stepRef, ...resumed }),
   StepSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonPayload, durationMs: z.number().int().min(0) }),
   /** `agentId` is absent when no agent could be asked (no candidate, input mapping failed). */
   StepFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
@@ -71,7 +90,13 @@ export const eventDataSchemas = {
     /** Steps that succeeded and have a compensation, at the time compensation started. */
     toCompensate: z.array(z.string()),
   }),
-  CompensationScheduled: z.strictObject({ ...stepRef, ...call }),
+  CompensationScheduled: z.strictObject({
+    ...stepRef,
+    ...call,
+    /** The keys under which the step's action may have run, oldest first (absent in older events). */
+    compensates: z.array(z.string()).optional(),
+  }),
+  CompensationResumed: z.strictObject({ ...stepRef, ...resumed }),
   CompensationSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonPayload, durationMs: z.number().int().min(0) }),
   CompensationFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
   CompensationRetryScheduled: z.strictObject({ ...stepRef, nextAttempt: attempt, notBefore: z.number().int(), delayMs: z.number().int().min(0), reason: z.string() }),

@@ -42,8 +42,12 @@ export function foldEvents(events: Iterable<WorkflowEvent>, from: WorkflowState 
 function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, { type: 'WorkflowStarted' }>): ActiveWorkflowState {
   switch (event.type) {
     case 'StepScheduled': {
-      const { stepId, attempt, agentId, input, deadline, at } = event.data;
-      return updateStep(state, stepId, (step) => patchStep(step, { status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
+      const { stepId, attempt, agentId, input, deadline, at, idempotencyKey } = event.data;
+      return updateStep(state, stepId, (step) => patchStep(step, { status: 'running', attempt, agentId, input, idempotencyKey, scheduledAt: at, deadline, notBefore: undefined }));
+    }
+    case 'StepResumed': {
+      const { stepId, attempt, agentId, deadline } = event.data;
+      return updateStep(state, stepId, (step) => (step.status === 'running' && step.attempt === attempt ? patchStep(step, { agentId, deadline }) : step));
     }
     case 'StepSucceeded': {
       const { stepId, output } = event.data;
@@ -80,8 +84,12 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
       return patchWorkflow(abandonRetries(state), { status: 'compensating', compensation: { cause, reason, failedStepId, startedAt: at } });
     }
     case 'CompensationScheduled': {
-      const { stepId, attempt, agentId, input, deadline, at } = event.data;
-      return updateCompensation(state, stepId, (c) => patchCompensation(c, { status: 'running', attempt, agentId, input, scheduledAt: at, deadline, notBefore: undefined }));
+      const { stepId, attempt, agentId, input, deadline, at, idempotencyKey } = event.data;
+      return updateCompensation(state, stepId, (c) => patchCompensation(c, { status: 'running', attempt, agentId, input, idempotencyKey, scheduledAt: at, deadline, notBefore: undefined }));
+    }
+    case 'CompensationResumed': {
+      const { stepId, attempt, agentId, deadline } = event.data;
+      return updateCompensation(state, stepId, (c) => (c.status === 'running' && c.attempt === attempt ? patchCompensation(c, { agentId, deadline }) : c));
     }
     case 'CompensationSucceeded':
       return updateCompensation(state, event.data.stepId, (c) => patchCompensation(c, { status: 'succeeded', output: event.data.output, deadline: undefined }));

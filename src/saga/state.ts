@@ -3,7 +3,7 @@
  * event yields a new state that shares everything it did not change with the previous one.
  */
 import type { Json } from '../workflow/json.js';
-import type { WorkflowDefinition, StepDefinition } from '../workflow/definition.js';
+import type { WorkflowDefinition, StepDefinition, IdempotencyKeyScope } from '../workflow/definition.js';
 import type { DefinitionGraph } from '../workflow/graph.js';
 import type { CompensationCause, StepError } from './events.js';
 import { vectorOf, vget, vtoArray, type Vector } from './vector.js';
@@ -40,6 +40,11 @@ export interface CallProgress {
   readonly roundStart: number;
   readonly agentId?: string;
   readonly input?: Json;
+  /**
+   * The idempotency key of the last attempt sent to an agent; undefined while none was sent. Once
+   * set, the action may have taken effect (see `mayHaveTakenEffect`).
+   */
+  readonly idempotencyKey?: string;
   readonly scheduledAt?: number;
   /** While running: when the attempt times out. */
   readonly deadline?: number;
@@ -127,13 +132,13 @@ export function isTerminal(status: WorkflowStatus): status is TerminalStatus {
 // Every field is always present (undefined when unknown): objects of one shape keep evolve's
 // spreads on V8's fast path, which matters when folding long histories.
 const noCompensation: CompensationProgress = {
-  status: 'none', attempt: 0, roundStart: 1, agentId: undefined, input: undefined, scheduledAt: undefined,
+  status: 'none', attempt: 0, roundStart: 1, agentId: undefined, input: undefined, idempotencyKey: undefined, scheduledAt: undefined,
   deadline: undefined, notBefore: undefined, output: undefined, lastError: undefined,
 };
 
 export function initialSteps(definition: WorkflowDefinition): Vector<StepState> {
   return vectorOf(definition.steps.map((step): StepState => ({
-    id: step.id, status: 'pending', attempt: 0, roundStart: 1, agentId: undefined, input: undefined, scheduledAt: undefined,
+    id: step.id, status: 'pending', attempt: 0, roundStart: 1, agentId: undefined, input: undefined, idempotencyKey: undefined, scheduledAt: undefined,
     deadline: undefined, notBefore: undefined, output: undefined, lastError: undefined, compensation: noCompensation,
   })));
 }
@@ -186,7 +191,7 @@ export function pendingTimers(state: WorkflowState): PendingTimer[] {
   return timers;
 }
 
-/** An agent call the workflow awaits: what the runtime re-dispatches after a crash (at-least-once). */
+/** An agent call the workflow awaits: what the runtime re-sends after a crash (at-least-once). */
 export interface InFlightCall {
   readonly kind: 'step' | 'compensation';
   readonly stepId: string;
@@ -197,28 +202,63 @@ export interface InFlightCall {
   readonly input: Json;
   readonly deadline: number;
   readonly idempotencyKey: string;
+  /** Compensations only: the keys under which the step's action may have run. */
+  readonly compensates?: readonly string[];
 }
 
-export function stepIdempotencyKey(workflowId: string, stepId: string, attempt: number): string {
-  return `${workflowId}:${stepId}:${attempt}`;
+/**
+ * The idempotency key of a step's action. One per logical operation by default, the same for every
+ * attempt and every re-send after a crash, so an agent that honours it makes the action take effect
+ * once; a step whose definition asks for `perAttempt` keys gets one per attempt.
+ */
+export function stepIdempotencyKey(workflowId: string, stepId: string, scope: IdempotencyKeyScope, attempt: number): string {
+  return scope === 'perAttempt' ? `${workflowId}:${stepId}:${attempt}` : `${workflowId}:${stepId}`;
 }
 
-export function compensationIdempotencyKey(workflowId: string, stepId: string, attempt: number): string {
-  return `${workflowId}:${stepId}:compensate:${attempt}`;
+/** The idempotency key of a step's compensation: one per step, whatever its attempts. */
+export function compensationIdempotencyKey(workflowId: string, stepId: string): string {
+  return `${workflowId}:${stepId}:compensate`;
+}
+
+/** True once an attempt of the step was sent to an agent: from then on its action may have taken effect. */
+export function mayHaveTakenEffect(step: StepState): boolean {
+  return step.idempotencyKey !== undefined;
+}
+
+/** The keys under which the step's action may have taken effect, oldest first: what its compensation undoes. */
+export function stepActionKeys(workflowId: string, def: StepDefinition, step: StepState): string[] {
+  if (!mayHaveTakenEffect(step)) return [];
+  if (def.idempotencyKey !== 'perAttempt') return [step.idempotencyKey as string];
+  return Array.from({ length: step.attempt }, (_, k) => stepIdempotencyKey(workflowId, def.id, 'perAttempt', k + 1));
+}
+
+/** The call a running step or compensation awaits, or undefined when it awaits none. */
+export function inFlightCall(state: ActiveWorkflowState, kind: InFlightCall['kind'], stepId: string): InFlightCall | undefined {
+  const index = state.graph.indexOf.get(stepId);
+  if (index === undefined) return undefined;
+  const step = vget(state.steps, index);
+  const def = state.definition.steps[index] as StepDefinition;
+  if (kind === 'step') {
+    if (step.status !== 'running') return undefined;
+    return { kind, stepId, attempt: step.attempt, agentId: step.agentId ?? '', action: def.action, capability: def.capability, input: step.input ?? null, deadline: step.deadline ?? 0, idempotencyKey: step.idempotencyKey ?? stepIdempotencyKey(state.workflowId, stepId, def.idempotencyKey, step.attempt) };
+  }
+  const comp = step.compensation;
+  if (comp.status !== 'running' || !def.compensation) return undefined;
+  return {
+    kind, stepId, attempt: comp.attempt, agentId: comp.agentId ?? '', action: def.compensation.action, capability: def.compensation.capability ?? def.capability,
+    input: comp.input ?? null, deadline: comp.deadline ?? 0, idempotencyKey: comp.idempotencyKey ?? compensationIdempotencyKey(state.workflowId, stepId),
+    compensates: stepActionKeys(state.workflowId, def, step),
+  };
 }
 
 export function inFlightCalls(state: WorkflowState): InFlightCall[] {
   if (state.status === 'idle' || isTerminal(state.status)) return [];
   const calls: InFlightCall[] = [];
-  vtoArray(state.steps).forEach((step, i) => {
-    const def = state.definition.steps[i] as StepDefinition;
-    if (step.status === 'running') {
-      calls.push({ kind: 'step', stepId: step.id, attempt: step.attempt, agentId: step.agentId ?? '', action: def.action, capability: def.capability, input: step.input ?? null, deadline: step.deadline ?? 0, idempotencyKey: stepIdempotencyKey(state.workflowId, step.id, step.attempt) });
-    }
-    const comp = step.compensation;
-    if (comp.status === 'running' && def.compensation) {
-      calls.push({ kind: 'compensation', stepId: step.id, attempt: comp.attempt, agentId: comp.agentId ?? '', action: def.compensation.action, capability: def.compensation.capability ?? def.capability, input: comp.input ?? null, deadline: comp.deadline ?? 0, idempotencyKey: compensationIdempotencyKey(state.workflowId, step.id, comp.attempt) });
-    }
-  });
+  for (const step of vtoArray(state.steps)) {
+    const call = step.status === 'running' ? inFlightCall(state, 'step', step.id) : undefined;
+    if (call) calls.push(call);
+    const compensation = step.compensation.status === 'running' ? inFlightCall(state, 'compensation', step.id) : undefined;
+    if (compensation) calls.push(compensation);
+  }
   return calls;
 }

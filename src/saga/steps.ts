@@ -88,7 +88,7 @@ export function scheduleAttempt(draft: Draft, def: StepDefinition, attempt: numb
   emit(draft, 'StepScheduled', {
     workflowId: state.workflowId, at: now, stepId: def.id, attempt, agentId: pickAgent(agents, previous) as string,
     action: def.action, capability: def.capability, input, deadline: now + def.timeoutMs,
-    idempotencyKey: stepIdempotencyKey(state.workflowId, def.id, attempt),
+    idempotencyKey: stepIdempotencyKey(state.workflowId, def.id, def.idempotencyKey, attempt),
   }, { stepId: def.id, n: attempt });
 }
 

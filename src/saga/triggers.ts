@@ -19,7 +19,12 @@ export type Trigger =
   | { readonly kind: 'stepResult'; readonly stepId: string; readonly attempt: number; readonly outcome: CallOutcome }
   | { readonly kind: 'compensationResult'; readonly stepId: string; readonly attempt: number; readonly outcome: CallOutcome }
   /** A durable timer fired (see `pendingTimers`). Early, stale or after-the-fact timers decide nothing. */
-  | { readonly kind: 'timer'; readonly timer: TimerRef };
+  | { readonly kind: 'timer'; readonly timer: TimerRef }
+  /**
+   * The runtime took the workflow over without the calls it awaits (after a restart): every call in
+   * flight is re-sent under its key, with a new deadline. Decides nothing when none is in flight.
+   */
+  | { readonly kind: 'resume'; readonly reason: string };
 
 export interface DecisionContext {
   /** Epoch ms: the decision time (deadlines and not-before times are computed from it). */

@@ -32,7 +32,23 @@ export const compensationSchema = z.strictObject({
   /** Defaults to the step's timeout. */
   timeoutMs: z.number().int().positive().optional(),
   retry: retryPolicySchema.default(() => retryPolicySchema.parse({ maxAttempts: 5 })),
+  /**
+   * When the compensation runs. 'attempted' (the default): whenever the step's action may have
+   * taken effect, that is, once any attempt was sent to an agent, even if the step then failed or
+   * timed out (an order placed just before a timeout must still be cancelled). 'succeeded': only
+   * after the step succeeded, for actions that are known to take no effect when they fail.
+   */
+  when: z.enum(['attempted', 'succeeded']).default('attempted'),
 });
+
+/**
+ * Which idempotency key an attempt carries. 'perOperation' (the default): every attempt of the step
+ * carries the same key, `<workflowId>:<stepId>`, so an agent that honours it makes the action take
+ * effect once, however often it is retried or re-sent after a crash. 'perAttempt': a fresh key per
+ * attempt (`<workflowId>:<stepId>:<attempt>`), for actions that are naturally idempotent or must
+ * not be deduplicated (a poll, a read of the latest price).
+ */
+export const idempotencyKeyScopeSchema = z.enum(['perOperation', 'perAttempt']);
 
 export const stepSchema = z.strictObject({
   id: stepIdSchema,
@@ -45,6 +61,7 @@ export const stepSchema = z.strictObject({
   timeoutMs: z.number().int().positive().max(7 * 24 * 3600 * 1000).default(30_000),
   retry: retryPolicySchema.default(() => retryPolicySchema.parse({})),
   compensation: compensationSchema.optional(),
+  idempotencyKey: idempotencyKeyScopeSchema.default('perOperation'),
   /** A step whose failure does not fail the workflow: it is skipped and its dependents still run. */
   optional: z.boolean().default(false),
 });
@@ -74,6 +91,7 @@ export type InputMapping = z.output<typeof inputMappingSchema>;
 export type OutputMapping = z.output<typeof outputMappingSchema>;
 export type CompensationDefinition = z.output<typeof compensationSchema>;
 export type StepDefinition = z.output<typeof stepSchema>;
+export type IdempotencyKeyScope = z.output<typeof idempotencyKeyScopeSchema>;
 export type FailureStrategy = z.output<typeof failureStrategySchema>;
 /** A validated, complete definition (every default filled in). */
 export type WorkflowDefinition = z.output<typeof workflowDefinitionSchema>;

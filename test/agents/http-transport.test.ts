@@ -52,7 +52,7 @@ describe('http transport', () => {
       respond(200, { ok: true, output: { price: 42 } })(request, body, response);
     });
     expect(await invokeOnce(url)).toEqual({ ok: true, output: { price: 42 } });
-    expect(received.key).toBe('wf-1:step-a:1');
+    expect(received.key).toBe('wf-1:step-a');
     expect(received.body).toMatchObject({ workflowId: 'wf-1', stepId: 'step-a', action: 'work', input: { n: 1 } });
   });
 

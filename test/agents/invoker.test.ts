@@ -62,7 +62,7 @@ describe('agent invoker', () => {
     await registry.register({ id: 'echo', capabilities: ['work'], transport: inProcessTransport({ work: handler }) });
     const request = call(clock, { workflowId: 'wf-9', stepId: 'price', attempt: 3 });
     const result = await invokerFor(registry).invoke('echo', request);
-    expect(result).toEqual({ ok: true, output: { echoed: { n: 1 }, key: 'wf-9:price:3' } });
+    expect(result).toEqual({ ok: true, output: { echoed: { n: 1 }, key: 'wf-9:price' } });
     expect(seen).toEqual([request]);
     expect(registry.stats.snapshot('echo')).toMatchObject({ calls: 1, successes: 1, inFlight: 0, successRate: 1 });
   });
@@ -205,7 +205,7 @@ describe('agent invoker', () => {
     const settled = await Promise.all(results);
     expect(settled.every((result) => result.ok)).toBe(true);
     expect(agent.maxRunning).toBe(2);
-    expect(agent.started).toEqual(['wf-1:s1:1', 'wf-1:s2:1', 'wf-1:s3:1', 'wf-1:s4:1', 'wf-1:s5:1']);
+    expect(agent.started).toEqual(['wf-1:s1', 'wf-1:s2', 'wf-1:s3', 'wf-1:s4', 'wf-1:s5']);
   });
 
   it('limits concurrent calls per capability across agents', async () => {
@@ -235,7 +235,7 @@ describe('agent invoker', () => {
     await vi.waitFor(() => expect(agent.running).toBe(1));
     const waiting = await invoker.invoke('gated', call(clock, { stepId: 'short', deadline: clock.time + 20 }));
     expectFailure(waiting, 'bulkhead-timeout', true);
-    expect(agent.started).toEqual(['wf-1:long:1']);
+    expect(agent.started).toEqual(['wf-1:long']);
     agent.finishAll();
     expect((await holding).ok).toBe(true);
   });

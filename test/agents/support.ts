@@ -1,6 +1,6 @@
 import { AgentInvoker } from '../../src/agents/invoker.js';
 import { AgentRegistry, type AgentRegistryOptions } from '../../src/agents/registry.js';
-import { type AgentCall, idempotencyKeyOf } from '../../src/agents/transport.js';
+import type { AgentCall } from '../../src/agents/transport.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';
 
@@ -35,7 +35,7 @@ export function call(clock: ManualClock, overrides: Partial<AgentCall> = {}): Ag
     attempt,
     action: 'work',
     input: { n: 1 },
-    idempotencyKey: idempotencyKeyOf(workflowId, stepId, attempt),
+    idempotencyKey: `${workflowId}:${stepId}`,
     deadline: clock.time + 5_000,
     kind: 'step',
     ...overrides,

@@ -1,12 +1,13 @@
 /** Runtime worker processes for the crash and multi-process tests (fixtures/runtime-worker.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';
 import { dataOf, historyOf } from './support.js';
+import type { LedgerEffect } from '../../sagas/trading/agents.js';
 
 const worker = fileURLToPath(new URL('./fixtures/runtime-worker.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,7 +23,13 @@ export function startWorker(...args: string[]): { child: ChildProcess; output: (
   return { child, output: () => out + err, exited };
 }
 
-export function callLines(file: string): { pid: string; key: string }[] {
+export interface CallLine {
+  readonly pid: string;
+  readonly key: string;
+  readonly attempt: number;
+}
+
+export function callLines(file: string): CallLine[] {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -30,9 +37,51 @@ export function callLines(file: string): { pid: string; key: string }[] {
     return [];
   }
   return text.split('\n').filter(Boolean).map((line) => {
-    const [pid = '', key = ''] = line.split(' ');
-    return { pid, key };
+    const [pid = '', key = '', attempt = '0'] = line.split(' ');
+    return { pid, key, attempt: Number(attempt) };
   });
+}
+
+/** What the simulated broker and risk desk did, across every process (the fixture's journal). */
+export function ledgerEffects(callsFile: string): LedgerEffect[] {
+  const file = `${callsFile}.effects`;
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LedgerEffect);
+}
+
+/**
+ * Every order and risk reservation took effect at most once per workflow, and none is left open: a
+ * completed trade holds exactly one live order and reservation, any other ending reversed and
+ * released everything its workflow placed (also what a step placed just before it failed or timed out).
+ */
+export function expectLedgerSettled(effects: readonly LedgerEffect[], endings: ReadonlyMap<string, string>): void {
+  const workflowOf = (key: string) => key.split(':')[0] ?? key;
+  const ordersPerWorkflow = new Map<string, string[]>();
+  const reservationsPerWorkflow = new Map<string, string[]>();
+  const reversed = new Set<string>();
+  const released = new Set<string>();
+  for (const effect of effects) {
+    if (effect.kind === 'order') ordersPerWorkflow.set(workflowOf(effect.key), [...(ordersPerWorkflow.get(workflowOf(effect.key)) ?? []), effect.orderId]);
+    if (effect.kind === 'reservation') reservationsPerWorkflow.set(workflowOf(effect.key), [...(reservationsPerWorkflow.get(workflowOf(effect.key)) ?? []), effect.reservationId]);
+    if (effect.kind === 'reversal') reversed.add(effect.orderId);
+    if (effect.kind === 'release') released.add(effect.reservationId);
+  }
+  expect(ordersPerWorkflow.size, 'no order was placed at all: the check has nothing to check').toBeGreaterThan(0);
+  const problems: string[] = [];
+  for (const [workflowId, status] of endings) {
+    const orders = ordersPerWorkflow.get(workflowId) ?? [];
+    const reservations = reservationsPerWorkflow.get(workflowId) ?? [];
+    if (orders.length > 1) problems.push(`${workflowId}: ${orders.length} orders placed (${orders.join(', ')})`);
+    if (reservations.length > 1) problems.push(`${workflowId}: ${reservations.length} risk reservations`);
+    const open = orders.filter((id) => !reversed.has(id));
+    const held = reservations.filter((id) => !released.has(id));
+    if (status === 'WorkflowCompleted') {
+      if (orders.length !== 1 || open.length !== 1) problems.push(`${workflowId}: completed with ${orders.length} orders, ${open.length} open`);
+    } else if (open.length > 0 || held.length > 0) {
+      problems.push(`${workflowId}: ended ${status} with open orders [${open.join(', ')}] and held reservations [${held.join(', ')}]`);
+    }
+  }
+  expect(problems).toEqual([]);
 }
 
 export async function waitFor(condition: () => boolean, what: string, limitMs = 60_000): Promise<void> {
@@ -46,8 +95,10 @@ export async function waitFor(condition: () => boolean, what: string, limitMs = 
 
 /**
  * Crash and restart: a runtime process running trading workflows on `storeUri` is killed with
- * SIGKILL mid-flight; a new process finishes every workflow the dead one started, and no step whose
- * success was stored before the kill is executed again. `dir` holds the agents' call log.
+ * SIGKILL mid-flight; a new process finishes every workflow the dead one started. No step whose
+ * success was stored before the kill is executed again; every call in flight at the kill is re-sent
+ * under its key as the same attempt (StepResumed), not failed at its deadline; and at the simulated
+ * broker every order took effect at most once and none is left open. `dir` holds the agents' call log.
  */
 export async function expectCrashRecovery(storeUri: string, dir: string): Promise<void> {
     const calls = join(dir, 'calls.log');
@@ -61,19 +112,29 @@ export async function expectCrashRecovery(storeUri: string, dir: string): Promis
     await first.exited;
     expect(first.output()).not.toContain('done');
 
-    // What was durably completed before the kill.
+    // What was durably completed, and what was in flight, before the kill.
     let store: EventStore = await openStore(storeUri);
     const succeededBefore = new Set<string>();
+    const inFlightBefore = new Set<string>();
     const started: string[] = [];
     for (let i = 0; i < count; i++) {
       const id = `crash-${i}`;
-      const events = await historyOf(store, id).catch(() => []);
+      const events = await historyOf(store, id).catch((error: unknown) => {
+        if (error instanceof Error && error.name === 'StreamNotFoundError') return []; // never started before the kill
+        throw error;
+      });
       if (events.length > 0) started.push(id);
-      for (const e of events) if (e.type === 'StepSucceeded') succeededBefore.add(`${id}:${String(dataOf(e).stepId)}`);
+      for (const e of events) {
+        const key = `${id}:${String(dataOf(e).stepId)}:${String(dataOf(e).attempt)}`;
+        if (e.type === 'StepSucceeded') succeededBefore.add(`${id}:${String(dataOf(e).stepId)}`);
+        if (e.type === 'StepScheduled') inFlightBefore.add(key);
+        if (e.type === 'StepSucceeded' || e.type === 'StepFailed' || e.type === 'StepTimedOut') inFlightBefore.delete(key);
+      }
     }
     await store.close();
     expect(started.length).toBeGreaterThan(0);
     expect(succeededBefore.size).toBeGreaterThan(0);
+    expect(inFlightBefore.size, 'no step was in flight at the kill: the check has nothing to check').toBeGreaterThan(0);
 
     // A new process picks up every workflow the dead one started and finishes it.
     const second = startWorker(storeUri, 'resume', 'crash', String(started.length), calls, '0.1');
@@ -81,14 +142,27 @@ export async function expectCrashRecovery(storeUri: string, dir: string): Promis
     expect(second.output()).toContain('done');
 
     store = await openStore(storeUri);
+    const endings = new Map<string, string>();
     for (const id of started) {
       const events = await historyOf(store, id);
-      expect(terminal.has(events[events.length - 1]!.type)).toBe(true);
+      const last = events[events.length - 1]!;
+      expect(terminal.has(last.type)).toBe(true);
+      endings.set(id, last.type);
+      // Each attempt in flight at the kill was resumed, not timed out.
+      for (const e of events) {
+        const key = `${id}:${String(dataOf(e).stepId)}:${String(dataOf(e).attempt)}`;
+        if (inFlightBefore.has(key) && (e.type === 'StepResumed' || e.type === 'StepTimedOut')) {
+          expect(e.type, `${key} was in flight at the kill`).toBe('StepResumed');
+          inFlightBefore.delete(key);
+        }
+      }
     }
     await store.close();
+    expect([...inFlightBefore], 'attempts in flight at the kill that were never resumed').toEqual([]);
     const secondPid = String(second.child.pid);
     const rerun = callLines(calls)
-      .filter((line) => line.pid === secondPid && !line.key.includes(':compensate:'))
-      .filter((line) => succeededBefore.has(line.key.split(':').slice(0, 2).join(':')));
+      .filter((line) => line.pid === secondPid && !line.key.endsWith(':compensate'))
+      .filter((line) => succeededBefore.has(line.key));
     expect(rerun).toEqual([]);
+    expectLedgerSettled(ledgerEffects(calls), endings);
 }

@@ -36,7 +36,7 @@ describe('when an attempt fails', () => {
   it('schedules the next attempt when the retry is due, on the next candidate agent', () => {
     const s = new Scenario(diamond()).start().fail('a');
     given(s.events).when(timer('retryDue', 'a', 2), ctx({ now: T0 + 100 })).then([
-      { type: 'StepScheduled', data: { stepId: 'a', attempt: 2, agentId: 'cap-a-2', idempotencyKey: 'wf-1:a:2' } },
+      { type: 'StepScheduled', data: { stepId: 'a', attempt: 2, agentId: 'cap-a-2', idempotencyKey: 'wf-1:a' } },
     ]);
   });
 

@@ -21,8 +21,8 @@ describe('when a start command arrives', () => {
   it('records WorkflowStarted and schedules every independent root in the same decision', () => {
     const events = given([]).when(start(twoRoots)).then([
       { type: 'WorkflowStarted', data: { workflowId: 'wf-1', input: { symbol: 'ACME' }, data: { input: { symbol: 'ACME' } } } },
-      { type: 'StepScheduled', data: { stepId: 'r1', attempt: 1, agentId: 'x-1', input: { symbol: 'ACME', fixed: 42 }, deadline: T0 + 30_000, idempotencyKey: 'wf-1:r1:1' } },
-      { type: 'StepScheduled', data: { stepId: 'r2', attempt: 1, agentId: 'y-1', deadline: T0 + 2_000, idempotencyKey: 'wf-1:r2:1' } },
+      { type: 'StepScheduled', data: { stepId: 'r1', attempt: 1, agentId: 'x-1', input: { symbol: 'ACME', fixed: 42 }, deadline: T0 + 30_000, idempotencyKey: 'wf-1:r1' } },
+      { type: 'StepScheduled', data: { stepId: 'r2', attempt: 1, agentId: 'y-1', deadline: T0 + 2_000, idempotencyKey: 'wf-1:r2' } },
     ]);
     const started = events[0] as Extract<WorkflowEvent, { type: 'WorkflowStarted' }>;
     expect(started.data.definitionHash).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -51,10 +51,10 @@ describe('evolve', () => {
       { kind: 'stepTimeout', stepId: 'c', attempt: 1, dueAt: T0 + 5_000 },
     ]);
     expect(inFlightCalls(s.state)).toEqual([
-      { kind: 'step', stepId: 'c', attempt: 1, agentId: 'cap-c-1', action: 'do-c', capability: 'cap-c', input: {}, deadline: T0 + 5_000, idempotencyKey: 'wf-1:c:1' },
+      { kind: 'step', stepId: 'c', attempt: 1, agentId: 'cap-c-1', action: 'do-c', capability: 'cap-c', input: {}, deadline: T0 + 5_000, idempotencyKey: 'wf-1:c' },
     ]);
     s.retryDue('b').fail('b', false).succeed('c');
-    expect(inFlightCalls(s.state).map((c) => [c.kind, c.stepId, c.idempotencyKey])).toEqual([['compensation', 'c', 'wf-1:c:compensate:1']]);
+    expect(inFlightCalls(s.state).map((c) => [c.kind, c.stepId, c.idempotencyKey])).toEqual([['compensation', 'c', 'wf-1:c:compensate']]);
     expect(pendingTimers(s.state)).toEqual([{ kind: 'compensationTimeout', stepId: 'c', attempt: 1, dueAt: T0 + 5_000 }]);
   });
 

@@ -133,7 +133,9 @@ export function diamond(overrides: Partial<WorkflowDefinitionInput> = {}, stepOv
   const step = (id: string, dependsOn: string[]) => ({
     id, action: `do-${id}`, capability: `cap-${id}`, dependsOn, timeoutMs: 5_000, retry,
     output: { [`results.${id}`]: '$' },
-    compensation: { action: `undo-${id}`, input: { ref: '$output' }, retry: { ...retry, maxAttempts: 2 } },
+    // Compensated only after success here: the rules for steps that were attempted but did not
+    // succeed ('attempted', the default) have their own specs (decide-compensation-attempted.test.ts).
+    compensation: { action: `undo-${id}`, input: { ref: '$output' }, retry: { ...retry, maxAttempts: 2 }, when: 'succeeded' as const },
     ...(stepOverrides[id] ?? {}),
   });
   return { name: 'diamond', steps: [step('a', []), step('b', ['a']), step('c', ['a']), step('d', ['b', 'c'])], ...overrides };

@@ -32,7 +32,7 @@ describe('the trading pipeline', () => {
     const risk = full.events.find((e) => e.type === 'StepScheduled' && e.data.stepId === 'risk-assessment');
     expect(risk?.data).toMatchObject({ capability: 'risk-assessment', input: { account: 'acc-1', price: 101.5, analysis: { technical: { signal: 'bullish' }, sentiment: { score: 0.7 } } } });
     const execution = full.events.find((e) => e.type === 'StepScheduled' && e.data.stepId === 'trade-execution');
-    expect(execution?.data).toMatchObject({ capability: 'trade-execution', idempotencyKey: 'trade-1:trade-execution:1', input: { approval: 'ap-3', decision: { side: 'buy' } } });
+    expect(execution?.data).toMatchObject({ capability: 'trade-execution', idempotencyKey: 'trade-1:trade-execution', input: { approval: 'ap-3', decision: { side: 'buy' } } });
   });
 
   it('reverses the executed order, then releases the risk limit, when the post-trade check fails', () => {
@@ -46,9 +46,16 @@ describe('the trading pipeline', () => {
     expect(s.events.at(-1)).toMatchObject({ type: 'WorkflowCompensated', data: { compensatedSteps: ['risk-assessment', 'trade-execution'], reason: expect.stringContaining('fill outside approved limits') } });
   });
 
-  it('releases the risk limit when execution fails for good', () => {
-    const s = throughExecution().fail('trade-execution', true).retryDue('trade-execution').fail('trade-execution', true);
+  it('cancels whatever an execution that failed for good may have placed, under its key, then releases the risk limit', () => {
+    const s = throughExecution().fail('trade-execution', true).retryDue('trade-execution').timeOut('trade-execution');
     expect(stepState(s.state, 'trade-execution')?.attempt).toBe(2);
-    expect(s.events.slice(-2)).toMatchObject([{ type: 'CompensationStarted', data: { toCompensate: ['risk-assessment'] } }, { type: 'CompensationScheduled', data: { stepId: 'risk-assessment' } }]);
+    // The second attempt timed out: the broker may have placed the order. Its compensation runs for
+    // the execution's key; there is no fill to read, so the fill's fields are null.
+    expect(s.events.slice(-2)).toMatchObject([
+      { type: 'CompensationStarted', data: { toCompensate: ['risk-assessment', 'trade-execution'] } },
+      { type: 'CompensationScheduled', data: { stepId: 'trade-execution', idempotencyKey: 'trade-1:trade-execution:compensate', compensates: ['trade-1:trade-execution'], input: { orderId: null, executedQuantity: null, account: 'acc-1' } } },
+    ]);
+    s.compensated('trade-execution', { reversed: false });
+    expect(s.events.at(-1)).toMatchObject({ type: 'CompensationScheduled', data: { stepId: 'risk-assessment' } });
   });
 });

@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { AgentInvoker } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
-import type { InFlightCall } from '../state.js';
+import { inFlightCall, type InFlightCall, type WorkflowState } from '../state.js';
 import type { Trigger } from '../triggers.js';
 
 export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' }>;
@@ -35,10 +35,27 @@ export class CallDispatcher {
     return this.#active;
   }
 
-  /** Performs the call an appended event asks for, if any. */
-  dispatch(workflowId: string, event: WorkflowEvent): void {
-    if (event.type !== 'StepScheduled' && event.type !== 'CompensationScheduled') return;
-    this.call(workflowId, { kind: event.type === 'StepScheduled' ? 'step' : 'compensation', ...event.data }, event.id);
+  /**
+   * Performs the call an appended event asks for, if any. `state` is the workflow's state after the
+   * decision: a re-send (StepResumed, CompensationResumed) takes the call from it.
+   */
+  dispatch(workflowId: string, event: WorkflowEvent, state: WorkflowState): void {
+    switch (event.type) {
+      case 'StepScheduled':
+        this.call(workflowId, { kind: 'step', ...event.data }, event.id);
+        return;
+      case 'CompensationScheduled':
+        this.call(workflowId, { kind: 'compensation', ...event.data }, event.id);
+        return;
+      case 'StepResumed':
+      case 'CompensationResumed': {
+        const call = state.status === 'idle' ? undefined : inFlightCall(state, event.type === 'StepResumed' ? 'step' : 'compensation', event.data.stepId);
+        if (call && call.attempt === event.data.attempt) this.call(workflowId, call, event.id);
+        return;
+      }
+      default:
+        return;
+    }
   }
 
   /** Performs one call; its result comes back as a trigger caused by `causationId`. */
@@ -58,10 +75,11 @@ export class CallDispatcher {
 
   // A counter, not a set of promises: a call costs one async frame here and nothing else.
   async #run(workflowId: string, call: InFlightCall, causationId: string): Promise<void> {
-    const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey } = call;
+    const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey, compensates } = call;
     const signal = this.#shutdown.signal;
     try {
-      const result = await this.#invoker.invoke(agentId, { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind }, { capability, signal });
+      const agentCall = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
+      const result = await this.#invoker.invoke(agentId, agentCall, { capability, signal });
       if (signal.aborted) return;
       const outcome = result.ok
         ? { ok: true as const, output: result.output }

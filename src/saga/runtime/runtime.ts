@@ -24,6 +24,7 @@ import type { WorkflowEvent } from '../events.js';
 import { inFlightCalls, initialState, isTerminal, pendingTimers, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { Backlog } from './backlog.js';
+import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
 import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, workflowIdOf, workflowStream } from './codec.js';
 import { CallDispatcher } from './dispatcher.js';
@@ -126,6 +127,10 @@ export class SagaRuntime {
   readonly #pendingPerWorkflow = new Map<string, number>();
   readonly #dispatcher: CallDispatcher;
   readonly #candidates: DecisionContext['candidates'];
+  /** `name@version` of the hosted definitions; undefined: every workflow is this runtime's. */
+  readonly #hosted: ReadonlySet<string> | undefined;
+  /** Workflows of definitions this runtime does not host: their events are passed over unread. */
+  readonly #foreign = new Set<string>();
   #pipeline: RxSubscription | undefined;
   #subscription: Subscription | undefined;
   #following: Promise<void> = Promise.resolve();
@@ -156,6 +161,7 @@ export class SagaRuntime {
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
     this.#candidates = (capability) => options.registry.candidates(capability);
+    this.#hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
     this.#dispatcher = new CallDispatcher(this.#invoker, (workflowId, trigger, causationId) => {
       if (!this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger, causationId });
@@ -180,6 +186,9 @@ export class SagaRuntime {
     assertWorkflowId(workflowId);
     // Validate before taking a slot: a bad definition is the caller's error, not the backlog's.
     const validated = validateDefinition(definition);
+    if (this.#hosted !== undefined && !this.#hosted.has(definitionKey(validated))) {
+      throw new CommandRejectedError('start', `Cannot start: definition ${definitionKey(validated)} is not hosted by this runtime (it hosts ${[...this.#hosted].join(', ') || 'none'})`);
+    }
     await this.#backlog.acquire();
     this.#slots.add(workflowId);
     try {
@@ -385,7 +394,7 @@ export class SagaRuntime {
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next);
       // Side effects follow durable facts: only now, and only here, are the agents called.
-      for (const event of events) this.#dispatcher.dispatch(workflowId, event);
+      for (const event of events) this.#dispatcher.dispatch(workflowId, event, state);
       return events;
     }
   }
@@ -404,8 +413,8 @@ export class SagaRuntime {
   /** An event from the subscription: fold it if it is news (another process appended it). */
   async #observe(workflowId: string, recorded: RecordedEvent): Promise<void> {
     const revision = Number(recorded.revision);
-    if (this.#cache.knows(workflowId, revision)) return;
-    const cached = this.#cache.get(workflowId);
+    if (this.#foreign.has(workflowId) || this.#cache.knows(workflowId, revision)) return;
+    const cached = this.#cache.get(workflowId) ?? (revision === 0 ? { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' } : undefined);
     if (cached && revision === cached.state.revision + 1) {
       const event = fromRecorded(recorded);
       const state = evolve(cached.state, event);
@@ -419,11 +428,21 @@ export class SagaRuntime {
     this.#settle(workflowId, loaded);
   }
 
+  /** Is the workflow this runtime's to drive? (Its definition is hosted here, or no hosts were named.) */
+  #owns(state: WorkflowState): boolean {
+    return this.#hosted === undefined || state.status === 'idle' || this.#hosted.has(definitionKey(state.definition));
+  }
+
   /** After every state change: timers follow the state; ended workflows leave memory. */
   #settle(workflowId: string, cached: CachedWorkflow): void {
     const { state } = cached;
     if (state.status === 'idle') return;
-    if (isTerminal(state.status)) {
+    if (!this.#owns(state)) {
+      // Another runtime's workflow (its definition is not hosted here): left untouched.
+      this.#cache.forget(workflowId);
+      this.#foreign.add(workflowId);
+      this.#timers.clear(workflowId);
+    } else if (isTerminal(state.status)) {
       this.#timers.clear(workflowId);
       this.#cache.ended(workflowId, state.revision);
       this.#releaseSlot(workflowId);
@@ -491,8 +510,16 @@ export class SagaRuntime {
       if (message.kind === 'event') this.#catchUp(message.event);
     }
     this.#live = true;
-    for (const [workflowId, cached] of this.#cache.entries()) this.#timers.set(workflowId, pendingTimers(cached.state));
-    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size }, 'caught up; live');
+    let resumed = 0;
+    for (const [workflowId, cached] of this.#cache.entries()) {
+      this.#timers.set(workflowId, pendingTimers(cached.state));
+      // Calls in flight when the last runtime stopped are re-sent under their keys, not failed at their deadlines.
+      if (inFlightCalls(cached.state).length > 0) {
+        resumed++;
+        this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on start-up` }, causationId: cached.lastEventId });
+      }
+    }
+    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed }, 'caught up; live');
     this.#following = this.#followLive(iterator).catch((error: unknown) => this.#log.error({ err: error }, 'stopped following the store'));
   }
 
@@ -512,7 +539,7 @@ export class SagaRuntime {
           delay = 100;
           this.#lastPosition = message.event.position;
           const workflowId = workflowIdOf(message.event.stream);
-          if (workflowId === undefined) continue;
+          if (workflowId === undefined || this.#foreign.has(workflowId)) continue;
           // Cheap pre-check outside the queue: our own appends come back here too.
           if (this.#cache.knows(workflowId, Number(message.event.revision))) continue;
           this.#enqueue({ kind: 'observed', workflowId, recorded: message.event });
@@ -540,7 +567,7 @@ export class SagaRuntime {
       skip: (stream, revision) => {
         if (!this.#live) return false;
         const workflowId = workflowIdOf(stream);
-        return workflowId !== undefined && this.#cache.knows(workflowId, Number(revision));
+        return workflowId !== undefined && (this.#foreign.has(workflowId) || this.#cache.knows(workflowId, Number(revision)));
       },
     });
   }
@@ -549,6 +576,7 @@ export class SagaRuntime {
     const workflowId = workflowIdOf(recorded.stream);
     if (workflowId === undefined) return;
     this.#lastPosition = recorded.position;
+    if (this.#foreign.has(workflowId)) return;
     let cached = this.#cache.get(workflowId);
     if (!cached) {
       if (recorded.revision !== 0n) return; // its start was before a deletion, or it ended: not ours to track
@@ -556,7 +584,10 @@ export class SagaRuntime {
     }
     try {
       const state = evolve(cached.state, fromRecorded(recorded));
-      if (state.status !== 'idle' && isTerminal(state.status)) {
+      if (!this.#owns(state)) {
+        this.#cache.forget(workflowId);
+        this.#foreign.add(workflowId);
+      } else if (state.status !== 'idle' && isTerminal(state.status)) {
         this.#cache.ended(workflowId, state.revision);
       } else this.#cache.set(workflowId, { ...cached, state, lastEventId: recorded.id });
     } catch (error) {
