@@ -10,7 +10,7 @@
  */
 import type { AgentDefinition } from '../../src/agents/index.js';
 import { AgentFailure, inProcessTransport, type ActionContext, type ActionHandler } from '../../src/agents/index.js';
-import type { Json, JsonObject } from '../../src/store/port.js';
+import type { Json } from '../../src/store/port.js';
 
 export interface TradingAgentOptions {
   /** Seed of every simulated choice. Default 1. */
