@@ -99,6 +99,10 @@ function evolveStatus(doc: WorkflowStatusDoc, { event }: WorkflowInput, view: Do
     }
     case 'StepResumed':
       return step(doc, event.data.stepId, (s) => ({ ...s, agentId: event.data.agentId }));
+    case 'StepWaitingForAgent':
+      return step(doc, event.data.stepId, (s) => ({ ...s, status: 'waitingForAgent' }));
+    case 'CompensationWaitingForAgent':
+      return step(doc, event.data.stepId, (s) => ({ ...s, compensation: 'waitingForAgent' }));
     case 'CompensationResumed':
       return doc;
     case 'StepSucceeded': {
@@ -123,14 +127,14 @@ function evolveStatus(doc: WorkflowStatusDoc, { event }: WorkflowInput, view: Do
       return {
         ...doc,
         status: 'running',
-        steps: doc.steps.map((s) => (s.status === 'failed' || s.status === 'retryWaiting' ? { ...s, status: 'pending' } : s)),
+        steps: doc.steps.map((s) => (s.status === 'failed' || s.status === 'retryWaiting' || s.status === 'waitingForAgent' ? { ...s, status: 'pending' } : s)),
       };
     case 'CompensationStarted': {
       const { cause, reason, failedStepId, at, toCompensate } = event.data;
       return {
         ...doc,
         status: 'compensating',
-        steps: doc.steps.map((s) => (s.status === 'retryWaiting' ? { ...s, status: 'abandoned' } : s)),
+        steps: doc.steps.map((s) => (s.status === 'retryWaiting' || s.status === 'waitingForAgent' ? { ...s, status: 'abandoned' } : s)),
         compensation: { cause, reason, ...(failedStepId === undefined ? {} : { failedStepId }), startedAt: at, total: toCompensate.length },
       };
     }

@@ -49,7 +49,7 @@ export function advanceCompensation(draft: Draft): void {
 function finishIfSettled(draft: Draft): void {
   const state = active(draft);
   const owed = vtoArray(state.steps).filter((step, i) => needsCompensation(state, i, step));
-  if (owed.some((step) => step.compensation.status === 'running' || step.compensation.status === 'retryWaiting')) return;
+  if (owed.some((step) => step.compensation.status === 'running' || step.compensation.status === 'retryWaiting' || step.compensation.status === 'waitingForAgent')) return;
   const compensatedSteps = owed.filter((step) => step.compensation.status === 'succeeded').map((step) => step.id);
   const failedSteps = owed.filter((step) => step.compensation.status === 'failed').map((step) => step.id);
   const blockedSteps = owed.filter((step) => step.compensation.status === 'none').map((step) => step.id);
@@ -73,7 +73,10 @@ export function scheduleCompensation(draft: Draft, def: StepDefinition, attempt:
   const capability = compensation.capability ?? def.capability;
   const agents = draft.context.candidates(capability);
   if (agents.length === 0) {
-    failCompensationAttempt(draft, def, attempt, undefined, { message: `No agent available with capability "${capability}"`, code: 'NO_AGENT', retryable: true });
+    // Waits for an agent, as a step does: a compensation is never given up for want of one.
+    if (step.compensation.status !== 'waitingForAgent') {
+      emit(draft, 'CompensationWaitingForAgent', { workflowId: state.workflowId, at: draft.context.now, stepId: def.id, attempt, capability }, { stepId: def.id, n: attempt });
+    }
     return;
   }
   let input: Json;

@@ -12,7 +12,7 @@ import type { StepDefinition, WorkflowDefinition } from '../workflow/definition.
 import type { WorkflowEvent } from './events.js';
 import { active, emit, newDraft, type Draft } from './draft.js';
 import { advanceCompensation, failCompensationAttempt, recordCompensationSuccess, scheduleCompensation, startCompensation } from './compensation.js';
-import { failAttempt, recordSuccess, recordTimeout, scheduleAttempt, scheduleReadySteps } from './steps.js';
+import { agentWaitTimedOut, failAttempt, recordSuccess, recordTimeout, scheduleAttempt, scheduleReadySteps, scheduleWaiting } from './steps.js';
 import { isTerminal, type ActiveWorkflowState, type StepState, type TimerRef, type WorkflowState } from './state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from './triggers.js';
 import { vget, vtoArray } from './vector.js';
@@ -43,6 +43,10 @@ export function decideTransition(state: WorkflowState, trigger: Trigger, context
       break;
     case 'resume':
       onResume(draft, trigger.reason);
+      if (draft.state.status !== 'idle' && !isTerminal(draft.state.status)) scheduleWaiting(draft);
+      break;
+    case 'wake':
+      if (draft.state.status !== 'idle' && !isTerminal(draft.state.status)) scheduleWaiting(draft);
       break;
     default: {
       const unknown: never = trigger;
@@ -195,6 +199,9 @@ function onTimer(draft: Draft, timer: TimerRef): void {
       if (state.status === 'compensating' && c.status === 'running' && c.attempt === timer.attempt && now >= (c.deadline ?? 0)) {
         failCompensationAttempt(draft, def, c.attempt, c.agentId, { message: `Compensation attempt ${c.attempt} timed out`, code: 'TIMEOUT', retryable: true });
       }
+      return;
+    case 'agentWaitTimeout':
+      if (state.status === 'running' && step.status === 'waitingForAgent' && step.attempt + 1 === timer.attempt && def.scheduleToStartTimeoutMs !== undefined && now >= (step.scheduledAt ?? 0) + def.scheduleToStartTimeoutMs) agentWaitTimedOut(draft, def, timer.attempt);
       return;
     case 'compensationRetryDue':
       if (state.status === 'compensating' && c.status === 'retryWaiting' && c.attempt + 1 === timer.attempt && now >= (c.notBefore ?? 0)) scheduleCompensation(draft, def, timer.attempt);

@@ -74,6 +74,11 @@ export const eventDataSchemas = {
   }),
   StepScheduled: z.strictObject({ ...stepRef, ...call }),
   StepResumed: z.strictObject({ ...stepRef, ...resumed }),
+  /**
+   * No live agent has the step's capability: the attempt waits, durably and visibly, until one is
+   * available (or the step's scheduleToStartTimeoutMs passes). Not a failure, costs no attempt.
+   */
+  StepWaitingForAgent: z.strictObject({ ...stepRef, attempt, capability: z.string().min(1) }),
   StepSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonPayload, durationMs: z.number().int().min(0) }),
   /** `agentId` is absent when no agent could be asked (no candidate, input mapping failed). */
   StepFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
@@ -97,6 +102,7 @@ export const eventDataSchemas = {
     compensates: z.array(z.string()).optional(),
   }),
   CompensationResumed: z.strictObject({ ...stepRef, ...resumed }),
+  CompensationWaitingForAgent: z.strictObject({ ...stepRef, attempt, capability: z.string().min(1) }),
   CompensationSucceeded: z.strictObject({ ...stepRef, attempt, agentId: z.string(), output: jsonPayload, durationMs: z.number().int().min(0) }),
   CompensationFailed: z.strictObject({ ...stepRef, attempt, agentId: z.string().optional(), error: stepErrorSchema }),
   CompensationRetryScheduled: z.strictObject({ ...stepRef, nextAttempt: attempt, notBefore: z.number().int(), delayMs: z.number().int().min(0), reason: z.string() }),

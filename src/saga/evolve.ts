@@ -45,6 +45,10 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
       const { stepId, attempt, agentId, input, deadline, at, idempotencyKey } = event.data;
       return updateStep(state, stepId, (step) => patchStep(step, { status: 'running', attempt, agentId, input, idempotencyKey, scheduledAt: at, deadline, notBefore: undefined }));
     }
+    case 'StepWaitingForAgent':
+      return updateStep(state, event.data.stepId, (step) => (step.status === 'waitingForAgent' ? step : patchStep(step, { status: 'waitingForAgent', scheduledAt: event.data.at, notBefore: undefined, deadline: undefined })));
+    case 'CompensationWaitingForAgent':
+      return updateCompensation(state, event.data.stepId, (c) => (c.status === 'waitingForAgent' ? c : patchCompensation(c, { status: 'waitingForAgent', scheduledAt: event.data.at, notBefore: undefined, deadline: undefined })));
     case 'StepResumed': {
       const { stepId, attempt, agentId, deadline } = event.data;
       return updateStep(state, stepId, (step) => (step.status === 'running' && step.attempt === attempt ? patchStep(step, { agentId, deadline }) : step));
@@ -187,7 +191,7 @@ export function mapStepOutput(data: Json, mapping: Readonly<Record<string, strin
 function resetForNewRound(state: ActiveWorkflowState): ActiveWorkflowState {
   const steps = vtoArray(state.steps).map((step): StepState => {
     if (step.status === 'failed') return patchStep(step, { status: 'pending', roundStart: step.attempt + 1 });
-    if (step.status === 'retryWaiting') return patchStep(step, { status: 'pending', notBefore: undefined });
+    if (step.status === 'retryWaiting' || step.status === 'waitingForAgent') return patchStep(step, { status: 'pending', notBefore: undefined });
     return step;
   });
   return patchWorkflow(state, { steps: vectorOf(steps) });
@@ -195,6 +199,6 @@ function resetForNewRound(state: ActiveWorkflowState): ActiveWorkflowState {
 
 /** Once compensation starts nothing new is scheduled: pending retries are dropped. */
 function abandonRetries(state: ActiveWorkflowState): ActiveWorkflowState {
-  const steps = vtoArray(state.steps).map((step): StepState => (step.status === 'retryWaiting' ? patchStep(step, { status: 'abandoned', notBefore: undefined }) : step));
+  const steps = vtoArray(state.steps).map((step): StepState => (step.status === 'retryWaiting' || step.status === 'waitingForAgent' ? patchStep(step, { status: 'abandoned', notBefore: undefined }) : step));
   return patchWorkflow(state, { steps: vectorOf(steps) });
 }

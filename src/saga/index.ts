@@ -10,6 +10,8 @@
  *        triggers: { kind: 'command', command: start | cancel | compensate | retry }
  *                  { kind: 'stepResult' | 'compensationResult', stepId, attempt, outcome }
  *                  { kind: 'timer', timer: { kind, stepId, attempt } }
+ *                  { kind: 'resume', reason }   after a restart: re-send the calls in flight
+ *                  { kind: 'wake' }             an agent appeared: schedule what waits for one
  *      `decide` throws CommandRejectedError (nothing decided) for commands that make no sense now;
  *      it returns [] for stale or duplicate results and timers, and for timers fired early.
  *      Agents: the first attempt goes to candidates[0]; a retry to the best candidate other than
@@ -19,17 +21,18 @@
  *      revision `state.revision` (or no_stream when it is -1), metadata
  *      `{ schemaVersion: eventSchemaVersions[type], correlationId, causationId, workflowId, definitionHash }`.
  *      On a conflict: reload, decide again.
- *   4. after the append: for each StepScheduled / CompensationScheduled, call `agentId` with
- *      `action`, `input` and `idempotencyKey`; arm a timer for each of `pendingTimers(newState)`.
- *      After a crash: `pendingTimers(state)` rebuilds the timer wheel, `inFlightCalls(state)` are
- *      re-dispatched (agents deduplicate on the idempotency key).
+ *   4. after the append: for each StepScheduled / CompensationScheduled (and each StepResumed /
+ *      CompensationResumed), call `agentId` with `action`, `input`, `idempotencyKey` and `attempt`;
+ *      arm a timer for each of `pendingTimers(newState)`. After a crash: `pendingTimers(state)`
+ *      rebuilds the timer wheel and a `resume` trigger re-sends the calls in flight under their keys
+ *      (the key names the operation, so an agent that honours it acts once).
  *   Reading stored events: `parseWorkflowEvent(type, data, metadata, id)` upcasts and validates.
  */
 export { decide, decideTransition } from './decide.js';
 export { evolve, foldEvents } from './evolve.js';
 export {
   initialState, isTerminal, pendingTimers, inFlightCalls, stepState, stepStates, stepDefinition,
-  stepIdempotencyKey, compensationIdempotencyKey,
+  stepIdempotencyKey, compensationIdempotencyKey, stepActionKeys, mayHaveTakenEffect, waitsForAgents, inFlightCall,
   type WorkflowState, type IdleWorkflowState, type ActiveWorkflowState, type WorkflowStatus, type TerminalStatus,
   type StepState, type StepStatus, type CompensationProgress, type CompensationStatus, type CompensationInfo,
   type CallProgress, type TimerKind, type TimerRef, type PendingTimer, type InFlightCall,

@@ -25,12 +25,13 @@ export type StepStatus =
   | 'pending' // not scheduled yet (or reset for a new round by a resume)
   | 'running' // an attempt is scheduled and its result is awaited
   | 'retryWaiting' // an attempt failed; the next one is due at `notBefore`
+  | 'waitingForAgent' // the next attempt waits for an agent with the capability (since `scheduledAt`)
   | 'succeeded'
   | 'failed' // failed for good (no retry left, not retryable, or the workflow stopped retrying)
   | 'skipped' // an optional step that failed for good
   | 'abandoned'; // was waiting for a retry when the workflow stopped scheduling
 
-export type CompensationStatus = 'none' | 'running' | 'retryWaiting' | 'succeeded' | 'failed';
+export type CompensationStatus = 'none' | 'running' | 'retryWaiting' | 'waitingForAgent' | 'succeeded' | 'failed';
 
 /** One attempt's call in flight (a step's or a compensation's). */
 export interface CallProgress {
@@ -160,7 +161,7 @@ export function stepDefinition(state: ActiveWorkflowState, stepId: string): Step
   return index === undefined ? undefined : state.definition.steps[index];
 }
 
-export type TimerKind = 'stepTimeout' | 'retryDue' | 'compensationTimeout' | 'compensationRetryDue';
+export type TimerKind = 'stepTimeout' | 'retryDue' | 'compensationTimeout' | 'compensationRetryDue' | 'agentWaitTimeout';
 
 /** Names a durable timer: the attempt it belongs to (for `retryDue`, the attempt it will start). */
 export interface TimerRef {
@@ -184,6 +185,10 @@ export function pendingTimers(state: WorkflowState): PendingTimer[] {
   for (const step of vtoArray(state.steps)) {
     if (step.status === 'running' && step.deadline !== undefined) timers.push({ kind: 'stepTimeout', stepId: step.id, attempt: step.attempt, dueAt: step.deadline });
     if (step.status === 'retryWaiting' && step.notBefore !== undefined) timers.push({ kind: 'retryDue', stepId: step.id, attempt: step.attempt + 1, dueAt: step.notBefore });
+    if (step.status === 'waitingForAgent') {
+      const limit = state.definition.steps[state.graph.indexOf.get(step.id) ?? -1]?.scheduleToStartTimeoutMs;
+      if (limit !== undefined) timers.push({ kind: 'agentWaitTimeout', stepId: step.id, attempt: step.attempt + 1, dueAt: (step.scheduledAt ?? 0) + limit });
+    }
     const comp = step.compensation;
     if (comp.status === 'running' && comp.deadline !== undefined) timers.push({ kind: 'compensationTimeout', stepId: step.id, attempt: comp.attempt, dueAt: comp.deadline });
     if (comp.status === 'retryWaiting' && comp.notBefore !== undefined) timers.push({ kind: 'compensationRetryDue', stepId: step.id, attempt: comp.attempt + 1, dueAt: comp.notBefore });
@@ -218,6 +223,13 @@ export function stepIdempotencyKey(workflowId: string, stepId: string, scope: Id
 /** The idempotency key of a step's compensation: one per step, whatever its attempts. */
 export function compensationIdempotencyKey(workflowId: string, stepId: string): string {
   return `${workflowId}:${stepId}:compensate`;
+}
+
+/** Does anything of the workflow wait for an agent to become available? */
+export function waitsForAgents(state: WorkflowState): boolean {
+  if (state.status === 'idle' || isTerminal(state.status)) return false;
+  for (const step of vtoArray(state.steps)) if (step.status === 'waitingForAgent' || step.compensation.status === 'waitingForAgent') return true;
+  return false;
 }
 
 /** True once an attempt of the step was sent to an agent: from then on its action may have taken effect. */

@@ -21,7 +21,11 @@ export interface WorkflowStatusView {
   readonly revision: number;
   /** Settled (succeeded or skipped) steps out of all, 0-100. */
   readonly progress: number;
-  readonly steps: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly skipped: number; readonly running: readonly string[] };
+  readonly steps: {
+    readonly total: number; readonly succeeded: number; readonly failed: number; readonly skipped: number; readonly running: readonly string[];
+    /** Steps (and compensations) waiting for an agent with their capability to become available. */
+    readonly waitingForAgent: readonly string[];
+  };
   readonly compensation?: { readonly cause: string; readonly reason: string; readonly toCompensate: number; readonly compensated: readonly string[]; readonly failed: readonly string[] };
   readonly startedAt: string;
   readonly endedAt?: string;
@@ -47,7 +51,10 @@ export function statusView(state: WorkflowState, now: number): WorkflowStatusVie
     status: state.status,
     revision: state.revision,
     progress: Math.round(((succeeded + skipped) / Math.max(1, steps.length)) * 100),
-    steps: { total: steps.length, succeeded, failed: count('failed'), skipped, running: steps.filter((step) => step.status === 'running').map((step) => step.id) },
+    steps: {
+      total: steps.length, succeeded, failed: count('failed'), skipped, running: steps.filter((step) => step.status === 'running').map((step) => step.id),
+      waitingForAgent: steps.filter((step) => step.status === 'waitingForAgent' || step.compensation.status === 'waitingForAgent').map((step) => step.id),
+    },
     ...(state.compensation
       ? {
           compensation: {

@@ -7,9 +7,9 @@ import type { Json } from '../workflow/json.js';
 import type { StepError, WorkflowEvent } from './events.js';
 import { backoffDelay } from './backoff.js';
 import { active, emit, type Draft } from './draft.js';
-import { startCompensation } from './compensation.js';
+import { scheduleCompensation, startCompensation } from './compensation.js';
 import { stepIdempotencyKey, type ActiveWorkflowState, type StepState } from './state.js';
-import { vget } from './vector.js';
+import { vget, vtoArray } from './vector.js';
 
 /**
  * Schedules every step made ready by the events decided since `since`: the dependents of steps
@@ -59,6 +59,7 @@ function isAscending(list: readonly number[]): boolean {
 
 function isReady(state: ActiveWorkflowState, index: number, step: StepState, now: number): boolean {
   const waiting = step.status === 'pending' || (step.status === 'retryWaiting' && (step.notBefore ?? 0) <= now);
+  // (A step waiting for an agent is scheduled by a wake, not here: see `scheduleWaiting`.)
   if (!waiting) return false;
   for (const d of state.graph.dependencies[index] ?? []) {
     const status = vget(state.steps, d).status;
@@ -73,7 +74,11 @@ export function scheduleAttempt(draft: Draft, def: StepDefinition, attempt: numb
   const { now, candidates } = draft.context;
   const agents = candidates(def.capability);
   if (agents.length === 0) {
-    failAttempt(draft, def, attempt, undefined, { message: `No agent available with capability "${def.capability}"`, code: 'NO_AGENT', retryable: true });
+    // Not a failure: the attempt waits until an agent is available (the runtime wakes the workflow).
+    const index = state.graph.indexOf.get(def.id) as number;
+    if (vget(state.steps, index).status !== 'waitingForAgent') {
+      emit(draft, 'StepWaitingForAgent', { workflowId: state.workflowId, at: now, stepId: def.id, attempt, capability: def.capability }, { stepId: def.id, n: attempt });
+    }
     return;
   }
   let input: Json;
@@ -90,6 +95,33 @@ export function scheduleAttempt(draft: Draft, def: StepDefinition, attempt: numb
     action: def.action, capability: def.capability, input, deadline: now + def.timeoutMs,
     idempotencyKey: stepIdempotencyKey(state.workflowId, def.id, def.idempotencyKey, attempt),
   }, { stepId: def.id, n: attempt });
+}
+
+/**
+ * A wake: every attempt waiting for an agent whose capability now has a candidate is scheduled,
+ * and so is every compensation waiting likewise. The rest keep waiting.
+ */
+export function scheduleWaiting(draft: Draft): void {
+  const state = active(draft);
+  const { candidates } = draft.context;
+  vtoArray(state.steps).forEach((step, index) => {
+    const def = state.definition.steps[index] as StepDefinition;
+    const now = active(draft);
+    if (step.status === 'waitingForAgent' && now.status === 'running' && candidates(def.capability).length > 0 && belowLimit(now)) scheduleAttempt(draft, def, step.attempt + 1);
+    if (step.compensation.status === 'waitingForAgent' && now.status === 'compensating' && def.compensation && candidates(def.compensation.capability ?? def.capability).length > 0) {
+      scheduleCompensation(draft, def, step.compensation.attempt + 1);
+    }
+  });
+}
+
+function belowLimit(state: ActiveWorkflowState): boolean {
+  const limit = state.definition.limits.maxParallelSteps;
+  return limit === undefined || state.runningSteps < limit;
+}
+
+/** The wait for an agent lasted longer than the step allows: the step fails, not retried. */
+export function agentWaitTimedOut(draft: Draft, def: StepDefinition, attempt: number): void {
+  failAttempt(draft, def, attempt, undefined, { message: `No agent with capability "${def.capability}" became available within ${def.scheduleToStartTimeoutMs ?? 0} ms`, code: 'NO_AGENT', retryable: false });
 }
 
 /** Records a successful result; an output the output mapping cannot read fails the step instead. */

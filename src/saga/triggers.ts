@@ -24,7 +24,13 @@ export type Trigger =
    * The runtime took the workflow over without the calls it awaits (after a restart): every call in
    * flight is re-sent under its key, with a new deadline. Decides nothing when none is in flight.
    */
-  | { readonly kind: 'resume'; readonly reason: string };
+  | { readonly kind: 'resume'; readonly reason: string }
+  /**
+   * Something the workflow may be waiting for happened elsewhere: an agent became available, or
+   * another process appended a decision (a start, an operator command) that this runtime must carry
+   * on. Schedules what waits for an agent and now has one; decides nothing otherwise.
+   */
+  | { readonly kind: 'wake' };
 
 export interface DecisionContext {
   /** Epoch ms: the decision time (deadlines and not-before times are computed from it). */

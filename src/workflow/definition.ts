@@ -62,6 +62,11 @@ export const stepSchema = z.strictObject({
   retry: retryPolicySchema.default(() => retryPolicySchema.parse({})),
   compensation: compensationSchema.optional(),
   idempotencyKey: idempotencyKeyScopeSchema.default('perOperation'),
+  /**
+   * How long an attempt may wait for an agent with the capability to be available before the step
+   * fails (NO_AGENT, not retried). Default: it waits until one registers, however long.
+   */
+  scheduleToStartTimeoutMs: z.number().int().positive().optional(),
   /** A step whose failure does not fail the workflow: it is skipped and its dependents still run. */
   optional: z.boolean().default(false),
 });

@@ -59,12 +59,25 @@ describe('when a start command arrives', () => {
     given([]).when(start(bad)).thenRejects(/step "late" dependsOn: unknown step "ghost"/, CommandRejectedError);
   });
 
-  it('records a failed attempt with the reason when no agent has the capability, and retries later', () => {
-    given([]).when(start(twoRoots), ctx({ candidates: (c) => (c === 'y' ? [] : ['x-1']) })).then([
+  it('lets a step whose capability has no agent wait for one, without failing or using up an attempt', () => {
+    const events = given([]).when(start(twoRoots), ctx({ candidates: (c) => (c === 'y' ? [] : ['x-1']) })).then([
       { type: 'WorkflowStarted' },
       { type: 'StepScheduled', data: { stepId: 'r1' } },
-      { type: 'StepFailed', data: { stepId: 'r2', attempt: 1, error: { code: 'NO_AGENT', retryable: true, message: 'No agent available with capability "y"' } } },
-      { type: 'StepRetryScheduled', data: { stepId: 'r2', nextAttempt: 2 } },
+      { type: 'StepWaitingForAgent', data: { stepId: 'r2', attempt: 1, capability: 'y' } },
+    ]);
+    // A wake with still no agent decides nothing; once one is there, the attempt is scheduled.
+    given(events).when({ kind: 'wake' }, ctx({ candidates: (c) => (c === 'y' ? [] : ['x-1']) })).thenNothing();
+    given(events).when({ kind: 'wake' }).then([{ type: 'StepScheduled', data: { stepId: 'r2', attempt: 1, agentId: 'y-1' } }]);
+  });
+
+  it('fails a waiting step after its scheduleToStartTimeoutMs, not retried', () => {
+    const def = { name: 'w', failureStrategy: 'fail' as const, steps: [{ id: 'a', action: 'a', capability: 'x', scheduleToStartTimeoutMs: 1_000 }] };
+    const none = ctx({ candidates: () => [] });
+    const events = given([]).when(start(def), none).then([{ type: 'WorkflowStarted' }, { type: 'StepWaitingForAgent', data: { stepId: 'a', attempt: 1 } }]);
+    given(events).when({ kind: 'timer', timer: { kind: 'agentWaitTimeout', stepId: 'a', attempt: 1 } }, ctx({ now: T0 + 999, candidates: () => [] })).thenNothing();
+    given(events).when({ kind: 'timer', timer: { kind: 'agentWaitTimeout', stepId: 'a', attempt: 1 } }, ctx({ now: T0 + 1_000, candidates: () => [] })).then([
+      { type: 'StepFailed', data: { stepId: 'a', error: { code: 'NO_AGENT', retryable: false } } },
+      { type: 'WorkflowFailed', data: { failedStepId: 'a' } },
     ]);
   });
 

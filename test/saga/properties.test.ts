@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decide, evolve, foldEvents, inFlightCalls, initialState, isTerminal, parseWorkflowEvent, pendingTimers, stepStates,
+  decide, evolve, foldEvents, inFlightCalls, initialState, isTerminal, parseWorkflowEvent, pendingTimers, stepStates, waitsForAgents,
   type DecisionContext, type StepState, type Trigger, type WorkflowEvent, type WorkflowState,
 } from '../../src/saga/index.js';
 import { graphOf, validateDefinition, type WorkflowDefinition, type WorkflowDefinitionInput } from '../../src/workflow/index.js';
@@ -82,6 +82,14 @@ function play(definition: WorkflowDefinition, agents: Map<string, string[]>, cho
     }
     if (!exhausted && run.state.status === 'running' && choice % 97 === 13) {
       apply({ kind: 'command', command: { type: 'cancel', reason: 'random cancel' } });
+      continue;
+    }
+    if (waitsForAgents(run.state) && (calls.length === 0 || (!exhausted && choice % 7 === 0))) {
+      // An agent registers for what waits: a wake schedules it.
+      stepStates(run.state).forEach((step, index) => {
+        if (step.status === 'waitingForAgent' || step.compensation.status === 'waitingForAgent') agents.set(definition.steps[index]!.capability, [`late-agent-${index}`]);
+      });
+      apply({ kind: 'wake' });
       continue;
     }
     const retries = timers.filter((t) => t.kind === 'retryDue' || t.kind === 'compensationRetryDue');
