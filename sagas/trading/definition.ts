@@ -66,7 +66,11 @@ export const tradingPipeline = workflow('trading-pipeline')
     id: 'trade-execution', action: 'execute-order', capability: 'trade-execution', dependsOn: ['compliance'],
     input: { account: 'input.account', symbol: 'input.symbol', decision: 'decision', approval: 'compliance.approvalId' },
     output: { execution: '$' },
-    // An order placed twice is worse than one placed late: few attempts, the idempotency key guards the rest.
+    // An order placed twice is worse than one placed late: few attempts, and every attempt (and every
+    // re-send after a crash) carries the same key, workflowId:trade-execution, so the broker places it once.
+    // Its compensation runs whenever an attempt was sent (compensation.when 'attempted', the default),
+    // not only after success: an attempt that timed out may still have placed the order, and the
+    // broker finds it by the key in `compensates`. The risk reservation is released the same way.
     timeoutMs: 15_000, retry: { ...quick, maxAttempts: 2 },
     compensation: {
       action: 'cancel-or-reverse-order',
