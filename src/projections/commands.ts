@@ -10,7 +10,6 @@ import { decide } from '../saga/decide.js';
 import type { WorkflowEvent } from '../saga/events.js';
 import type { DecisionContext, WorkflowCommand } from '../saga/triggers.js';
 import type { EventData, EventStore } from '../store/port.js';
-import { AgentUsage } from './agent-usage.js';
 import { replayWorkflow, workflowStreamOf } from './replay.js';
 import { decisionToEventData } from './workflow-metadata.js';
 
@@ -34,10 +33,16 @@ export function sendThroughRuntime(runtime: WorkflowCommander, workflowId: strin
   }
 }
 
+const noAgents = (): readonly string[] => [];
+
 export interface DirectCommandOptions {
   readonly now?: () => number;
   readonly random?: () => number;
-  /** Agents for the calls the decision schedules. Default: the agents the workflow used per capability. */
+  /**
+   * Agents for the calls the decision schedules. Default: none. This process calls no agent, so
+   * what the command schedules waits for an agent (StepWaitingForAgent, CompensationWaitingForAgent)
+   * and the workflow's owning runtime, woken by the append, schedules and calls it at once.
+   */
   readonly candidates?: (capability: string) => readonly string[];
   /** Conflicting appends decided again before giving up. Default 10. */
   readonly maxConflicts?: number;
@@ -50,12 +55,11 @@ export interface DirectCommandOptions {
  */
 export async function sendDirect(store: EventStore, workflowId: string, command: OperatorCommand, options: DirectCommandOptions = {}): Promise<EventData[]> {
   for (let attempt = 0; ; attempt++) {
-    const usage = new AgentUsage();
-    const { state, last } = await replayWorkflow(store, workflowId, undefined, ({ event }) => usage.observe(event));
+    const { state, last } = await replayWorkflow(store, workflowId);
     const context: DecisionContext = {
       now: (options.now ?? Date.now)(),
       random: options.random ?? Math.random,
-      candidates: options.candidates ?? usage.candidates,
+      candidates: options.candidates ?? noAgents,
     };
     const events = decide(state, { kind: 'command', command }, context);
     if (events.length === 0 || state.status === 'idle' || last === undefined) return [];

@@ -110,7 +110,8 @@ describe('operator commands without a runtime', () => {
     await appendDecisions(store, 'paused-1', decisions);
 
     const retried = await sendDirect(store, 'paused-1', { type: 'retry' });
-    expect(retried.map((e) => e.type)).toEqual(['WorkflowResumed', 'StepScheduled']);
+    // The CLI calls no agent: the retried step waits for one, and the owning runtime, woken by the append, runs it.
+    expect(retried.map((e) => e.type)).toEqual(['WorkflowResumed', 'StepWaitingForAgent']);
     expect(retried[0]?.metadata).toMatchObject({ workflowId: 'paused-1', correlationId: 'paused-1' });
     await expect(sendDirect(store, 'paused-1', { type: 'retry' })).rejects.toBeInstanceOf(CommandRejectedError);
 
