@@ -159,6 +159,12 @@ function evolveStatus(doc: WorkflowStatusDoc, { event }: WorkflowInput, view: Do
       return { ...doc, status: 'compensationFailed', endedAt: event.data.at };
     case 'WorkflowCancelled':
       return { ...doc, status: 'cancelled', endedAt: event.data.at };
+    case 'CompensationRetried': {
+      const { endedAt: _ended, ...rest } = doc;
+      return { ...rest, status: 'compensating', steps: doc.steps.map((s) => (s.compensation === 'failed' ? { ...s, compensation: 'none' } : s)) };
+    }
+    case 'WorkflowResolved':
+      return { ...doc, status: 'resolved', endedAt: event.data.at };
     case 'WorkflowStarted':
       return doc;
     default: {

@@ -13,13 +13,14 @@ import type { EventData, EventStore } from '../store/port.js';
 import { replayWorkflow, workflowStreamOf } from './replay.js';
 import { decisionToEventData } from './workflow-metadata.js';
 
-export type OperatorCommand = Extract<WorkflowCommand, { type: 'retry' | 'compensate' | 'cancel' }>;
+export type OperatorCommand = Extract<WorkflowCommand, { type: 'retry' | 'compensate' | 'cancel' | 'resolve' }>;
 
 /** What the saga runtime offers (SagaRuntime satisfies it). */
 export interface WorkflowCommander {
   retry(workflowId: string): Promise<WorkflowEvent[]>;
   compensate(workflowId: string, reason?: string): Promise<WorkflowEvent[]>;
   cancel(workflowId: string, reason?: string): Promise<WorkflowEvent[]>;
+  resolve(workflowId: string, note: string): Promise<WorkflowEvent[]>;
 }
 
 export function sendThroughRuntime(runtime: WorkflowCommander, workflowId: string, command: OperatorCommand): Promise<WorkflowEvent[]> {
@@ -30,6 +31,8 @@ export function sendThroughRuntime(runtime: WorkflowCommander, workflowId: strin
       return runtime.compensate(workflowId, command.reason);
     case 'cancel':
       return runtime.cancel(workflowId, command.reason);
+    case 'resolve':
+      return runtime.resolve(workflowId, command.note);
   }
 }
 

@@ -16,6 +16,19 @@ import { active, emit, type Draft } from './draft.js';
 import { compensationIdempotencyKey, mayHaveTakenEffect, stepActionKeys, type ActiveWorkflowState, type StepState } from './state.js';
 import { vget, vtoArray } from './vector.js';
 
+/** An operator's compensate on a failed compensation: failed and blocked compensations get a new round. */
+export function retryCompensation(draft: Draft, reason: string): void {
+  const state = active(draft);
+  const retrySteps = vtoArray(state.steps).filter((step, i) => needsCompensation(state, i, step) && (step.compensation.status === 'failed' || step.compensation.status === 'none')).map((step) => step.id);
+  const round = state.compensationRound + 1;
+  emit(draft, 'CompensationRetried', { workflowId: state.workflowId, at: draft.context.now, round, reason, retrySteps }, { n: round });
+}
+
+/** Steps owed a compensation that is not done: what a resolution leaves to the operator's note. */
+export function unresolvedCompensations(state: ActiveWorkflowState): string[] {
+  return vtoArray(state.steps).filter((step, i) => needsCompensation(state, i, step) && step.compensation.status !== 'succeeded').map((step) => step.id);
+}
+
 export function startCompensation(draft: Draft, cause: CompensationCause, reason: string, failedStepId?: string): void {
   const state = active(draft);
   const toCompensate = vtoArray(state.steps).filter((step, i) => needsCompensation(state, i, step)).map((step) => step.id);
@@ -40,7 +53,8 @@ export function advanceCompensation(draft: Draft): void {
     if (!needsCompensation(state, i, step) || step.compensation.status !== 'none') continue;
     const dependentsDone = (state.graph.descendants[i] ?? []).every((j) => !needsCompensation(state, j, steps[j] as StepState) || steps[j]?.compensation.status === 'succeeded');
     if (!dependentsDone) continue;
-    scheduleCompensation(draft, state.definition.steps[i] as StepDefinition, 1);
+    // Attempt numbers go on across compensation rounds (event ids include them).
+    scheduleCompensation(draft, state.definition.steps[i] as StepDefinition, step.compensation.attempt + 1);
     scheduled = true;
   }
   if (!scheduled) finishIfSettled(draft);
@@ -55,13 +69,15 @@ function finishIfSettled(draft: Draft): void {
   const blockedSteps = owed.filter((step) => step.compensation.status === 'none').map((step) => step.id);
   const info = state.compensation ?? { cause: 'failure' as const, reason: 'compensation' };
   const base = { workflowId: state.workflowId, at: draft.context.now };
+  // A later round (an operator compensated again) ends with events of its own ids.
+  const key = state.compensationRound > 1 ? { n: state.compensationRound } : {};
   if (failedSteps.length > 0 || blockedSteps.length > 0) {
     const lastError = owed.find((step) => step.compensation.status === 'failed')?.compensation.lastError;
-    emit(draft, 'WorkflowCompensationFailed', { ...base, cause: info.cause, reason: info.reason, compensatedSteps, failedSteps, blockedSteps, ...(lastError ? { lastError } : {}) });
+    emit(draft, 'WorkflowCompensationFailed', { ...base, cause: info.cause, reason: info.reason, compensatedSteps, failedSteps, blockedSteps, ...(lastError ? { lastError } : {}) }, key);
   } else if (info.cause === 'cancel') {
-    emit(draft, 'WorkflowCancelled', { ...base, reason: info.reason, compensatedSteps });
+    emit(draft, 'WorkflowCancelled', { ...base, reason: info.reason, compensatedSteps }, key);
   } else {
-    emit(draft, 'WorkflowCompensated', { ...base, cause: info.cause, reason: info.reason, compensatedSteps });
+    emit(draft, 'WorkflowCompensated', { ...base, cause: info.cause, reason: info.reason, compensatedSteps }, key);
   }
 }
 
@@ -75,7 +91,7 @@ export function scheduleCompensation(draft: Draft, def: StepDefinition, attempt:
   if (agents.length === 0) {
     // Waits for an agent, as a step does: a compensation is never given up for want of one.
     if (step.compensation.status !== 'waitingForAgent') {
-      emit(draft, 'CompensationWaitingForAgent', { workflowId: state.workflowId, at: draft.context.now, stepId: def.id, attempt, capability }, { stepId: def.id, n: attempt });
+      emit(draft, 'CompensationWaitingForAgent', { workflowId: state.workflowId, at: draft.context.now, stepId: def.id, attempt, capability }, { stepId: def.id, n: state.revision });
     }
     return;
   }
@@ -118,7 +134,9 @@ export function failCompensationAttempt(draft: Draft, def: StepDefinition, attem
   const { now, random } = draft.context;
   emit(draft, 'CompensationFailed', { workflowId: state.workflowId, at: now, stepId: def.id, attempt, ...(agentId === undefined ? {} : { agentId }), error }, { stepId: def.id, n: attempt });
   const policy = def.compensation?.retry;
-  if (!policy || !error.retryable || attempt >= policy.maxAttempts) return;
-  const delayMs = backoffDelay(policy, attempt, random);
+  const roundStart = vget(state.steps, state.graph.indexOf.get(def.id) as number).compensation.roundStart;
+  const attemptsInRound = attempt - roundStart + 1;
+  if (!policy || !error.retryable || attemptsInRound >= policy.maxAttempts) return;
+  const delayMs = backoffDelay(policy, attemptsInRound, random);
   emit(draft, 'CompensationRetryScheduled', { workflowId: state.workflowId, at: now, stepId: def.id, nextAttempt: attempt + 1, notBefore: now + delayMs, delayMs, reason: error.message }, { stepId: def.id, n: attempt + 1 });
 }

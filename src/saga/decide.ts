@@ -11,7 +11,7 @@ import type { Json } from '../workflow/json.js';
 import type { StepDefinition, WorkflowDefinition } from '../workflow/definition.js';
 import type { WorkflowEvent } from './events.js';
 import { active, emit, newDraft, type Draft } from './draft.js';
-import { advanceCompensation, failCompensationAttempt, recordCompensationSuccess, scheduleCompensation, startCompensation } from './compensation.js';
+import { advanceCompensation, failCompensationAttempt, recordCompensationSuccess, retryCompensation, scheduleCompensation, startCompensation, unresolvedCompensations } from './compensation.js';
 import { agentWaitTimedOut, failAttempt, recordSuccess, recordTimeout, scheduleAttempt, scheduleReadySteps, scheduleWaiting } from './steps.js';
 import { isTerminal, type ActiveWorkflowState, type StepState, type TimerRef, type WorkflowState } from './state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from './triggers.js';
@@ -77,6 +77,7 @@ function progress(draft: Draft): void {
       case 'compensated':
       case 'compensationFailed':
       case 'cancelled':
+      case 'resolved':
         break;
       default: {
         const unknown: never = state.status;
@@ -105,8 +106,17 @@ function onCommand(draft: Draft, command: WorkflowCommand): void {
       if (state.status !== 'running' && state.status !== 'paused') throw new CommandRejectedError('cancel', `Cannot cancel: ${where}`);
       return startCompensation(draft, 'cancel', command.reason ?? 'Cancelled by an operator');
     case 'compensate':
+      // Compensating again after a failed compensation retries what failed, in the usual order.
+      if (state.status === 'compensationFailed') return retryCompensation(draft, command.reason ?? 'Compensation retried by an operator');
       if (state.status !== 'running' && state.status !== 'paused') throw new CommandRejectedError('compensate', `Cannot compensate: ${where}`);
       return startCompensation(draft, 'command', command.reason ?? 'Compensation requested by an operator');
+    case 'resolve': {
+      if (state.status !== 'compensationFailed') throw new CommandRejectedError('resolve', `Cannot resolve: ${where} (only a workflow whose compensation failed can be resolved)`);
+      const note = command.note.trim();
+      if (note.length === 0) throw new CommandRejectedError('resolve', 'Cannot resolve: the note is empty (say what was done by hand)');
+      emit(draft, 'WorkflowResolved', { workflowId: state.workflowId, at: draft.context.now, note, unresolvedSteps: unresolvedCompensations(state) });
+      return;
+    }
     case 'retry': {
       if (state.status !== 'paused') throw new CommandRejectedError('retry', `Cannot retry: ${where} (only a paused workflow can be retried)`);
       const retrySteps = vtoArray(state.steps).filter((step) => step.status === 'failed' || step.status === 'retryWaiting').map((step) => step.id);

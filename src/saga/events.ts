@@ -121,6 +121,13 @@ export const eventDataSchemas = {
     lastError: stepErrorSchema.optional(),
   }),
   WorkflowCancelled: z.strictObject({ ...base, reason: z.string(), compensatedSteps: z.array(z.string()) }),
+  /**
+   * An operator asked to compensate a workflow whose compensation failed: the failed and blocked
+   * compensations get a fresh round of attempts, in the usual order.
+   */
+  CompensationRetried: z.strictObject({ ...base, round: z.number().int().min(2), reason: z.string(), retrySteps: z.array(z.string()) }),
+  /** An operator resolved a failed compensation by hand (what was left undone, and how, is in the note). Final. */
+  WorkflowResolved: z.strictObject({ ...base, note: z.string().min(1), unresolvedSteps: z.array(z.string()) }),
 } as const;
 
 export type WorkflowEventType = keyof typeof eventDataSchemas;

@@ -20,7 +20,7 @@ export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowStat
     return {
       status: 'running', workflowId, revision, definition, definitionHash, graph: graphOf(definition), input, data,
       startedAt: at, steps: initialSteps(definition), runningSteps: 0, settledSteps: 0, pauseRound: 0,
-      compensation: undefined, lastError: undefined, endedAt: undefined,
+      compensation: undefined, compensationRound: 0, lastError: undefined, endedAt: undefined,
     };
   }
   if (state.status === 'idle') return { ...state, revision };
@@ -85,7 +85,7 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
       return patchWorkflow(resetForNewRound(state), { status: 'running', pauseRound: event.data.round });
     case 'CompensationStarted': {
       const { cause, reason, failedStepId, at } = event.data;
-      return patchWorkflow(abandonRetries(state), { status: 'compensating', compensation: { cause, reason, failedStepId, startedAt: at } });
+      return patchWorkflow(abandonRetries(state), { status: 'compensating', compensation: { cause, reason, failedStepId, startedAt: at }, compensationRound: 1 });
     }
     case 'CompensationScheduled': {
       const { stepId, attempt, agentId, input, deadline, at, idempotencyKey } = event.data;
@@ -116,6 +116,10 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
       return patchWorkflow(state, { status: 'compensationFailed', endedAt: event.data.at });
     case 'WorkflowCancelled':
       return patchWorkflow(state, { status: 'cancelled', endedAt: event.data.at });
+    case 'CompensationRetried':
+      return patchWorkflow(resetFailedCompensations(state), { status: 'compensating', compensationRound: event.data.round, endedAt: undefined });
+    case 'WorkflowResolved':
+      return patchWorkflow(state, { status: 'resolved', endedAt: event.data.at });
     default: {
       const unknown: never = event;
       return unknownEvent(unknown, state);
@@ -194,6 +198,12 @@ function resetForNewRound(state: ActiveWorkflowState): ActiveWorkflowState {
     if (step.status === 'retryWaiting' || step.status === 'waitingForAgent') return patchStep(step, { status: 'pending', notBefore: undefined });
     return step;
   });
+  return patchWorkflow(state, { steps: vectorOf(steps) });
+}
+
+/** A new compensation round: failed compensations start over with a fresh budget of attempts. */
+function resetFailedCompensations(state: ActiveWorkflowState): ActiveWorkflowState {
+  const steps = vtoArray(state.steps).map((step): StepState => (step.compensation.status === 'failed' ? patchStep(step, { compensation: patchCompensation(step.compensation, { status: 'none', roundStart: step.compensation.attempt + 1 }) }) : step));
   return patchWorkflow(state, { steps: vectorOf(steps) });
 }
 

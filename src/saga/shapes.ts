@@ -57,6 +57,7 @@ export function patchWorkflow(s: ActiveWorkflowState, p: Partial<ActiveWorkflowS
     settledSteps: p.settledSteps ?? s.settledSteps,
     pauseRound: p.pauseRound ?? s.pauseRound,
     compensation: has(p, 'compensation') ? p.compensation : s.compensation,
+    compensationRound: p.compensationRound ?? s.compensationRound,
     lastError: has(p, 'lastError') ? p.lastError : s.lastError,
     endedAt: has(p, 'endedAt') ? p.endedAt : s.endedAt,
   };

@@ -16,10 +16,11 @@ export type WorkflowStatus =
   | 'completed'
   | 'failed'
   | 'compensated'
-  | 'compensationFailed'
-  | 'cancelled';
+  | 'compensationFailed' // final unless an operator compensates again or resolves it
+  | 'cancelled'
+  | 'resolved'; // an operator recorded a manual resolution of a failed compensation (WorkflowResolved)
 
-export type TerminalStatus = 'completed' | 'failed' | 'compensated' | 'compensationFailed' | 'cancelled';
+export type TerminalStatus = 'completed' | 'failed' | 'compensated' | 'compensationFailed' | 'cancelled' | 'resolved';
 
 export type StepStatus =
   | 'pending' // not scheduled yet (or reset for a new round by a resume)
@@ -100,6 +101,8 @@ export interface ActiveWorkflowState {
   /** Pause/resume rounds so far: part of the ids of WorkflowPaused and WorkflowResumed. */
   readonly pauseRound: number;
   readonly compensation?: CompensationInfo;
+  /** Compensation rounds: 1 at the first CompensationStarted, +1 per CompensationRetried. Part of event ids. */
+  readonly compensationRound: number;
   readonly lastError?: { readonly stepId?: string; readonly error: StepError };
   readonly endedAt?: number;
 }
@@ -117,6 +120,7 @@ export function isTerminal(status: WorkflowStatus): status is TerminalStatus {
     case 'compensated':
     case 'compensationFailed':
     case 'cancelled':
+    case 'resolved':
       return true;
     case 'idle':
     case 'running':

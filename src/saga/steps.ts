@@ -77,7 +77,8 @@ export function scheduleAttempt(draft: Draft, def: StepDefinition, attempt: numb
     // Not a failure: the attempt waits until an agent is available (the runtime wakes the workflow).
     const index = state.graph.indexOf.get(def.id) as number;
     if (vget(state.steps, index).status !== 'waitingForAgent') {
-      emit(draft, 'StepWaitingForAgent', { workflowId: state.workflowId, at: now, stepId: def.id, attempt, capability: def.capability }, { stepId: def.id, n: attempt });
+      // Keyed by the revision: one attempt may wait more than once (a pause and resume in between).
+      emit(draft, 'StepWaitingForAgent', { workflowId: state.workflowId, at: now, stepId: def.id, attempt, capability: def.capability }, { stepId: def.id, n: state.revision });
     }
     return;
   }

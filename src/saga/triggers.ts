@@ -9,7 +9,9 @@ export type WorkflowCommand =
   | { readonly type: 'cancel'; readonly reason?: string }
   | { readonly type: 'compensate'; readonly reason?: string }
   /** Resume a paused workflow: its failed steps get a fresh round of attempts. */
-  | { readonly type: 'retry' };
+  | { readonly type: 'retry' }
+  /** Record a manual resolution of a workflow whose compensation failed, with the operator's note. */
+  | { readonly type: 'resolve'; readonly note: string };
 
 /** The result of one agent call, as the runtime received it. */
 export type CallOutcome = { readonly ok: true; readonly output: Json } | { readonly ok: false; readonly error: StepError };

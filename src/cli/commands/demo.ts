@@ -71,7 +71,7 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
   });
   const bar = progressBar(options.count, 'trading workflows |{bar}| {value}/{total} ended | {completed} completed, {compensated} compensated, {other} other | {inFlight} running, {backlog} waiting', { completed: 0, compensated: 0, other: 0, inFlight: 0, backlog: options.count });
   const counts = { completed: 0, compensated: 0, other: 0 };
-  const workflowIds: Record<TerminalStatus, string[]> = { completed: [], compensated: [], failed: [], compensationFailed: [], cancelled: [] };
+  const workflowIds: Record<TerminalStatus, string[]> = { completed: [], compensated: [], failed: [], compensationFailed: [], cancelled: [], resolved: [] };
   const started = Date.now();
   try {
     // Every start is submitted at once: the runtime's backlog keeps `--concurrency` in flight and

@@ -14,7 +14,7 @@ import type { EventStore } from '../../store/port.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';
 import { progressBar } from '../progress.js';
 
-const ended = new Set(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled']);
+const ended = new Set(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved']);
 
 export function register(program: Command): void {
   program

@@ -219,7 +219,7 @@ export class SagaRuntime {
     return this.#existingCommand(workflowId, reason === undefined ? { type: 'cancel' } : { type: 'cancel', reason });
   }
 
-  /** Roll back a running or paused workflow by compensation. */
+  /** Roll back a running or paused workflow by compensation; on a failed compensation, retry what failed. */
   compensate(workflowId: string, reason?: string): Promise<WorkflowEvent[]> {
     return this.#existingCommand(workflowId, reason === undefined ? { type: 'compensate' } : { type: 'compensate', reason });
   }
@@ -227,6 +227,11 @@ export class SagaRuntime {
   /** Give a paused workflow's failed steps a new round of attempts. */
   retry(workflowId: string): Promise<WorkflowEvent[]> {
     return this.#existingCommand(workflowId, { type: 'retry' });
+  }
+
+  /** Record a manual resolution of a workflow whose compensation failed (`compensate` retries it instead). */
+  resolve(workflowId: string, note: string): Promise<WorkflowEvent[]> {
+    return this.#existingCommand(workflowId, { type: 'resolve', note });
   }
 
   /**

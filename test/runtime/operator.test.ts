@@ -1,0 +1,86 @@
+/**
+ * Operator commands on a running engine: a compensation that failed for good is compensated again
+ * or resolved, and a command appended by another process (the CLI, with no runtime) is carried on by
+ * the workflow's owner at once, not at the next timeout.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentFailure } from '../../src/agents/index.js';
+import { sendDirect } from '../../src/projections/commands.js';
+import { workflow } from '../../src/workflow/index.js';
+import { agent, historyOf, startTestEngine, type TestEngine } from './support.js';
+
+const fast = { maxAttempts: 2, initialDelayMs: 10, multiplier: 1, maxDelayMs: 10, jitter: 0 };
+let engine: TestEngine | undefined;
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+});
+
+/** reserve succeeds, ship fails for good; the release of the reservation fails while the desk is down. */
+function shop(desk: { down: boolean }, released: string[]) {
+  const definition = workflow('shop')
+    .step({ id: 'reserve', action: 'reserve', capability: 'stock', retry: fast, compensation: { action: 'release', retry: fast } })
+    .step({ id: 'ship', action: 'ship', capability: 'shipping', dependsOn: ['reserve'], retry: fast, timeoutMs: 60_000 })
+    .build();
+  const agents = [
+    agent('stock', ['stock'], {
+      reserve: () => ({ reservation: 'r-1' }),
+      release: (_input, ctx) => {
+        if (desk.down) throw new AgentFailure('stock desk down', 'unavailable', true);
+        released.push(ctx.idempotencyKey);
+        return { released: true };
+      },
+    }),
+    agent('shipping', ['shipping'], { ship: () => { throw new AgentFailure('no courier', 'rejected', false); } }),
+  ];
+  return { definition, agents };
+}
+
+describe('operator commands', () => {
+  it('compensates again after a failed compensation, and the rollback completes', async () => {
+    const desk = { down: true };
+    const released: string[] = [];
+    const { definition, agents } = shop(desk, released);
+    engine = await startTestEngine({ agents });
+    const { workflowId } = await engine.runtime.startWorkflow(definition, {});
+    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('compensationFailed');
+    desk.down = false;
+    await engine.runtime.compensate(workflowId, 'desk back');
+    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('compensated');
+    expect(released).toEqual([`${workflowId}:reserve:compensate`]);
+    const types = (await historyOf(engine.store, workflowId)).map((e) => e.type);
+    expect(types.slice(-5)).toEqual(['WorkflowCompensationFailed', 'CompensationRetried', 'CompensationScheduled', 'CompensationSucceeded', 'WorkflowCompensated']);
+  });
+
+  it('resolves a failed compensation with a note: an event, and the workflow ends resolved', async () => {
+    const { definition, agents } = shop({ down: true }, []);
+    engine = await startTestEngine({ agents });
+    const { workflowId } = await engine.runtime.startWorkflow(definition, {});
+    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('compensationFailed');
+    await engine.runtime.resolve(workflowId, 'released by hand, OPS-7');
+    expect((await engine.runtime.getState(workflowId)).status).toBe('resolved');
+    const last = (await historyOf(engine.store, workflowId)).at(-1);
+    expect(last).toMatchObject({ type: 'WorkflowResolved', data: { note: 'released by hand, OPS-7', unresolvedSteps: ['reserve'] } });
+  });
+
+  it('carries on a compensate that another process appended, without waiting for a timeout', async () => {
+    const desk = { down: true };
+    const released: string[] = [];
+    const { definition, agents } = shop(desk, released);
+    engine = await startTestEngine({ agents });
+    const { workflowId } = await engine.runtime.startWorkflow(definition, {});
+    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('compensationFailed');
+    desk.down = false;
+    // As the CLI does: decided and appended with no runtime and no agents.
+    const appended = await sendDirect(engine.store, workflowId, { type: 'compensate', reason: 'from the CLI' });
+    expect(appended.map((e) => e.type)).toEqual(['CompensationRetried', 'CompensationWaitingForAgent']);
+    // Nothing times out here (the waiting compensation has no timer): only the owner's wake on the
+    // append can finish it.
+    const end = await Promise.race([
+      engine.runtime.waitForEnd(workflowId),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the owner did not carry on the appended compensate within 10 s')), 10_000).unref()),
+    ]);
+    expect(end.status).toBe('compensated');
+    expect(released).toEqual([`${workflowId}:reserve:compensate`]);
+  });
+});
