@@ -41,19 +41,21 @@ export type LedgerEffect =
   | { readonly kind: 'release'; readonly reservationId: string };
 
 /**
- * Who has done what, by name: `claim` is true for the first caller only, atomically, as a broker's
- * unique constraint on the client order id is. In memory by default; the crash tests use files, so
- * that processes sharing one simulated broker agree (test/runtime/fixtures/runtime-worker.ts).
+ * Where the simulated broker records its effects, each under a name (`order:<key>`, ...): `record`
+ * stores the effect only if none is stored under the name, atomically, as a broker's unique
+ * constraint on the client order id does, and says whether it did. In memory by default; the crash
+ * tests keep it in files so that processes sharing one simulated broker agree
+ * (test/runtime/fixtures/runtime-worker.ts).
  */
-export interface EffectClaims {
-  claim(name: string): boolean;
+export interface EffectJournal {
+  record(name: string, effect: LedgerEffect): boolean;
   has(name: string): boolean;
 }
 
-export function memoryClaims(): EffectClaims {
+export function memoryJournal(): EffectJournal {
   const names = new Set<string>();
   return {
-    claim: (name) => (names.has(name) ? false : (names.add(name), true)),
+    record: (name) => (names.has(name) ? false : (names.add(name), true)),
     has: (name) => names.has(name),
   };
 }
@@ -64,20 +66,18 @@ export function memoryClaims(): EffectClaims {
  * (a retry, a re-send after a crash, another replica) gets the same fill back.
  */
 export class TradingLedger {
-  /** Orders by id; `reversed` once compensated. */
+  /** Orders placed by this process, by id; `reversed` once compensated. */
   readonly orders = new Map<string, { key: string; account: string; symbol: string; side: string; quantity: number; price: number; reversed: boolean }>();
-  /** Risk reservations by id; `released` once compensated. */
+  /** Risk reservations made by this process, by id; `released` once compensated. */
   readonly reservations = new Map<string, { key: string; account: string; notional: number; released: boolean }>();
   /** Deliveries per idempotency key (every attempt and re-send counts). */
   readonly callsByKey = new Map<string, number>();
 
-  /** `journal` is told every effect as it happens (tests write it to a file that outlives the process). */
-  constructor(
-    private readonly journal?: (effect: LedgerEffect) => void,
-    readonly claims: EffectClaims = memoryClaims(),
-  ) {}
+  constructor(readonly journal: EffectJournal = memoryJournal()) {}
 
-  record(effect: LedgerEffect): void {
+  /** Takes effect once per name: false (and nothing done) when the journal already holds it. */
+  record(name: string, effect: LedgerEffect): boolean {
+    if (!this.journal.record(name, effect)) return false;
     switch (effect.kind) {
       case 'order': {
         const { key, orderId, account, symbol, side, quantity, price } = effect;
@@ -98,7 +98,7 @@ export class TradingLedger {
         break;
       }
     }
-    this.journal?.(effect);
+    return true;
   }
 }
 
@@ -174,14 +174,14 @@ function tradingHandlers(ledger: TradingLedger, dice: (key: string, salt: string
       const { account, quantity, price } = asObject(input);
       const notional = Number(quantity) * Number(price);
       const reservationId = reservationIdOf(ctx.idempotencyKey);
-      if (ledger.claims.claim(`reservation:${ctx.idempotencyKey}`)) ledger.record({ kind: 'reservation', key: ctx.idempotencyKey, reservationId, account: String(account), notional });
+      ledger.record(`reservation:${ctx.idempotencyKey}`, { kind: 'reservation', key: ctx.idempotencyKey, reservationId, account: String(account), notional });
       return { reservationId, notional, limit: 10_000_000, approved: true };
     },
     'release-risk-limit': (input, ctx) => {
       // The reservation named by the step's output, or (the step never answered) made under its key.
       const named = asObject(input).reservationId;
-      const ids = typeof named === 'string' ? [named] : keysOf(ctx).filter((key) => ledger.claims.has(`reservation:${key}`)).map(reservationIdOf);
-      for (const reservationId of ids) if (ledger.claims.claim(`release:${reservationId}`)) ledger.record({ kind: 'release', reservationId });
+      const ids = typeof named === 'string' ? [named] : keysOf(ctx).filter((key) => ledger.journal.has(`reservation:${key}`)).map(reservationIdOf);
+      for (const reservationId of ids) ledger.record(`release:${reservationId}`, { kind: 'release', reservationId });
       return { reservationIds: ids, released: true };
     },
     'decide-trade': (input) => {
@@ -202,20 +202,15 @@ function tradingHandlers(ledger: TradingLedger, dice: (key: string, salt: string
       const quantity = Number(order.quantity ?? 0);
       const price = 100;
       const side = String(order.side ?? 'buy');
-      if (ledger.claims.claim(`order:${ctx.idempotencyKey}`)) ledger.record({ kind: 'order', key: ctx.idempotencyKey, orderId, account: String(account), symbol: String(symbol), side, quantity, price });
+      ledger.record(`order:${ctx.idempotencyKey}`, { kind: 'order', key: ctx.idempotencyKey, orderId, account: String(account), symbol: String(symbol), side, quantity, price });
       return { orderId, filledQuantity: quantity, averagePrice: price, side };
     },
     'cancel-or-reverse-order': (input, ctx) => {
       // The order named by the fill, or (the execution failed or timed out: no fill) any order placed
       // under the execution's key. Nothing placed: nothing to undo, and that is a success.
       const named = asObject(input).orderId;
-      const ids = typeof named === 'string' ? [named] : keysOf(ctx).filter((key) => ledger.claims.has(`order:${key}`)).map(orderIdOf);
-      const reversed: string[] = [];
-      for (const orderId of ids) {
-        if (!ledger.claims.claim(`reversal:${orderId}`)) continue;
-        ledger.record({ kind: 'reversal', orderId });
-        reversed.push(orderId);
-      }
+      const ids = typeof named === 'string' ? [named] : keysOf(ctx).filter((key) => ledger.journal.has(`order:${key}`)).map(orderIdOf);
+      const reversed = ids.filter((orderId) => ledger.record(`reversal:${orderId}`, { kind: 'reversal', orderId }));
       return { orderIds: ids, reversed: reversed.length > 0, reversalOrderIds: reversed.map((id) => `rev-${id}`) };
     },
     'verify-execution': (input, ctx) => {

@@ -1,6 +1,6 @@
 /** Runtime worker processes for the crash and multi-process tests (fixtures/runtime-worker.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -44,9 +44,9 @@ export function callLines(file: string): CallLine[] {
 
 /** What the simulated broker and risk desk did, across every process (the fixture's journal). */
 export function ledgerEffects(callsFile: string): LedgerEffect[] {
-  const file = `${callsFile}.effects`;
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LedgerEffect);
+  const dir = `${callsFile}.effects`;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => !name.endsWith('.tmp')).map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as LedgerEffect);
 }
 
 /**
