@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { loadDefinitionFile } from '../../engine/definition-file.js';
 import { definitionHash } from '../../workflow/hash.js';
-import { DefinitionFileError, describeLocatedIssue } from '../../workflow/definition-text.js';
+import { DefinitionFileError } from '../../workflow/definition-text.js';
+import { describeIssue } from '../../workflow/validate.js';
 import { CliError, ExitCode, printJson, type GlobalOptions } from '../context.js';
 
 export function register(program: Command): void {
@@ -24,7 +25,7 @@ export function register(program: Command): void {
       } catch (error) {
         if (!(error instanceof DefinitionFileError)) throw error;
         if (globals.json) printJson({ file, valid: false, issues: error.issues });
-        else for (const issue of error.issues) process.stdout.write(`${file}:${describeLocatedIssue(issue).replace(/^(\d+:\d+) /, '$1: ')}\n`);
+        else for (const issue of error.issues) process.stdout.write(`${file}${issue.line === undefined ? '' : `:${issue.line}:${issue.column ?? 1}`}: ${describeIssue(issue)}\n`);
         const count = error.issues.length;
         throw new CliError(`${file} is not a valid workflow definition (${count} problem${count === 1 ? '' : 's'})`, ExitCode.Usage);
       }
