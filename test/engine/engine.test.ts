@@ -157,7 +157,7 @@ describe('createEngine', () => {
     const state = await engine.wait(workflowId);
     expect(state.status).toBe('completed');
     expect(state.data).toMatchObject({ payment: { paymentId: 'remote-9' } });
-    expect(calls).toEqual([{ action: 'charge', key: `${workflowId}:charge:1` }]);
+    expect(calls).toEqual([{ action: 'charge', key: `${workflowId}:charge` }]);
   });
 
   it('opens a store from a URI and closes it on stop; a store passed in stays open', async () => {
