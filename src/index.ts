@@ -50,7 +50,7 @@ export type { BulkheadLimits } from './agents/invoker.js';
 // Status, history and replay: the views the facade's queries return.
 export { statusView, type WorkflowStatusView, type StepView } from './saga/status-view.js';
 export type { WorkflowState, ActiveWorkflowState, WorkflowStatus, TerminalStatus, StepState, StepStatus } from './saga/state.js';
-export type { WorkflowEvent, WorkflowEventType } from './saga/events.js';
+export { EventParseError, type WorkflowEvent, type WorkflowEventType } from './saga/events.js';
 
 // The event store.
 export { openStore, defaultStoreUri } from './store/open.js';

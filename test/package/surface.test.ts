@@ -37,6 +37,7 @@ const values = [
   'CommandRejectedError',
   'DefinitionError',
   'DefinitionFileError',
+  'EventParseError',
   'InvalidArgumentError',
   'InvalidWorkflowIdError',
   'MaximumAppendSizeExceededError',
