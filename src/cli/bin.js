@@ -1,9 +1,17 @@
 #!/usr/bin/env node
-// Entry point of the `cadenza` command. The CLI is TypeScript run through tsx's loader, so
-// `npm install` leaves a working command with no build step and no stale compiled output.
-import { register } from 'tsx/esm/api';
+// Entry point of the `cadenza` command, for a checkout and for the installed package alike.
+// In a checkout the TypeScript sources sit beside this file: they run through tsx's loader, so the
+// command never runs stale compiled output. The published package ships this file and the compiled
+// dist/ only (package.json `files`): there it runs the compiled CLI under plain node, no loader.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('./main.ts');
-const code = await main(process.argv);
-process.exitCode = code;
+const sources = new URL('./main.ts', import.meta.url);
+let main;
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(sources.href));
+} else {
+  ({ main } = await import('../../dist/src/cli/main.js'));
+}
+process.exitCode = await main(process.argv);

@@ -1,47 +1,33 @@
 /**
- * Wires an engine for the CLI: the store, the agent registry with the shipped sagas' simulated
- * agents, and a saga runtime. One place, so `demo` and `run` (and later the HTTP server) start the
- * engine the same way.
+ * The CLI's engine: the facade (src/engine) with the shipped trading saga's simulated agents, so
+ * `demo`, `run` and the operator commands start the engine the way every embedding does.
  */
 import type { Logger } from 'pino';
-import { AgentRegistry } from '../agents/index.js';
-import { SagaRuntime } from '../saga/runtime/index.js';
+import { createEngine, type Engine as FacadeEngine } from '../engine/index.js';
 import type { EventStore } from '../store/port.js';
+import type { WorkflowDefinition } from '../workflow/definition.js';
 import { createTradingAgents, type TradingAgentOptions, type TradingLedger } from '../../sagas/trading/agents.js';
 
 export interface EngineOptions extends TradingAgentOptions {
   readonly store: EventStore;
   readonly logger: Logger;
   readonly maxInFlight?: number;
+  /** The definitions to host (see the facade's `definitions`). Default: drive every workflow. */
+  readonly definitions?: readonly WorkflowDefinition[];
 }
 
-export interface Engine {
-  readonly store: EventStore;
-  readonly registry: AgentRegistry;
-  readonly runtime: SagaRuntime;
+export interface Engine extends FacadeEngine {
   readonly ledger: TradingLedger;
-  stop(): Promise<void>;
 }
 
 export async function startEngine(options: EngineOptions): Promise<Engine> {
-  const { store, logger } = options;
-  const registry = await AgentRegistry.open({ store, logger: logger.child({ component: 'agents' }) });
   const { agents, ledger } = createTradingAgents(options);
-  for (const agent of agents) await registry.register(agent);
-  const runtime = await SagaRuntime.start({
-    store,
-    registry,
-    logger: logger.child({ component: 'saga' }),
+  const engine = await createEngine({
+    store: options.store,
+    logger: options.logger,
+    agents,
+    ...(options.definitions === undefined ? {} : { definitions: options.definitions }),
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
   });
-  return {
-    store,
-    registry,
-    runtime,
-    ledger,
-    async stop() {
-      await runtime.stop();
-      await registry.close();
-    },
-  };
+  return Object.assign(engine, { ledger });
 }

@@ -53,8 +53,33 @@ export interface StreamRow {
   readonly metadata: string | null;
 }
 
+/**
+ * Every statement the store runs, by name. Written out (not inferred) because the declaration build
+ * cannot name the inferred types: better-sqlite3's types resolve to a namespace they do not export.
+ */
+interface PreparedStatements {
+  readonly streamState: Database.Statement<[string], StreamRow>;
+  readonly insertEvent: Database.Statement<[number, string, number, string, string, string, string | null, number]>;
+  readonly createStream: Database.Statement<[string, number]>;
+  readonly setHead: Database.Statement<[number, number]>;
+  readonly setTruncateBefore: Database.Statement<[string, number]>;
+  readonly setTombstoned: Database.Statement<[string]>;
+  readonly setMetadata: Database.Statement<[string, number, string, number]>;
+  readonly idsFrom: Database.Statement<[number, number, number], [string, number]>;
+  readonly findEventId: Database.Statement<[number, string, number], number>;
+  readonly headPosition: Database.Statement<[], number | null>;
+  readonly dataVersion: Database.Statement<[], number>;
+  readonly streamForwards: Database.Statement<[number, number, number, number, number], EventRow>;
+  readonly streamBackwards: Database.Statement<[number, number, number, number, number], EventRow>;
+  readonly allForwards: Database.Statement<[number, number], EventRow>;
+  readonly allHeadersForwards: Database.Statement<[number, number], HeaderRow>;
+  readonly allRange: Database.Statement<[number, number], EventRow>;
+  readonly eventAt: Database.Statement<[number], EventRow>;
+  readonly allBackwards: Database.Statement<[number, number], EventRow>;
+}
+
 /** Every statement the store runs, prepared once per connection. */
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: Database.Database): PreparedStatements {
   const raw = (sql: string) => db.prepare(sql).raw(true);
   return {
     streamState: db.prepare<[string], StreamRow>(
@@ -115,7 +140,7 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-export type Statements = ReturnType<typeof prepareStatements> & { readonly headersWithPrefix: (column: 'stream' | 'type', prefixCount: number) => PrefixHeaders };
+export type Statements = PreparedStatements & { readonly headersWithPrefix: (column: 'stream' | 'type', prefixCount: number) => PrefixHeaders };
 
 /**
  * Headers of the events in a range of positions whose stream name (or type) starts with one of some

@@ -37,7 +37,8 @@ export function validateDefinition(input: unknown): WorkflowDefinition {
   if (typeof input === 'object' && input !== null && validated.has(input)) return input as WorkflowDefinition;
   const parsed = workflowDefinitionSchema.safeParse(input);
   const name = typeof (input as { name?: unknown } | null)?.name === 'string' ? (input as { name: string }).name : undefined;
-  if (!parsed.success) throw new DefinitionError(zodIssues(parsed.error, input), name);
+  // Dependency problems are reported beside schema problems: a file is fixed in one pass.
+  if (!parsed.success) throw new DefinitionError([...zodIssues(parsed.error, input), ...dependencyIssues(rawSteps(input))], name);
   const issues = graphIssues(parsed.data);
   if (issues.length > 0) throw new DefinitionError(issues, name);
   const definition = deepFreeze(parsed.data);
@@ -70,25 +71,49 @@ function zodIssues(error: ZodError, input: unknown): DefinitionIssue[] {
 }
 
 function graphIssues(def: WorkflowDefinition): DefinitionIssue[] {
+  const issues = dependencyIssues(def.steps);
+  for (const step of def.steps) {
+    issues.push(...retryIssues(step.id, 'retry', step.retry));
+    if (step.compensation) issues.push(...retryIssues(step.id, 'compensation.retry', step.compensation.retry));
+  }
+  if (issues.length === 0) issues.push(...mappingIssues(def));
+  return issues;
+}
+
+interface StepLinks {
+  readonly id: string;
+  readonly dependsOn: readonly string[];
+}
+
+/** Duplicate ids, unknown dependencies and cycles. */
+function dependencyIssues(steps: readonly StepLinks[]): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   const ids = new Set<string>();
-  for (const step of def.steps) {
+  for (const step of steps) {
     if (ids.has(step.id)) issues.push({ stepId: step.id, field: 'id', message: `duplicate step id "${step.id}"` });
     ids.add(step.id);
   }
-  for (const step of def.steps) {
+  for (const step of steps) {
     for (const dep of step.dependsOn) {
       if (!ids.has(dep)) issues.push({ stepId: step.id, field: 'dependsOn', message: `unknown step "${dep}"` });
     }
     if (new Set(step.dependsOn).size !== step.dependsOn.length) issues.push({ stepId: step.id, field: 'dependsOn', message: 'lists a step twice' });
-    issues.push(...retryIssues(step.id, 'retry', step.retry));
-    if (step.compensation) issues.push(...retryIssues(step.id, 'compensation.retry', step.compensation.retry));
   }
-  const byId = new Map(def.steps.map((step) => [step.id, step]));
+  const byId = new Map(steps.map((step) => [step.id, step]));
   const cycle = findCycle([...byId.keys()], (id) => byId.get(id)?.dependsOn ?? []);
   if (cycle) issues.push({ stepId: cycle[0], field: 'dependsOn', message: `dependency cycle ${cycle.join(' -> ')}` });
-  if (issues.length === 0) issues.push(...mappingIssues(def));
   return issues;
+}
+
+/** The steps of a definition that failed the schema, as far as their ids and dependencies can be read. */
+function rawSteps(input: unknown): StepLinks[] {
+  const steps = (input as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((raw: unknown) => {
+    const { id, dependsOn = [] } = (typeof raw === 'object' && raw !== null ? raw : {}) as { id?: unknown; dependsOn?: unknown };
+    if (typeof id !== 'string' || !Array.isArray(dependsOn)) return [];
+    return [{ id, dependsOn: dependsOn.filter((dep): dep is string => typeof dep === 'string') }];
+  });
 }
 
 function retryIssues(stepId: string, field: string, retry: RetryPolicy): DefinitionIssue[] {

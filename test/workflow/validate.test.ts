@@ -36,6 +36,13 @@ describe('validateDefinition', () => {
     ]);
   });
 
+  it('reports dependency problems beside schema problems, so a file is fixed in one pass', () => {
+    expect(issuesOf({ name: 'w', steps: [step('a', { timeoutMs: 0 }), step('b', { dependsOn: ['ghost', 'a'] })] })).toEqual([
+      expect.objectContaining({ stepId: 'a', field: 'timeoutMs' }),
+      { stepId: 'b', field: 'dependsOn', message: 'unknown step "ghost"' },
+    ]);
+  });
+
   it('reports a cycle as a path', () => {
     const issues = issuesOf({ name: 'w', steps: [step('a', { dependsOn: ['c'] }), step('b', { dependsOn: ['a'] }), step('c', { dependsOn: ['b'] })] });
     expect(issues).toEqual([{ stepId: 'a', field: 'dependsOn', message: 'dependency cycle a -> c -> b -> a' }]);

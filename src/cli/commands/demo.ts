@@ -68,6 +68,7 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     postTradeFailureRate: options.postTradeFailureRate,
     latencyMs: options.latency,
     maxInFlight: options.concurrency,
+    definitions: [tradingPipeline],
   });
   const bar = progressBar(options.count, 'trading workflows |{bar}| {value}/{total} ended | {completed} completed, {compensated} compensated, {other} other | {inFlight} running, {backlog} waiting', { completed: 0, compensated: 0, other: 0, inFlight: 0, backlog: options.count });
   const counts = { completed: 0, compensated: 0, other: 0 };
@@ -79,8 +80,8 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     const ends = Array.from({ length: options.count }, async (_, i): Promise<ActiveWorkflowState> => {
       const input: TradingInput = { symbol: symbols[i % symbols.length] ?? 'ACME', side: i % 3 === 0 ? 'sell' : 'buy', quantity: 10 + ((i * 37) % 990), account: `acct-${(i % 5) + 1}` };
       // Ids derived from the seed and index: a rerun with the same seed is easy to compare.
-      const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, input, { workflowId: `demo-${options.seed}-${started.toString(36)}-${i}` });
-      const state = await engine.runtime.waitForEnd(workflowId);
+      const { workflowId } = await engine.start(tradingPipeline, input, { workflowId: `demo-${options.seed}-${started.toString(36)}-${i}` });
+      const state = await engine.wait(workflowId);
       if (state.status === 'completed') counts.completed++;
       else if (state.status === 'compensated') counts.compensated++;
       else counts.other++;

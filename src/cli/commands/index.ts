@@ -22,4 +22,5 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./cancel.js'),
   () => import('./audit.js'),
   () => import('./projections.js'),
+  () => import('./validate.js'),
 ];

@@ -57,16 +57,17 @@ export function register(program: Command): void {
           rejectionRate: options.rejectionRate,
           postTradeFailureRate: options.postTradeFailureRate,
           latencyMs: options.latency,
+          definitions: [definition],
         });
         try {
-          const { workflowId } = await engine.runtime.startWorkflow(definition, parsed.data as Json, options.workflowId ? { workflowId: options.workflowId } : {});
+          const { workflowId } = await engine.start(definition, parsed.data as Json, options.workflowId ? { workflowId: options.workflowId } : {});
           if (!globals.json) process.stderr.write(`started ${sagaName} as ${workflowId}\n`);
           const bar = progressBar(definition.steps.length, `${workflowId} |{bar}| {value}/{total} steps | {status}`);
           const watching = engine.runtime.transitions$.subscribe(({ workflowId: id, state }) => {
             if (id !== workflowId) return;
             bar.update(stepStates(state).filter((s) => s.status === 'succeeded' || s.status === 'skipped').length, { status: state.status });
           });
-          const state = await engine.runtime.waitForEnd(workflowId, { orPaused: true });
+          const state = await engine.wait(workflowId, { orPaused: true });
           watching.unsubscribe();
           bar.stop();
           return statusView(state, Date.now());
