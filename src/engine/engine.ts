@@ -1,7 +1,7 @@
 /**
  * The engine facade: a store, an agent registry with the caller's agents, and a saga runtime that
  * hosts the caller's definitions, in one object with the operations a user needs (start, wait,
- * cancel, retry, compensate, status, history, replay, stop). The CLI, the worker and embedding
+ * cancel, retry, compensate, resolve, status, history, replay, stop). The CLI, the worker and embedding
  * applications all wire the engine here, so there is one wiring.
  */
 import pino, { type Logger } from 'pino';
@@ -96,7 +96,10 @@ export interface Engine {
   wait(workflowId: string, options?: { orPaused?: boolean }): Promise<ActiveWorkflowState>;
   cancel(workflowId: string, reason?: string): Promise<WorkflowEvent[]>;
   retry(workflowId: string): Promise<WorkflowEvent[]>;
+  /** Roll back a running or paused workflow; on a failed compensation, retry what failed. */
   compensate(workflowId: string, reason?: string): Promise<WorkflowEvent[]>;
+  /** Record a manual resolution of a failed compensation, with the operator's note. */
+  resolve(workflowId: string, note: string): Promise<WorkflowEvent[]>;
   /** The monitoring view (what `cadenza status` prints). */
   status(workflowId: string): Promise<WorkflowStatusView>;
   /** The workflow's events in order, read as a stream. */
@@ -164,6 +167,10 @@ class CadenzaEngine implements Engine {
     return this.runtime.retry(workflowId);
   }
 
+  resolve(workflowId: string, note: string): Promise<WorkflowEvent[]> {
+    return this.runtime.resolve(workflowId, note);
+  }
+
   compensate(workflowId: string, reason?: string): Promise<WorkflowEvent[]> {
     return this.runtime.compensate(workflowId, reason);
   }
@@ -202,8 +209,7 @@ class CadenzaEngine implements Engine {
   }
 
   async #stop(drainMs: number): Promise<void> {
-    if (drainMs > 0) await callsSettled(this.runtime, drainMs);
-    await this.runtime.stop();
+    await this.runtime.drain(drainMs);
     await this.registry.close();
     if (this.ownsStore) await this.store.close();
   }
@@ -235,19 +241,4 @@ class CadenzaEngine implements Engine {
   #hostedNames(): string[] {
     return this.definitions.map((definition) => `${definition.name}@${definition.version}`);
   }
-}
-
-/**
- * Resolves when the runtime has no agent call in flight, or at the deadline. The runtime offers no
- * event for "calls drained", so this looks at its stats on a short interval, bounded by `ms`.
- */
-function callsSettled(runtime: SagaRuntime, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (runtime.stats().activeCalls === 0 || Date.now() >= deadline) resolve();
-      else setTimeout(check, Math.min(20, Math.max(1, deadline - Date.now())));
-    };
-    check();
-  });
 }

@@ -19,8 +19,10 @@ export class CallDispatcher {
   readonly #log: Logger;
   readonly #shutdown = new AbortController();
   #active = 0;
-  /** Set by abortAll while it waits for the calls in flight to settle. */
-  #drained: (() => void) | undefined;
+  /** Set while draining: no new call is made (its scheduled event is stored; the next runtime re-sends it). */
+  #holding = false;
+  /** Resolves waiters when the calls in flight have all settled. */
+  #drained: (() => void)[] = [];
 
   constructor(invoker: AgentInvoker, onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void, log: Logger) {
     this.#invoker = invoker;
@@ -60,17 +62,39 @@ export class CallDispatcher {
 
   /** Performs one call; its result comes back as a trigger caused by `causationId`. */
   call(workflowId: string, call: InFlightCall, causationId: string): void {
+    if (this.#holding) return;
     this.#active++;
     void this.#run(workflowId, call, causationId);
   }
 
+  /**
+   * Make no new calls from now on, and resolve when the calls in flight have settled (their results
+   * still come back) or at `deadline` (epoch ms), whichever is first: true if they all settled.
+   */
+  async hold(deadline: number, now: () => number): Promise<boolean> {
+    this.#holding = true;
+    if (this.#active === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      this.#settled().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    return settled;
+  }
+
   /** Abort every call in flight and wait until they have all settled. */
   async abortAll(): Promise<void> {
+    this.#holding = true;
     this.#shutdown.abort();
-    if (this.#active === 0) return;
-    await new Promise<void>((resolve) => {
-      this.#drained = resolve;
-    });
+    await this.#settled();
+  }
+
+  #settled(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#drained.push(resolve));
   }
 
   // A counter, not a set of promises: a call costs one async frame here and nothing else.
@@ -89,7 +113,7 @@ export class CallDispatcher {
       this.#log.error({ err: error, workflowId, stepId, attempt }, 'agent call failed unexpectedly');
     } finally {
       this.#active--;
-      if (this.#active === 0) this.#drained?.();
+      if (this.#active === 0) for (const resolve of this.#drained.splice(0)) resolve();
     }
   }
 }

@@ -144,6 +144,8 @@ export class SagaRuntime {
   #following: Promise<void> = Promise.resolve();
   #live = false;
   #stopped = false;
+  /** Set by drain(): starts are refused. */
+  #draining = false;
   #decisions = 0;
   #conflicts = 0;
   #lastPosition: Position | undefined;
@@ -293,9 +295,27 @@ export class SagaRuntime {
 
   /**
    * Stop: no new triggers, the subscription ends, timers stop, agent calls in flight are aborted and
-   * their results dropped (they are not failures; another runtime, or this one restarted, picks the
-   * attempts up when their deadlines pass). Decisions being appended finish first.
+   * their results dropped (they are not failures: the next runtime to start re-sends them under their
+   * keys, and another live runtime takes them up at their deadlines). Decisions being appended
+   * finish first. See `drain` to let calls in flight finish first.
    */
+  /**
+   * Drain, then stop: from now on no workflow is started and no agent call is made (decisions are
+   * still stored: a scheduled step's call is left to the next runtime, which re-sends it on
+   * start-up); calls in flight may finish until `timeoutMs` has passed, and their results are
+   * stored. Then `stop()`: calls still running are aborted and resumed by the next runtime.
+   * Resolves true when every call in flight finished in time.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#stopped) return true;
+    this.#draining = true;
+    const settled = await this.#dispatcher.hold(this.#now() + timeoutMs, this.#now);
+    // Results that just came back are decided and stored before the stop.
+    await this.#drain();
+    await this.stop();
+    return settled;
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -566,6 +586,7 @@ export class SagaRuntime {
 
   #assertRunning(): void {
     if (this.#stopped) throw new Error('The saga runtime is stopped');
+    if (this.#draining) throw new Error('The saga runtime is draining: it takes no new work');
   }
 
   // --- timers ----------------------------------------------------------------------------
