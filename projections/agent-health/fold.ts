@@ -9,7 +9,7 @@ import type { DocFold, DocView } from '../../src/projections/doc-fold.js';
 import type { WorkflowEvent } from '../../src/saga/events.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { emptyHistogram, type Histogram, record } from '../shared/histogram.js';
-import { decodeWorkflowEvent } from '../shared/workflow-input.js';
+import { decodeWorkflowEvent } from '../../src/saga/stream/index.js';
 
 export const AGENT_STREAM_PREFIX = 'agent-';
 /** Outcomes kept in `recent`: s(ucceeded), f(ailed), t(imed out). */

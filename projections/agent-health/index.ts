@@ -2,7 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import { DocProjection } from '../../src/projections/doc-storage.js';
 import { type LatencySummary, summarise } from '../shared/histogram.js';
-import { WORKFLOW_STREAM_PREFIX } from '../shared/workflow-input.js';
+import { WORKFLOW_STREAM_PREFIX } from '../../src/saga/stream/index.js';
 import { AGENT_STREAM_PREFIX, type AgentHealthDoc, agentHealthFold, type AgentHealthInput, type AgentHealthReadModel, type CircuitStatus } from './fold.js';
 
 export const AGENT_HEALTH_TABLE = 'rm_agent_health';

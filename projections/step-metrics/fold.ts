@@ -6,7 +6,7 @@
  */
 import type { DocFold, DocView } from '../../src/projections/doc-fold.js';
 import { emptyHistogram, type Histogram, record } from '../shared/histogram.js';
-import { decodeWorkflowEvent, type WorkflowInput } from '../shared/workflow-input.js';
+import { decodeWorkflowEvent, type WorkflowInput } from '../../src/saga/stream/index.js';
 
 export interface Outcomes {
   /** Attempts scheduled. */

@@ -2,7 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import { DocProjection } from '../../src/projections/doc-storage.js';
 import { type LatencySummary, summarise } from '../shared/histogram.js';
-import { WORKFLOW_STREAM_PREFIX, type WorkflowInput } from '../shared/workflow-input.js';
+import { WORKFLOW_STREAM_PREFIX, type WorkflowInput } from '../../src/saga/stream/index.js';
 import { type AgentMetricsDoc, type Outcomes, stepMetricsFold, type StepMetricsDoc, type StepMetricsReadModel } from './fold.js';
 
 export const STEP_METRICS_TABLE = 'rm_step_metrics';

@@ -6,7 +6,7 @@
 import type { CompensationCause, StepError } from '../../src/saga/events.js';
 import type { CompensationStatus, StepStatus, WorkflowStatus } from '../../src/saga/state.js';
 import type { DocFold, DocView } from '../../src/projections/doc-fold.js';
-import { decodeWorkflowEvent, type WorkflowInput } from '../shared/workflow-input.js';
+import { decodeWorkflowEvent, type WorkflowInput } from '../../src/saga/stream/index.js';
 
 export interface StepStatusView {
   readonly id: string;

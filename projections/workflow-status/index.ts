@@ -4,7 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { DocProjection, readDoc } from '../../src/projections/doc-storage.js';
-import { WORKFLOW_STREAM_PREFIX, type WorkflowInput } from '../shared/workflow-input.js';
+import { WORKFLOW_STREAM_PREFIX, type WorkflowInput } from '../../src/saga/stream/index.js';
 import { definitionKey, type DefinitionStatsDoc, workflowKey, workflowStatusFold, type WorkflowStatusDoc, type WorkflowStatusReadModel } from './fold.js';
 import { workflowStatusView, type WorkflowStatusView } from './view.js';
 

@@ -6,7 +6,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { AgentRegistry, type AgentDefinition, type BulkheadLimits } from '../agents/index.js';
-import { replayWorkflow } from '../projections/replay.js';
+import { replayWorkflow } from '../saga/stream/index.js';
 import type { WorkflowEvent } from '../saga/events.js';
 import { SagaRuntime, WorkflowNotFoundError, fromRecorded, workflowStream, type StartWorkflowOptions } from '../saga/runtime/index.js';
 import type { ActiveWorkflowState, WorkflowState } from '../saga/state.js';

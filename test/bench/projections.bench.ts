@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { queryAudit, type AuditFilter } from '../../src/projections/audit-query.js';
 import { createProjection, projectionNames } from '../../src/projections/catalogue.js';
 import { openReadModelDb, type ReadModelDb } from '../../src/projections/readmodel-db.js';
-import { replayWorkflow } from '../../src/projections/replay.js';
+import { replayWorkflow } from '../../src/saga/stream/index.js';
 import { ProjectionRunner } from '../../src/projections/runner.js';
 import { decide } from '../../src/saga/decide.js';
 import { evolve, foldEvents } from '../../src/saga/evolve.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEsdbServer, type EsdbServer } from '../../src/esdb-server/index.js';
 import { catchUpProjections } from '../../src/projections/catch-up.js';
 import { openReadModelDb } from '../../src/projections/readmodel-db.js';
-import { replayWorkflow } from '../../src/projections/replay.js';
+import { replayWorkflow } from '../../src/saga/stream/index.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';

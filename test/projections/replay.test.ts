@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sendDirect } from '../../src/projections/commands.js';
-import { forkWorkflow } from '../../src/projections/fork.js';
-import { parseReplayUntil, replaySteps, replayWorkflow, summariseState } from '../../src/projections/replay.js';
+import { sendDirect } from '../../src/operations/commands.js';
+import { forkWorkflow } from '../../src/operations/fork.js';
+import { summariseState } from '../../src/operations/replay.js';
+import { parseReplayUntil, replaySteps, replayWorkflow } from '../../src/saga/stream/index.js';
 import { CommandRejectedError } from '../../src/saga/triggers.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentFailure } from '../../src/agents/index.js';
-import { sendDirect } from '../../src/projections/commands.js';
+import { sendDirect } from '../../src/operations/commands.js';
 import { workflow } from '../../src/workflow/index.js';
 import { agent, historyOf, startTestEngine, type TestEngine } from './support.js';
 

@@ -3,7 +3,7 @@ import { AgentFailure, type ActionHandler } from '../../src/agents/index.js';
 import { CommandRejectedError } from '../../src/saga/triggers.js';
 import { WorkflowNotFoundError } from '../../src/saga/runtime/index.js';
 import { workflow } from '../../src/workflow/index.js';
-import { forkWorkflow } from '../../src/projections/fork.js';
+import { forkWorkflow } from '../../src/operations/fork.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
 import { agent, dataOf, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';

@@ -5,8 +5,8 @@
  * again; with `--no-wait` the command is only decided and appended, for a running engine to carry on.
  */
 import type { Command } from 'commander';
-import { sendDirect, sendThroughRuntime, type OperatorCommand } from '../../projections/commands.js';
-import { followToEnd } from '../../projections/follow.js';
+import { sendDirect, sendThroughRuntime, type OperatorCommand } from '../../operations/commands.js';
+import { followToEnd } from '../../operations/follow.js';
 import { WorkflowNotFoundError } from '../../saga/runtime/index.js';
 import { statusView, type WorkflowStatusView } from '../../saga/status-view.js';
 import { CommandRejectedError } from '../../saga/triggers.js';

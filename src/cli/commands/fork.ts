@@ -4,13 +4,13 @@
  * correlation id. With `--follow`, this process also runs the engine until the fork ends.
  */
 import type { Command } from 'commander';
-import { ForkError, forkWorkflow } from '../../projections/fork.js';
+import { ForkError, forkWorkflow } from '../../operations/fork.js';
 import { statusView } from '../../saga/status-view.js';
-import { InvalidWorkflowIdError, assertWorkflowId } from '../../saga/runtime/codec.js';
+import { InvalidWorkflowIdError, assertWorkflowId } from '../../saga/stream/names.js';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../../store/errors.js';
 import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
 import { startEngine } from '../engine.js';
-import { followToEnd } from '../../projections/follow.js';
+import { followToEnd } from '../../operations/follow.js';
 import { progressBar } from '../progress.js';
 
 interface ForkOptions {

@@ -1,6 +1,6 @@
 /** `cadenza history <id>`: every event of a workflow, in order. */
 import type { Command } from 'commander';
-import { workflowStream } from '../../saga/runtime/codec.js';
+import { workflowStream } from '../../saga/stream/names.js';
 import { StreamNotFoundError } from '../../store/errors.js';
 import type { Json, JsonObject } from '../../store/port.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';

@@ -1,6 +1,7 @@
 /** `cadenza replay <id> [--until <revision|ISO time>] [--step]`: a workflow's state at any point of its history. */
 import type { Command } from 'commander';
-import { describeTransition, parseReplayUntil, replayWorkflow, summariseState, type ReplayStep, type StateSummary } from '../../projections/replay.js';
+import { describeTransition, summariseState, type StateSummary } from '../../operations/replay.js';
+import { parseReplayUntil, replayWorkflow, type ReplayStep } from '../../saga/stream/index.js';
 import { EventParseError } from '../../saga/events.js';
 import { StreamNotFoundError } from '../../store/errors.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';

@@ -1,7 +1,7 @@
 /** `cadenza status <id>`: the workflow's monitoring view, folded from its stream. */
 import type { Command } from 'commander';
 import { evolve } from '../../saga/evolve.js';
-import { fromRecorded, workflowStream } from '../../saga/runtime/codec.js';
+import { fromRecorded, workflowStream } from '../../saga/stream/index.js';
 import { initialState, type WorkflowState } from '../../saga/state.js';
 import { statusView, type WorkflowStatusView } from '../../saga/status-view.js';
 import { StreamNotFoundError } from '../../store/errors.js';

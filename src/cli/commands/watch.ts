@@ -13,6 +13,7 @@ import { StreamNotFoundError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';
 import { progressBar } from '../progress.js';
+import { workflowStream } from '../../saga/stream/index.js';
 
 const ended = new Set(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved']);
 
@@ -43,7 +44,7 @@ export function register(program: Command): void {
 /** The definition name from WorkflowStarted; NotFound for a workflow that does not exist. */
 async function definitionOf(store: EventStore, workflowId: string): Promise<string> {
   try {
-    for await (const event of store.readStream(`workflow-${workflowId}`, { maxCount: 1 })) {
+    for await (const event of store.readStream(workflowStream(workflowId), { maxCount: 1 })) {
       const definition = (event.data as { definition?: { name?: unknown } } | null)?.definition?.name;
       if (typeof definition === 'string') return definition;
     }
@@ -55,7 +56,7 @@ async function definitionOf(store: EventStore, workflowId: string): Promise<stri
 
 async function follow(store: EventStore, workflowId: string, docs: Map<string, WorkflowStatusReadModel>): Promise<WorkflowStatusView> {
   const bar = progressBar(100, `${workflowId} |{bar}| {value}% | {status} {detail}`);
-  const subscription = store.subscribeToStream(`workflow-${workflowId}`, { fromRevision: 'start' });
+  const subscription = store.subscribeToStream(workflowStream(workflowId), { fromRevision: 'start' });
   let view: WorkflowStatusView | undefined;
   try {
     for await (const message of subscription) {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { UnavailableError } from '../../store/errors.js';
 import type { EventStore, ExpectedRevision } from '../../store/port.js';
 import type { WorkflowEvent } from '../events.js';
-import { toEventDataList, type EventContext } from './codec.js';
+import { toEventDataList, type EventContext } from '../stream/index.js';
 
 export interface DecisionAppenderOptions {
   readonly store: EventStore;

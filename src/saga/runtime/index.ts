@@ -1,3 +1,3 @@
 /** The saga runtime: the process manager around the pure core. */
 export { SagaRuntime, WorkflowNotFoundError, type SagaRuntimeOptions, type StartWorkflowOptions, type RuntimeStats, type Transition } from './runtime.js';
-export { workflowStream, workflowIdOf, WORKFLOW_STREAM_PREFIX, InvalidWorkflowIdError, toEventData, fromRecorded } from './codec.js';
+export { workflowStream, workflowIdOf, WORKFLOW_STREAM_PREFIX, InvalidWorkflowIdError, toEventData, fromRecorded } from '../stream/index.js';

@@ -26,7 +26,7 @@ import { CommandRejectedError, type DecisionContext, type Trigger, type Workflow
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
-import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, workflowIdOf, workflowStream } from './codec.js';
+import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
 import { TimerWheel } from './timer-wheel.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';

@@ -6,9 +6,8 @@
  */
 import { StreamNotFoundError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
-import { evolve } from '../evolve.js';
 import { initialState, isTerminal, type WorkflowState } from '../state.js';
-import { correlationIdOf, fromRecorded, workflowStream } from './codec.js';
+import { correlationIdOf, replayWorkflow } from '../stream/index.js';
 
 export interface CachedWorkflow {
   readonly state: WorkflowState;
@@ -80,20 +79,17 @@ export class WorkflowStates {
     return loaded;
   }
 
-  /** Fold the workflow's stream, read as a stream (paged), never as one array. */
+  /** Fold the workflow's stream (the workflow stream's loader: paged, never one array). */
   async read(workflowId: string): Promise<CachedWorkflow> {
-    let state: WorkflowState = initialState(workflowId);
     let correlationId = workflowId;
-    let lastEventId = '';
     try {
-      for await (const recorded of this.#store.readStream(workflowStream(workflowId))) {
+      const { state, last } = await replayWorkflow(this.#store, workflowId, undefined, ({ recorded }) => {
         if (recorded.revision === 0n) correlationId = correlationIdOf(recorded) ?? workflowId;
-        state = evolve(state, fromRecorded(recorded));
-        lastEventId = recorded.id;
-      }
+      });
+      return { state, correlationId, lastEventId: last?.id ?? '' };
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;
+      return { state: initialState(workflowId), correlationId, lastEventId: '' };
     }
-    return { state, correlationId, lastEventId };
   }
 }

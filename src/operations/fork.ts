@@ -12,12 +12,11 @@ import { evolve } from '../saga/evolve.js';
 import type { WorkflowEvent } from '../saga/events.js';
 import { initialState, stepState, stepStates, type WorkflowState } from '../saga/state.js';
 import type { DecisionContext, Trigger } from '../saga/triggers.js';
+import { appendNewWorkflow, replaySteps, toEventDataList, workflowStream } from '../saga/stream/index.js';
 import { StreamNotFoundError } from '../store/errors.js';
 import type { EventData, EventStore } from '../store/port.js';
 import type { Json } from '../workflow/json.js';
 import { AgentUsage } from './agent-usage.js';
-import { replaySteps, workflowStreamOf } from './replay.js';
-import { decisionToEventData } from './workflow-metadata.js';
 
 export class ForkError extends Error {
   constructor(message: string) {
@@ -81,7 +80,7 @@ export async function planFork(store: EventStore, sourceWorkflowId: string, from
   const apply = (trigger: Trigger, extra?: Record<string, string | number>): WorkflowEvent[] => {
     const events = decide(state, trigger, context);
     if (events.length === 0) return events;
-    decisions.push(decisionToEventData(events, { correlationId, causationId: cause, definitionHash: started.definitionHash, ...(extra ? { extra } : {}) }));
+    decisions.push(toEventDataList(events, { correlationId, causationId: cause, definitionHash: started.definitionHash, ...(extra ? { extra } : {}) }));
     for (const event of events) state = evolve(state, event);
     cause = events[events.length - 1]!.id;
     return events;
@@ -122,11 +121,7 @@ export async function forkWorkflow(store: EventStore, sourceWorkflowId: string, 
   const plan = await planFork(store, sourceWorkflowId, fromRevision, options);
   // Decision ids are deterministic, so appending onto an existing fork of the same id would be
   // taken as an idempotent retry and silently write nothing: refuse it instead.
-  if (await streamExists(store, workflowStreamOf(plan.workflowId))) throw new ForkError(`Workflow ${plan.workflowId} already exists: choose another id`);
-  let expectedRevision: bigint | 'no_stream' = 'no_stream';
-  for (const decision of plan.decisions) {
-    const result = await store.append(workflowStreamOf(plan.workflowId), decision, { expectedRevision });
-    expectedRevision = result.nextExpectedRevision;
-  }
+  if (await streamExists(store, workflowStream(plan.workflowId))) throw new ForkError(`Workflow ${plan.workflowId} already exists: choose another id`);
+  await appendNewWorkflow(store, plan.workflowId, plan.decisions);
   return plan;
 }

@@ -1,45 +1,28 @@
 /**
- * Between the pure core's events and the store's: the `workflow-<id>` stream name, and the metadata
- * every stored workflow event carries (correlation, causation, workflow id, definition hash,
- * schema version), so a single event read from `$all` can be traced without its neighbours.
+ * Between the pure core's events and the store's: the metadata every stored workflow event carries
+ * (correlation, causation, workflow id, definition hash, schema version), so a single event read
+ * from `$all` can be traced without its neighbours, and the way back (upcast and validated).
+ *
+ * Causation: every event of one decision names the same cause, the event (or command) the decision
+ * was made for; a decision's events are one fact, appended atomically.
  */
 import type { EventData, JsonObject, RecordedEvent } from '../../store/port.js';
 import type { Json } from '../../workflow/json.js';
 import { eventSchemaVersions, parseWorkflowEvent, type WorkflowEvent } from '../events.js';
-
-export const WORKFLOW_STREAM_PREFIX = 'workflow-';
-
-const workflowIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-
-export class InvalidWorkflowIdError extends Error {
-  constructor(readonly workflowId: string) {
-    super(`Invalid workflow id "${workflowId}": use 1-200 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`);
-    this.name = 'InvalidWorkflowIdError';
-  }
-}
-
-export function assertWorkflowId(workflowId: string): void {
-  if (!workflowIdPattern.test(workflowId)) throw new InvalidWorkflowIdError(workflowId);
-}
-
-export function workflowStream(workflowId: string): string {
-  return `${WORKFLOW_STREAM_PREFIX}${workflowId}`;
-}
-
-/** The workflow id of a `workflow-<id>` stream, or undefined for any other stream. */
-export function workflowIdOf(stream: string): string | undefined {
-  return stream.startsWith(WORKFLOW_STREAM_PREFIX) ? stream.slice(WORKFLOW_STREAM_PREFIX.length) : undefined;
-}
+import { workflowIdOf } from './names.js';
 
 export interface EventContext {
   readonly correlationId: string;
   /** Id of the event (or command) that led to this decision. */
   readonly causationId: string;
   readonly definitionHash: string;
+  /** Extra metadata on the first event of the decision (what a fork was forked from). */
+  readonly extra?: JsonObject;
 }
 
 export function toEventData(event: WorkflowEvent, context: EventContext): EventData {
   const metadata: JsonObject = {
+    ...context.extra,
     workflowId: event.data.workflowId,
     correlationId: context.correlationId,
     causationId: context.causationId,
@@ -53,7 +36,8 @@ export function toEventData(event: WorkflowEvent, context: EventContext): EventD
 /** The events of one decision as store events, all with the decision's context. */
 export function toEventDataList(events: readonly WorkflowEvent[], context: EventContext): EventData[] {
   const data: EventData[] = new Array(events.length);
-  for (let i = 0; i < events.length; i++) data[i] = toEventData(events[i] as WorkflowEvent, context);
+  const rest = context.extra === undefined ? context : { correlationId: context.correlationId, causationId: context.causationId, definitionHash: context.definitionHash };
+  for (let i = 0; i < events.length; i++) data[i] = toEventData(events[i] as WorkflowEvent, i === 0 ? context : rest);
   return data;
 }
 
@@ -65,4 +49,20 @@ export function fromRecorded(recorded: RecordedEvent): WorkflowEvent {
 export function correlationIdOf(recorded: RecordedEvent): string | undefined {
   const value = recorded.metadata.correlationId;
   return typeof value === 'string' ? value : undefined;
+}
+
+/** A recorded workflow event as the read models fold it. */
+export interface WorkflowInput {
+  readonly event: WorkflowEvent;
+  readonly revision: number;
+  readonly correlationId: string | undefined;
+}
+
+/**
+ * For the read models: undefined for another stream's event; unknown types and versions throw
+ * (the projection runner records them as poison).
+ */
+export function decodeWorkflowEvent(recorded: RecordedEvent): WorkflowInput | undefined {
+  if (workflowIdOf(recorded.stream) === undefined) return undefined;
+  return { event: fromRecorded(recorded), revision: Number(recorded.revision), correlationId: correlationIdOf(recorded) };
 }
