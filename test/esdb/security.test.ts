@@ -75,6 +75,15 @@ describe('embedded EventStoreDB server: credentials over TLS', () => {
     })())).toMatchObject({ code: 'stream-not-found' });
   });
 
+  it('refuses writing, deleting and tombstoning $all even with the configured credentials', async () => {
+    await withClient(`esdb://admin:changeit@${base}`, async (client) => {
+      expect(await rejection(client.appendToStream('$all', event()))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.appendToStream('$all', event(), { credentials: { username: 'admin', password: 'changeit' } }))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.deleteStream('$all'))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.tombstoneStream('$all'))).toBeInstanceOf(AccessDeniedError);
+    });
+  });
+
   it('gives the adapter AccessDeniedError for a subscription and an append without credentials', async () => {
     const store = await openEsdbStore(`esdb://${base}`);
     try {
