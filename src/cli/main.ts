@@ -47,8 +47,9 @@ function checkWorkflowIds(action: Command): void {
 /**
  * A reader that goes away (`cadenza history <id> | head`) is the end of the output, not a failure:
  * exit 0 at once and quietly, as Unix tools do on a broken pipe. Other write errors are reported.
+ * Called by bin.js: it concerns the process, not one run of `main` (tests call `main` in-process).
  */
-function endQuietlyOnBrokenPipe(): void {
+export function endQuietlyOnBrokenPipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(ExitCode.Ok);
@@ -59,7 +60,6 @@ function endQuietlyOnBrokenPipe(): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  endQuietlyOnBrokenPipe();
   const program = await buildProgram();
   try {
     await program.parseAsync([...argv]);

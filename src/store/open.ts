@@ -32,7 +32,7 @@ export async function openStore(uri: string = defaultStoreUri()): Promise<EventS
       mkdirSync(dirname(resolve(path)), { recursive: true });
       return SqliteEventStore.open(path, options);
     } catch (error) {
-      // Our own refusals (a store file of a newer schema) already say what is wrong.
+      // The store's own errors say what is wrong; SQLite's and the file system's get the path and the reason.
       if (error instanceof StoreError) throw error;
       throw sqliteOpenFailure(path, error);
     }
