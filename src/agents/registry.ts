@@ -270,6 +270,9 @@ export class AgentRegistry {
       if (this.#writes.get(agentId) === tracked) this.#writes.delete(agentId);
     });
     this.#writes.set(agentId, tracked);
+    // The caller handles `next`; `tracked` only orders the next write, and must not also surface a
+    // failure as an unhandled rejection (a full disk printed its stack trace after the report).
+    tracked.catch(() => undefined);
     return next;
   }
 

@@ -6,12 +6,13 @@
 import { existsSync } from 'node:fs';
 
 const sources = new URL('./main.ts', import.meta.url);
-let main;
+let cli;
 if (existsSync(sources)) {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import(sources.href));
+  cli = await import(sources.href);
 } else {
-  ({ main } = await import('../../dist/src/cli/main.js'));
+  cli = await import('../../dist/src/cli/main.js');
 }
-process.exitCode = await main(process.argv);
+cli.endQuietlyOnBrokenPipe();
+process.exitCode = await cli.main(process.argv);

@@ -5,11 +5,13 @@ import { decodeExpectedRevision, type HandlerContext } from './context.js';
 import { decodeStreamName } from './convert.js';
 import { rpcErrors, toRpcError } from './errors.js';
 import { streamsPb, type DeleteReq, type DeleteResp, type TombstoneReq, type TombstoneResp } from './proto.js';
+import { refuseAllStream } from './write.js';
 
 async function runDelete(context: HandlerContext, request: DeleteReq | TombstoneReq, hard: boolean): Promise<DeleteResult> {
   const options = request.getOptions();
   if (!options) throw rpcErrors.invalidArgument(' `options` is a required argument');
   const stream = decodeStreamName(options.getStreamIdentifier());
+  refuseAllStream(stream);
   const expectedRevision = decodeExpectedRevision(options, () => (options.hasRevision() ? options.getRevision() : undefined));
   if (expectedRevision === undefined) throw rpcErrors.invalidArgument('An expected stream revision is required');
   return hard

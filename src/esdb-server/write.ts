@@ -1,7 +1,8 @@
 /**
  * One append, whichever RPC carried it: ordinary streams go to the store as they are; an append to
- * `$$<stream>` sets the stream's metadata from its last `$metadata` event.
+ * `$$<stream>` sets the stream's metadata from its last `$metadata` event; `$all` is never written.
  */
+import { AccessDeniedError } from '../store/errors.js';
 import type { AppendResult, EventData, ExpectedRevision } from '../store/port.js';
 import type { HandlerContext } from './context.js';
 import { rpcErrors } from './errors.js';
@@ -13,6 +14,7 @@ export async function writeEvents(
   events: readonly EventData[],
   expectedRevision: ExpectedRevision,
 ): Promise<AppendResult> {
+  refuseAllStream(stream);
   const target = describedStream(stream);
   if (target === undefined) return context.store.append(stream, events, { expectedRevision });
   const last = events.at(-1);
@@ -20,6 +22,17 @@ export async function writeEvents(
     throw rpcErrors.invalidArgument(`Only ${METADATA_EVENT_TYPE} events can be written to metadata stream '${stream}'`);
   }
   return context.store.setStreamMetadata(target, metadataFromJson(last.data), { expectedRevision });
+}
+
+/**
+ * `$all` is the log itself, not a stream: EventStoreDB refuses to write, delete or tombstone it for
+ * everyone, admins included, with access-denied (its tests `write_to_all_is_never_allowed`,
+ * `delete_of_all_is_never_allowed`). Without this the store would take `$all` as an ordinary name.
+ */
+const ALL_STREAM = '$all';
+
+export function refuseAllStream(stream: string): void {
+  if (stream === ALL_STREAM) throw new AccessDeniedError(`${ALL_STREAM} cannot be written, deleted or tombstoned`);
 }
 
 export class AppendSizeTracker {

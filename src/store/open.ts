@@ -5,8 +5,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InvalidArgumentError, UnavailableError } from './errors.js';
+import { InvalidArgumentError, StoreError, UnavailableError } from './errors.js';
 import type { EventStore } from './port.js';
+import { sqliteOpenFailure } from './sqlite-open-failure.js';
 import type { Durability } from './sqlite-schema.js';
 import { SqliteEventStore, type SqliteStoreOptions } from './sqlite-store.js';
 
@@ -26,8 +27,15 @@ export async function openStore(uri: string = defaultStoreUri()): Promise<EventS
     const [path = '', query = ''] = splitQuery(uri.slice('sqlite:'.length));
     if (path === '') throw new InvalidArgumentError(`Store URI "${uri}" has no file path: use sqlite:<path>, e.g. ${FALLBACK_STORE_URI}`);
     const options = parseSqliteOptions(uri, query);
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    return SqliteEventStore.open(path, options);
+    if (path === ':memory:') return SqliteEventStore.open(path, options);
+    try {
+      mkdirSync(dirname(resolve(path)), { recursive: true });
+      return SqliteEventStore.open(path, options);
+    } catch (error) {
+      // The store's own errors say what is wrong; SQLite's and the file system's get the path and the reason.
+      if (error instanceof StoreError) throw error;
+      throw sqliteOpenFailure(path, error);
+    }
   }
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(uri)?.[0];
   throw new InvalidArgumentError(

@@ -164,7 +164,8 @@ export function toJsonText(value: unknown, field: string): string {
 /**
  * Is `value` plain JSON that stringifies faithfully: strings, booleans, finite numbers, null, arrays
  * and plain objects (no class instances, no toJSON), at most 512 levels deep (so a cycle is refused
- * too)? Allocation-free; the one JSON check shared by the store and the agent transports.
+ * too; the same limit as MAX_JSON_DEPTH for workflow data in src/workflow/json.ts)? Allocation-free;
+ * the one JSON check shared by the store and the agent transports.
  */
 export function isJson(value: unknown, depth = 0): value is Json {
   switch (typeof value) {

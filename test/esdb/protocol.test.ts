@@ -3,7 +3,7 @@
  * our adapter) and, for what the client hides, with raw gRPC calls on the generated stubs.
  */
 import {
-  BACKWARDS, END, EventStoreDBClient, FORWARDS, jsonEvent, MaxAppendSizeExceededError, START, StreamDeletedError,
+  AccessDeniedError, BACKWARDS, END, EventStoreDBClient, FORWARDS, jsonEvent, MaxAppendSizeExceededError, START, StreamDeletedError,
   StreamNotFoundError, streamNameFilter, UnknownError, WrongExpectedVersionError, type ResolvedEvent,
 } from '@eventstore/db-client';
 import { credentials as grpcCredentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
@@ -138,6 +138,15 @@ describe('embedded EventStoreDB server: protocol', () => {
       expect((await smallClient.appendToStream(stream, json('Small', { ok: true }), callOptions)).nextExpectedRevision).toBe(0n);
     });
 
+    it('refuses a write to $all with access-denied, as EventStoreDB does, and writes nothing', async () => {
+      const before = await readAllOf(client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));
+      expect(await rejection(client.appendToStream('$all', json('Forged'), callOptions))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.appendToStream('$all', json('Forged'), { ...callOptions, expectedRevision: 'no_stream' }))).toBeInstanceOf(AccessDeniedError);
+      const after = await readAllOf(client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));
+      expect(after.map((one) => one.event?.id)).toEqual(before.map((one) => one.event?.id));
+      expect(await rejection(readAllOf(client.readStream('$all')))).toBeInstanceOf(StreamNotFoundError);
+    });
+
     it('rejects a malformed stream name with invalid-argument and keeps serving', async () => {
       // Append fails the call with INVALID_ARGUMENT; BatchAppend answers with a BadRequest status,
       // which the 6.x client surfaces as "Could not recognize BadRequest" (unpackError.js).
@@ -153,6 +162,17 @@ describe('embedded EventStoreDB server: protocol', () => {
   });
 
   describe('reads', () => {
+    it('refuses to delete or tombstone $all with access-denied, as EventStoreDB does', async () => {
+      await client.appendToStream(unique('present'), json('A'));
+      expect(await rejection(client.deleteStream('$all'))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.deleteStream('$all', { expectedRevision: 'any' }))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.tombstoneStream('$all'))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.tombstoneStream('$all', { expectedRevision: 'any' }))).toBeInstanceOf(AccessDeniedError);
+      // The log is untouched: it still reads, and ordinary streams are still written.
+      expect((await readAllOf(client.readAll({ maxCount: 1 }))).length).toBe(1);
+      expect((await client.appendToStream(unique('after-all'), json('A'))).nextExpectedRevision).toBe(0n);
+    });
+
     it('reports a missing stream as stream-not-found and a tombstoned one as stream-deleted', async () => {
       const missing = await rejection(readAllOf(client.readStream(unique('missing'))));
       expect(missing).toBeInstanceOf(StreamNotFoundError);

@@ -2,7 +2,6 @@
  * Credentials and TLS on the embedded server. The client sends credentials only over TLS (it drops
  * them on insecure channels), so this suite serves a throwaway self-signed certificate.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { AccessDeniedError, EventStoreDBClient, jsonEvent } from '@eventstore/db
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessDeniedError as PortAccessDenied } from '../../src/store/errors.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
-import { startEmbedded, type Embedded } from './support.js';
+import { selfSignedCertificate, startEmbedded, type Embedded } from './support.js';
 
 const event = () => jsonEvent({ type: 'Checked', data: { at: 1 } });
 
@@ -26,12 +25,7 @@ describe('embedded EventStoreDB server: credentials over TLS', () => {
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'cadenza-esdb-tls-'));
-    const certFile = join(directory, 'cert.pem');
-    const keyFile = join(directory, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-    ], { stdio: 'ignore' });
+    const { certFile, keyFile } = selfSignedCertificate(directory);
     embedded = await startEmbedded({ username: 'admin', password: 'changeit', tls: { certFile, keyFile } });
     base = `127.0.0.1:${embedded.server.port}?tls=true&tlsCAFile=${encodeURIComponent(certFile)}`;
   });
@@ -73,6 +67,15 @@ describe('embedded EventStoreDB server: credentials over TLS', () => {
     expect(await rejection((async () => {
       for await (const _ of embedded.store.readStream('denied')) break;
     })())).toMatchObject({ code: 'stream-not-found' });
+  });
+
+  it('refuses writing, deleting and tombstoning $all even with the configured credentials', async () => {
+    await withClient(`esdb://admin:changeit@${base}`, async (client) => {
+      expect(await rejection(client.appendToStream('$all', event()))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.appendToStream('$all', event(), { credentials: { username: 'admin', password: 'changeit' } }))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.deleteStream('$all'))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejection(client.tombstoneStream('$all'))).toBeInstanceOf(AccessDeniedError);
+    });
   });
 
   it('gives the adapter AccessDeniedError for a subscription and an append without credentials', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../../src/workflow/json.js';
 import { DefinitionError, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue } from '../../src/workflow/index.js';
 
 const step = (id: string, extra: object = {}) => ({ id, action: `do-${id}`, capability: 'x', ...extra });
@@ -75,6 +76,28 @@ describe('validateDefinition', () => {
 
   it('lets a compensation read its own output and what its step wrote', () => {
     expect(() => validateDefinition({ name: 'w', steps: [step('a', { output: { order: '$' }, compensation: { action: 'undo', input: { id: '$output.id', order: 'order.id', was: '$input.x' } } })] })).not.toThrow();
+  });
+
+  it('refuses JSON nested deeper than the documented limit, naming the field, at any depth past it', () => {
+    const nested = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = { a: value };
+      return value;
+    };
+    const limit = `nested more than ${MAX_JSON_DEPTH} levels deep (the limit for JSON in a workflow)`;
+    for (const levels of [MAX_JSON_DEPTH + 1, 100_000]) {
+      expect(issuesOf({ name: 'w', initialData: { nest: nested(levels) }, steps: [step('a')] })).toEqual([{ field: 'initialData.nest', message: limit }]);
+      expect(issuesOf({ name: 'w', steps: [step('a', { input: { x: { value: nested(levels) } } })] })).toEqual([{ stepId: 'a', field: 'input.x.value', message: limit }]);
+    }
+    expect(() => validateDefinition({ name: 'w', initialData: { nest: nested(100_000) }, steps: [step('a')] })).toThrow(
+      `Invalid workflow definition "w": initialData.nest: ${limit}`,
+    );
+    // A cycle is refused the same way, not chased until the stack overflows.
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(issuesOf({ name: 'w', initialData: { cyclic }, steps: [step('a')] })).toEqual([{ field: 'initialData.cyclic', message: limit }]);
+    // At the limit it is accepted (and hashed).
+    expect(definitionHash(validateDefinition({ name: 'w', initialData: { nest: nested(MAX_JSON_DEPTH) }, steps: [step('a')] }))).toMatch(/^sha256:/);
   });
 
   it('puts every issue in the error message', () => {

@@ -4,6 +4,8 @@
  * again with the same expected revision, so if an earlier try did land, the store recognises their
  * ids and nothing is written twice. Gives up after `retryLimitMs`; the workflow's durable timers then
  * pick the work up again later. Other errors (a conflict, a refusal) go straight to the caller.
+ * While the store stays unavailable every waiting decision retries, so the warnings are rate-limited:
+ * one line per distinct reason per `WARNING_WINDOW_MS`, carrying how many were held back since.
  */
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../store/errors.js';
@@ -21,8 +23,13 @@ export interface DecisionAppenderOptions {
   readonly stopped: () => boolean;
 }
 
+/** How often one reason for an unavailable store is logged (a full disk gave ~56 lines a second). */
+export const WARNING_WINDOW_MS = 10_000;
+
 export class DecisionAppender {
   readonly #options: DecisionAppenderOptions;
+  /** Per reason: when it was last logged, and how many times since it was not. */
+  readonly #warned = new Map<string, { at: number; held: number }>();
 
   constructor(options: DecisionAppenderOptions) {
     this.#options = options;
@@ -49,7 +56,8 @@ export class DecisionAppender {
     let last = first;
     for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
       if (stopped() || now() + delay > giveUpAt) throw last;
-      log.warn({ err: last, stream, retryInMs: delay }, 'store unavailable; retrying the append');
+      const suppressed = this.#admitWarning(last.message, now());
+      if (suppressed !== undefined) log.warn({ err: last, stream, retryInMs: delay, suppressed, windowMs: WARNING_WINDOW_MS }, 'store unavailable; retrying the append');
       await new Promise((resolve) => setTimeout(resolve, delay));
       try {
         await store.append(stream, toEventDataList(events, context), { expectedRevision });
@@ -59,5 +67,18 @@ export class DecisionAppender {
         last = error;
       }
     }
+  }
+
+  /** Whether to log this reason now: undefined if not, else how many of it were held back since it was last logged. */
+  #admitWarning(reason: string, at: number): number | undefined {
+    const seen = this.#warned.get(reason);
+    if (seen && at - seen.at < WARNING_WINDOW_MS) {
+      seen.held += 1;
+      return undefined;
+    }
+    // Reasons are few (a store has a handful of ways to fail); the bound is for a store whose messages vary.
+    if (!seen && this.#warned.size >= 100) this.#warned.clear();
+    this.#warned.set(reason, { at, held: 0 });
+    return seen?.held ?? 0;
   }
 }

@@ -17,7 +17,7 @@ import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.
 import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
-import type { Json } from '../../workflow/json.js';
+import { jsonDepthProblem, type Json } from '../../workflow/json.js';
 import { decideTransition } from '../decide.js';
 import { evolve } from '../evolve.js';
 import type { WorkflowEvent } from '../events.js';
@@ -204,6 +204,8 @@ export class SagaRuntime {
     if (this.#hosted !== undefined && !this.#hosted.has(definitionKey(validated))) {
       throw new CommandRejectedError('start', `Cannot start: definition ${definitionKey(validated)} is not hosted by this runtime (it hosts ${[...this.#hosted].join(', ') || 'none'})`);
     }
+    const tooDeep = jsonDepthProblem(input);
+    if (tooDeep !== undefined) throw new CommandRejectedError('start', `Cannot start: input is ${tooDeep}`);
     await this.#backlog.acquire();
     this.#slots.add(workflowId);
     try {

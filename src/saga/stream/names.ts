@@ -4,11 +4,18 @@
  */
 export const WORKFLOW_STREAM_PREFIX = 'workflow-';
 
-const workflowIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+const MAX_WORKFLOW_ID_LENGTH = 200;
+const workflowIdPattern = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,${MAX_WORKFLOW_ID_LENGTH - 1}}$`);
 
 export class InvalidWorkflowIdError extends Error {
   constructor(readonly workflowId: string) {
-    super(`Invalid workflow id "${workflowId}": use 1-200 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`);
+    // Shown escaped and shortened: the id is what was wrong, and may hold a newline or be huge.
+    const shown = JSON.stringify(workflowId.length > 40 ? `${workflowId.slice(0, 40)}…` : workflowId);
+    super(
+      workflowId.length > MAX_WORKFLOW_ID_LENGTH
+        ? `Invalid workflow id ${shown}: it is ${workflowId.length} characters long, the maximum is ${MAX_WORKFLOW_ID_LENGTH}`
+        : `Invalid workflow id ${shown}: use 1-${MAX_WORKFLOW_ID_LENGTH} letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
+    );
     this.name = 'InvalidWorkflowIdError';
   }
 }
