@@ -39,6 +39,59 @@ export function foldEvents(events: Iterable<WorkflowEvent>, from: WorkflowState 
   return state;
 }
 
+/**
+ * The steps whose state `events` changed, when each event changes only the step it names; undefined
+ * when one of them may change any step (a resume resets failed steps, compensation abandons waiting
+ * retries) or is workflow-wide. Lets the runtime re-arm the timers of those steps alone rather than
+ * look at every step of a wide workflow after every decision.
+ */
+export function stepsChangedBy(events: readonly WorkflowEvent[]): Set<string> | undefined {
+  const steps = new Set<string>();
+  for (const event of events) {
+    const stepId = stepChangedBy(event);
+    if (stepId === undefined) return undefined;
+    steps.add(stepId);
+  }
+  return steps;
+}
+
+/** The one step whose state `event` changes, when it changes no other. */
+function stepChangedBy(event: WorkflowEvent): string | undefined {
+  switch (event.type) {
+    case 'StepScheduled':
+    case 'StepSucceeded':
+    case 'StepFailed':
+    case 'StepTimedOut':
+    case 'StepRetryScheduled':
+    case 'StepSkipped':
+    case 'CompensationScheduled':
+    case 'CompensationSucceeded':
+    case 'CompensationFailed':
+    case 'CompensationRetryScheduled':
+    case 'StepWaitingForAgent':
+    case 'CompensationWaitingForAgent':
+    case 'StepResumed':
+    case 'CompensationResumed':
+      return event.data.stepId;
+    case 'WorkflowStarted':
+    case 'CompensationRetried':
+    case 'WorkflowResolved':
+    case 'WorkflowPaused':
+    case 'WorkflowResumed':
+    case 'CompensationStarted':
+    case 'WorkflowCompleted':
+    case 'WorkflowFailed':
+    case 'WorkflowCompensated':
+    case 'WorkflowCompensationFailed':
+    case 'WorkflowCancelled':
+      return undefined;
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
+  }
+}
+
 function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, { type: 'WorkflowStarted' }>): ActiveWorkflowState {
   switch (event.type) {
     case 'StepScheduled': {

@@ -23,15 +23,18 @@
  *      On a conflict: reload, decide again.
  *   4. after the append: for each StepScheduled / CompensationScheduled (and each StepResumed /
  *      CompensationResumed), call `agentId` with `action`, `input`, `idempotencyKey` and `attempt`;
- *      arm a timer for each of `pendingTimers(newState)`. After a crash: `pendingTimers(state)`
+ *      arm a timer for each of `pendingTimers(newState)` (or, when `stepsChangedBy(events)` names
+ *      the steps the events changed, replace just those steps' timers with
+ *      `pendingTimersOf(newState, steps)`: the same timers, without looking at every step of a wide
+ *      workflow). After a crash: `pendingTimers(state)`
  *      rebuilds the timer wheel and a `resume` trigger re-sends the calls in flight under their keys
  *      (the key names the operation, so an agent that honours it acts once).
  *   Reading stored events: `parseWorkflowEvent(type, data, metadata, id)` upcasts and validates.
  */
 export { decide, decideTransition } from './decide.js';
-export { evolve, foldEvents } from './evolve.js';
+export { evolve, foldEvents, stepsChangedBy } from './evolve.js';
 export {
-  initialState, isTerminal, pendingTimers, inFlightCalls, stepState, stepStates, stepDefinition,
+  initialState, isTerminal, pendingTimers, pendingTimersOf, inFlightCalls, stepState, stepStates, stepDefinition,
   stepIdempotencyKey, compensationIdempotencyKey, stepActionKeys, mayHaveTakenEffect, waitsForAgents, inFlightCall,
   type WorkflowState, type IdleWorkflowState, type ActiveWorkflowState, type WorkflowStatus, type TerminalStatus,
   type StepState, type StepStatus, type CompensationProgress, type CompensationStatus, type CompensationInfo,

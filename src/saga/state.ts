@@ -186,18 +186,35 @@ export interface PendingTimer extends TimerRef {
 export function pendingTimers(state: WorkflowState): PendingTimer[] {
   if (state.status === 'idle' || isTerminal(state.status)) return [];
   const timers: PendingTimer[] = [];
-  for (const step of vtoArray(state.steps)) {
-    if (step.status === 'running' && step.deadline !== undefined) timers.push({ kind: 'stepTimeout', stepId: step.id, attempt: step.attempt, dueAt: step.deadline });
-    if (step.status === 'retryWaiting' && step.notBefore !== undefined) timers.push({ kind: 'retryDue', stepId: step.id, attempt: step.attempt + 1, dueAt: step.notBefore });
-    if (step.status === 'waitingForAgent') {
-      const limit = state.definition.steps[state.graph.indexOf.get(step.id) ?? -1]?.scheduleToStartTimeoutMs;
-      if (limit !== undefined) timers.push({ kind: 'agentWaitTimeout', stepId: step.id, attempt: step.attempt + 1, dueAt: (step.scheduledAt ?? 0) + limit });
-    }
-    const comp = step.compensation;
-    if (comp.status === 'running' && comp.deadline !== undefined) timers.push({ kind: 'compensationTimeout', stepId: step.id, attempt: comp.attempt, dueAt: comp.deadline });
-    if (comp.status === 'retryWaiting' && comp.notBefore !== undefined) timers.push({ kind: 'compensationRetryDue', stepId: step.id, attempt: comp.attempt + 1, dueAt: comp.notBefore });
+  for (const step of vtoArray(state.steps)) addStepTimers(state, step, timers);
+  return timers;
+}
+
+/**
+ * `pendingTimers` of the named steps only (unknown ids are passed over): after events that each
+ * changed one step, only those steps' timers can have changed (see `stepsChangedBy`), and the
+ * runtime need not look at the thousands of others.
+ */
+export function pendingTimersOf(state: WorkflowState, stepIds: Iterable<string>): PendingTimer[] {
+  if (state.status === 'idle' || isTerminal(state.status)) return [];
+  const timers: PendingTimer[] = [];
+  for (const stepId of stepIds) {
+    const index = state.graph.indexOf.get(stepId);
+    if (index !== undefined) addStepTimers(state, vget(state.steps, index), timers);
   }
   return timers;
+}
+
+function addStepTimers(state: ActiveWorkflowState, step: StepState, timers: PendingTimer[]): void {
+  if (step.status === 'running' && step.deadline !== undefined) timers.push({ kind: 'stepTimeout', stepId: step.id, attempt: step.attempt, dueAt: step.deadline });
+  if (step.status === 'retryWaiting' && step.notBefore !== undefined) timers.push({ kind: 'retryDue', stepId: step.id, attempt: step.attempt + 1, dueAt: step.notBefore });
+  if (step.status === 'waitingForAgent') {
+    const limit = state.definition.steps[state.graph.indexOf.get(step.id) ?? -1]?.scheduleToStartTimeoutMs;
+    if (limit !== undefined) timers.push({ kind: 'agentWaitTimeout', stepId: step.id, attempt: step.attempt + 1, dueAt: (step.scheduledAt ?? 0) + limit });
+  }
+  const comp = step.compensation;
+  if (comp.status === 'running' && comp.deadline !== undefined) timers.push({ kind: 'compensationTimeout', stepId: step.id, attempt: comp.attempt, dueAt: comp.deadline });
+  if (comp.status === 'retryWaiting' && comp.notBefore !== undefined) timers.push({ kind: 'compensationRetryDue', stepId: step.id, attempt: comp.attempt + 1, dueAt: comp.notBefore });
 }
 
 /** An agent call the workflow awaits: what the runtime re-sends after a crash (at-least-once). */

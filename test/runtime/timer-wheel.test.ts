@@ -43,6 +43,27 @@ describe('TimerWheel', () => {
     expect(fired).toEqual(['a:stepTimeout:s2:2']);
   });
 
+  it('replacing some steps\' timers leaves the other steps\' timers armed', () => {
+    const { wheel: w, fired } = wheel();
+    w.set('a', [
+      { kind: 'stepTimeout', stepId: 's1', attempt: 1, dueAt: 100 },
+      { kind: 'stepTimeout', stepId: 's2', attempt: 1, dueAt: 200 },
+      { kind: 'stepTimeout', stepId: 's3', attempt: 1, dueAt: 300 },
+    ]);
+    // s1 succeeded (no timer left), s2 failed and waits for its retry; s3 was not touched.
+    w.setSteps('a', ['s1', 's2'], [{ kind: 'retryDue', stepId: 's2', attempt: 2, dueAt: 250 }]);
+    expect(w.size).toBe(2);
+    vi.advanceTimersByTime(1_000);
+    expect(fired).toEqual(['a:retryDue:s2:2', 'a:stepTimeout:s3:1']);
+    // A step's compensation timer and its own are kept apart by kind, and a fired timer is gone.
+    w.setSteps('a', ['s3'], [{ kind: 'compensationTimeout', stepId: 's3', attempt: 1, dueAt: 1_500 }]);
+    w.setSteps('a', ['s3'], [{ kind: 'compensationTimeout', stepId: 's3', attempt: 1, dueAt: 1_500 }]);
+    expect(w.size).toBe(1);
+    vi.advanceTimersByTime(1_000);
+    expect(fired.at(-1)).toBe('a:compensationTimeout:s3:1');
+    expect(w.size).toBe(0);
+  });
+
   it('fires nothing after stop', () => {
     const { wheel: w, fired } = wheel();
     w.set('a', [{ kind: 'stepTimeout', stepId: 's1', attempt: 1, dueAt: 10 }]);

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decide, evolve, foldEvents, inFlightCalls, initialState, isTerminal, parseWorkflowEvent, pendingTimers, stepStates, waitsForAgents,
-  type DecisionContext, type StepState, type Trigger, type WorkflowEvent, type WorkflowState,
+  decide, evolve, foldEvents, inFlightCalls, initialState, isTerminal, parseWorkflowEvent, pendingTimers, pendingTimersOf, stepStates, stepsChangedBy, waitsForAgents,
+  type DecisionContext, type PendingTimer, type StepState, type Trigger, type WorkflowEvent, type WorkflowState,
 } from '../../src/saga/index.js';
 import { graphOf, validateDefinition, type WorkflowDefinition, type WorkflowDefinitionInput } from '../../src/workflow/index.js';
 
@@ -47,21 +47,36 @@ function toDefinition(dag: Dag): { definition: WorkflowDefinition; agents: Map<s
 interface Run {
   events: WorkflowEvent[];
   state: WorkflowState;
+  /** Timers by step, kept the way the runtime keeps its timer wheel: only changed steps are updated. */
+  timers: Map<string, PendingTimer[]>;
   decisions: number;
   duplicatesRejected: number;
+}
+
+/** Updates the timers incrementally, as the runtime does, and checks them against a full recount. */
+function trackTimers(run: Run, events: readonly WorkflowEvent[]): void {
+  const changed = stepsChangedBy(events);
+  if (changed === undefined) run.timers.clear();
+  for (const stepId of changed ?? []) run.timers.delete(stepId);
+  for (const timer of changed === undefined ? pendingTimers(run.state) : pendingTimersOf(run.state, changed)) {
+    run.timers.set(timer.stepId, [...(run.timers.get(timer.stepId) ?? []), timer]);
+  }
+  const order = (a: PendingTimer, b: PendingTimer) => a.stepId.localeCompare(b.stepId) || a.kind.localeCompare(b.kind);
+  expect([...run.timers.values()].flat().sort(order)).toEqual(pendingTimers(run.state).sort(order));
 }
 
 /** Plays a random schedule: each choice picks one of the things that can happen next. */
 function play(definition: WorkflowDefinition, agents: Map<string, string[]>, choices: readonly number[]): Run {
   let now = 1_000;
   const context = (): DecisionContext => ({ now, random: () => ((now * 7919) % 1000) / 1000, candidates: (c) => agents.get(c) ?? [] });
-  const run: Run = { events: [], state: initialState(), decisions: 0, duplicatesRejected: 0 };
+  const run: Run = { events: [], state: initialState(), timers: new Map(), decisions: 0, duplicatesRejected: 0 };
   const apply = (trigger: Trigger): void => {
     const ctx = context();
     const events = decide(run.state, trigger, ctx);
     expect(decide(run.state, trigger, ctx)).toEqual(events); // deterministic given the same inputs
     run.events.push(...events);
     for (const event of events) run.state = evolve(run.state, event);
+    trackTimers(run, events);
     run.decisions++;
     if (trigger.kind === 'stepResult' || trigger.kind === 'compensationResult') {
       expect(decide(run.state, trigger, context())).toEqual([]); // a duplicate result changes nothing
@@ -160,7 +175,7 @@ function checkHistory(definition: WorkflowDefinition, events: readonly WorkflowE
 }
 
 describe('saga properties over random DAGs and schedules', () => {
-  it('schedules no step before its dependencies, always terminates, compensates in reverse order once each, ignores duplicates', () => {
+  it('schedules no step before its dependencies, always terminates, compensates in reverse order once each, ignores duplicates, keeps timers by changed step', () => {
     fc.assert(
       fc.property(dagArb, fc.array(fc.nat(1_000), { maxLength: 120 }), (dag, choices) => {
         const { definition, agents } = toDefinition(dag);

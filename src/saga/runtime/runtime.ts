@@ -19,9 +19,9 @@ import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import { jsonDepthProblem, type Json } from '../../workflow/json.js';
 import { decideTransition } from '../decide.js';
-import { evolve } from '../evolve.js';
+import { evolve, stepsChangedBy } from '../evolve.js';
 import type { WorkflowEvent } from '../events.js';
-import { inFlightCalls, initialState, isTerminal, pendingTimers, stepStates, waitsForAgents, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
+import { inFlightCalls, initialState, isTerminal, pendingTimers, pendingTimersOf, stepStates, waitsForAgents, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
@@ -437,7 +437,7 @@ export class SagaRuntime {
         }
       }
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
-      this.#settle(workflowId, next);
+      this.#settle(workflowId, next, events);
       if (!owned) return events;
       // Side effects follow durable facts: only now, and only here, are the agents called.
       for (const event of events) {
@@ -468,7 +468,7 @@ export class SagaRuntime {
       const event = fromRecorded(recorded);
       const state = evolve(cached.state, event);
       this.#transitions.next({ workflowId, event, state });
-      this.#settle(workflowId, { ...cached, state, lastEventId: event.id });
+      this.#settle(workflowId, { ...cached, state, lastEventId: event.id }, [event]);
       // Another process decided something that waits for an agent (a start or an operator command
       // appended without agents): if this runtime has one, it goes on now, not at some timeout.
       if (this.#noteWaiting(workflowId, event) && this.#owns(state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: event.id });
@@ -539,8 +539,12 @@ export class SagaRuntime {
     return this.#hosted === undefined || state.status === 'idle' || this.#hosted.has(definitionKey(state.definition));
   }
 
-  /** After every state change: timers follow the state; ended workflows leave memory. */
-  #settle(workflowId: string, cached: CachedWorkflow): void {
+  /**
+   * After every state change: timers follow the state; ended workflows leave memory. `events` are
+   * the events that led from the state settled last to this one, when they are known: then only
+   * the timers of the steps they changed are looked at, not every step's.
+   */
+  #settle(workflowId: string, cached: CachedWorkflow, events?: readonly WorkflowEvent[]): void {
     const { state } = cached;
     if (state.status === 'idle') return;
     if (!this.#owns(state)) {
@@ -555,9 +559,15 @@ export class SagaRuntime {
       this.#releaseSlot(workflowId);
     } else {
       this.#cache.set(workflowId, cached);
-      if (this.#live) this.#timers.set(workflowId, pendingTimers(state));
+      if (this.#live) this.#armTimers(workflowId, state, events);
     }
     this.#waiters.notify(workflowId, state);
+  }
+
+  #armTimers(workflowId: string, state: WorkflowState, events: readonly WorkflowEvent[] | undefined): void {
+    const changed = events === undefined ? undefined : stepsChangedBy(events);
+    if (changed) this.#timers.setSteps(workflowId, changed, pendingTimersOf(state, changed));
+    else this.#timers.set(workflowId, pendingTimers(state));
   }
 
   #releaseSlot(workflowId: string): void {
@@ -723,3 +733,4 @@ export class SagaRuntime {
 }
 
 export { CommandRejectedError };
+
