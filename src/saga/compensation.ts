@@ -46,18 +46,82 @@ function needsCompensation(state: ActiveWorkflowState, index: number, step: Step
 export function advanceCompensation(draft: Draft): void {
   const state = active(draft);
   if (state.status !== 'compensating' || state.runningSteps > 0) return;
-  const steps = vtoArray(state.steps);
   let scheduled = false;
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const step = steps[i] as StepState;
-    if (!needsCompensation(state, i, step) || step.compensation.status !== 'none') continue;
-    const dependentsDone = (state.graph.descendants[i] ?? []).every((j) => !needsCompensation(state, j, steps[j] as StepState) || steps[j]?.compensation.status === 'succeeded');
-    if (!dependentsDone) continue;
+  for (const i of allAllowed(state)) {
     // Attempt numbers go on across compensation rounds (event ids include them).
-    scheduleCompensation(draft, state.definition.steps[i] as StepDefinition, step.compensation.attempt + 1);
+    scheduleCompensation(draft, state.definition.steps[i] as StepDefinition, vget(state.steps, i).compensation.attempt + 1);
     scheduled = true;
   }
   if (!scheduled) finishIfSettled(draft);
+}
+
+/**
+ * A step is cleared for its dependencies' compensations when nothing below it is owed any more:
+ * its own compensation succeeded (or it owes none) and every step depending on it is cleared. A
+ * step owing a compensation may start it once every step depending on it is cleared. Memo per pass.
+ */
+class Clearance {
+  readonly #state: ActiveWorkflowState;
+  readonly #cleared = new Map<number, boolean>();
+
+  constructor(state: ActiveWorkflowState) {
+    this.#state = state;
+  }
+
+  owes(index: number): boolean {
+    return needsCompensation(this.#state, index, vget(this.#state.steps, index));
+  }
+
+  /**
+   * Whether every step depending on `index` is cleared. Dependents are looked at in index order:
+   * compensations are started last step first, so the lowest-numbered dependent is the one most
+   * likely still owed, and a step with thousands of dependents is answered from its first.
+   */
+  dependentsCleared(index: number): boolean {
+    return (this.#state.graph.dependents[index] ?? []).every((d) => this.cleared(d));
+  }
+
+  /** Depth first with an explicit stack and a cursor per step: steps owing nothing can form chains thousands deep. */
+  cleared(start: number): boolean {
+    const stack = [start];
+    const next = [0];
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const index = stack[top] as number;
+      if (this.#cleared.has(index)) {
+        stack.pop();
+        next.pop();
+        continue;
+      }
+      // A compensation that succeeded was started only when its step's dependents were cleared,
+      // and cleared steps stay cleared: no need to look below it.
+      if (this.owes(index)) {
+        this.#cleared.set(index, vget(this.#state.steps, index).compensation.status === 'succeeded');
+        continue;
+      }
+      const dependents = this.#state.graph.dependents[index] ?? [];
+      let k = next[top] as number;
+      while (k < dependents.length && this.#cleared.get(dependents[k] as number) === true) k++;
+      next[top] = k;
+      if (k === dependents.length || this.#cleared.get(dependents[k] as number) === false) {
+        this.#cleared.set(index, k === dependents.length);
+        continue;
+      }
+      stack.push(dependents[k] as number);
+      next.push(0);
+    }
+    return this.#cleared.get(start) as boolean;
+  }
+}
+
+/** Every step whose compensation may start and has not: the first pass, or after anything unusual. */
+function allAllowed(state: ActiveWorkflowState): number[] {
+  const clearance = new Clearance(state);
+  const allowed: number[] = [];
+  for (let i = state.steps.length - 1; i >= 0; i--) {
+    if (clearance.owes(i) && vget(state.steps, i).compensation.status === 'none' && clearance.dependentsCleared(i)) allowed.push(i);
+  }
+  return allowed;
 }
 
 function finishIfSettled(draft: Draft): void {

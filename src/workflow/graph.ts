@@ -12,10 +12,8 @@ export interface DefinitionGraph {
   readonly dependents: readonly (readonly number[])[];
   /** For each step, the indexes of its dependencies. */
   readonly dependencies: readonly (readonly number[])[];
-  /** For each step, the indexes of every step that depends on it directly or transitively. */
-  readonly descendants: readonly (readonly number[])[];
-  /** For each step, the indexes of every step it depends on directly or transitively. */
-  readonly ancestors: readonly ReadonlySet<number>[];
+  // No transitive closures (every step's ancestors or descendants): they hold on the order of n^2
+  // indexes for a chain of n steps (50 million at 10,000). Walk the edges instead.
 }
 
 const cache = new WeakMap<WorkflowDefinition, DefinitionGraph>();
@@ -34,18 +32,7 @@ function buildGraph(steps: readonly StepDefinition[]): DefinitionGraph {
   const dependencies = steps.map((step) => step.dependsOn.map((id) => indexOf.get(id)).filter((i): i is number => i !== undefined));
   const dependents: number[][] = steps.map(() => []);
   dependencies.forEach((deps, i) => deps.forEach((d) => dependents[d]?.push(i)));
-  const ancestors: Set<number>[] = [];
-  for (const i of topologicalOrder(dependencies)) {
-    const set = new Set<number>();
-    for (const d of dependencies[i] ?? []) {
-      set.add(d);
-      for (const a of ancestors[d] ?? []) set.add(a);
-    }
-    ancestors[i] = set;
-  }
-  const descendants: number[][] = steps.map(() => []);
-  ancestors.forEach((set, i) => set.forEach((a) => descendants[a]?.push(i)));
-  return { steps, indexOf, dependents, dependencies, descendants, ancestors };
+  return { steps, indexOf, dependents, dependencies };
 }
 
 /** Kahn's algorithm over dependency lists; steps on a cycle are left out. */

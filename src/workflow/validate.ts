@@ -124,17 +124,73 @@ function retryIssues(stepId: string, field: string, retry: RetryPolicy): Definit
 
 /** Each data path a mapping reads must come from the initial data, the input, or a step it depends on. */
 function mappingIssues(def: WorkflowDefinition): DefinitionIssue[] {
-  const graph = graphOf(def);
+  const upstream = new UpstreamWriters(def);
   const issues: DefinitionIssue[] = [];
   def.steps.forEach((step, i) => {
-    const upstream = [...(graph.ancestors[i] ?? [])].map((a) => def.steps[a] as StepDefinition);
-    issues.push(...readIssues(def, step, 'input', step.input, upstream, false));
-    if (step.compensation) issues.push(...readIssues(def, step, 'compensation.input', step.compensation.input, [...upstream, step], true));
+    issues.push(...readIssues(def, step, 'input', step.input, (path) => upstream.writtenBefore(i, path), false));
+    if (step.compensation) issues.push(...readIssues(def, step, 'compensation.input', step.compensation.input, (path) => writes(step, path) || upstream.writtenBefore(i, path), true));
   });
   return issues;
 }
 
-function readIssues(def: WorkflowDefinition, step: StepDefinition, field: string, mapping: InputMapping, producers: readonly StepDefinition[], scoped: boolean): DefinitionIssue[] {
+/**
+ * Answers "does a step that step i depends on, directly or transitively, write this path?" by
+ * walking the dependency edges, remembering per path which steps are known to have such a writer
+ * among themselves and their ancestors (or not). A chain of 10,000 steps that all read what its
+ * first step wrote is walked once, not once per step, and no step's ancestor set is ever built.
+ */
+class UpstreamWriters {
+  readonly #steps: readonly StepDefinition[];
+  readonly #dependencies: readonly (readonly number[])[];
+  /** Per path: step index to whether it or one of its ancestors writes the path. */
+  readonly #known = new Map<string, Map<number, boolean>>();
+
+  constructor(def: WorkflowDefinition) {
+    this.#steps = def.steps;
+    this.#dependencies = graphOf(def).dependencies;
+  }
+
+  writtenBefore(index: number, path: string): boolean {
+    return (this.#dependencies[index] ?? []).some((d) => this.#writtenBy(d, path));
+  }
+
+  /** Whether step `start` or one of its ancestors writes `path`: a depth-first walk with an explicit stack (chains are deep). */
+  #writtenBy(start: number, path: string): boolean {
+    let known = this.#known.get(path);
+    if (!known) this.#known.set(path, (known = new Map()));
+    const answer = (index: number): boolean | undefined => known.get(index) ?? (writes(this.#steps[index] as StepDefinition, path) ? (known.set(index, true), true) : undefined);
+    const first = answer(start);
+    if (first !== undefined) return first;
+    const stack = [start];
+    const next = [0];
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const index = stack[top] as number;
+      const deps = this.#dependencies[index] ?? [];
+      const k = next[top] as number;
+      if (k === deps.length) {
+        known.set(index, false);
+        stack.pop();
+        next.pop();
+        continue;
+      }
+      next[top] = k + 1;
+      const dep = deps[k] as number;
+      const found = answer(dep);
+      if (found === true) {
+        for (const onPath of stack) known.set(onPath, true);
+        return true;
+      }
+      if (found === undefined) {
+        stack.push(dep);
+        next.push(0);
+      }
+    }
+    return false;
+  }
+}
+
+function readIssues(def: WorkflowDefinition, step: StepDefinition, field: string, mapping: InputMapping, produced: (path: string) => boolean, scoped: boolean): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   for (const [target, source] of Object.entries(mapping)) {
     if (typeof source !== 'string') continue;
@@ -144,7 +200,7 @@ function readIssues(def: WorkflowDefinition, step: StepDefinition, field: string
       continue;
     }
     if (path === 'input' || path.startsWith('input.') || hasPath(def.initialData, path)) continue;
-    if (producers.some((p) => writes(p, path))) continue;
+    if (produced(path)) continue;
     const elsewhere = def.steps.filter((s) => s.id !== step.id && writes(s, path)).map((s) => `"${s.id}"`);
     issues.push({
       stepId: step.id,

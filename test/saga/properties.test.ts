@@ -77,6 +77,7 @@ function play(definition: WorkflowDefinition, agents: Map<string, string[]>, cho
     run.events.push(...events);
     for (const event of events) run.state = evolve(run.state, event);
     trackTimers(run, events);
+    checkNoCompensationLeftWaiting(definition, run.state);
     run.decisions++;
     if (trigger.kind === 'stepResult' || trigger.kind === 'compensationResult') {
       expect(decide(run.state, trigger, context())).toEqual([]); // a duplicate result changes nothing
@@ -136,6 +137,36 @@ function owesCompensation(definition: WorkflowDefinition, index: number, step: S
   return definition.steps[index]?.compensation !== undefined && (step.status === 'succeeded' || step.idempotencyKey !== undefined);
 }
 
+/**
+ * After every decision, no compensation that may start is left unstarted: once in-flight steps
+ * have drained, a step owing a compensation waits only for a step below it whose own is not done.
+ */
+function checkNoCompensationLeftWaiting(definition: WorkflowDefinition, state: WorkflowState): void {
+  if (state.status !== 'compensating' && state.status !== 'compensationFailed') return;
+  if (state.runningSteps > 0) return;
+  const graph = graphOf(definition);
+  const steps = stepStates(state);
+  const owes = (i: number) => owesCompensation(definition, i, steps[i] as StepState);
+  steps.forEach((step, i) => {
+    if (!owes(i) || step.compensation.status !== 'none') return;
+    const waitingFor = [...descendantsOf(graph.dependents, i)].filter((j) => owes(j) && steps[j]?.compensation.status !== 'succeeded');
+    expect(waitingFor.length, `${step.id} could have been compensated`).toBeGreaterThan(0);
+  });
+}
+
+/** Every step depending on `index` directly or transitively (the definitions here are small). */
+function descendantsOf(dependents: readonly (readonly number[])[], index: number): Set<number> {
+  const found = new Set<number>();
+  const stack = [...(dependents[index] ?? [])];
+  while (stack.length > 0) {
+    const j = stack.pop() as number;
+    if (found.has(j)) continue;
+    found.add(j);
+    stack.push(...(dependents[j] ?? []));
+  }
+  return found;
+}
+
 /** Walks the history checking ordering rules event by event, against the state before each event. */
 function checkHistory(definition: WorkflowDefinition, events: readonly WorkflowEvent[]): void {
   const graph = graphOf(definition);
@@ -154,7 +185,7 @@ function checkHistory(definition: WorkflowDefinition, events: readonly WorkflowE
       // Compensated only what took effect, or may have: a step that was sent to an agent.
       expect(steps[index]?.status === 'succeeded' || steps[index]?.idempotencyKey !== undefined, `${event.data.stepId} compensated without ever being attempted`).toBe(true);
       expect(event.data.compensates).toEqual([`${state.workflowId}:${event.data.stepId}`]);
-      for (const j of graph.descendants[index] ?? []) {
+      for (const j of descendantsOf(graph.dependents, index)) {
         const dependent = steps[j];
         if (dependent && owesCompensation(definition, j, dependent)) expect(compensated, `${event.data.stepId} compensated before ${dependent.id}`).toContain(dependent.id);
       }

@@ -74,6 +74,16 @@ describe('validateDefinition', () => {
     ]);
   });
 
+  it('finds what a step reads among its transitive dependencies, down a long chain and across branches', () => {
+    // s0 writes the order; every later step of the chain reads it; "side" writes "late", which
+    // the chain's last step reads without depending on it; "join" reads both through a branch.
+    const chain = Array.from({ length: 3_000 }, (_, i) => step(`s${i}`, i === 0 ? { output: { order: '$' } } : { dependsOn: [`s${i - 1}`], input: i === 2_999 ? { id: 'order.id', late: 'late' } : { id: 'order.id' } }));
+    const steps = [...chain, step('side', { output: { late: '$' } }), step('join', { dependsOn: ['s2999', 'side'], input: { id: 'order.id', late: 'late.x' } })];
+    expect(issuesOf({ name: 'w', steps })).toEqual([
+      { stepId: 's2999', field: 'input.late', message: 'reads "late", which only step "side" writes, and "s2999" does not depend on it' },
+    ]);
+  });
+
   it('lets a compensation read its own output and what its step wrote', () => {
     expect(() => validateDefinition({ name: 'w', steps: [step('a', { output: { order: '$' }, compensation: { action: 'undo', input: { id: '$output.id', order: 'order.id', was: '$input.x' } } })] })).not.toThrow();
   });
