@@ -10,7 +10,7 @@ import { pickAgent } from './failover.js';
 import { MappingError, parseSourcePath, resolveInput, type MappingSource } from '../workflow/mapping.js';
 import type { StepDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
-import type { CompensationCause, StepError } from './events.js';
+import type { CompensationCause, StepError, WorkflowEvent } from './events.js';
 import { backoffDelay } from './backoff.js';
 import { active, emit, type Draft } from './draft.js';
 import { compensationIdempotencyKey, mayHaveTakenEffect, stepActionKeys, type ActiveWorkflowState, type StepState } from './state.js';
@@ -42,17 +42,38 @@ function needsCompensation(state: ActiveWorkflowState, index: number, step: Step
   return step.status === 'succeeded' || (compensation.when === 'attempted' && mayHaveTakenEffect(step));
 }
 
-/** One pass: schedule the compensations now allowed; with none left to run, end the workflow. */
-export function advanceCompensation(draft: Draft): void {
+/**
+ * One pass: schedule the compensations now allowed; with none left to run, end the workflow.
+ * `since` is where this pass's news starts in `draft.events`: when it is only compensation
+ * results, the steps it can have unblocked are found from the compensations that just succeeded
+ * (see `unblockedBy`), so a pass does not look at every step of a wide workflow.
+ */
+export function advanceCompensation(draft: Draft, since = 0): void {
   const state = active(draft);
   if (state.status !== 'compensating' || state.runningSteps > 0) return;
   let scheduled = false;
-  for (const i of allAllowed(state)) {
+  for (const i of allowedSteps(state, draft.events, since)) {
     // Attempt numbers go on across compensation rounds (event ids include them).
     scheduleCompensation(draft, state.definition.steps[i] as StepDefinition, vget(state.steps, i).compensation.attempt + 1);
     scheduled = true;
   }
   if (!scheduled) finishIfSettled(draft);
+}
+
+/** Events that move one compensation along without letting any other start. */
+const compensationProgress: ReadonlySet<WorkflowEvent['type']> = new Set(['CompensationScheduled', 'CompensationFailed', 'CompensationRetryScheduled', 'CompensationWaitingForAgent', 'CompensationResumed']);
+
+/** The steps whose compensation may start now and has not, last step first. */
+function allowedSteps(state: ActiveWorkflowState, events: readonly WorkflowEvent[], since: number): number[] {
+  const succeeded: number[] = [];
+  for (let k = since; k < events.length; k++) {
+    const event = events[k] as WorkflowEvent;
+    if (event.type === 'CompensationSucceeded') succeeded.push(state.graph.indexOf.get(event.data.stepId) ?? -1);
+    // Anything else than a compensation's progress (the start, the drain of running steps, a new
+    // round, a new kind of event): every step is looked at.
+    else if (!compensationProgress.has(event.type)) return allAllowed(state);
+  }
+  return succeeded.length === 0 ? [] : unblockedBy(state, succeeded);
 }
 
 /**
@@ -122,6 +143,27 @@ function allAllowed(state: ActiveWorkflowState): number[] {
     if (clearance.owes(i) && vget(state.steps, i).compensation.status === 'none' && clearance.dependentsCleared(i)) allowed.push(i);
   }
   return allowed;
+}
+
+/**
+ * The steps a pass may start after the compensations of `succeeded` succeeded: only their
+ * dependencies can have been waiting for them, and, through dependencies that owe nothing, those
+ * dependencies' own dependencies. (Every step allowed before was started by an earlier pass.)
+ */
+function unblockedBy(state: ActiveWorkflowState, succeeded: readonly number[]): number[] {
+  const clearance = new Clearance(state);
+  const allowed = new Set<number>();
+  const seen = new Set<number>();
+  const stack = succeeded.flatMap((i) => state.graph.dependencies[i] ?? []);
+  while (stack.length > 0) {
+    const index = stack.pop() as number;
+    if (seen.has(index)) continue;
+    seen.add(index);
+    if (!clearance.dependentsCleared(index)) continue;
+    if (!clearance.owes(index)) for (const d of state.graph.dependencies[index] ?? []) stack.push(d);
+    else if (vget(state.steps, index).compensation.status === 'none') allowed.add(index);
+  }
+  return [...allowed].sort((a, b) => b - a);
 }
 
 function finishIfSettled(draft: Draft): void {

@@ -69,7 +69,7 @@ function progress(draft: Draft): void {
         completeIfSettled(draft);
         break;
       case 'compensating':
-        advanceCompensation(draft);
+        advanceCompensation(draft, since);
         break;
       case 'paused':
       case 'completed':

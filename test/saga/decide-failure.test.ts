@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommandRejectedError, stepState } from '../../src/saga/index.js';
+import { CommandRejectedError, stepState, type WorkflowEvent } from '../../src/saga/index.js';
 import { Scenario, T0, diamond, given } from './spec.js';
 
 const ok = (stepId: string, attempt = 1) => ({ kind: 'stepResult', stepId, attempt, outcome: { ok: true, output: { v: stepId } } }) as const;
@@ -133,6 +133,36 @@ describe('failure strategy "compensate"', () => {
   it('skips steps without a compensation but keeps the order through them', () => {
     const s = new Scenario(diamond({}, { b: { compensation: undefined }, c: { compensation: undefined } })).start().succeed('a').succeed('b').succeed('c');
     given(s.events).when(failed('d')).then([{ type: 'StepFailed' }, { type: 'CompensationStarted', data: { toCompensate: ['a'] } }, { type: 'CompensationScheduled', data: { stepId: 'a' } }]);
+  });
+
+  it('compensates a wide DAG bottom-up, each step as soon as every step below it is done, through steps that owe nothing', () => {
+    // r -> l0..l39; x (owes nothing) depends on l0..l19; y on x; the failing step on all leaves and y.
+    const compensable = (id: string, dependsOn: string[]) => ({ id, action: id, capability: 'x', dependsOn, compensation: { action: `undo-${id}` } });
+    const leaves = Array.from({ length: 40 }, (_, k) => `l${k}`);
+    const def = {
+      name: 'wide-compensation',
+      steps: [
+        compensable('r', []),
+        ...leaves.map((id) => compensable(id, ['r'])),
+        { id: 'x', action: 'x', capability: 'x', dependsOn: leaves.slice(0, 20) },
+        compensable('y', ['x']),
+        { id: 'last', action: 'last', capability: 'x', dependsOn: [...leaves, 'y'] },
+      ],
+    };
+    const s = new Scenario(def).start().succeed('r');
+    for (const id of leaves) s.succeed(id);
+    s.succeed('x').succeed('y').fail('last', false);
+    const scheduled = (events: readonly WorkflowEvent[]) => events.filter((e) => e.type === 'CompensationScheduled').map((e) => (e.data as { stepId: string }).stepId);
+    // First pass: y and the leaves nothing compensable depends on, last step first.
+    expect(scheduled(s.events)).toEqual(['y', ...leaves.slice(20).reverse()]);
+    const undone = (stepId: string) => scheduled(s.apply(compOk(stepId)));
+    // y done: the leaves below x are free (x owes nothing).
+    expect(undone('y')).toEqual(leaves.slice(0, 20).reverse());
+    // r waits for every leaf, whatever order they finish in.
+    for (const id of leaves.slice(0, 39)) expect(undone(id)).toEqual([]);
+    expect(undone('l39')).toEqual(['r']);
+    undone('r');
+    expect(s.events.at(-1)).toMatchObject({ type: 'WorkflowCompensated', data: { compensatedSteps: ['r', ...leaves, 'y'] } });
   });
 
   it('ignores compensation results for stale attempts and duplicates', () => {
