@@ -19,7 +19,7 @@ export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowStat
     const { definition, definitionHash, input, data, workflowId, at } = event.data;
     return {
       status: 'running', workflowId, revision, definition, definitionHash, graph: graphOf(definition), input, data,
-      startedAt: at, steps: initialSteps(definition), runningSteps: 0, settledSteps: 0, pauseRound: 0,
+      startedAt: at, steps: initialSteps(definition), runningSteps: 0, settledSteps: 0, openCompensations: 0, pauseRound: 0,
       compensation: undefined, compensationRound: 0, lastError: undefined, endedAt: undefined,
     };
   }
@@ -200,6 +200,7 @@ function updateStep(state: ActiveWorkflowState, stepId: string, change: (step: S
     steps: vset(state.steps, index, after),
     runningSteps: state.runningSteps + delta(before.status === 'running', after.status === 'running'),
     settledSteps: state.settledSteps + delta(isSettled(before), isSettled(after)),
+    openCompensations: state.openCompensations + delta(isOpen(before.compensation), isOpen(after.compensation)),
   });
 }
 
@@ -209,6 +210,10 @@ function updateCompensation(state: ActiveWorkflowState, stepId: string, change: 
 
 function isSettled(step: StepState): boolean {
   return step.status === 'succeeded' || step.status === 'skipped';
+}
+
+function isOpen(compensation: CompensationProgress): boolean {
+  return compensation.status === 'running' || compensation.status === 'retryWaiting' || compensation.status === 'waitingForAgent';
 }
 
 function delta(before: boolean, after: boolean): number {

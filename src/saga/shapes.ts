@@ -55,6 +55,7 @@ export function patchWorkflow(s: ActiveWorkflowState, p: Partial<ActiveWorkflowS
     steps: p.steps ?? s.steps,
     runningSteps: p.runningSteps ?? s.runningSteps,
     settledSteps: p.settledSteps ?? s.settledSteps,
+    openCompensations: p.openCompensations ?? s.openCompensations,
     pauseRound: p.pauseRound ?? s.pauseRound,
     compensation: has(p, 'compensation') ? p.compensation : s.compensation,
     compensationRound: p.compensationRound ?? s.compensationRound,

@@ -98,6 +98,8 @@ export interface ActiveWorkflowState {
   readonly runningSteps: number;
   /** Steps succeeded or skipped: the workflow completes when this reaches the step count. */
   readonly settledSteps: number;
+  /** Steps whose compensation is running, waiting for a retry or for an agent: compensation cannot end while any is. */
+  readonly openCompensations: number;
   /** Pause/resume rounds so far: part of the ids of WorkflowPaused and WorkflowResumed. */
   readonly pauseRound: number;
   readonly compensation?: CompensationInfo;

@@ -78,6 +78,10 @@ function play(definition: WorkflowDefinition, agents: Map<string, string[]>, cho
     for (const event of events) run.state = evolve(run.state, event);
     trackTimers(run, events);
     checkNoCompensationLeftWaiting(definition, run.state);
+    if (run.state.status !== 'idle') {
+      const open = stepStates(run.state).filter((s) => s.compensation.status === 'running' || s.compensation.status === 'retryWaiting' || s.compensation.status === 'waitingForAgent');
+      expect(run.state.openCompensations).toBe(open.length);
+    }
     run.decisions++;
     if (trigger.kind === 'stepResult' || trigger.kind === 'compensationResult') {
       expect(decide(run.state, trigger, context())).toEqual([]); // a duplicate result changes nothing
