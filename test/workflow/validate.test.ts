@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/workflow/json.js';
 import { DefinitionError, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue } from '../../src/workflow/index.js';
@@ -127,6 +130,33 @@ describe('definitionHash', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(canonicalJson({ b: 1, a: [{ d: undefined, c: 'x' }] })).toBe('{"a":[{"c":"x"}],"b":1}');
+  });
+
+  it('hashes as node:crypto does, across block boundaries and multi-byte text', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    }), { numRuns: 300 });
+    for (const length of [55, 56, 63, 64, 65, 119, 120, 128, 100_000]) expect(sha256Hex('é'.repeat(length))).toBe(createHash('sha256').update('é'.repeat(length)).digest('hex'));
+  });
+
+  it('writes keys in code-unit order at every level, digit-led and __proto__ keys included', () => {
+    const byHand = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : byHand(v))).join(',')}]`;
+      const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${byHand((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    };
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      expect(canonicalJson(value)).toBe(byHand(value));
+    }), { numRuns: 300 });
+    expect(canonicalJson({ b: { 10: 1, 9: 2, a: 3 }, a: null })).toBe('{"a":null,"b":{"10":1,"9":2,"a":3}}');
+    expect(canonicalJson(JSON.parse('{"z":1,"__proto__":{"x":1}}'))).toBe('{"__proto__":{"x":1},"z":1}');
+  });
+
+  it('gives a stored definition the hash it was recorded with', () => {
+    const history = JSON.parse(readFileSync(new URL('../saga/histories/trading-reversed.v1.json', import.meta.url), 'utf8')) as { data: { definition: unknown; definitionHash: string } }[];
+    const started = history[0]?.data;
+    expect(definitionHash(validateDefinition(started?.definition))).toBe(started?.definitionHash);
   });
 });
 
