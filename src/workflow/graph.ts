@@ -53,28 +53,37 @@ export function topologicalOrder(dependencies: readonly (readonly number[])[]): 
   return order;
 }
 
-/** One cycle among `ids` as `a -> b -> c -> a` (following dependsOn edges), or undefined. */
+/**
+ * One cycle among `ids` as `a -> b -> c -> a` (following dependsOn edges), or undefined. Depth
+ * first with an explicit stack: a chain of thousands of steps listed last-first is that deep.
+ */
 export function findCycle(ids: readonly string[], dependsOn: (id: string) => readonly string[]): string[] | undefined {
   const known = new Set(ids);
   const state = new Map<string, 'visiting' | 'done'>();
-  const path: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    if (state.get(id) === 'done') return undefined;
-    if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
-    state.set(id, 'visiting');
-    path.push(id);
-    for (const dep of dependsOn(id)) {
-      if (!known.has(dep)) continue;
-      const cycle = visit(dep);
-      if (cycle) return cycle;
+  for (const root of ids) {
+    if (state.has(root)) continue;
+    state.set(root, 'visiting');
+    const path = [root];
+    const next = [0];
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const id = path[top] as string;
+      const deps = dependsOn(id);
+      const k = next[top] as number;
+      if (k === deps.length) {
+        state.set(id, 'done');
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[top] = k + 1;
+      const dep = deps[k] as string;
+      if (!known.has(dep) || state.get(dep) === 'done') continue;
+      if (state.get(dep) === 'visiting') return [...path.slice(path.indexOf(dep)), dep];
+      state.set(dep, 'visiting');
+      path.push(dep);
+      next.push(0);
     }
-    path.pop();
-    state.set(id, 'done');
-    return undefined;
-  };
-  for (const id of ids) {
-    const cycle = visit(id);
-    if (cycle) return cycle;
   }
   return undefined;
 }
