@@ -71,6 +71,13 @@ export const stepSchema = z.strictObject({
   optional: z.boolean().default(false),
 });
 
+/**
+ * The most steps one definition may have. Measured (docs/benchmarks.md, "Wide workflows"): at
+ * 10,000 a step costs what it costs in a workflow of 100, and the definition, which travels in the
+ * WorkflowStarted event, is a few MB of JSON; larger definitions are refused, not slowly run.
+ */
+export const MAX_STEPS_PER_DEFINITION = 10_000;
+
 export const failureStrategySchema = z.enum(['compensate', 'fail', 'pause']);
 
 export const workflowDefinitionSchema = z.strictObject({

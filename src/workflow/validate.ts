@@ -4,7 +4,7 @@
  * that read a path nothing can have produced by the time the step runs.
  */
 import type { ZodError } from 'zod';
-import { workflowDefinitionSchema, type InputMapping, type RetryPolicy, type StepDefinition, type WorkflowDefinition } from './definition.js';
+import { MAX_STEPS_PER_DEFINITION, workflowDefinitionSchema, type InputMapping, type RetryPolicy, type StepDefinition, type WorkflowDefinition } from './definition.js';
 import { findCycle, graphOf } from './graph.js';
 import { hasPath, parseSourcePath } from './mapping.js';
 
@@ -35,8 +35,13 @@ export function validateDefinition(input: unknown): WorkflowDefinition {
   // A definition this function returned is deeply frozen, so it is still valid: skip the work
   // (the runtime validates once per start, and decide again; a saga starts thousands of times).
   if (typeof input === 'object' && input !== null && validated.has(input)) return input as WorkflowDefinition;
-  const parsed = workflowDefinitionSchema.safeParse(input);
   const name = typeof (input as { name?: unknown } | null)?.name === 'string' ? (input as { name: string }).name : undefined;
+  // Before the schema: a definition far too large is refused without being read through.
+  const steps = (input as { steps?: unknown } | null)?.steps;
+  if (Array.isArray(steps) && steps.length > MAX_STEPS_PER_DEFINITION) {
+    throw new DefinitionError([{ field: 'steps', message: `${steps.length} steps, more than the ${MAX_STEPS_PER_DEFINITION} a definition may have` }], name);
+  }
+  const parsed = workflowDefinitionSchema.safeParse(input);
   // Dependency problems are reported beside schema problems: a file is fixed in one pass.
   if (!parsed.success) throw new DefinitionError([...zodIssues(parsed.error, input), ...dependencyIssues(rawSteps(input))], name);
   const issues = graphIssues(parsed.data);

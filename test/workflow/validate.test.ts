@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/workflow/json.js';
-import { DefinitionError, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue } from '../../src/workflow/index.js';
+import { DefinitionError, MAX_STEPS_PER_DEFINITION, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue } from '../../src/workflow/index.js';
 
 const step = (id: string, extra: object = {}) => ({ id, action: `do-${id}`, capability: 'x', ...extra });
 const issuesOf = (input: unknown): readonly DefinitionIssue[] => {
@@ -85,6 +85,20 @@ describe('validateDefinition', () => {
     expect(issuesOf({ name: 'w', steps })).toEqual([
       { stepId: 's2999', field: 'input.late', message: 'reads "late", which only step "side" writes, and "s2999" does not depend on it' },
     ]);
+  });
+
+  it(`refuses more than ${MAX_STEPS_PER_DEFINITION} steps, naming the limit and the count, and takes a chain that long in any order`, () => {
+    const chain = (length: number, reversed = false) => Array.from({ length }, (_, i) => step(`s${i}`, { dependsOn: reversed ? (i < length - 1 ? [`s${i + 1}`] : []) : i > 0 ? [`s${i - 1}`] : [] }));
+    expect(() => validateDefinition({ name: 'huge', steps: chain(MAX_STEPS_PER_DEFINITION + 1) })).toThrow(
+      new DefinitionError([{ field: 'steps', message: `${MAX_STEPS_PER_DEFINITION + 1} steps, more than the ${MAX_STEPS_PER_DEFINITION} a definition may have` }], 'huge'),
+    );
+    expect(issuesOf({ name: 'huge', steps: chain(MAX_STEPS_PER_DEFINITION + 1) })[0]?.message).toBe('10001 steps, more than the 10000 a definition may have');
+    // At the limit, a chain listed last step first (walked depth first) validates, and a cycle
+    // closed at its far end is reported as one.
+    expect(validateDefinition({ name: 'long', steps: chain(MAX_STEPS_PER_DEFINITION, true) }).steps).toHaveLength(MAX_STEPS_PER_DEFINITION);
+    const cyclic = chain(MAX_STEPS_PER_DEFINITION, true);
+    cyclic[cyclic.length - 1] = step(`s${MAX_STEPS_PER_DEFINITION - 1}`, { dependsOn: ['s0'] });
+    expect(issuesOf({ name: 'long', steps: cyclic })).toEqual([expect.objectContaining({ stepId: 's0', field: 'dependsOn', message: expect.stringMatching(/^dependency cycle s0 -> s1 -> .* -> s9999 -> s0$/) })]);
   });
 
   it('lets a compensation read its own output and what its step wrote', () => {
