@@ -61,8 +61,12 @@ function isReady(state: ActiveWorkflowState, index: number, step: StepState, now
   const waiting = step.status === 'pending' || (step.status === 'retryWaiting' && (step.notBefore ?? 0) <= now);
   // (A step waiting for an agent is scheduled by a wake, not here: see `scheduleWaiting`.)
   if (!waiting) return false;
-  for (const d of state.graph.dependencies[index] ?? []) {
-    const status = vget(state.steps, d).status;
+  // Last dependency first: steps start in definition order and mostly settle in it, so for a step
+  // joining thousands of others the last is the one most likely still running, and each settle
+  // of the others is answered at once instead of after a walk over all that settled before it.
+  const dependencies = state.graph.dependencies[index] ?? [];
+  for (let k = dependencies.length - 1; k >= 0; k--) {
+    const status = vget(state.steps, dependencies[k] as number).status;
     if (status !== 'succeeded' && status !== 'skipped') return false;
   }
   return true;
