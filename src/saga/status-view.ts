@@ -40,7 +40,7 @@ export function statusView(state: WorkflowState, now: number): WorkflowStatusVie
   const count = (status: string) => steps.filter((step) => step.status === status).length;
   const succeeded = count('succeeded');
   const skipped = count('skipped');
-  const withCompensation = state.definition.steps.filter((def) => def.compensation !== undefined).map((def) => def.id);
+  const withCompensation = new Set(state.definition.steps.filter((def) => def.compensation !== undefined).map((def) => def.id));
   const compensated = steps.filter((step) => step.compensation.status === 'succeeded').map((step) => step.id);
   const compensationFailed = steps.filter((step) => step.compensation.status === 'failed').map((step) => step.id);
   const endedAt = state.endedAt;
@@ -60,7 +60,7 @@ export function statusView(state: WorkflowState, now: number): WorkflowStatusVie
           compensation: {
             cause: state.compensation.cause,
             reason: state.compensation.reason,
-            toCompensate: steps.filter((step) => step.status === 'succeeded' && withCompensation.includes(step.id)).length,
+            toCompensate: steps.filter((step) => step.status === 'succeeded' && withCompensation.has(step.id)).length,
             compensated,
             failed: compensationFailed,
           },

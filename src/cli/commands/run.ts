@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import type { z } from 'zod';
 import { shippedSagas, tradingInputSchema } from '../../../sagas/index.js';
 import { statusView } from '../../saga/status-view.js';
-import { stepStates } from '../../saga/state.js';
 import type { Json } from '../../workflow/json.js';
 import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
 import { startEngine } from '../engine.js';
@@ -65,7 +64,7 @@ export function register(program: Command): void {
           const bar = progressBar(definition.steps.length, `${workflowId} |{bar}| {value}/{total} steps | {status}`);
           const watching = engine.runtime.transitions$.subscribe(({ workflowId: id, state }) => {
             if (id !== workflowId) return;
-            bar.update(stepStates(state).filter((s) => s.status === 'succeeded' || s.status === 'skipped').length, { status: state.status });
+            bar.update(state.status === 'idle' ? 0 : state.settledSteps, { status: state.status });
           });
           const state = await engine.wait(workflowId, { orPaused: true });
           watching.unsubscribe();
