@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/workflow/json.js';
-import { DefinitionError, MAX_STEPS_PER_DEFINITION, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue } from '../../src/workflow/index.js';
+import { DefinitionError, MAX_STEPS_PER_DEFINITION, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue, type WorkflowDefinition } from '../../src/workflow/index.js';
 
 const step = (id: string, extra: object = {}) => ({ id, action: `do-${id}`, capability: 'x', ...extra });
 const issuesOf = (input: unknown): readonly DefinitionIssue[] => {
@@ -170,7 +170,8 @@ describe('definitionHash', () => {
   it('gives a stored definition the hash it was recorded with', () => {
     const history = JSON.parse(readFileSync(new URL('../saga/histories/trading-reversed.v1.json', import.meta.url), 'utf8')) as { data: { definition: unknown; definitionHash: string } }[];
     const started = history[0]?.data;
-    expect(definitionHash(validateDefinition(started?.definition))).toBe(started?.definitionHash);
+    // The definition as it was stored (validated by the code of that day, defaults filled in).
+    expect(definitionHash(started?.definition as WorkflowDefinition)).toBe(started?.definitionHash);
   });
 });
 
