@@ -42,6 +42,13 @@ async function expectRejection(action: () => unknown, type: new (...args: never[
   return error as Error;
 }
 
+/** Resolved when a subscription reports `caughtUp`: from then on, what is appended is live for it. */
+function caughtUpSignal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
 const revisionsOf = (recorded: readonly RecordedEvent[]) => recorded.map((one) => one.revision);
 const range = (from: number, count: number) => Array.from({ length: count }, (_, index) => BigInt(from + index));
 
@@ -267,12 +274,18 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         await store.append(stream, events(5));
         const fromEnd = store.subscribeToStream(stream, { fromRevision: 'end' });
         const afterTwo = store.subscribeToStream(stream, { fromRevision: 2n });
-        const untilLive = (seen: readonly SubscriptionMessage[]) => eventsOf(seen).some((one) => one.type === 'Later');
+        // 'Later' is appended once both have caught up (the server has placed them), not after a sleep.
+        const endLive = caughtUpSignal();
+        const afterLive = caughtUpSignal();
+        const untilLater = (caughtUp: () => void) => (seen: readonly SubscriptionMessage[]) => {
+          if (seen.at(-1)?.kind === 'caughtUp') caughtUp();
+          return eventsOf(seen).some((one) => one.type === 'Later');
+        };
         const [endMessages, afterMessages] = await Promise.all([
-          takeUntil(fromEnd, untilLive),
-          takeUntil(afterTwo, untilLive),
+          takeUntil(fromEnd, untilLater(endLive.resolve)),
+          takeUntil(afterTwo, untilLater(afterLive.resolve)),
           (async () => {
-            await new Promise((resolve) => setTimeout(resolve, 20));
+            await Promise.all([endLive.promise, afterLive.promise]);
             await store.append(stream, [event('Later')]);
           })(),
         ]);
