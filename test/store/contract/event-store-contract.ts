@@ -455,10 +455,43 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         await expectRejection(() => store.append(stream, [event('Zombie')], { expectedRevision: 'no_stream' }), StreamDeletedError);
         await expectRejection(() => store.tombstoneStream(stream), StreamDeletedError);
         await expectRejection(() => store.deleteStream(stream), StreamDeletedError);
+        // Its metadata is gone for good too.
+        await expectRejection(() => store.setStreamMetadata(stream, { maxCount: 1 }), StreamDeletedError);
+      });
+
+      it('deletes with stream_exists only a stream that exists', async () => {
+        const removals = {
+          delete: (name: string) => store.deleteStream(name, { expectedRevision: 'stream_exists' }),
+          tombstone: (name: string) => store.tombstoneStream(name, { expectedRevision: 'stream_exists' }),
+        };
+        for (const [kind, remove] of Object.entries(removals)) {
+          const missing = streamName(`never-written-${kind}`);
+          await expectRejection(() => remove(missing), WrongExpectedVersionError);
+          // Refused, not done: the name is still free for a new stream.
+          expect((await store.append(missing, [event('First')], { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(0n);
+          const present = streamName(`present-${kind}`);
+          await store.append(present, events(2));
+          await remove(present);
+          await expectRejection(() => collect(() => store.readStream(present)), Error);
+        }
       });
     });
 
     describe('stream metadata', () => {
+      it('hides events older than maxAge from stream reads (not from $all)', async () => {
+        const stream = streamName('aged');
+        const before = await headPosition(store);
+        await store.append(stream, events(2));
+        await store.setStreamMetadata(stream, { maxAge: 1 });
+        // Let the first two age past the smallest maxAge, one second (waiting, not asserting a time).
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        await store.append(stream, [event('Fresh')]);
+        expect(revisionsOf(await collect(() => store.readStream(stream)))).toEqual([2n]);
+        expect(revisionsOf(await collect(() => store.readStream(stream, { direction: 'backwards' })))).toEqual([2n]);
+        const all = await collect(() => store.readAll({ fromPosition: before }));
+        expect(revisionsOf(all.filter((one) => one.stream === stream))).toEqual([0n, 1n, 2n]);
+      });
+
       it('stores and returns metadata, versioned by its own expected revision', async () => {
         const stream = streamName('meta');
         expect(await store.getStreamMetadata(stream)).toBeUndefined();
