@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
 import { Bulkhead, BulkheadRejectedError } from '../../src/agents/bulkhead.js';
 
 describe('bulkhead', () => {
@@ -83,5 +84,22 @@ describe('bulkhead', () => {
       expect(() => new Bulkhead({ name: 'none', maxConcurrent })).toThrow(new RangeError('Bulkhead "none": maxConcurrent must be >= 1'));
     }
     expect(new Bulkhead({ name: 'one', maxConcurrent: 1 })).toMatchObject({ maxConcurrent: 1, maxQueue: Number.POSITIVE_INFINITY });
+  });
+
+  it('a waiter that is granted leaves no timer and no abort listener behind', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1 });
+      const holder = await bulkhead.acquire();
+      const controller = new AbortController();
+      const waiting = bulkhead.acquire({ timeoutMs: 60_000, signal: controller.signal });
+      expect([vi.getTimerCount(), getEventListeners(controller.signal, 'abort').length]).toEqual([1, 1]);
+      holder();
+      const release = await waiting;
+      expect([vi.getTimerCount(), getEventListeners(controller.signal, 'abort').length]).toEqual([0, 0]);
+      release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
