@@ -11,7 +11,7 @@ const impureModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.cadenza/**', 'coverage/**', '.scratch/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.cadenza/**', 'coverage/**', '.scratch/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
 import { Bulkhead, BulkheadRejectedError } from '../../src/agents/bulkhead.js';
 
 describe('bulkhead', () => {
@@ -59,5 +60,46 @@ describe('bulkhead', () => {
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ reason: 'aborted' });
     expect(bulkhead.queueLength).toBe(0);
+  });
+
+  it('refuses a caller that has already aborted, without queueing it', async () => {
+    const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1 });
+    const controller = new AbortController();
+    controller.abort();
+    // Even with a slot free: an aborted caller gets nothing.
+    await expect(bulkhead.acquire({ signal: controller.signal })).rejects.toMatchObject({ reason: 'aborted' });
+    expect([bulkhead.active, bulkhead.queueLength]).toEqual([0, 0]);
+  });
+
+  it('names itself and the reason in its refusal', async () => {
+    const bulkhead = new Bulkhead({ name: 'agent:slow', maxConcurrent: 1, maxQueue: 0 });
+    await bulkhead.acquire();
+    const refused = await bulkhead.acquire().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BulkheadRejectedError);
+    expect(refused).toMatchObject({ name: 'BulkheadRejectedError', bulkhead: 'agent:slow', reason: 'queue-full', message: 'Bulkhead "agent:slow" refused a slot: queue-full' });
+  });
+
+  it('needs room for at least one holder', () => {
+    for (const maxConcurrent of [0, -1, Number.NaN]) {
+      expect(() => new Bulkhead({ name: 'none', maxConcurrent })).toThrow(new RangeError('Bulkhead "none": maxConcurrent must be >= 1'));
+    }
+    expect(new Bulkhead({ name: 'one', maxConcurrent: 1 })).toMatchObject({ maxConcurrent: 1, maxQueue: Number.POSITIVE_INFINITY });
+  });
+
+  it('a waiter that is granted leaves no timer and no abort listener behind', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1 });
+      const holder = await bulkhead.acquire();
+      const controller = new AbortController();
+      const waiting = bulkhead.acquire({ timeoutMs: 60_000, signal: controller.signal });
+      expect([vi.getTimerCount(), getEventListeners(controller.signal, 'abort').length]).toEqual([1, 1]);
+      holder();
+      const release = await waiting;
+      expect([vi.getTimerCount(), getEventListeners(controller.signal, 'abort').length]).toEqual([0, 0]);
+      release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

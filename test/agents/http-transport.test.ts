@@ -46,24 +46,44 @@ async function invokeOnce(url: string, deadline = Date.now() + 5000): Promise<Ag
 
 describe('http transport', () => {
   it('posts the call with its idempotency key and returns the agent result', async () => {
-    let received: { key?: string; body?: unknown } = {};
+    let received: { key?: string; deadline?: string; body?: unknown } = {};
+    const deadline = Date.now() + 5000;
     const url = await agentServer((request, body, response) => {
-      received = { key: request.headers['idempotency-key'] as string, body: JSON.parse(body) };
+      received = { key: request.headers['idempotency-key'] as string, deadline: request.headers['x-cadenza-deadline'] as string, body: JSON.parse(body) };
       respond(200, { ok: true, output: { price: 42 } })(request, body, response);
     });
-    expect(await invokeOnce(url)).toEqual({ ok: true, output: { price: 42 } });
+    expect(await invokeOnce(url, deadline)).toEqual({ ok: true, output: { price: 42 } });
     expect(received.key).toBe('wf-1:step-a');
+    // The deadline travels as X-Cadenza-Deadline, an ISO time: the agent can give up when it passes.
+    expect(received.deadline).toBe(new Date(deadline).toISOString());
     expect(received.body).toMatchObject({ workflowId: 'wf-1', stepId: 'step-a', action: 'work', input: { n: 1 } });
   });
 
-  it('classifies error statuses: 5xx and 429 retryable, other 4xx not', async () => {
+  it('classifies error statuses: 5xx, 408 and 429 retryable, other 4xx not', async () => {
     let status = 503;
     const url = await agentServer((request, body, response) => respond(status, { message: 'nope' })(request, body, response));
-    expect(await invokeOnce(url)).toMatchObject({ ok: false, error: { code: 'http-503', retryable: true } });
-    status = 429;
-    expect(await invokeOnce(url)).toMatchObject({ ok: false, error: { retryable: true } });
-    status = 400;
-    expect(await invokeOnce(url)).toMatchObject({ ok: false, error: { code: 'http-400', retryable: false } });
+    const outcomes: Record<number, unknown> = {};
+    for (status of [500, 503, 408, 429, 400, 404, 409, 499]) {
+      const result = await invokeOnce(url);
+      outcomes[status] = result.ok ? 'ok' : [result.error.code, result.error.retryable];
+    }
+    expect(outcomes).toEqual({
+      500: ['http-500', true], 503: ['http-503', true], 408: ['http-408', true], 429: ['http-429', true],
+      400: ['http-400', false], 404: ['http-404', false], 409: ['http-409', false], 499: ['http-499', false],
+    });
+  });
+
+  it('reports a 2xx with a malformed body as a non-retryable invalid-result', async () => {
+    let payload: unknown = { ok: 'yes' };
+    const url = await agentServer((request, body, response) => {
+      if (typeof payload === 'string') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(payload);
+      } else respond(200, payload)(request, body, response);
+    });
+    for (payload of [{ ok: 'yes' }, { output: 1 }, 'not json {', '']) {
+      expect(await invokeOnce(url)).toMatchObject({ ok: false, error: { code: 'invalid-result', retryable: false } });
+    }
   });
 
   it('keeps a failure the agent described in an error response', async () => {

@@ -5,6 +5,7 @@ import { type ActionHandler, inProcessTransport } from '../../src/agents/in-proc
 import type { AgentRegistry } from '../../src/agents/registry.js';
 import { AgentFailure, type AgentCall, type AgentCallResult, type AgentTransport } from '../../src/agents/transport.js';
 import type { EventStore } from '../../src/store/port.js';
+import { waitFor } from '../support/wait-for.js';
 import { ManualClock, call, invokerFor, memoryStore, openRegistry, tick } from './support.js';
 
 let store: EventStore;
@@ -198,10 +199,10 @@ describe('agent invoker', () => {
     expect(agent.running).toBe(2);
     expect(invoker.bulkheads()).toEqual([{ name: 'agent:gated', active: 2, queueLength: 3, maxConcurrent: 2 }]);
     expect(registry.stats.inFlight('gated')).toBe(2);
-    while (agent.started.length < 5 || agent.running > 0) {
+    await waitFor(() => {
       agent.finishAll();
-      await tick();
-    }
+      return agent.started.length === 5 && agent.running === 0;
+    }, { what: 'all five queued calls to start and finish' });
     const settled = await Promise.all(results);
     expect(settled.every((result) => result.ok)).toBe(true);
     expect(agent.maxRunning).toBe(2);

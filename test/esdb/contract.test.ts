@@ -1,9 +1,8 @@
 /**
  * The store contract through the real @eventstore/db-client and our adapter: against the embedded
  * EventStoreDB-compatible server (always), and against a real EventStoreDB when
- * ESDB_CONNECTION_STRING is set.
+ * ESDB_CONNECTION_STRING is set (an explicit opt-in).
  */
-import { describe, expect, it } from 'vitest';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { describeEventStoreContract } from '../store/contract/event-store-contract.js';
 import { startEmbedded } from './support.js';
@@ -21,17 +20,12 @@ describeEventStoreContract('esdb adapter -> embedded server without BatchAppend 
   return { store, cleanup: () => embedded.stop() };
 }, { exactCheckpoints: true });
 
+// Opt-in: ESDB_CONNECTION_STRING=esdb://host:2113?tls=false runs the contract against a real
+// EventStoreDB too (docs/testing.md). Unset, this adds no test at all: nothing that always passes.
 const realServer = process.env.ESDB_CONNECTION_STRING?.trim();
 if (realServer) {
   // A shared, real server: other writers share its log, and it checkpoints on its own schedule.
   describeEventStoreContract(`esdb adapter -> real EventStoreDB (${realServer})`, async () => ({
     store: await openEsdbStore(realServer),
   }));
-} else {
-  describe('esdb adapter -> real EventStoreDB: NOT CONFIGURED (set ESDB_CONNECTION_STRING to run the contract against one)', () => {
-    it('reports that the real-server contract run was not configured', () => {
-      console.warn('ESDB_CONNECTION_STRING is not set: the store contract did not run against a real EventStoreDB.');
-      expect(process.env.ESDB_CONNECTION_STRING?.trim() ?? '').toBe('');
-    });
-  });
 }

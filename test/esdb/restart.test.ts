@@ -10,14 +10,11 @@ import { UnavailableError } from '../../src/store/errors.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventData, EventStore, Subscription, SubscriptionMessage } from '../../src/store/port.js';
+import { waitFor } from '../support/wait-for.js';
 
 const events = (count: number, from: number): EventData[] =>
   Array.from({ length: count }, (_, index) => ({ id: randomUUID(), type: 'Counted', data: { n: from + index } }));
 
-/** Poll until the condition holds; the test timeout bounds the wait (no timing assertion). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
-}
 
 function consume(subscription: Subscription): SubscriptionMessage[] {
   const messages: SubscriptionMessage[] = [];
@@ -31,15 +28,15 @@ const numbers = (messages: readonly SubscriptionMessage[]) =>
   messages.flatMap((message) => (message.kind === 'event' ? [(message.event.data as { n: number }).n] : []));
 
 async function appendWhenBack(store: EventStore, stream: string, batch: EventData[]): Promise<void> {
-  for (;;) {
+  await waitFor(async () => {
     try {
       await store.append(stream, batch);
-      return;
+      return true;
     } catch (error) {
       if (!(error instanceof UnavailableError)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      return false;
     }
-  }
+  }, { what: `an append to ${stream} to succeed once the server is back`, timeoutMs: 20_000, intervalMs: 50 });
 }
 
 describe('esdb adapter across an embedded server restart', () => {
@@ -55,9 +52,9 @@ describe('esdb adapter across an embedded server restart', () => {
       const allSubscription = adapter.subscribeToAll({ filter: { streamNamePrefix: [stream] }, checkpointInterval: 5 });
       const fromStream = consume(streamSubscription);
       const fromAll = consume(allSubscription);
-      await until(() => numbers(fromStream).length === 20 && numbers(fromAll).length === 20);
+      await waitFor(() => numbers(fromStream).length === 20 && numbers(fromAll).length === 20, { what: 'both subscriptions to deliver 20 events' });
       await adapter.append(stream, events(5, 20));
-      await until(() => numbers(fromStream).length === 25 && numbers(fromAll).length === 25);
+      await waitFor(() => numbers(fromStream).length === 25 && numbers(fromAll).length === 25, { what: 'both subscriptions to deliver 25 events' });
 
       await server.close();
       const refused = await adapter.append(stream, events(1, -1)).then(() => undefined, (error: unknown) => error);
@@ -67,9 +64,9 @@ describe('esdb adapter across an embedded server restart', () => {
 
       server = await startEsdbServer({ store: backing, port });
       await appendWhenBack(adapter, stream, events(10, 35));
-      await until(() => numbers(fromStream).length >= 45 && numbers(fromAll).length >= 45);
+      await waitFor(() => numbers(fromStream).length >= 45 && numbers(fromAll).length >= 45, { what: 'both subscriptions to deliver 45 events' });
       await adapter.append(stream, events(5, 45));
-      await until(() => numbers(fromStream).length >= 50 && numbers(fromAll).length >= 50);
+      await waitFor(() => numbers(fromStream).length >= 50 && numbers(fromAll).length >= 50, { what: 'both subscriptions to deliver 50 events' });
 
       const expected = Array.from({ length: 50 }, (_, index) => index);
       expect(numbers(fromStream)).toEqual(expected);

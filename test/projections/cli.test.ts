@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { openStore } from '../../src/store/open.js';
-import { populate } from './fixtures/populate.js';
+import { populate, readLog } from './fixtures/populate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cadenza-projections-cli-'));
 const store = `sqlite:${join(dir, 'cadenza.db')}`;
@@ -82,10 +82,23 @@ describe('CLI commands over the read models', () => {
     const after = JSON.parse((await cli('projections', 'status', '--json')).stdout) as { projections: { projection: string; lag: number }[] };
     expect(after.projections.find((p) => p.projection === 'step-metrics')?.lag).toBe(0);
     expect(JSON.parse((await cli('projections', 'poison', '--json')).stdout)).toEqual({ poison: [] });
-    const metrics = JSON.parse((await cli('projections', 'show', 'step-metrics', '--json')).stdout) as { steps: { stepId: string; latencyMs: { p99: number } }[] };
-    expect(metrics.steps.find((s) => s.stepId === 'market-data')?.latencyMs.p99).toBeGreaterThanOrEqual(0);
-    const health = JSON.parse((await cli('projections', 'show', 'agent-health', '--json')).stdout) as { agents: { circuit: string }[] };
-    expect(health.agents.length).toBeGreaterThan(0);
+    // Checked against the log itself, not against the folds that built the read models.
+    const opened = await openStore(store);
+    const log = await readLog(opened);
+    await opened.close();
+    const ofStep = (type: string) => log.filter((e) => e.type === type && (e.data as { stepId: string }).stepId === 'market-data');
+    const durations = ofStep('StepSucceeded').map((e) => (e.data as { durationMs: number }).durationMs).sort((a, b) => a - b);
+    const metrics = JSON.parse((await cli('projections', 'show', 'step-metrics', '--json')).stdout) as { steps: { stepId: string; attempts: number; succeeded: number; latencyMs: { count: number; p99: number; max: number } }[] };
+    const marketData = metrics.steps.find((s) => s.stepId === 'market-data')!;
+    expect(marketData).toMatchObject({ attempts: ofStep('StepScheduled').length, succeeded: durations.length, latencyMs: { count: durations.length, max: durations.at(-1) } });
+    expect(durations.length).toBeGreaterThan(1);
+    expect(marketData.latencyMs.p99).toBeGreaterThanOrEqual(durations[Math.ceil(0.99 * durations.length) - 1]!);
+    expect(marketData.latencyMs.p99).toBeLessThanOrEqual(durations.at(-1)!);
+    // One entry per agent the workflows called or that has a stream of its own.
+    const health = JSON.parse((await cli('projections', 'show', 'agent-health', '--json')).stdout) as { agents: { agentId: string; circuit: string }[] };
+    const called = log.flatMap((e) => (e.type === 'StepScheduled' || e.type === 'CompensationScheduled' ? [(e.data as { agentId: string }).agentId] : []));
+    const registered = log.flatMap((e) => (e.stream.startsWith('agent-') ? [e.stream.slice('agent-'.length)] : []));
+    expect(health.agents.map((a) => a.agentId).sort()).toEqual([...new Set([...called, ...registered])].sort());
     expect((await cli('projections', 'rebuild', 'nonsense')).code).toBe(2);
   });
 

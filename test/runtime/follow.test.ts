@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore, Subscription, SubscribeToAllOptions, SubscriptionMessage } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
+import { waitFor } from '../support/wait-for.js';
 import { agent, deferred, startTestEngine, type TestEngine } from './support.js';
 
 /** The store, except that its first subscription to the workflow category fails once live and past one event. */
@@ -52,7 +53,7 @@ describe('following the store', () => {
 
     const { workflowId } = await worker.runtime.startWorkflow(def, {});
     // The observer's subscription breaks on the first live event (this workflow's start).
-    while (flaky.failures === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => flaky.failures > 0, { what: "the observer's subscription to fail on its first live event" });
     const seen = observer.runtime.waitForEnd(workflowId);
     gate.resolve();
     // The end reaches the observer only if it followed the store again after the failure.

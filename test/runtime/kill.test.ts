@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { historyOf } from './support.js';
-import { callLines, expectLedgerSettled, ledgerEffects, startWorker, terminal, waitFor } from './process-support.js';
+import { waitFor } from '../support/wait-for.js';
+import { callLines, expectLedgerSettled, ledgerEffects, startWorker, terminal } from './process-support.js';
 
 let dir = '';
 afterEach(() => {
@@ -32,7 +33,7 @@ describe('a runtime killed again and again', () => {
       const worker = startWorker(storeUri, kill === 0 ? 'start' : 'resume', 'k', String(count), calls, '0.1');
       // Let it work for a while (a different number of agent calls each round), then kill it.
       const target = callLines(calls).length + 80 + ((kill * 37) % 60);
-      const ended = await Promise.race([waitFor(() => callLines(calls).length >= target, `round ${kill} to make ${target} agent calls`, 60_000).then(() => false), worker.exited.then(() => true)]);
+      const ended = await Promise.race([waitFor(() => callLines(calls).length >= target, { what: `round ${kill} to make ${target} agent calls`, timeoutMs: 60_000 }).then(() => false), worker.exited.then(() => true)]);
       if (ended) break; // it finished everything before this kill
       worker.child.kill('SIGKILL');
       await worker.exited;

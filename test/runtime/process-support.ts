@@ -4,8 +4,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { StreamNotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';
+import { waitFor } from '../support/wait-for.js';
 import { dataOf, historyOf } from './support.js';
 import type { LedgerEffect } from '../../sagas/trading/agents.js';
 
@@ -84,14 +86,6 @@ export function expectLedgerSettled(effects: readonly LedgerEffect[], endings: R
   expect(problems).toEqual([]);
 }
 
-export async function waitFor(condition: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 
 /**
  * Crash and restart: a runtime process running trading workflows on `storeUri` is killed with
@@ -107,7 +101,7 @@ export async function expectCrashRecovery(storeUri: string, dir: string): Promis
 
     const first = startWorker(storeUri, 'start', 'crash', String(count), calls, '0.1');
     // Kill it mid-flight: some workflows done, many steps running.
-    await waitFor(() => callLines(calls).length >= 60, 'the first process to make 60 agent calls');
+    await waitFor(() => callLines(calls).length >= 60, { what: 'the first process to make 60 agent calls', timeoutMs: 60_000 });
     first.child.kill('SIGKILL');
     await first.exited;
     expect(first.output()).not.toContain('done');
@@ -119,8 +113,9 @@ export async function expectCrashRecovery(storeUri: string, dir: string): Promis
     const started: string[] = [];
     for (let i = 0; i < count; i++) {
       const id = `crash-${i}`;
+      // Not found means not started; any other read error must fail the test, not drop the workflow.
       const events = await historyOf(store, id).catch((error: unknown) => {
-        if (error instanceof Error && error.name === 'StreamNotFoundError') return []; // never started before the kill
+        if (error instanceof StreamNotFoundError) return [];
         throw error;
       });
       if (events.length > 0) started.push(id);

@@ -6,6 +6,7 @@ import { workflow } from '../../src/workflow/index.js';
 import { forkWorkflow } from '../../src/operations/fork.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
+import { waitFor } from '../support/wait-for.js';
 import { agent, dataOf, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
 
 const fast = { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 200, jitter: 0 };
@@ -186,11 +187,10 @@ describe('compensation', () => {
       .build();
     const { workflowId } = await engine.runtime.startWorkflow(def, {});
     // Wait until the second step is running, then cancel.
-    for (;;) {
-      const state = await engine.runtime.getState(workflowId);
-      if (state.status !== 'idle' && state.runningSteps > 0 && (await historyOf(engine.store, workflowId)).some((e) => e.type === 'StepScheduled' && dataOf(e).stepId === 'second')) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitFor(async () => {
+      const state = await engine!.runtime.getState(workflowId);
+      return state.status !== 'idle' && state.runningSteps > 0 && (await historyOf(engine!.store, workflowId)).some((e) => e.type === 'StepScheduled' && dataOf(e).stepId === 'second');
+    }, { what: 'the second step to be scheduled and running' });
     await engine.runtime.cancel(workflowId, 'customer withdrew the order');
     gate.resolve();
     const end = await engine.runtime.waitForEnd(workflowId);
@@ -227,7 +227,7 @@ describe('compensation', () => {
     // so the runtime that loses must learn from the store that the workflow exists. (Agents that
     // never fail: the workflow's own fate is not what this test is about.)
     engine = await startTestEngine({ agents: createTradingAgents({ latencyMs: 0, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0 }).agents });
-    const other = await startTestEngine({ agents: [], store: engine.store });
+    const other = await startTestEngine({ agents: createTradingAgents({ latencyMs: 0, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0 }).agents, store: engine.store });
     try {
       const input = { symbol: 'ACME', side: 'buy', quantity: 5, account: 'acct-1' };
       const results = await Promise.allSettled([
@@ -242,7 +242,8 @@ describe('compensation', () => {
       const loser = winner === engine ? other : engine;
       expect(loser.runtime.stats().inFlight).toBe(0);
       expect(loser.runtime.stats().conflicts).toBe(0);
-      if (winner === engine) expect((await engine.runtime.waitForEnd('raced')).status).toBe('completed');
+      // Whichever runtime won runs the workflow to its end (both have the agents).
+      expect((await winner.runtime.waitForEnd('raced')).status).toBe('completed');
       expect((await historyOf(engine.store, 'raced')).filter((e) => e.type === 'WorkflowStarted')).toHaveLength(1);
     } finally {
       await other.stop();
@@ -334,16 +335,12 @@ describe('limits', () => {
     });
     const def = workflow('held').step({ id: 'hold', action: 'hold', capability: 'work', retry: fast, timeoutMs: 10_000 }).build();
     const starts = Array.from({ length: 5 }, (_, i) => engine!.runtime.startWorkflow(def, {}, { workflowId: `held-${i}` }));
-    while (gates.length < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => gates.length === 2, { what: 'two held workflows to reach their agent' });
     expect(engine.runtime.stats()).toMatchObject({ inFlight: 2, backlog: 3 });
     // Release agents one by one until every workflow ran.
-    let released = 0;
-    while (released < 5) {
-      const open = gates.shift();
-      if (open) {
-        open();
-        released++;
-      } else await new Promise((r) => setTimeout(r, 5));
+    for (let released = 0; released < 5; released++) {
+      await waitFor(() => gates.length > 0, { what: `held workflow number ${released + 1} to reach its agent` });
+      gates.shift()?.();
     }
     await Promise.all(starts);
     for (let i = 0; i < 5; i++) expect((await engine.runtime.waitForEnd(`held-${i}`)).status).toBe('completed');

@@ -10,6 +10,7 @@ import { toEventData, workflowStream } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore, Subscription, SubscribeToAllOptions, SubscriptionMessage } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
+import { waitFor } from '../support/wait-for.js';
 import { agent, deferred, historyOf, startTestEngine, type TestEngine } from './support.js';
 
 /** The store, with live delivery of the workflow subscription held back until `release()`. */
@@ -73,7 +74,7 @@ describe('timers after a conflict', () => {
 
     // This runtime's timeout for attempt 1 fires on its stale state and loses the append; only then
     // does the held news arrive (and tells it nothing it has not reloaded already).
-    while (engine.runtime.stats().conflicts === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => engine!.runtime.stats().conflicts > 0, { what: "the stale attempt-1 timeout to lose its append (a conflict)" });
     held.release();
 
     const end = await engine.runtime.waitForEnd(workflowId);

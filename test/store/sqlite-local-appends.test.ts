@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalAppends } from '../../src/store/sqlite-local-appends.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import type { SubscriptionMessage } from '../../src/store/port.js';
+import { waitFor } from '../support/wait-for.js';
 import { event } from './contract/helpers.js';
 import { tempStoreFile } from './temp-store.js';
 
@@ -65,9 +66,7 @@ describe('sqlite: a subscription on appends of this store and of another', () =>
       for await (const message of subscription) messages.push(message);
     })();
     const delivered = () => messages.filter((m) => m.kind === 'event').length;
-    const until = async (count: number) => {
-      while (delivered() < count) await new Promise((resolve) => setTimeout(resolve, 2));
-    };
+    const until = (count: number) => waitFor(() => delivered() >= count, { what: `the subscription to deliver ${count} events (it has ${delivered()})`, intervalMs: 2 });
     const expected: string[] = [];
     let revision = 0;
     for (let round = 0; round < 6; round++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MappingError, applyOutput, getPath, resolveInput, setPath, type JsonObject, type MappingSource } from '../../src/workflow/index.js';
+import { hasPath, parseSourcePath } from '../../src/workflow/mapping.js';
 
 const data = { portfolio: { positions: [{ symbol: 'ACME', qty: 3 }, { symbol: 'XYZ', qty: 0 }] }, flag: false, nothing: null };
 
@@ -77,5 +78,69 @@ describe('resolveInput and applyOutput', () => {
       expect(Object.prototype.hasOwnProperty.call(written, '__proto__')).toBe(true);
       expect((written as { polluted?: unknown }).polluted).toBeUndefined();
     }
+  });
+});
+
+describe('paths at their edges', () => {
+  it('reads the whole value for "" and "$", and nothing from no value', () => {
+    expect(getPath(data, '')).toBe(data);
+    expect(() => getPath(undefined, 'a')).toThrow(new MappingError('a', '$'));
+    expect(() => getPath(undefined, 'a')).toThrow('Missing path "a" (nothing at "$")');
+    expect([hasPath(data, 'portfolio.positions.1.qty'), hasPath(data, 'portfolio.x'), hasPath(undefined, '$')]).toEqual([true, false, false]);
+  });
+
+  it('reads only own keys and canonical array indices', () => {
+    expect(() => getPath({}, 'toString')).toThrow(MappingError);
+    const list = { l: Array.from({ length: 11 }, (_, i) => `v${i}`) };
+    expect([getPath(list, 'l.0'), getPath(list, 'l.9'), getPath(list, 'l.10')]).toEqual(['v0', 'v9', 'v10']);
+    for (const key of ['01', '1a', '-1', '/', ':', 'length']) expect(hasPath(list, `l.${key}`), key).toBe(false);
+    const error = (() => { try { getPath(data, 'portfolio.cash.usd'); } catch (caught) { return caught; } })();
+    expect(error).toMatchObject({ name: 'MappingError', path: 'portfolio.cash.usd', missingAt: 'portfolio.cash' });
+  });
+
+  it('replaces the whole value for "" and "$", and writes through null as through nothing', () => {
+    expect(setPath(data, '', 1)).toBe(1);
+    expect(setPath(data, '$', 'all')).toBe('all');
+    expect(setPath({ a: null }, 'a.b', 1)).toEqual({ a: { b: 1 } });
+    expect(setPath(undefined, '2', 'x')).toEqual([null, null, 'x']);
+    expect(setPath(undefined, 'k', 'x')).toEqual({ k: 'x' });
+    expect(setPath({ l: ['a', 'b', 'c'] }, 'l.1', 'B')).toEqual({ l: ['a', 'B', 'c'] });
+    expect(setPath({ l: [] }, 'l.9', 9)).toEqual({ l: [null, null, null, null, null, null, null, null, null, 9] });
+  });
+
+  it('names where a write could not go', () => {
+    expect(() => setPath(5, 'x', 1)).toThrow(new MappingError('x', '', 'Cannot set "x": "" is not an object'));
+    expect(() => setPath({ a: { n: 'text' } }, 'a.n.k', 1)).toThrow('Cannot set "a.n.k": "a.n" is not an object');
+    expect(() => setPath({ a: [] }, 'a.01', 1)).toThrow('Cannot set "a.01": "01" is not an array index');
+    const error = (() => { try { setPath({ a: [] }, 'a.x.y', 1); } catch (caught) { return caught; } })();
+    expect(error).toMatchObject({ path: 'a.x.y', missingAt: 'a.x' });
+  });
+
+  it('splits a source into its scope and path', () => {
+    expect(parseSourcePath('$output')).toEqual({ scope: 'output', path: '' });
+    expect(parseSourcePath('$input')).toEqual({ scope: 'input', path: '' });
+    expect(parseSourcePath('$output.a.b')).toEqual({ scope: 'output', path: 'a.b' });
+    expect(parseSourcePath('$input.x')).toEqual({ scope: 'input', path: 'x' });
+    expect(parseSourcePath('$outputs.x')).toEqual({ scope: 'data', path: '$outputs.x' });
+    expect(parseSourcePath('a.b')).toEqual({ scope: 'data', path: 'a.b' });
+  });
+
+  it('names the missing source in its own scope', () => {
+    const scope = { data, output: { order: {} }, input: { side: 'buy' } };
+    expect(() => resolveInput({ x: 'portfolio.cash.usd' }, scope)).toThrow('Missing path "portfolio.cash.usd" (nothing at "portfolio.cash")');
+    expect(() => resolveInput({ x: '$output.order.id' }, scope)).toThrow('Missing path "$output.order.id" (nothing at "$output.order.id")');
+    expect(() => resolveInput({ x: '$input.account.id' }, scope)).toThrow('Missing path "$input.account.id" (nothing at "$input.account")');
+    expect(() => resolveInput({ x: '$input' }, { data })).toThrow('Missing path "$input" (nothing at "$input")');
+    expect(resolveInput({ all: '$output', side: '$input.side' }, scope)).toEqual({ all: { order: {} }, side: 'buy' });
+    const error = (() => { try { applyOutput({}, { p: 'quote.price' }, { quote: {} }); } catch (caught) { return caught; } })();
+    expect(error).toMatchObject({ path: '$output.quote.price', missingAt: '$output.quote.price', message: 'Step output has no "quote.price" (mapped to "p")' });
+  });
+
+  it('writes each input key once, in order, later keys over earlier ones', () => {
+    const literal = { c: 1 };
+    expect(resolveInput({ a: { value: literal }, 'a.b': { value: 2 } }, { data })).toEqual({ a: { c: 1, b: 2 } });
+    expect(literal).toEqual({ c: 1 });
+    expect(resolveInput({ 'x.y': { value: 1 }, z: { value: 2 } }, { data })).toEqual({ x: { y: 1 }, z: 2 });
+    expect(resolveInput({}, { data })).toEqual({});
   });
 });

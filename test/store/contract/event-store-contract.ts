@@ -42,6 +42,13 @@ async function expectRejection(action: () => unknown, type: new (...args: never[
   return error as Error;
 }
 
+/** Resolved when a subscription reports `caughtUp`: from then on, what is appended is live for it. */
+function caughtUpSignal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
 const revisionsOf = (recorded: readonly RecordedEvent[]) => recorded.map((one) => one.revision);
 const range = (from: number, count: number) => Array.from({ length: count }, (_, index) => BigInt(from + index));
 
@@ -267,12 +274,18 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         await store.append(stream, events(5));
         const fromEnd = store.subscribeToStream(stream, { fromRevision: 'end' });
         const afterTwo = store.subscribeToStream(stream, { fromRevision: 2n });
-        const untilLive = (seen: readonly SubscriptionMessage[]) => eventsOf(seen).some((one) => one.type === 'Later');
+        // 'Later' is appended once both have caught up (the server has placed them), not after a sleep.
+        const endLive = caughtUpSignal();
+        const afterLive = caughtUpSignal();
+        const untilLater = (caughtUp: () => void) => (seen: readonly SubscriptionMessage[]) => {
+          if (seen.at(-1)?.kind === 'caughtUp') caughtUp();
+          return eventsOf(seen).some((one) => one.type === 'Later');
+        };
         const [endMessages, afterMessages] = await Promise.all([
-          takeUntil(fromEnd, untilLive),
-          takeUntil(afterTwo, untilLive),
+          takeUntil(fromEnd, untilLater(endLive.resolve)),
+          takeUntil(afterTwo, untilLater(afterLive.resolve)),
           (async () => {
-            await new Promise((resolve) => setTimeout(resolve, 20));
+            await Promise.all([endLive.promise, afterLive.promise]);
             await store.append(stream, [event('Later')]);
           })(),
         ]);
@@ -442,10 +455,43 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         await expectRejection(() => store.append(stream, [event('Zombie')], { expectedRevision: 'no_stream' }), StreamDeletedError);
         await expectRejection(() => store.tombstoneStream(stream), StreamDeletedError);
         await expectRejection(() => store.deleteStream(stream), StreamDeletedError);
+        // Its metadata is gone for good too.
+        await expectRejection(() => store.setStreamMetadata(stream, { maxCount: 1 }), StreamDeletedError);
+      });
+
+      it('deletes with stream_exists only a stream that exists', async () => {
+        const removals = {
+          delete: (name: string) => store.deleteStream(name, { expectedRevision: 'stream_exists' }),
+          tombstone: (name: string) => store.tombstoneStream(name, { expectedRevision: 'stream_exists' }),
+        };
+        for (const [kind, remove] of Object.entries(removals)) {
+          const missing = streamName(`never-written-${kind}`);
+          await expectRejection(() => remove(missing), WrongExpectedVersionError);
+          // Refused, not done: the name is still free for a new stream.
+          expect((await store.append(missing, [event('First')], { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(0n);
+          const present = streamName(`present-${kind}`);
+          await store.append(present, events(2));
+          await remove(present);
+          await expectRejection(() => collect(() => store.readStream(present)), Error);
+        }
       });
     });
 
     describe('stream metadata', () => {
+      it('hides events older than maxAge from stream reads (not from $all)', async () => {
+        const stream = streamName('aged');
+        const before = await headPosition(store);
+        await store.append(stream, events(2));
+        await store.setStreamMetadata(stream, { maxAge: 1 });
+        // Let the first two age past the smallest maxAge, one second (waiting, not asserting a time).
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        await store.append(stream, [event('Fresh')]);
+        expect(revisionsOf(await collect(() => store.readStream(stream)))).toEqual([2n]);
+        expect(revisionsOf(await collect(() => store.readStream(stream, { direction: 'backwards' })))).toEqual([2n]);
+        const all = await collect(() => store.readAll({ fromPosition: before }));
+        expect(revisionsOf(all.filter((one) => one.stream === stream))).toEqual([0n, 1n, 2n]);
+      });
+
       it('stores and returns metadata, versioned by its own expected revision', async () => {
         const stream = streamName('meta');
         expect(await store.getStreamMetadata(stream)).toBeUndefined();
