@@ -133,16 +133,19 @@ function hasInputPath(input: Json, path: string): boolean {
 }
 
 /**
- * What this process hosts: the config (plus the definition run, if it is not the config's), or for
- * the trading saga without a config its simulated agents. A workflow of anything else needs the
- * agents of a config, or `--no-wait` and a worker.
+ * What this process hosts: with `--no-wait`, the definition and no agent; else the config (plus the
+ * definition run, if it is not the config's), or for the trading saga without a config its
+ * simulated agents. A workflow of anything else needs the agents of a config, or `--no-wait` and a
+ * worker.
  */
 async function hostConfig(definition: WorkflowDefinition, config: WorkerConfig | undefined, options: RunOptions): Promise<WorkerConfig> {
+  // Only the start is appended here: agents hosted by this short-lived process would take calls
+  // it then abandons (left to time out) instead of the worker making them.
+  if (!options.wait) return configOf({ definitions: [definition] }, 'run --no-wait');
   if (config) {
     const hosted = config.definitions.some((d) => d.name === definition.name && d.version === definition.version);
     return hosted ? config : { ...config, definitions: [...config.definitions, definition] };
   }
-  if (!options.wait) return configOf({ definitions: [definition] }, 'run --no-wait');
   if (definition === shippedSagas[definition.name] && definition.name === 'trading-pipeline') {
     const trading = tradingConfig({ seed: options.seed, failureRate: options.failureRate, rejectionRate: options.rejectionRate, postTradeFailureRate: options.postTradeFailureRate, latencyMs: options.latency });
     return configOf(trading.config, 'the trading config');
