@@ -4,11 +4,11 @@
  * zod at the boundary, so a bad config fails at start-up with one line naming the field, before
  * anything touches the store.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { httpTransport, type AgentDefinition, type AgentTransport } from '../agents/index.js';
+import { loadDefinitionFile } from '../engine/definition-file.js';
 import { validateDefinition, type WorkflowDefinition, type WorkflowDefinitionInput } from '../workflow/index.js';
 
 /** A config that cannot be used: `field` is its dotted path (e.g. `agents.1.capabilities`). */
@@ -138,31 +138,10 @@ export async function parseConfig(raw: unknown, where: { source: string; baseDir
 
 async function definitionOf(entry: string | Record<string, unknown>, field: string, where: { source: string; baseDir: string }): Promise<WorkflowDefinition> {
   try {
-    return typeof entry === 'string' ? await readDefinitionFile(resolve(where.baseDir, entry)) : validateDefinition(entry);
+    return typeof entry === 'string' ? await loadDefinitionFile(resolve(where.baseDir, entry)) : validateDefinition(entry);
   } catch (error) {
     throw new ConfigError(where.source, field, firstLine(error));
   }
-}
-
-/** Reads and validates a JSON definition file (its `$schema` key, for editors, is not part of the definition). */
-export async function readDefinitionFile(path: string): Promise<WorkflowDefinition> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? firstLine(error)}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${firstLine(error)}`);
-  }
-  if (data !== null && typeof data === 'object' && !Array.isArray(data) && '$schema' in data) {
-    const { $schema: _schema, ...definition } = data as Record<string, unknown>;
-    data = definition;
-  }
-  return validateDefinition(data);
 }
 
 function firstLine(error: unknown): string {

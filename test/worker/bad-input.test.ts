@@ -55,7 +55,7 @@ describe('bad run input', () => {
     expectRefused(await run(ordersDefinition, '--no-wait', '--input', noAddress), 2, /^cadenza: Invalid input for order-fulfilment: address: required$/m);
     const badFile = file('bad.json', JSON.stringify({ name: 'bad', steps: [{ id: 'a', action: 'a', capability: 'c', retry: { jitter: 3 } }] }));
     expectRefused(await run(badFile, '--no-wait', '--input', '{}'), 2, /step "a" retry\.jitter/);
-    expectRefused(await run(file('broken.json', '{ "name": '), '--no-wait', '--input', '{}'), 2, /broken\.json is not valid JSON/);
+    expectRefused(await run(file('broken.json', '{ "name": '), '--no-wait', '--input', '{}'), 2, /broken\.json: invalid workflow definition: .*not valid JSON/);
     expectRefused(await run('no-such-saga', '--config', ordersConfig, '--input', '{}'), 3, /Unknown saga "no-such-saga" \(known: order-fulfilment, /);
     // A user's saga without agents: run needs --config (or --no-wait and a worker).
     expectRefused(await run(ordersDefinition, '--input', order('o')), 2, /run order-fulfilment needs --config/);

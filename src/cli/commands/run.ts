@@ -18,7 +18,9 @@ import { stepStates } from '../../saga/state.js';
 import { CommandRejectedError } from '../../saga/triggers.js';
 import type { Json } from '../../workflow/json.js';
 import type { WorkflowDefinition } from '../../workflow/definition.js';
-import { Worker, readDefinitionFile, type WorkerConfig } from '../../worker/index.js';
+import { DefinitionError } from '../../workflow/validate.js';
+import { loadDefinitionFile } from '../../engine/definition-file.js';
+import { Worker, type WorkerConfig } from '../../worker/index.js';
 import { configOf, loadCliConfig } from '../config.js';
 import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
 import { integer, jsonArgument, probability } from '../options.js';
@@ -97,9 +99,10 @@ export function register(program: Command): void {
 async function resolveDefinition(saga: string, config: WorkerConfig | undefined): Promise<WorkflowDefinition> {
   if (saga.endsWith('.json') || existsSync(saga)) {
     try {
-      return await readDefinitionFile(saga);
+      return await loadDefinitionFile(saga);
     } catch (error) {
-      throw new CliError(`Invalid definition file ${(error as Error).message.split('\n')[0]}`, ExitCode.Usage);
+      if (error instanceof DefinitionError) throw new CliError(error.message, ExitCode.Usage);
+      throw error;
     }
   }
   const hosted = config?.definitions.filter((d) => d.name === saga).sort((a, b) => b.version - a.version)[0];
