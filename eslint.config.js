@@ -43,8 +43,8 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
-    // Saga configs and doc examples in plain JavaScript, as users write them for Node.
-    files: ['sagas/**/*.mjs', 'docs/examples/**/*.mjs'],
+    // Saga configs and agents in plain JavaScript, as users write them for Node.
+    files: ['sagas/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly' } },
   },
 );

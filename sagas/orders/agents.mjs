@@ -3,8 +3,7 @@
 // "carrier" are simulated by a ledger file of JSON lines (one line per call and what it did), so
 // that any process, a test included, can see what was charged, refunded, reserved and released.
 import { appendFileSync } from 'node:fs';
-import { AgentFailure } from '../../src/agents/index.js';
-import { defineAgent } from '../../src/engine/index.js';
+import { AgentFailure, defineAgent } from 'cadenza';
 
 /** Countries the simulated carrier delivers to: any other address fails the shipment for good. */
 const deliverable = new Set(['FR', 'DE', 'GB', 'US', 'NL']);

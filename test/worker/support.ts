@@ -3,19 +3,44 @@
  * a command run to its end), the orders saga's ledger file, and the store read back in-process.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { terminal, waitFor } from '../runtime/process-support.js';
 
 export { waitFor };
 
-const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+export const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const ordersConfig = fileURLToPath(new URL('../../sagas/orders/cadenza.config.mjs', import.meta.url));
 export const tradingConfig = fileURLToPath(new URL('../../sagas/trading/cadenza.config.ts', import.meta.url));
-export const ordersDefinition = fileURLToPath(new URL('../../sagas/orders/order-fulfilment.json', import.meta.url));
+
+/**
+ * A scratch project as a user has it: the orders saga's files (sagas/orders) in its folder, and
+ * `cadenza` in its node_modules. That `cadenza` is this checkout's public surface (src/index.ts, run
+ * through tsx, the loader the checkout's command runs under), so a config importing 'cadenza' shares
+ * its modules with the command; the published package is tested by the package's consumer test.
+ */
+export function userProject(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-orders', private: true, type: 'module' }));
+  const shim = join(dir, 'node_modules', 'cadenza');
+  mkdirSync(shim, { recursive: true });
+  writeFileSync(join(shim, 'package.json'), JSON.stringify({ name: 'cadenza', type: 'module', exports: { '.': './index.ts' } }));
+  writeFileSync(join(shim, 'index.ts'), `export * from ${JSON.stringify(join(root, 'src', 'index.ts'))};\n`);
+  symlinkSync(join(root, 'node_modules', 'tsx'), join(dir, 'node_modules', 'tsx'), 'dir');
+  cpSync(join(root, 'sagas', 'orders'), dir, { recursive: true });
+  return dir;
+}
+
+/** The orders saga in a scratch project of this test file (removed after it). */
+const ordersProject = userProject('cadenza-orders-');
+afterAll(() => rmSync(ordersProject, { recursive: true, force: true }));
+export const ordersConfig = join(ordersProject, 'cadenza.config.mjs');
+export const ordersDefinition = join(ordersProject, 'order-fulfilment.json');
 
 export interface CliResult {
   readonly code: number;
