@@ -63,7 +63,9 @@ describe('draining a worker', () => {
       const again = calls.filter((line) => line.workflowId === workflowId && line.stepId === stepId && (line.attempt ?? 0) >= attempt);
       expect(again, `${step} after its stored success`).toHaveLength(1);
     }
-    second.child.kill('SIGTERM');
+    // Ctrl-C drains it the same way.
+    second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
+    expect(second.logs().map((line) => line.msg)).toEqual(expect.arrayContaining(['draining', 'worker stopped']));
   }, 180_000);
 });
