@@ -39,8 +39,11 @@ describe('workers with different definitions on one store', () => {
     let view = '';
     const status = await until(async () => {
       view = (await cadenza(['--store', store, 'status', 'owned-order', '--json'])).stdout;
-      return /waiting for an agent/i.test(view) ? (JSON.parse(view) as { status: string }) : undefined;
-    }, () => `the order to show in its status that it waits for an agent (status: ${view.replace(/\s+/g, ' ').slice(0, 400)})`);
+      const parsed = JSON.parse(view || '{}') as { status?: string; steps?: { waitingForAgent?: string[] } };
+      return parsed.steps?.waitingForAgent?.includes('ship') ? parsed : undefined;
+    }, () => `the order's status to show ship waiting for an agent (status: ${view.replace(/\s+/g, ' ').slice(0, 400)})`);
+    const human = await cadenza(['--store', store, 'status', 'owned-order']);
+    expect(human.stdout).toMatch(/ship +waiting ?for ?(an )?agent/i);
     expect(effects(ledgerFile, 'owned-order')).toEqual(['charge', 'reserve']);
     expect(status.status).toBe('running');
 
