@@ -7,7 +7,7 @@
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { httpTransport, type AgentDefinition, type AgentTransport } from '../agents/index.js';
+import { agentDefinitionSchema, httpTransport, type AgentDefinition } from '../agents/index.js';
 import { loadDefinitionFile } from '../engine/definition-file.js';
 import { validateDefinition, type WorkflowDefinition, type WorkflowDefinitionInput } from '../workflow/index.js';
 
@@ -21,20 +21,12 @@ export class ConfigError extends Error {
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const agentSchema = z.looseObject({
-  id: z.string().min(1),
-  capabilities: z.array(z.string().min(1)).min(1),
-  transport: z.custom<AgentTransport>((value) => typeof (value as AgentTransport | undefined)?.invoke === 'function', 'must be an agent (defineAgent(...) or { id, capabilities, transport })'),
-  weight: z.number().positive().optional(),
-  maxConcurrency: z.number().int().positive().optional(),
-});
-
 const remoteAgentSchema = z.strictObject({
-  id: z.string().min(1),
-  capabilities: z.array(z.string().min(1)).min(1),
+  id: agentDefinitionSchema.shape.id,
+  capabilities: agentDefinitionSchema.shape.capabilities,
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   headers: z.record(z.string(), z.string()).optional(),
-  maxConcurrency: z.number().int().positive().optional(),
+  maxConcurrency: agentDefinitionSchema.shape.maxConcurrency,
 });
 
 const configSchema = z.strictObject({
@@ -42,7 +34,7 @@ const configSchema = z.strictObject({
   store: z.string().min(1).optional(),
   /** Definition objects (the builder's, or plain data) or paths of JSON definition files, relative to the config file. */
   definitions: z.array(z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be a definition object or the path of a JSON definition file' })).default([]),
-  agents: z.array(agentSchema).default([]),
+  agents: z.array(agentDefinitionSchema).default([]),
   remoteAgents: z.array(remoteAgentSchema).default([]),
   maxInFlight: z.number().int().positive().optional(),
   /** On SIGTERM/SIGINT, how long agent calls in flight may take to finish. */

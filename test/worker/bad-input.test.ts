@@ -35,6 +35,9 @@ describe('bad configs', () => {
   it('names the field of a bad config, for worker and run alike', async () => {
     const noCapabilities = file('no-capabilities.config.mjs', "export default { agents: [{ id: 'a', capabilities: [], transport: { invoke: async () => ({ ok: true, output: null }) } }] };\n");
     expectRefused(await cadenza(['--store', store, 'worker', '--config', noCapabilities]), 2, /^cadenza: Invalid config .*no-capabilities\.config\.mjs: agents\.0\.capabilities: /);
+    // Every agent is checked before any is registered: the second one's bad id writes nothing.
+    const badId = file('bad-id.config.mjs', "const transport = { invoke: async () => ({ ok: true, output: null }) };\nexport default { agents: [{ id: 'good', capabilities: ['c'], transport }, { id: 'has space', capabilities: ['c'], transport }] };\n");
+    expectRefused(await cadenza(['--store', store, 'worker', '--config', badId]), 2, /bad-id\.config\.mjs: agents\.1\.id: letters, digits/);
     const unknownField = file('typo.config.mjs', 'export default { definitons: [] };\n');
     expectRefused(await cadenza(['--store', store, 'worker', '--config', unknownField]), 2, /typo\.config\.mjs: .*definitons/);
     const badUrl = file('remote.config.mjs', "export default { remoteAgents: [{ id: 'r', capabilities: ['x'], url: 'not a url' }] };\n");

@@ -17,6 +17,7 @@ import { statusView } from '../../saga/status-view.js';
 import { stepStates } from '../../saga/state.js';
 import { CommandRejectedError } from '../../saga/triggers.js';
 import type { Json } from '../../workflow/json.js';
+import { hasPath } from '../../workflow/mapping.js';
 import type { WorkflowDefinition } from '../../workflow/definition.js';
 import { DefinitionError } from '../../workflow/validate.js';
 import { loadDefinitionFile } from '../../engine/definition-file.js';
@@ -121,18 +122,9 @@ function checkedInput(definition: WorkflowDefinition, raw: unknown): Json {
     throw new CliError(`Invalid input for ${definition.name}: ${issue?.path.join('.') || '(input)'}: ${issue?.message ?? 'invalid'}`, ExitCode.Usage);
   }
   const input = parsed.data as Json;
-  const missing = definition.input.required.filter((path) => !hasInputPath(input, path));
+  const missing = definition.input.required.filter((path) => !hasPath(input, path));
   if (missing.length > 0) throw new CliError(`Invalid input for ${definition.name}: ${missing[0]}: required`, ExitCode.Usage);
   return input;
-}
-
-function hasInputPath(input: Json, path: string): boolean {
-  let value: Json | undefined = input;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, key)) return false;
-    value = value[key];
-  }
-  return true;
 }
 
 /**
