@@ -1,8 +1,7 @@
 /**
- * The worker's configuration: a `cadenza.config.mjs` (or `.js`; `.ts` too when loaded under tsx, as
- * the CLI is) whose default export names the definitions and agents a worker hosts. Validated with
- * zod at the boundary, so a bad config fails at start-up with one line naming the field, before
- * anything touches the store.
+ * The worker's configuration: a `cadenza.config.mjs` (or `.js`, or `.ts` through tsx) whose default
+ * export names the definitions and agents a worker hosts. Validated with zod at the boundary, so a
+ * bad config fails at start-up with one line naming the field, before anything touches the store.
  */
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -75,6 +74,9 @@ export async function loadConfig(file: string): Promise<WorkerConfig> {
   const path = resolve(file);
   let module: { default?: unknown };
   try {
+    // A TypeScript config goes through tsx (a dependency): the installed command runs compiled
+    // JavaScript under plain node, where a `.ts` file would not load by itself.
+    if (/\.[cm]?ts$/.test(path)) (await import('tsx/esm/api')).register();
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
     const code = (error as { code?: string }).code;
