@@ -43,7 +43,7 @@ describe('a worker with the orders config', () => {
 
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
-    expect(JSON.parse(worker.stdout())).toMatchObject({ drained: true, abandonedCalls: 0 });
+    expect(JSON.parse(worker.stdout())).toMatchObject({ drained: true });
     const messages = worker.logs().map((line) => line.msg);
     expect(messages).toEqual(expect.arrayContaining(['worker started', 'workflow ended', 'draining', 'worker stopped']));
   }, 120_000);

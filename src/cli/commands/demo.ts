@@ -75,10 +75,10 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     postTradeFailureRate: options.postTradeFailureRate,
     latencyMs: options.latency,
   });
-  const engine = await Worker.start({ config: await configOf({ ...config, maxInFlight: options.concurrency }, 'the trading config'), store, logger: createLogger(globals) });
+  const worker = await Worker.start({ config: await configOf({ ...config, maxInFlight: options.concurrency }, 'the trading config'), store, logger: createLogger(globals) });
   const bar = progressBar(options.count, 'trading workflows |{bar}| {value}/{total} ended | {completed} completed, {compensated} compensated, {other} other | {inFlight} running, {backlog} waiting', { completed: 0, compensated: 0, other: 0, inFlight: 0, backlog: options.count });
   const counts = { completed: 0, compensated: 0, other: 0 };
-  const workflowIds: Record<TerminalStatus, string[]> = { completed: [], compensated: [], failed: [], compensationFailed: [], cancelled: [] };
+  const workflowIds: Record<TerminalStatus, string[]> = { completed: [], compensated: [], failed: [], compensationFailed: [], cancelled: [], resolved: [] };
   const started = Date.now();
   try {
     // Every start is submitted at once: the runtime's backlog keeps `--concurrency` in flight and
@@ -86,12 +86,12 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     const ends = Array.from({ length: options.count }, async (_, i): Promise<ActiveWorkflowState> => {
       const input: TradingInput = { symbol: symbols[i % symbols.length] ?? 'ACME', side: i % 3 === 0 ? 'sell' : 'buy', quantity: 10 + ((i * 37) % 990), account: `acct-${(i % 5) + 1}` };
       // Ids derived from the seed and index: a rerun with the same seed is easy to compare.
-      const { workflowId } = await engine.runtime.startWorkflow(tradingPipeline, input, { workflowId: `demo-${options.seed}-${started.toString(36)}-${i}` });
-      const state = await engine.runtime.waitForEnd(workflowId);
+      const { workflowId } = await worker.engine.start(tradingPipeline, input, { workflowId: `demo-${options.seed}-${started.toString(36)}-${i}` });
+      const state = await worker.engine.wait(workflowId);
       if (state.status === 'completed') counts.completed++;
       else if (state.status === 'compensated') counts.compensated++;
       else counts.other++;
-      const { inFlight, backlog } = engine.runtime.stats();
+      const { inFlight, backlog } = worker.runtime.stats();
       bar.update(counts.completed + counts.compensated + counts.other, { ...counts, inFlight, backlog });
       return state;
     });
@@ -114,7 +114,7 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     };
   } finally {
     bar.stop();
-    await engine.drain('demo finished');
+    await worker.drain('demo finished');
   }
 }
 

@@ -77,7 +77,7 @@ export function register(program: Command): void {
             if (id !== workflowId) return;
             bar.update(stepStates(state).filter((s) => s.status === 'succeeded' || s.status === 'skipped').length, { status: state.status });
           });
-          const state = await worker.runtime.waitForEnd(workflowId, { orPaused: true });
+          const state = await worker.engine.wait(workflowId, { orPaused: true });
           watching.unsubscribe();
           bar.stop();
           return statusView(state, Date.now()) ?? undefined;
@@ -150,7 +150,7 @@ async function hostConfig(definition: WorkflowDefinition, config: WorkerConfig |
 
 async function start(worker: Worker, definition: WorkflowDefinition, input: Json, workflowId: string | undefined): Promise<{ workflowId: string }> {
   try {
-    return await worker.runtime.startWorkflow(definition, input, workflowId === undefined ? {} : { workflowId });
+    return await worker.engine.start(definition, input, workflowId === undefined ? {} : { workflowId });
   } catch (error) {
     if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
     throw error;
