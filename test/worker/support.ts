@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { StreamNotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { terminal, waitFor } from '../runtime/process-support.js';
@@ -128,8 +129,9 @@ export async function history(storeUri: string, workflowId: string): Promise<Rec
     const events: RecordedEvent[] = [];
     for await (const event of store.readStream(`workflow-${workflowId}`)) events.push(event);
     return events;
-  } catch {
-    return [];
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return [];
+    throw error;
   } finally {
     await store.close();
   }

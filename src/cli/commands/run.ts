@@ -8,13 +8,19 @@
  * when no config is given). Everything is checked before the store is opened: nothing is written
  * for bad input.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import { shippedSagas, tradingInputSchema } from '../../../sagas/index.js';
 import { tradingConfig } from '../../../sagas/trading/config.js';
+import { decide } from '../../saga/decide.js';
 import { statusView } from '../../saga/status-view.js';
-import { stepStates } from '../../saga/state.js';
+import { initialState, stepStates } from '../../saga/state.js';
+import { InvalidWorkflowIdError, appendNewWorkflow, assertWorkflowId, toEventDataList } from '../../saga/stream/index.js';
+import { WrongExpectedVersionError } from '../../store/errors.js';
+import type { EventStore } from '../../store/port.js';
+import { definitionHash } from '../../workflow/hash.js';
 import { CommandRejectedError } from '../../saga/triggers.js';
 import type { Json } from '../../workflow/json.js';
 import { hasPath } from '../../workflow/mapping.js';
@@ -64,14 +70,22 @@ export function register(program: Command): void {
       const loaded = options.config === undefined ? undefined : await loadCliConfig(options.config);
       const definition = await resolveDefinition(saga, loaded);
       const input = checkedInput(definition, options.input);
-      const config = await hostConfig(definition, loaded, options);
       const store = globals.store ?? loaded?.store;
-      const view = await withStore({ ...globals, ...(store === undefined ? {} : { store }) }, async (opened) => {
+      const storeOptions = { ...globals, ...(store === undefined ? {} : { store }) };
+      if (!options.wait) {
+        const workflowId = options.workflowId ?? randomUUID();
+        checkedWorkflowId(workflowId);
+        await withStore(storeOptions, (opened) => appendStart(opened, definition, input, workflowId));
+        if (globals.json) printJson({ workflowId, name: definition.name, version: definition.version });
+        else process.stderr.write(`started ${definition.name} as ${workflowId}\n`);
+        return;
+      }
+      const config = await hostConfig(definition, loaded, options);
+      const view = await withStore(storeOptions, async (opened) => {
         const worker = await Worker.start({ config, store: opened, logger: createLogger(globals) });
         try {
           const { workflowId } = await start(worker, definition, input, options.workflowId);
           if (!globals.json) process.stderr.write(`started ${definition.name} as ${workflowId}\n`);
-          if (!options.wait) return undefined;
           const bar = progressBar(definition.steps.length, `${workflowId} |{bar}| {value}/{total} steps | {status}`);
           const watching = worker.runtime.transitions$.subscribe(({ workflowId: id, state }) => {
             if (id !== workflowId) return;
@@ -85,7 +99,6 @@ export function register(program: Command): void {
           await worker.drain('run finished');
         }
       });
-      if (!options.wait) return;
       if (!view) throw new CliError('The workflow did not start');
       if (globals.json) printJson(view);
       else process.stdout.write(`${view.workflowId} ${view.status} (${view.steps.succeeded}/${view.steps.total} steps succeeded${view.compensation ? `, compensated: ${view.compensation.compensated.join(', ') || 'none'}` : ''})\n`);
@@ -128,15 +141,11 @@ function checkedInput(definition: WorkflowDefinition, raw: unknown): Json {
 }
 
 /**
- * What this process hosts: with `--no-wait`, the definition and no agent; else the config (plus the
- * definition run, if it is not the config's), or for the trading saga without a config its
- * simulated agents. A workflow of anything else needs the agents of a config, or `--no-wait` and a
- * worker.
+ * What this process hosts to follow the workflow: the config (plus the definition run, if it is not
+ * the config's), or for the trading saga without a config its simulated agents. A workflow of
+ * anything else needs the agents of a config, or `--no-wait` and a worker.
  */
 async function hostConfig(definition: WorkflowDefinition, config: WorkerConfig | undefined, options: RunOptions): Promise<WorkerConfig> {
-  // Only the start is appended here: agents hosted by this short-lived process would take calls
-  // it then abandons (left to time out) instead of the worker making them.
-  if (!options.wait) return configOf({ definitions: [definition] }, 'run --no-wait');
   if (config) {
     const hosted = config.definitions.some((d) => d.name === definition.name && d.version === definition.version);
     return hosted ? config : { ...config, definitions: [...config.definitions, definition] };
@@ -153,6 +162,38 @@ async function start(worker: Worker, definition: WorkflowDefinition, input: Json
     return await worker.engine.start(definition, input, workflowId === undefined ? {} : { workflowId });
   } catch (error) {
     if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
+    throw error;
+  }
+}
+
+/**
+ * `--no-wait`: the start decided and appended without a runtime. A runtime hosting the definition
+ * would own its workflows (take this one's first steps, and on start-up re-send the calls in flight
+ * of others, which are the running worker's); decided with no agents, the first steps wait for one,
+ * and the owning worker, woken by the append, carries the workflow on.
+ */
+async function appendStart(store: EventStore, definition: WorkflowDefinition, input: Json, workflowId: string): Promise<void> {
+  let events;
+  try {
+    events = decide(initialState(workflowId), { kind: 'command', command: { type: 'start', workflowId, definition, input } }, { now: Date.now(), random: Math.random, candidates: () => [] });
+  } catch (error) {
+    if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
+    throw error;
+  }
+  const data = toEventDataList(events, { correlationId: workflowId, causationId: `command:start:${randomUUID()}`, definitionHash: definitionHash(definition) });
+  try {
+    await appendNewWorkflow(store, workflowId, [data]);
+  } catch (error) {
+    if (error instanceof WrongExpectedVersionError) throw new CliError(`Workflow "${workflowId}" already exists: choose another --workflow-id`, ExitCode.Usage);
+    throw error;
+  }
+}
+
+function checkedWorkflowId(workflowId: string): void {
+  try {
+    assertWorkflowId(workflowId);
+  } catch (error) {
+    if (error instanceof InvalidWorkflowIdError) throw new CliError(`--workflow-id: ${error.message}`, ExitCode.Usage);
     throw error;
   }
 }
