@@ -74,7 +74,7 @@ describe('demo on a store it did not create', () => {
     const before = (await history(userStore, 'user-order')).length;
     const demo = await cadenza(['--store', userStore, 'demo', '-n', '2', '--latency', '0']);
     expect(demo.code).toBe(2);
-    expect(demo.stderr.trim()).toMatch(/^cadenza: This store holds workflows the demo did not start \(e\.g\. order-fulfilment user-order\): use another --store, or --force/);
+    expect(demo.stderr.trim()).toMatch(/^cadenza: This store holds workflows that are not the demo's \(e\.g\. order-fulfilment user-order\): use another --store, or --force/);
     expect(await history(userStore, 'user-order')).toHaveLength(before);
     // No simulated agent was registered in the user's store.
     const opened = await openStore(userStore);

@@ -3,13 +3,14 @@
  * simulated agents, a progress bar, and a summary that shows a compensated rollback. Its agents are
  * the trading saga's config (sagas/trading/config.ts), hosted for the demo's run only.
  *
- * A demo registers agents and drives workflows, so it refuses a store that holds any workflow it
- * did not start itself (a user's store) unless `--force` says so.
+ * A demo registers agents and drives workflows, so it refuses a store that holds workflows of other
+ * definitions than the shipped trading pipeline (a user's store) unless `--force` says so.
  */
 import type { Command } from 'commander';
 import { tradingConfig } from '../../../sagas/trading/config.js';
 import { tradingPipeline, type TradingInput } from '../../../sagas/trading/definition.js';
 import { WORKFLOW_STREAM_PREFIX } from '../../saga/runtime/index.js';
+import { definitionHash } from '../../workflow/hash.js';
 import { isTerminal, type ActiveWorkflowState, type TerminalStatus } from '../../saga/state.js';
 import type { EventStore } from '../../store/port.js';
 import { Worker } from '../../worker/index.js';
@@ -118,16 +119,17 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
   }
 }
 
-/** Demo workflows are trading workflows with ids the demo gave them (see runDemo). */
-const isDemoWorkflow = (workflowId: string, name: string) => name === tradingPipeline.name && workflowId.startsWith('demo-');
-
-/** Refuses a store holding a workflow the demo did not start: the demo would register its agents there. */
+/**
+ * Refuses a store holding a workflow of any definition but the shipped trading pipeline (the exact
+ * one: same hash): someone's own workflows, whose store the demo would fill with its agents.
+ */
 async function assertDemoStore(store: EventStore): Promise<void> {
+  const shipped = definitionHash(tradingPipeline);
   for await (const event of store.readAll({ filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } })) {
     if (event.type !== 'WorkflowStarted') continue;
-    const { workflowId, definition } = event.data as { workflowId: string; definition: { name: string } };
-    if (!isDemoWorkflow(workflowId, definition.name)) {
-      throw new CliError(`This store holds workflows the demo did not start (e.g. ${definition.name} ${workflowId}): use another --store, or --force to run the demo here anyway`, ExitCode.Usage);
+    const { workflowId, definition, definitionHash: hash } = event.data as { workflowId: string; definition: { name: string }; definitionHash: string };
+    if (hash !== shipped) {
+      throw new CliError(`This store holds workflows that are not the demo's (e.g. ${definition.name} ${workflowId}): use another --store, or --force to run the demo here anyway`, ExitCode.Usage);
     }
   }
 }
