@@ -42,4 +42,9 @@ export default tseslint.config(
     files: ['src/cli/bin.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // Saga configs and agents in plain JavaScript, as users write them for Node.
+    files: ['sagas/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly' } },
+  },
 );

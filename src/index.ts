@@ -47,6 +47,9 @@ export { AgentFailure, type AgentTransport, type AgentCall, type AgentCallResult
 export type { AgentDefinition, AgentRegistry } from './agents/registry.js';
 export type { BulkheadLimits } from './agents/invoker.js';
 
+// The worker: a config's definitions and agents in one long-running engine that drains on demand.
+export { Worker, defineConfig, loadConfig, parseConfig, ConfigError, type CadenzaConfigInput, type WorkerConfig, type WorkerOptions, type DrainReport } from './worker/index.js';
+
 // Status, history and replay: the views the facade's queries return.
 export { statusView, type WorkflowStatusView, type StepView } from './saga/status-view.js';
 export type { WorkflowState, ActiveWorkflowState, WorkflowStatus, TerminalStatus, StepState, StepStatus } from './saga/state.js';

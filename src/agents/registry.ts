@@ -42,7 +42,8 @@ export interface AgentDefinition {
   readonly maxConcurrency?: number;
 }
 
-const agentDefinitionSchema = z.object({
+/** What `register` accepts; the worker config checks its agents with it before anything is registered. */
+export const agentDefinitionSchema = z.object({
   id: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, ".", "_", ":" and "-" only'),
   capabilities: z.array(z.string().min(1)).min(1),
   weight: z.number().positive().optional(),

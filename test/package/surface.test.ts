@@ -12,7 +12,9 @@ import type {
   AgentCallResult,
   AgentDefinition,
   AgentTransport,
+  CadenzaConfigInput,
   DefineAgentOptions,
+  DrainReport,
   DefinitionIssue,
   Engine,
   EngineOptions,
@@ -29,12 +31,15 @@ import type {
   WorkflowEvent,
   WorkflowState,
   WorkflowStatusView,
+  WorkerConfig,
+  WorkerOptions,
 } from '../../src/index.js';
 
 const values = [
   'AccessDeniedError',
   'AgentFailure',
   'CommandRejectedError',
+  'ConfigError',
   'DefinitionError',
   'DefinitionFileError',
   'EventParseError',
@@ -49,16 +54,20 @@ const values = [
   'UnknownDefinitionError',
   'WorkflowBuilder',
   'WorkflowNotFoundError',
+  'Worker',
   'WrongExpectedVersionError',
   'createEngine',
   'defaultStoreUri',
   'defineAgent',
+  'defineConfig',
   'definitionHash',
   'httpAgent',
   'httpTransport',
   'inProcessTransport',
+  'loadConfig',
   'loadDefinitionFile',
   'openStore',
+  'parseConfig',
   'parseDefinitionText',
   'statusView',
   'validateDefinition',
@@ -111,6 +120,16 @@ describe('the public surface', () => {
     expectTypeOf<AgentTransport['invoke']>().parameter(0).toEqualTypeOf<AgentCall>();
     expectTypeOf<AgentTransport['invoke']>().returns.resolves.toEqualTypeOf<AgentCallResult>();
     expectTypeOf(cadenza.openStore).toEqualTypeOf<(uri?: string) => Promise<EventStore>>();
+  });
+
+  it('keeps the signatures of the worker', () => {
+    expectTypeOf(cadenza.loadConfig).toEqualTypeOf<(file: string) => Promise<WorkerConfig>>();
+    expectTypeOf(cadenza.defineConfig).toEqualTypeOf<(config: CadenzaConfigInput) => CadenzaConfigInput>();
+    expectTypeOf(cadenza.Worker.start).toEqualTypeOf<(options: WorkerOptions) => Promise<cadenza.Worker>>();
+    expectTypeOf<cadenza.Worker['drain']>().returns.resolves.toEqualTypeOf<DrainReport>();
+    expectTypeOf<cadenza.Worker['engine']>().toEqualTypeOf<Engine>();
+    expectTypeOf<WorkerConfig['definitions']>().toEqualTypeOf<readonly WorkflowDefinition[]>();
+    expectTypeOf<CadenzaConfigInput['agents']>().toEqualTypeOf<readonly AgentDefinition[] | undefined>();
   });
 
   it('keeps the typed errors distinguishable', () => {

@@ -9,6 +9,7 @@ export function register(program: Command): void {
     .argument('<workflowId>')
     .option('--reason <text>', 'why (recorded in CompensationStarted and WorkflowCancelled)')
     .option('--no-wait', 'append the command and return; a running engine carries it out')
+    .option('-c, --config <file>', "worker config whose agents carry the workflow on here (without it: the command is appended for a running worker)")
     .action((workflowId: string, options: { reason?: string; wait: boolean }, command: Command) =>
       runOperatorCommand(command, workflowId, { type: 'cancel', ...(options.reason === undefined ? {} : { reason: options.reason }) }, options.wait),
     );

@@ -1,8 +1,9 @@
 /**
  * `cadenza compensate <id>` (roll a running or paused workflow back) and, sharing the same shape,
- * `cadenza retry <id>` (give a paused workflow's failed steps a new round). By default this process
- * runs the engine (with the shipped sagas' agents) and follows the workflow until it ends or pauses
- * again; with `--no-wait` the command is only decided and appended, for a running engine to carry on.
+ * `cadenza retry <id>` (give a paused workflow's failed steps a new round). With `--config`, this
+ * process hosts the config's agents and follows the workflow until it ends or pauses again; without
+ * one (or with `--no-wait`) the command is only decided and appended, for a running worker to carry
+ * on: the CLI never registers agents a workflow did not ask for.
  */
 import type { Command } from 'commander';
 import { sendDirect, sendThroughRuntime, type OperatorCommand } from '../../operations/commands.js';
@@ -13,7 +14,8 @@ import { CommandRejectedError } from '../../saga/triggers.js';
 import { StreamNotFoundError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
 import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
-import { startEngine } from '../engine.js';
+import { Worker, type WorkerConfig } from '../../worker/index.js';
+import { loadCliConfig } from '../config.js';
 import { progressBar } from '../progress.js';
 
 interface OperatorOptions {
@@ -28,6 +30,7 @@ export function register(program: Command): void {
     .argument('<workflowId>')
     .option('--reason <text>', 'why (recorded in CompensationStarted)')
     .option('--no-wait', 'append the command and return; a running engine carries it out')
+    .option('-c, --config <file>', "worker config whose agents carry the workflow on here (without it: the command is appended for a running worker)")
     .action((workflowId: string, options: OperatorOptions, command: Command) =>
       runOperatorCommand(command, workflowId, { type: 'compensate', ...(options.reason === undefined ? {} : { reason: options.reason }) }, options.wait),
     );
@@ -35,7 +38,11 @@ export function register(program: Command): void {
 
 export async function runOperatorCommand(command: Command, workflowId: string, operatorCommand: OperatorCommand, wait: boolean): Promise<void> {
   const globals = command.optsWithGlobals<GlobalOptions>();
-  const result = await withStore(globals, (store) => (wait ? viaEngine(store, globals, workflowId, operatorCommand) : direct(store, workflowId, operatorCommand)));
+  const configPath = command.opts<{ config?: string }>().config;
+  const config = wait && configPath !== undefined ? await loadCliConfig(configPath) : undefined;
+  const store = globals.store ?? config?.store;
+  const result = await withStore({ ...globals, ...(store === undefined ? {} : { store }) }, (opened) => (config ? viaWorker(opened, config, globals, workflowId, operatorCommand) : direct(opened, workflowId, operatorCommand)));
+  if (wait && !config && !globals.json) process.stderr.write('no --config: the command is appended; a running worker hosting this workflow carries it out\n');
   if (globals.json) printJson({ workflowId, command: operatorCommand.type, ...result });
   else if (result.status) process.stdout.write(`${workflowId} ${result.status.status} (${result.status.steps.succeeded}/${result.status.steps.total} steps succeeded)\n`);
   else process.stdout.write(`${workflowId}: appended ${result.events.map((e) => e.type).join(', ')}\n`);
@@ -55,8 +62,8 @@ async function direct(store: EventStore, workflowId: string, operatorCommand: Op
   }
 }
 
-async function viaEngine(store: EventStore, globals: GlobalOptions, workflowId: string, operatorCommand: OperatorCommand): Promise<OperatorResult> {
-  const engine = await startEngine({ store, logger: createLogger(globals) });
+async function viaWorker(store: EventStore, config: WorkerConfig, globals: GlobalOptions, workflowId: string, operatorCommand: OperatorCommand): Promise<OperatorResult> {
+  const engine = await Worker.start({ config, store, logger: createLogger(globals) });
   try {
     let events;
     try {
@@ -73,7 +80,7 @@ async function viaEngine(store: EventStore, globals: GlobalOptions, workflowId: 
     const status = statusView(final, Date.now());
     return { events: events.map((e) => ({ id: e.id, type: e.type })), ...(status ? { status } : {}) };
   } finally {
-    await engine.stop();
+    await engine.drain('command finished');
   }
 }
 

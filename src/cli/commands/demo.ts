@@ -1,13 +1,21 @@
 /**
  * `cadenza demo`: a batch of trading workflows on the embedded store (or any --store) with
- * simulated agents, a progress bar, and a summary that shows a compensated rollback.
+ * simulated agents, a progress bar, and a summary that shows a compensated rollback. Its agents are
+ * the trading saga's config (sagas/trading/config.ts), hosted for the demo's run only.
+ *
+ * A demo registers agents and drives workflows, so it refuses a store that holds workflows of other
+ * definitions than the shipped trading pipeline (a user's store) unless `--force` says so.
  */
 import type { Command } from 'commander';
+import { tradingConfig } from '../../../sagas/trading/config.js';
 import { tradingPipeline, type TradingInput } from '../../../sagas/trading/definition.js';
+import { WORKFLOW_STREAM_PREFIX } from '../../saga/runtime/index.js';
+import { definitionHash } from '../../workflow/hash.js';
 import { isTerminal, type ActiveWorkflowState, type TerminalStatus } from '../../saga/state.js';
 import type { EventStore } from '../../store/port.js';
-import { createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
-import { startEngine } from '../engine.js';
+import { Worker } from '../../worker/index.js';
+import { configOf } from '../config.js';
+import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
 import { integer, probability } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -19,6 +27,7 @@ interface DemoOptions {
   seed: number;
   latency: number;
   concurrency: number;
+  force?: boolean;
 }
 
 export interface DemoSummary {
@@ -49,6 +58,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of every simulated choice: the same seed gives the same outcomes', integer(0), 1)
     .option('--latency <ms>', 'mean simulated agent latency in ms', integer(0, 60_000), 20)
     .option('--concurrency <n>', 'workflows in flight at once (more wait in the backlog)', integer(1, 100_000), 50)
+    .option('--force', 'run even on a store that holds workflows the demo did not start')
     .action(async (options: DemoOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const summary = await withStore(globals, (store) => runDemo(store, options, globals));
@@ -58,18 +68,15 @@ export function register(program: Command): void {
 }
 
 export async function runDemo(store: EventStore, options: DemoOptions, globals: GlobalOptions): Promise<DemoSummary> {
-  const logger = createLogger(globals);
-  const engine = await startEngine({
-    store,
-    logger,
+  if (!options.force) await assertDemoStore(store);
+  const { config } = tradingConfig({
     seed: options.seed,
     failureRate: options.failureRate,
     rejectionRate: options.rejectionRate,
     postTradeFailureRate: options.postTradeFailureRate,
     latencyMs: options.latency,
-    maxInFlight: options.concurrency,
-    definitions: [tradingPipeline],
   });
+  const worker = await Worker.start({ config: await configOf({ ...config, maxInFlight: options.concurrency }, 'the trading config'), store, logger: createLogger(globals) });
   const bar = progressBar(options.count, 'trading workflows |{bar}| {value}/{total} ended | {completed} completed, {compensated} compensated, {other} other | {inFlight} running, {backlog} waiting', { completed: 0, compensated: 0, other: 0, inFlight: 0, backlog: options.count });
   const counts = { completed: 0, compensated: 0, other: 0 };
   const workflowIds: Record<TerminalStatus, string[]> = { completed: [], compensated: [], failed: [], compensationFailed: [], cancelled: [], resolved: [] };
@@ -80,12 +87,12 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     const ends = Array.from({ length: options.count }, async (_, i): Promise<ActiveWorkflowState> => {
       const input: TradingInput = { symbol: symbols[i % symbols.length] ?? 'ACME', side: i % 3 === 0 ? 'sell' : 'buy', quantity: 10 + ((i * 37) % 990), account: `acct-${(i % 5) + 1}` };
       // Ids derived from the seed and index: a rerun with the same seed is easy to compare.
-      const { workflowId } = await engine.start(tradingPipeline, input, { workflowId: `demo-${options.seed}-${started.toString(36)}-${i}` });
-      const state = await engine.wait(workflowId);
+      const { workflowId } = await worker.engine.start(tradingPipeline, input, { workflowId: `demo-${options.seed}-${started.toString(36)}-${i}` });
+      const state = await worker.engine.wait(workflowId);
       if (state.status === 'completed') counts.completed++;
       else if (state.status === 'compensated') counts.compensated++;
       else counts.other++;
-      const { inFlight, backlog } = engine.runtime.stats();
+      const { inFlight, backlog } = worker.runtime.stats();
       bar.update(counts.completed + counts.compensated + counts.other, { ...counts, inFlight, backlog });
       return state;
     });
@@ -108,7 +115,22 @@ export async function runDemo(store: EventStore, options: DemoOptions, globals: 
     };
   } finally {
     bar.stop();
-    await engine.stop();
+    await worker.drain('demo finished');
+  }
+}
+
+/**
+ * Refuses a store holding a workflow of any definition but the shipped trading pipeline (the exact
+ * one: same hash): someone's own workflows, whose store the demo would fill with its agents.
+ */
+async function assertDemoStore(store: EventStore): Promise<void> {
+  const shipped = definitionHash(tradingPipeline);
+  for await (const event of store.readAll({ filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } })) {
+    if (event.type !== 'WorkflowStarted') continue;
+    const { workflowId, definition, definitionHash: hash } = event.data as { workflowId: string; definition: { name: string }; definitionHash: string };
+    if (hash !== shipped) {
+      throw new CliError(`This store holds workflows that are not the demo's (e.g. ${definition.name} ${workflowId}): use another --store, or --force to run the demo here anyway`, ExitCode.Usage);
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * `cadenza fork <id> --from <revision>`: a new workflow that starts from the state at that revision
  * (completed steps keep their outputs) and runs the rest again, linked to the original by its
- * correlation id. With `--follow`, this process also runs the engine until the fork ends.
+ * correlation id. With `--follow --config <file>`, this process also hosts the config's agents
+ * until the fork ends (`--follow` needs the agents: the CLI registers none of its own).
  */
 import type { Command } from 'commander';
 import { ForkError, forkWorkflow } from '../../operations/fork.js';
@@ -9,7 +10,8 @@ import { statusView } from '../../saga/status-view.js';
 import { InvalidWorkflowIdError, assertWorkflowId } from '../../saga/stream/names.js';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../../store/errors.js';
 import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
-import { startEngine } from '../engine.js';
+import { Worker } from '../../worker/index.js';
+import { loadCliConfig } from '../config.js';
 import { followToEnd } from '../../operations/follow.js';
 import { progressBar } from '../progress.js';
 
@@ -17,6 +19,7 @@ interface ForkOptions {
   from: string;
   id?: string;
   follow?: boolean;
+  config?: string;
 }
 
 export function register(program: Command): void {
@@ -26,7 +29,8 @@ export function register(program: Command): void {
     .argument('<workflowId>')
     .requiredOption('--from <revision>', 'stream revision of the original to start from')
     .option('--id <workflowId>', 'id of the new workflow (default: <id>-fork-<revision>-<random>)')
-    .option('--follow', 'run the engine here until the new workflow ends (progress on stderr)')
+    .option('--follow', 'run the engine here, with the agents of --config, until the new workflow ends (progress on stderr)')
+    .option('-c, --config <file>', 'worker config whose agents run the fork (needed by --follow)')
     .action(async (workflowId: string, options: ForkOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       if (!/^\d+$/.test(options.from)) throw new CliError(`--from: expected a revision (0, 1, ...), got "${options.from}"`, ExitCode.Usage);
@@ -38,7 +42,10 @@ export function register(program: Command): void {
           throw error;
         }
       }
-      const result = await withStore(globals, async (store) => {
+      if (options.follow && options.config === undefined) throw new CliError('--follow needs --config <file>: the agents that run the fork', ExitCode.Usage);
+      const config = options.follow && options.config !== undefined ? await loadCliConfig(options.config) : undefined;
+      const storeUri = globals.store ?? config?.store;
+      const result = await withStore({ ...globals, ...(storeUri === undefined ? {} : { store: storeUri }) }, async (store) => {
         let plan;
         try {
           plan = await forkWorkflow(store, workflowId, BigInt(options.from), options.id === undefined ? {} : { workflowId: options.id });
@@ -50,8 +57,8 @@ export function register(program: Command): void {
         }
         if (!globals.json) process.stderr.write(`forked ${workflowId}@${options.from} as ${plan.workflowId} (kept: ${plan.reused.join(', ') || 'none'})\n`);
         let final;
-        if (options.follow) {
-          const engine = await startEngine({ store, logger: createLogger(globals) });
+        if (config) {
+          const engine = await Worker.start({ config, store, logger: createLogger(globals) });
           try {
             // This process appended the fork's StepScheduled events, so it makes those calls now
             // rather than leaving them to time out.
@@ -64,7 +71,7 @@ export function register(program: Command): void {
             bar?.stop();
             final = statusView(state, Date.now());
           } finally {
-            await engine.stop();
+            await engine.drain('fork finished');
           }
         }
         return { plan, final };

@@ -9,6 +9,7 @@ type Registrar = (program: Command) => void;
 export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }>> = [
   () => import('./demo.js'),
   () => import('./run.js'),
+  () => import('./worker.js'),
   () => import('./status.js'),
   () => import('./history.js'),
   () => import('./sagas.js'),

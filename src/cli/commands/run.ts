@@ -1,22 +1,48 @@
 /**
- * `cadenza run <saga> --input <json|@file>`: start one workflow of a shipped saga with its
- * simulated agents and follow it to the end with a progress bar.
+ * `cadenza run <name|file> --input <json|@file> [--config <file>] [--no-wait]`: start one workflow
+ * and follow it to the end with a progress bar, hosting the config's agents in this process; with
+ * `--no-wait`, only append the start for a running worker to carry out.
+ *
+ * The workflow is a JSON definition file, a definition of the config named by its name (the highest
+ * version), or a shipped saga (`trading` / `trading-pipeline`, whose simulated agents are used
+ * when no config is given). Everything is checked before the store is opened: nothing is written
+ * for bad input.
  */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import { shippedSagas, tradingInputSchema } from '../../../sagas/index.js';
+import { tradingConfig } from '../../../sagas/trading/config.js';
+import { decide } from '../../saga/decide.js';
 import { statusView } from '../../saga/status-view.js';
+import { initialState, stepStates } from '../../saga/state.js';
+import { InvalidWorkflowIdError, appendNewWorkflow, assertWorkflowId, toEventDataList } from '../../saga/stream/index.js';
+import { WrongExpectedVersionError } from '../../store/errors.js';
+import type { EventStore } from '../../store/port.js';
+import { definitionHash } from '../../workflow/hash.js';
+import { CommandRejectedError } from '../../saga/triggers.js';
 import type { Json } from '../../workflow/json.js';
+import { hasPath } from '../../workflow/mapping.js';
+import type { WorkflowDefinition } from '../../workflow/definition.js';
+import { DefinitionError } from '../../workflow/validate.js';
+import { loadDefinitionFile } from '../../engine/definition-file.js';
+import { Worker, type WorkerConfig } from '../../worker/index.js';
+import { configOf, loadCliConfig } from '../config.js';
 import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
-import { startEngine } from '../engine.js';
 import { integer, jsonArgument, probability } from '../options.js';
 import { progressBar } from '../progress.js';
+
+/** Short names of shipped sagas. */
+const aliases: Readonly<Record<string, string>> = { trading: 'trading-pipeline' };
 
 /** Input schemas of the shipped sagas: bad input is refused before anything is written. */
 const inputSchemas: Readonly<Record<string, z.ZodType>> = { 'trading-pipeline': tradingInputSchema };
 
 interface RunOptions {
   input: unknown;
+  config?: string;
+  wait: boolean;
   workflowId?: string;
   seed: number;
   failureRate: number;
@@ -28,50 +54,49 @@ interface RunOptions {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('start one workflow of a shipped saga and follow it to the end')
-    .argument('<saga>', `saga name (${Object.keys(shippedSagas).join(', ')})`)
+    .description('start one workflow (a JSON definition file, a config definition or a shipped saga) and follow it to the end')
+    .argument('<saga>', `a JSON definition file, a definition name from --config, or a shipped saga (${[...Object.keys(aliases), ...Object.keys(shippedSagas)].join(', ')})`)
     .requiredOption('-i, --input <json>', 'workflow input as JSON, or @file.json', jsonArgument)
+    .option('-c, --config <file>', 'worker config (cadenza.config.mjs): its agents run the workflow here')
+    .option('--no-wait', 'append the start and return; a running worker carries the workflow out')
     .option('--workflow-id <id>', 'workflow id (default: a new UUID)')
-    .option('--seed <n>', 'seed of the simulated agents', integer(0), 1)
-    .option('--failure-rate <p>', 'probability of a transient agent failure', probability, 0.05)
-    .option('--rejection-rate <p>', 'probability that compliance rejects the trade', probability, 0)
-    .option('--post-trade-failure-rate <p>', 'probability that the post-trade check fails after execution', probability, 0)
-    .option('--latency <ms>', 'mean simulated agent latency in ms', integer(0, 60_000), 20)
-    .action(async (sagaName: string, options: RunOptions, command: Command) => {
+    .option('--seed <n>', 'trading saga without --config: seed of the simulated agents', integer(0), 1)
+    .option('--failure-rate <p>', 'trading saga without --config: probability of a transient agent failure', probability, 0.05)
+    .option('--rejection-rate <p>', 'trading saga without --config: probability that compliance rejects the trade', probability, 0)
+    .option('--post-trade-failure-rate <p>', 'trading saga without --config: probability that the post-trade check fails after execution', probability, 0)
+    .option('--latency <ms>', 'trading saga without --config: mean simulated agent latency in ms', integer(0, 60_000), 20)
+    .action(async (saga: string, options: RunOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const definition = shippedSagas[sagaName];
-      if (!definition) throw new CliError(`Unknown saga "${sagaName}" (known: ${Object.keys(shippedSagas).join(', ')})`, ExitCode.NotFound);
-      const schema = inputSchemas[sagaName];
-      const parsed = schema ? schema.safeParse(options.input) : { success: true as const, data: options.input };
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new CliError(`Invalid input for ${sagaName}: ${issue?.path.join('.') || '(input)'}: ${issue?.message ?? 'invalid'}`, ExitCode.Usage);
+      const loaded = options.config === undefined ? undefined : await loadCliConfig(options.config);
+      const definition = await resolveDefinition(saga, loaded);
+      const input = checkedInput(definition, options.input);
+      const store = globals.store ?? loaded?.store;
+      const storeOptions = { ...globals, ...(store === undefined ? {} : { store }) };
+      if (!options.wait) {
+        const workflowId = options.workflowId ?? randomUUID();
+        checkedWorkflowId(workflowId);
+        await withStore(storeOptions, (opened) => appendStart(opened, definition, input, workflowId));
+        if (globals.json) printJson({ workflowId, name: definition.name, version: definition.version });
+        else process.stderr.write(`started ${definition.name} as ${workflowId}\n`);
+        return;
       }
-      const view = await withStore(globals, async (store) => {
-        const engine = await startEngine({
-          store,
-          logger: createLogger(globals),
-          seed: options.seed,
-          failureRate: options.failureRate,
-          rejectionRate: options.rejectionRate,
-          postTradeFailureRate: options.postTradeFailureRate,
-          latencyMs: options.latency,
-          definitions: [definition],
-        });
+      const config = await hostConfig(definition, loaded, options);
+      const view = await withStore(storeOptions, async (opened) => {
+        const worker = await Worker.start({ config, store: opened, logger: createLogger(globals) });
         try {
-          const { workflowId } = await engine.start(definition, parsed.data as Json, options.workflowId ? { workflowId: options.workflowId } : {});
-          if (!globals.json) process.stderr.write(`started ${sagaName} as ${workflowId}\n`);
+          const { workflowId } = await start(worker, definition, input, options.workflowId);
+          if (!globals.json) process.stderr.write(`started ${definition.name} as ${workflowId}\n`);
           const bar = progressBar(definition.steps.length, `${workflowId} |{bar}| {value}/{total} steps | {status}`);
-          const watching = engine.runtime.transitions$.subscribe(({ workflowId: id, state }) => {
+          const watching = worker.runtime.transitions$.subscribe(({ workflowId: id, state }) => {
             if (id !== workflowId) return;
             bar.update(state.status === 'idle' ? 0 : state.settledSteps, { status: state.status });
           });
-          const state = await engine.wait(workflowId, { orPaused: true });
+          const state = await worker.engine.wait(workflowId, { orPaused: true });
           watching.unsubscribe();
           bar.stop();
-          return statusView(state, Date.now());
+          return statusView(state, Date.now()) ?? undefined;
         } finally {
-          await engine.stop();
+          await worker.drain('run finished');
         }
       });
       if (!view) throw new CliError('The workflow did not start');
@@ -82,4 +107,93 @@ export function register(program: Command): void {
         throw new CliError(`workflow ${view.workflowId} ended ${view.status}: ${why}`, ExitCode.WorkflowNotCompleted);
       }
     });
+}
+
+/** A path to an existing file is a definition file; anything else a name (config first, then shipped). */
+async function resolveDefinition(saga: string, config: WorkerConfig | undefined): Promise<WorkflowDefinition> {
+  if (saga.endsWith('.json') || existsSync(saga)) {
+    try {
+      return await loadDefinitionFile(saga);
+    } catch (error) {
+      if (error instanceof DefinitionError) throw new CliError(error.message, ExitCode.Usage);
+      throw error;
+    }
+  }
+  const hosted = config?.definitions.filter((d) => d.name === saga).sort((a, b) => b.version - a.version)[0];
+  if (hosted) return hosted;
+  const shipped = shippedSagas[aliases[saga] ?? saga];
+  if (shipped) return shipped;
+  const known = [...new Set([...(config?.definitions.map((d) => d.name) ?? []), ...Object.keys(shippedSagas), ...Object.keys(aliases)])];
+  throw new CliError(`Unknown saga "${saga}" (known: ${known.join(', ')}; or give a JSON definition file)`, ExitCode.NotFound);
+}
+
+function checkedInput(definition: WorkflowDefinition, raw: unknown): Json {
+  const schema = inputSchemas[definition.name];
+  const parsed = schema ? schema.safeParse(raw) : { success: true as const, data: raw };
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliError(`Invalid input for ${definition.name}: ${issue?.path.join('.') || '(input)'}: ${issue?.message ?? 'invalid'}`, ExitCode.Usage);
+  }
+  const input = parsed.data as Json;
+  const missing = definition.input.required.filter((path) => !hasPath(input, path));
+  if (missing.length > 0) throw new CliError(`Invalid input for ${definition.name}: ${missing[0]}: required`, ExitCode.Usage);
+  return input;
+}
+
+/**
+ * What this process hosts to follow the workflow: the config (plus the definition run, if it is not
+ * the config's), or for the trading saga without a config its simulated agents. A workflow of
+ * anything else needs the agents of a config, or `--no-wait` and a worker.
+ */
+async function hostConfig(definition: WorkflowDefinition, config: WorkerConfig | undefined, options: RunOptions): Promise<WorkerConfig> {
+  if (config) {
+    const hosted = config.definitions.some((d) => d.name === definition.name && d.version === definition.version);
+    return hosted ? config : { ...config, definitions: [...config.definitions, definition] };
+  }
+  if (definition === shippedSagas[definition.name] && definition.name === 'trading-pipeline') {
+    const trading = tradingConfig({ seed: options.seed, failureRate: options.failureRate, rejectionRate: options.rejectionRate, postTradeFailureRate: options.postTradeFailureRate, latencyMs: options.latency });
+    return configOf(trading.config, 'the trading config');
+  }
+  throw new CliError(`run ${definition.name} needs --config <file> with its agents (or --no-wait, to leave it to a running worker)`, ExitCode.Usage);
+}
+
+async function start(worker: Worker, definition: WorkflowDefinition, input: Json, workflowId: string | undefined): Promise<{ workflowId: string }> {
+  try {
+    return await worker.engine.start(definition, input, workflowId === undefined ? {} : { workflowId });
+  } catch (error) {
+    if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
+    throw error;
+  }
+}
+
+/**
+ * `--no-wait`: the start decided and appended without a runtime. A runtime hosting the definition
+ * would own its workflows (take this one's first steps, and on start-up re-send the calls in flight
+ * of others, which are the running worker's); decided with no agents, the first steps wait for one,
+ * and the owning worker, woken by the append, carries the workflow on.
+ */
+async function appendStart(store: EventStore, definition: WorkflowDefinition, input: Json, workflowId: string): Promise<void> {
+  let events;
+  try {
+    events = decide(initialState(workflowId), { kind: 'command', command: { type: 'start', workflowId, definition, input } }, { now: Date.now(), random: Math.random, candidates: () => [] });
+  } catch (error) {
+    if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
+    throw error;
+  }
+  const data = toEventDataList(events, { correlationId: workflowId, causationId: `command:start:${randomUUID()}`, definitionHash: definitionHash(definition) });
+  try {
+    await appendNewWorkflow(store, workflowId, [data]);
+  } catch (error) {
+    if (error instanceof WrongExpectedVersionError) throw new CliError(`Workflow "${workflowId}" already exists: choose another --workflow-id`, ExitCode.Usage);
+    throw error;
+  }
+}
+
+function checkedWorkflowId(workflowId: string): void {
+  try {
+    assertWorkflowId(workflowId);
+  } catch (error) {
+    if (error instanceof InvalidWorkflowIdError) throw new CliError(`--workflow-id: ${error.message}`, ExitCode.Usage);
+    throw error;
+  }
 }

@@ -1,0 +1,79 @@
+/**
+ * A worker: one long-running engine (the facade, src/engine) hosting a config's definitions and
+ * agents. It drives only the workflows of the definitions it hosts and calls only its own agents.
+ * `drain()` is its graceful end, the runtime's drain: no new agent call starts, the calls in flight
+ * get up to the config's `drainTimeoutMs` to finish and have their results stored, then the engine
+ * stops. What is unfinished stays in the store for the next worker, which re-sends it on start-up
+ * (see docs/embedding.md, "Run a worker").
+ */
+import type { Logger } from 'pino';
+import { createEngine, type Engine } from '../engine/index.js';
+import type { SagaRuntime } from '../saga/runtime/index.js';
+import { isTerminal } from '../saga/state.js';
+import type { EventStore } from '../store/port.js';
+import type { WorkerConfig } from './config.js';
+
+export interface WorkerOptions {
+  readonly config: WorkerConfig;
+  readonly store: EventStore;
+  readonly logger: Logger;
+}
+
+export interface DrainReport {
+  /** True when every call in flight finished before the deadline (else the rest were cut off, to be re-sent by the next worker). */
+  readonly drained: boolean;
+  readonly durationMs: number;
+}
+
+export class Worker {
+  readonly #log: Logger;
+  readonly #drainTimeoutMs: number;
+  #draining: Promise<DrainReport> | undefined;
+
+  private constructor(
+    /** The engine facade the worker runs: start, wait, status... for code that embeds a worker. */
+    readonly engine: Engine,
+    log: Logger,
+    drainTimeoutMs: number,
+  ) {
+    this.#log = log;
+    this.#drainTimeoutMs = drainTimeoutMs;
+  }
+
+  /** Registers the config's agents and starts the engine (it catches up with its workflows first). */
+  static async start({ config, store, logger }: WorkerOptions): Promise<Worker> {
+    const engine = await createEngine({
+      store,
+      logger,
+      definitions: config.definitions,
+      agents: config.agents,
+      ...(config.maxInFlight === undefined ? {} : { maxInFlight: config.maxInFlight }),
+    });
+    engine.runtime.transitions$.subscribe(({ workflowId, event, state }) => {
+      if (state.status !== 'idle' && isTerminal(state.status) && event.type.startsWith('Workflow')) logger.info({ workflowId, workflow: state.definition.name, status: state.status }, 'workflow ended');
+    });
+    logger.info({ definitions: config.definitions.map((d) => `${d.name}@${d.version}`), agents: config.agents.map((a) => a.id), drainTimeoutMs: config.drainTimeoutMs }, 'worker started');
+    return new Worker(engine, logger, config.drainTimeoutMs);
+  }
+
+  get runtime(): SagaRuntime {
+    return this.engine.runtime;
+  }
+
+  /** Stop gracefully (idempotent): see the module header. */
+  drain(reason = 'asked'): Promise<DrainReport> {
+    this.#draining ??= this.#drain(reason);
+    return this.#draining;
+  }
+
+  async #drain(reason: string): Promise<DrainReport> {
+    const started = Date.now();
+    this.#log.info({ reason, activeCalls: this.runtime.stats().activeCalls, drainTimeoutMs: this.#drainTimeoutMs }, 'draining');
+    const drained = await this.runtime.drain(this.#drainTimeoutMs);
+    if (!drained) this.#log.warn('drain deadline passed: calls still running were cut off and are left to the next worker');
+    await this.engine.stop();
+    const report: DrainReport = { drained, durationMs: Date.now() - started };
+    this.#log.info(report, 'worker stopped');
+    return report;
+  }
+}
