@@ -16,7 +16,7 @@ import { shippedSagas, tradingInputSchema } from '../../../sagas/index.js';
 import { tradingConfig } from '../../../sagas/trading/config.js';
 import { decide } from '../../saga/decide.js';
 import { statusView } from '../../saga/status-view.js';
-import { initialState, stepStates } from '../../saga/state.js';
+import { initialState } from '../../saga/state.js';
 import { InvalidWorkflowIdError, appendNewWorkflow, assertWorkflowId, toEventDataList } from '../../saga/stream/index.js';
 import { WrongExpectedVersionError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
