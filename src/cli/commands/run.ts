@@ -14,13 +14,10 @@ import type { Command } from 'commander';
 import type { z } from 'zod';
 import { shippedSagas, tradingInputSchema } from '../../../sagas/index.js';
 import { tradingConfig } from '../../../sagas/trading/config.js';
-import { decide } from '../../saga/decide.js';
 import { statusView } from '../../saga/status-view.js';
-import { initialState } from '../../saga/state.js';
-import { InvalidWorkflowIdError, appendNewWorkflow, assertWorkflowId, toEventDataList } from '../../saga/stream/index.js';
+import { InvalidWorkflowIdError, appendStart as appendWorkflowStart, assertWorkflowId } from '../../saga/stream/index.js';
 import { WrongExpectedVersionError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
-import { definitionHash } from '../../workflow/hash.js';
 import { CommandRejectedError } from '../../saga/triggers.js';
 import type { Json } from '../../workflow/json.js';
 import { hasPath } from '../../workflow/mapping.js';
@@ -173,17 +170,10 @@ async function start(worker: Worker, definition: WorkflowDefinition, input: Json
  * and the owning worker, woken by the append, carries the workflow on.
  */
 async function appendStart(store: EventStore, definition: WorkflowDefinition, input: Json, workflowId: string): Promise<void> {
-  let events;
   try {
-    events = decide(initialState(workflowId), { kind: 'command', command: { type: 'start', workflowId, definition, input } }, { now: Date.now(), random: Math.random, candidates: () => [] });
+    await appendWorkflowStart(store, workflowId, definition, input);
   } catch (error) {
     if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
-    throw error;
-  }
-  const data = toEventDataList(events, { correlationId: workflowId, causationId: `command:start:${randomUUID()}`, definitionHash: definitionHash(definition) });
-  try {
-    await appendNewWorkflow(store, workflowId, [data]);
-  } catch (error) {
     if (error instanceof WrongExpectedVersionError) throw new CliError(`Workflow "${workflowId}" already exists: choose another --workflow-id`, ExitCode.Usage);
     throw error;
   }

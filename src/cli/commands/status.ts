@@ -1,22 +1,19 @@
 /** `cadenza status <id>`: the workflow's monitoring view, folded from its stream. */
 import type { Command } from 'commander';
-import { evolve } from '../../saga/evolve.js';
-import { fromRecorded, workflowStream } from '../../saga/stream/index.js';
-import { initialState, type WorkflowState } from '../../saga/state.js';
+import { replayWorkflow } from '../../saga/stream/index.js';
+import type { WorkflowState } from '../../saga/state.js';
 import { statusView, type WorkflowStatusView } from '../../saga/status-view.js';
 import { StreamNotFoundError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';
 
 export async function loadWorkflowState(store: EventStore, workflowId: string): Promise<WorkflowState> {
-  let state: WorkflowState = initialState(workflowId);
   try {
-    for await (const recorded of store.readStream(workflowStream(workflowId))) state = evolve(state, fromRecorded(recorded));
+    return (await replayWorkflow(store, workflowId)).state;
   } catch (error) {
     if (error instanceof StreamNotFoundError) throw new CliError(`Unknown workflow "${workflowId}"`, ExitCode.NotFound);
     throw error;
   }
-  return state;
 }
 
 export function register(program: Command): void {
@@ -39,11 +36,12 @@ function formatStatus(view: WorkflowStatusView): string {
     `started ${view.startedAt}${view.endedAt ? `  ended ${view.endedAt}` : ''}  elapsed ${view.elapsedMs} ms  revision ${view.revision}`,
   ];
   if (view.steps.running.length > 0) lines.push(`running: ${view.steps.running.join(', ')}`);
+  if (view.steps.waitingForAgent.length > 0) lines.push(`waiting for an agent: ${view.steps.waitingForAgent.join(', ')}`);
   if (view.lastError) lines.push(`last error: ${view.lastError.stepId ? `${view.lastError.stepId}: ` : ''}${view.lastError.message}`);
   if (view.compensation) lines.push(`compensation (${view.compensation.cause}): ${view.compensation.reason}; compensated ${view.compensation.compensated.join(', ') || 'none'}${view.compensation.failed.length ? `; failed ${view.compensation.failed.join(', ')}` : ''}`);
-  lines.push('', 'step                  status        attempts  agent                      compensation');
+  lines.push('', 'step                  status            attempts  agent                      compensation');
   for (const step of view.stepDetails) {
-    lines.push(`${step.id.padEnd(22)}${step.status.padEnd(14)}${String(step.attempts).padEnd(10)}${(step.agentId ?? '-').padEnd(27)}${step.compensation ?? '-'}`);
+    lines.push(`${step.id.padEnd(21)} ${step.status.padEnd(17)} ${String(step.attempts).padEnd(9)} ${(step.agentId ?? '-').padEnd(26)} ${step.compensation ?? '-'}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,11 @@
  * called from here: what it schedules waits for an agent, and the workflow's owning runtime, woken
  * by the append, carries it on (docs/runtime.md).
  */
+import { randomUUID } from 'node:crypto';
 import { WrongExpectedVersionError } from '../../store/errors.js';
+import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
+import type { Json } from '../../workflow/json.js';
+import { initialState } from '../state.js';
 import type { EventData, EventStore } from '../../store/port.js';
 import { decide } from '../decide.js';
 import type { DecisionContext, Trigger } from '../triggers.js';
@@ -50,6 +54,27 @@ export async function decideAndAppend(store: EventStore, workflowId: string, tri
       if (!(error instanceof WrongExpectedVersionError) || attempt >= (options.maxConflicts ?? 10)) throw error;
     }
   }
+}
+
+/**
+ * Starts a workflow without a runtime (`cadenza run --no-wait`): the start is decided with no agents,
+ * so its first steps wait for an agent, and a runtime hosting the definition, woken by the append,
+ * runs them. Throws the core's CommandRejectedError for a start that makes no sense (a bad
+ * definition, missing input), the store's WrongExpectedVersionError when the workflow exists.
+ */
+export async function appendStart(
+  store: EventStore,
+  workflowId: string,
+  definition: WorkflowDefinition | WorkflowDefinitionInput,
+  input: Json,
+  options: { readonly now?: () => number; readonly correlationId?: string } = {},
+): Promise<EventData[]> {
+  const events = decide(initialState(workflowId), { kind: 'command', command: { type: 'start', workflowId, definition, input } }, { now: (options.now ?? Date.now)(), random: Math.random, candidates: noAgents });
+  const started = events[0];
+  const definitionHash = started?.type === 'WorkflowStarted' ? started.data.definitionHash : '';
+  const data = toEventDataList(events, { correlationId: options.correlationId ?? workflowId, causationId: `command:start:${randomUUID()}`, definitionHash });
+  await store.append(workflowStream(workflowId), data, { expectedRevision: 'no_stream' });
+  return data;
 }
 
 /** Appends the decisions of a workflow that does not exist yet (a fork), each atomically, in order. */

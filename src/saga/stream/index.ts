@@ -7,4 +7,4 @@
 export { WORKFLOW_STREAM_PREFIX, InvalidWorkflowIdError, assertWorkflowId, workflowStream, workflowIdOf } from './names.js';
 export { toEventData, toEventDataList, fromRecorded, correlationIdOf, decodeWorkflowEvent, type EventContext, type WorkflowInput } from './codec.js';
 export { replaySteps, replayWorkflow, parseReplayUntil, type ReplayStep, type ReplayResult, type ReplayUntil } from './load.js';
-export { decideAndAppend, appendNewWorkflow, type AppendDecisionOptions } from './append.js';
+export { decideAndAppend, appendStart, appendNewWorkflow, type AppendDecisionOptions } from './append.js';
