@@ -73,7 +73,10 @@ export function registerEventRoutes(app: ApiApp, context: ApiContext, options: S
           if (message.kind !== 'event') continue;
           // A prefix filter also lets `workflow-42-fork...` through when following `workflow-42`.
           if (onlyStream !== undefined && message.event.stream !== onlyStream) continue;
-          if (!res.write(sseFrame(message.event)) && !(await drained(res, slowClientMs))) {
+          if (res.write(sseFrame(message.event))) continue;
+          const outcome = await drained(res, slowClientMs);
+          if (outcome === 'closed') break;
+          if (outcome === 'timeout') {
             request.log.warn({ workflowId }, 'SSE client dropped: it stopped reading');
             res.destroy();
             options.onClientDropped?.();
@@ -104,13 +107,20 @@ function sseFrame(event: RecordedEvent): string {
   return `id: ${positionText(event.position)}\nevent: ${event.type}\ndata: ${jsonText(data)}\n\n`;
 }
 
-/** True once the socket drained; false when it did not within `ms` or closed. */
-async function drained(res: ServerResponse, ms: number): Promise<boolean> {
-  const abort = AbortSignal.timeout(ms);
+/** Whether the socket drained within `ms`, closed (the client went away), or neither (the client stopped reading). */
+async function drained(res: ServerResponse, ms: number): Promise<'drained' | 'closed' | 'timeout'> {
+  if (res.destroyed) return 'closed';
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), ms);
   try {
-    await Promise.race([once(res, 'drain', { signal: abort }), once(res, 'close', { signal: abort }).then(() => Promise.reject(new Error('closed')))]);
-    return true;
+    return await Promise.race([
+      once(res, 'drain', { signal: abort.signal }).then(() => 'drained' as const),
+      once(res, 'close', { signal: abort.signal }).then(() => 'closed' as const),
+    ]);
   } catch {
-    return false;
+    return 'timeout';
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
   }
 }
