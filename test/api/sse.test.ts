@@ -35,8 +35,8 @@ interface Frame {
   readonly data?: { stream: string; type: string; data: { n: number } };
 }
 
-/** Reads frames until `want` of them carry an id (or the deadline passes), then disconnects. */
-async function readFrames(url: string, want: number, headers: Record<string, string> = {}): Promise<Frame[]> {
+/** Reads frames until `want` of them carry an id (or the deadline passes), then disconnects. `onCaughtUp`: when the stream says it is live. */
+async function readFrames(url: string, want: number, headers: Record<string, string> = {}, onCaughtUp?: () => Promise<void>): Promise<Frame[]> {
   const controller = new AbortController();
   const deadline = setTimeout(() => controller.abort(new Error(`fewer than ${want} SSE events from ${url} within 10 s`)), 10_000);
   const response = await fetch(url, { headers, signal: controller.signal });
@@ -52,6 +52,7 @@ async function readFrames(url: string, want: number, headers: Record<string, str
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const fields = Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+        if (fields.event === 'caught-up') await onCaughtUp?.();
         if (fields.id === undefined) continue;
         frames.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data!) as Frame['data'] });
         if (frames.length === want) return frames;
@@ -81,13 +82,12 @@ describe('SSE /api/v1/events', () => {
   });
 
   it('follows one workflow with ?workflowId= and delivers live events', async () => {
-    const reading = readFrames(`${server.url}/api/v1/events?workflowId=live`, 2);
-    // Live: written after the request; the other streams (including workflow-live-2) are left out.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await append('live-2', 1);
-    await append('other', 1);
-    await append('live', 2);
-    const frames = await reading;
+    // Live: written once the stream is live; the other streams (including workflow-live-2) are left out.
+    const frames = await readFrames(`${server.url}/api/v1/events?workflowId=live`, 2, {}, async () => {
+      await append('live-2', 1);
+      await append('other', 1);
+      await append('live', 2);
+    });
     expect(frames.map((f) => f.data!.stream)).toEqual(['workflow-live', 'workflow-live']);
   });
 
