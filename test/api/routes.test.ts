@@ -156,6 +156,11 @@ describe('operator commands and fork', () => {
     expect(extra.body.invalidFields[0].field).toBe('body.fromRevision');
     expect(await streamEvents(fixture.store, 'refunded-1')).toHaveLength(before.length);
 
+    const badId = await post('/api/v1/workflows/refunded-1/fork', { fromRevision: 1, workflowId: 'no spaces' });
+    expect(badId.status).toBe(400);
+    expect(badId.body.detail).toMatch(/^body\.workflowId: Invalid workflow id "no spaces"/);
+    expect((await get('/api/v1/workflows/bad%20id')).body.invalidFields[0].field).toBe('params.workflowId');
+
     const badQuery = await get('/api/v1/workflows?limit=0&status=sleeping');
     expect(badQuery.status).toBe(400);
     expect(badQuery.body.invalidFields.map((f: { field: string }) => f.field).sort()).toEqual(['querystring.limit', 'querystring.status']);

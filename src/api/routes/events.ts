@@ -13,6 +13,7 @@ import type { Position, RecordedEvent } from '../../store/port.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { jsonText, parsePosition, positionText } from '../json.js';
 import { BadRequestError } from '../problems.js';
+import { workflowId as workflowIdSchema } from './schemas.js';
 
 export interface SseOptions {
   /** How long a client may leave a full socket buffer unread before it is dropped. Default 10 s. */
@@ -24,7 +25,7 @@ export interface SseOptions {
 }
 
 const eventsQuery = z.strictObject({
-  workflowId: z.string().min(1).max(200).optional().describe('only this workflow\'s events'),
+  workflowId: workflowIdSchema.optional().describe("only this workflow's events"),
   from: z.enum(['start', 'end']).default('end').describe('without Last-Event-ID: from the start of the log, or only new events'),
 });
 

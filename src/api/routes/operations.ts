@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { sendDirect, sendThroughRuntime, type OperatorCommand } from '../../operations/commands.js';
 import { forkWorkflow } from '../../operations/fork.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
-import { workflowIdParams } from './schemas.js';
+import { workflowId, workflowIdParams } from './schemas.js';
 
 const reasonBody = z.strictObject({ reason: z.string().min(1).max(2000).optional().describe('why; recorded in the event') });
 const bodies = {
@@ -27,7 +27,7 @@ const summaries = {
 
 const forkBody = z.strictObject({
   fromRevision: z.number().int().min(0).describe("the source's revision to fork from"),
-  workflowId: z.string().min(1).max(200).optional().describe('id of the new workflow (default: <source>-fork-<revision>-<random>)'),
+  workflowId: workflowId.optional().describe('id of the new workflow (default: <source>-fork-<revision>-<random>)'),
 });
 
 export function registerOperationRoutes(app: ApiApp, context: ApiContext): void {

@@ -1,7 +1,21 @@
 /** Query-string pieces more than one route uses; each names what it expects, for the problem details and the OpenAPI document. */
 import { z } from 'zod';
+import { assertWorkflowId, InvalidWorkflowIdError } from '../../saga/stream/index.js';
 
-export const workflowIdParams = z.strictObject({ workflowId: z.string().min(1).max(200).describe('the workflow id (its stream is workflow-<id>)') });
+/** A workflow id by the stream module's rule, so a bad one is a 400 naming its field, in that rule's words. */
+export const workflowId = z
+  .string()
+  .superRefine((value, context) => {
+    try {
+      assertWorkflowId(value);
+    } catch (error) {
+      if (!(error instanceof InvalidWorkflowIdError)) throw error;
+      context.addIssue({ code: 'custom', message: error.message });
+    }
+  })
+  .describe('a workflow id: 1-200 letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
+
+export const workflowIdParams = z.strictObject({ workflowId });
 
 export const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time, e.g. 2026-01-31T12:00:00Z');
 
