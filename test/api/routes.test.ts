@@ -154,6 +154,9 @@ describe('operator commands and fork', () => {
     expect(wrongType.body.invalidFields[0].field).toBe('body.reason');
     const extra = await post('/api/v1/workflows/refunded-1/fork', { fromRevision: -1 });
     expect(extra.body.invalidFields[0].field).toBe('body.fromRevision');
+    const notJson = await app.inject({ method: 'POST', url: '/api/v1/workflows/refunded-1/compensate', payload: '{"reason":', headers: { 'content-type': 'application/json' } });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.headers['content-type']).toContain('application/problem+json');
     expect(await streamEvents(fixture.store, 'refunded-1')).toHaveLength(before.length);
 
     const badId = await post('/api/v1/workflows/refunded-1/fork', { fromRevision: 1, workflowId: 'no spaces' });
