@@ -24,4 +24,5 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./audit.js'),
   () => import('./projections.js'),
   () => import('./validate.js'),
+  () => import('./serve.js'),
 ];

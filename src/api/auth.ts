@@ -1,0 +1,43 @@
+/**
+ * Who may talk to the API: loopback binds need nothing; any other bind needs a bearer token, and
+ * with a token set every request but `/healthz` must carry it. Checked before routing, so a request
+ * without the token learns nothing and changes nothing.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { sendProblem } from './problems.js';
+
+export class ApiConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApiConfigError';
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost' || bare === '::1') return true;
+  return isIP(bare) === 4 && bare.startsWith('127.');
+}
+
+/** Throws ApiConfigError for a bind that would expose the API without a token. */
+export function assertBindAllowed(host: string, token: string | undefined): void {
+  if (token === undefined && !isLoopback(host)) {
+    throw new ApiConfigError(
+      `refusing to serve the API on ${host} without a token: a non-loopback bind needs --token-file or CADENZA_API_TOKEN (or bind to 127.0.0.1)`,
+    );
+  }
+  if (token !== undefined && token.trim().length < 16) throw new ApiConfigError('the API token must be at least 16 characters');
+}
+
+export function installBearerAuth(app: FastifyInstance, token: string): void {
+  const expected = Buffer.from(`Bearer ${token}`);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/healthz') return;
+    const given = Buffer.from(request.headers.authorization ?? '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+    void reply.header('www-authenticate', 'Bearer realm="cadenza"');
+    return sendProblem(reply, 401, request.headers.authorization ? 'The bearer token is wrong' : 'This API needs a bearer token (Authorization: Bearer <token>)');
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * The HTTP API server: fastify with zod schemas (validation and the OpenAPI document from the same
+ * source), problem+json errors, bearer-token auth, the route groups, SSE and `/metrics`.
+ * `startApiServer` is what `cadenza serve --http` runs and what a worker calls to serve beside its
+ * runtime (pass the runtime as `runtime` so operator commands go through it).
+ */
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { openReadModelDb, type ReadModelDb } from '../projections/readmodel-db.js';
+import type { EventStore } from '../store/port.js';
+import { API_PREFIX, type ApiApp, type ApiContext, type ApiRuntime } from './app.js';
+import { assertBindAllowed, installBearerAuth } from './auth.js';
+import { jsonText } from './json.js';
+import { ApiMetrics } from './metrics.js';
+import { installProblemHandlers } from './problems.js';
+import { ReadModels } from './read-models.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerEventRoutes, type SseOptions } from './routes/events.js';
+import { registerOperationRoutes } from './routes/operations.js';
+import { projectionLag, registerReadModelRoutes } from './routes/read-models.js';
+import { registerWorkflowRoutes } from './routes/workflows.js';
+
+/** `cadenza_projection_lag_events` counts at most this many events behind (alert thresholds sit well below). */
+const METRICS_LAG_CAP = 1000;
+
+export interface ApiServerOptions {
+  readonly store: EventStore;
+  /**
+   * Read-model database path, or an open database the caller owns. Default `:memory:`: folded from
+   * the log on first use (pass the store's `defaultReadModelPath` to keep them across restarts).
+   */
+  readonly readModels?: string | ReadModelDb;
+  /**
+   * The hosting runtime (a SagaRuntime): operator commands go through it and it adopts the forks the
+   * API writes. Without it (`cadenza serve`) commands and forks are appended for the owning worker.
+   */
+  readonly runtime?: ApiRuntime;
+  /** Required for a non-loopback host. */
+  readonly token?: string;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: any free port. */
+  readonly port?: number;
+  readonly logger?: FastifyBaseLogger;
+  readonly now?: () => number;
+  readonly sse?: SseOptions;
+}
+
+export interface ApiServer {
+  readonly app: ApiApp;
+  readonly metrics: ApiMetrics;
+  /** `http://host:port` once listening. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The server without listening: for `inject` in tests, and the body of `startApiServer`. Throws ApiConfigError for a bind it refuses. */
+export async function buildApiServer(options: ApiServerOptions): Promise<{ app: ApiApp; metrics: ApiMetrics }> {
+  assertBindAllowed(options.host ?? '127.0.0.1', options.token);
+  const given = options.readModels ?? ':memory:';
+  const ownsDb = typeof given === 'string';
+  const db = typeof given === 'string' ? openReadModelDb(given) : given;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // SSE streams never go idle: close them with the server instead of waiting for them.
+    forceCloseConnections: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setReplySerializer((payload) => jsonText(payload));
+  installProblemHandlers(app);
+  if (options.token !== undefined) installBearerAuth(app, options.token);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'cadenza API', version: '1', description: 'Workflows, operator commands, audit, read models and live events of a cadenza store (docs/api.md).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: options.token === undefined ? [] : [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const context: ApiContext = {
+    store: options.store,
+    readModels: new ReadModels(options.store, db),
+    ...(options.runtime ? { runtime: options.runtime } : {}),
+    now: options.now ?? Date.now,
+  };
+  // Counting lag reads the log after each checkpoint: capped lower for scrapes, which come every few seconds.
+  const metrics = new ApiMetrics(options.store, { projectionLag: () => projectionLag(context, METRICS_LAG_CAP) });
+
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, () => app.swagger());
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
+  registerWorkflowRoutes(app, context);
+  registerOperationRoutes(app, context);
+  registerAuditRoutes(app, context);
+  registerReadModelRoutes(app, context);
+  registerEventRoutes(app, context, {
+    ...options.sse,
+    onClientDropped: () => {
+      metrics.sseClientsDropped.inc();
+      options.sse?.onClientDropped?.();
+    },
+  });
+
+  metrics.start();
+  app.addHook('onClose', async () => {
+    await metrics.stop();
+    if (ownsDb) db.close();
+  });
+  await app.ready();
+  return { app, metrics };
+}
+
+/** Build and listen. Loopback by default; a non-loopback host without a token is refused (ApiConfigError). */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const { app, metrics } = await buildApiServer({ ...options, host });
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port ?? 0;
+  const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return { app, metrics, url: `http://${shownHost}:${port}`, close: () => app.close() };
+}
