@@ -13,7 +13,7 @@ import type { LedgerEffect } from '../../sagas/trading/agents.js';
 
 const worker = fileURLToPath(new URL('./fixtures/runtime-worker.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
-export const terminal = new Set(['WorkflowCompleted', 'WorkflowCompensated', 'WorkflowFailed', 'WorkflowCompensationFailed', 'WorkflowCancelled']);
+export const terminal = new Set(['WorkflowCompleted', 'WorkflowCompensated', 'WorkflowFailed', 'WorkflowCompensationFailed', 'WorkflowCancelled', 'WorkflowResolved']);
 
 export function startWorker(...args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -21,6 +21,7 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./retry.js'),
   () => import('./compensate.js'),
   () => import('./cancel.js'),
+  () => import('./resolve.js'),
   () => import('./audit.js'),
   () => import('./projections.js'),
   () => import('./validate.js'),

@@ -6,9 +6,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
+import { ApiConfigError, assertBindAllowed } from '../../api/auth.js';
 import { CliError, ExitCode, withStore, type GlobalOptions } from '../context.js';
 
-const TOKEN_VARIABLE = 'CADENZA_API_TOKEN';
+export const TOKEN_VARIABLE = 'CADENZA_API_TOKEN';
 
 interface ServeOptions {
   http: { host: string; port: number };
@@ -35,13 +36,7 @@ export function register(program: Command): void {
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const token = tokenOf(options.tokenFile);
-      const { ApiConfigError, assertBindAllowed } = await import('../../api/auth.js');
-      try {
-        assertBindAllowed(options.http.host, token);
-      } catch (error) {
-        if (error instanceof ApiConfigError) throw new CliError(error.message, ExitCode.Usage);
-        throw error;
-      }
+      checkBind(options.http.host, token);
       const { defaultReadModelPath } = await import('../../projections/readmodel-db.js');
       const { startApiServer } = await import('../../api/server.js');
       await withStore(globals, async (store) => {
@@ -66,7 +61,17 @@ export function register(program: Command): void {
     });
 }
 
-function tokenOf(file: string | undefined): string | undefined {
+/** A non-loopback bind without a token is refused before anything is opened (exit 2, saying why). */
+export function checkBind(host: string, token: string | undefined): void {
+  try {
+    assertBindAllowed(host, token);
+  } catch (error) {
+    if (error instanceof ApiConfigError) throw new CliError(error.message, ExitCode.Usage);
+    throw error;
+  }
+}
+
+export function tokenOf(file: string | undefined): string | undefined {
   if (file !== undefined) {
     let text: string;
     try {

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { Worker, type DrainReport } from '../../worker/index.js';
 import { loadCliConfig } from '../config.js';
+import { checkBind, hostPort, tokenOf, TOKEN_VARIABLE } from './serve.js';
 import { printJson, withStore, type GlobalOptions } from '../context.js';
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -16,6 +17,9 @@ const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 interface WorkerCommandOptions {
   config: string;
   logLevel?: (typeof levels)[number];
+  http?: { host: string; port: number };
+  tokenFile?: string;
+  readmodels?: string;
 }
 
 export function register(program: Command): void {
@@ -27,8 +31,13 @@ export function register(program: Command): void {
       if (!(levels as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${levels.join(', ')}, got "${value}"`);
       return value;
     })
+    .option('--http <host:port>', 'also serve the HTTP API, live events and /metrics (docs/api.md; loopback unless a token is set)', hostPort)
+    .option('--token-file <file>', `bearer token for the HTTP API (its first line); or ${TOKEN_VARIABLE}. Required beyond loopback`)
+    .option('--readmodels <path>', 'read-model database of the HTTP API (default: next to the store)')
     .action(async (options: WorkerCommandOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
+      const token = options.http ? tokenOf(options.tokenFile) : undefined;
+      if (options.http) checkBind(options.http.host, token);
       const config = await loadCliConfig(options.config);
       const logger = pino({ level: options.logLevel ?? (globals.verbose ? 'debug' : config.logLevel), base: { pid: process.pid } }, pino.destination(2));
       const store = globals.store ?? config.store;
@@ -46,7 +55,24 @@ export function register(program: Command): void {
         process.on('SIGTERM', onSignal);
         try {
           const worker = await Worker.start({ config, store: opened, logger });
-          return await worker.drain(await stopped);
+          // Loaded only when asked for: fastify costs start-up time a plain worker need not pay.
+          const { startApiServer } = options.http ? await import('../../api/server.js') : { startApiServer: undefined };
+          const { defaultReadModelPath } = await import('../../projections/readmodel-db.js');
+          const api = options.http && startApiServer
+            ? await startApiServer({
+                store: opened,
+                runtime: worker.runtime,
+                readModels: options.readmodels ?? defaultReadModelPath(store),
+                host: options.http.host,
+                port: options.http.port,
+                ...(token === undefined ? {} : { token }),
+                logger: logger.child({ component: 'api' }),
+              })
+            : undefined;
+          if (api) logger.info({ url: api.url }, 'api listening');
+          const signal = await stopped;
+          await api?.close();
+          return await worker.drain(signal);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
