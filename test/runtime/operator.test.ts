@@ -36,19 +36,26 @@ function shop(desk: { down: boolean }, released: string[]) {
   return { definition, agents };
 }
 
+/** A shop workflow whose release failed for good while the desk was down; the desk is back now. */
+async function compensationFailedThenDeskBack(): Promise<{ workflowId: string; released: string[]; started: TestEngine }> {
+  const desk = { down: true };
+  const released: string[] = [];
+  const { definition, agents } = shop(desk, released);
+  const started = await startTestEngine({ agents });
+  engine = started;
+  const { workflowId } = await started.runtime.startWorkflow(definition, {});
+  expect((await started.runtime.waitForEnd(workflowId)).status).toBe('compensationFailed');
+  desk.down = false;
+  return { workflowId, released, started };
+}
+
 describe('operator commands', () => {
   it('compensates again after a failed compensation, and the rollback completes', async () => {
-    const desk = { down: true };
-    const released: string[] = [];
-    const { definition, agents } = shop(desk, released);
-    engine = await startTestEngine({ agents });
-    const { workflowId } = await engine.runtime.startWorkflow(definition, {});
-    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('compensationFailed');
-    desk.down = false;
-    await engine.runtime.compensate(workflowId, 'desk back');
-    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('compensated');
+    const { workflowId, released, started } = await compensationFailedThenDeskBack();
+    await started.runtime.compensate(workflowId, 'desk back');
+    expect((await started.runtime.waitForEnd(workflowId)).status).toBe('compensated');
     expect(released).toEqual([`${workflowId}:reserve:compensate`]);
-    const types = (await historyOf(engine.store, workflowId)).map((e) => e.type);
+    const types = (await historyOf(started.store, workflowId)).map((e) => e.type);
     expect(types.slice(-5)).toEqual(['WorkflowCompensationFailed', 'CompensationRetried', 'CompensationScheduled', 'CompensationSucceeded', 'WorkflowCompensated']);
   });
 
@@ -64,20 +71,14 @@ describe('operator commands', () => {
   });
 
   it('carries on a compensate that another process appended, without waiting for a timeout', async () => {
-    const desk = { down: true };
-    const released: string[] = [];
-    const { definition, agents } = shop(desk, released);
-    engine = await startTestEngine({ agents });
-    const { workflowId } = await engine.runtime.startWorkflow(definition, {});
-    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('compensationFailed');
-    desk.down = false;
+    const { workflowId, released, started } = await compensationFailedThenDeskBack();
     // As the CLI does: decided and appended with no runtime and no agents.
-    const appended = await sendDirect(engine.store, workflowId, { type: 'compensate', reason: 'from the CLI' });
+    const appended = await sendDirect(started.store, workflowId, { type: 'compensate', reason: 'from the CLI' });
     expect(appended.map((e) => e.type)).toEqual(['CompensationRetried', 'CompensationWaitingForAgent']);
     // Nothing times out here (the waiting compensation has no timer): only the owner's wake on the
     // append can finish it.
     const end = await Promise.race([
-      engine.runtime.waitForEnd(workflowId),
+      started.runtime.waitForEnd(workflowId),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the owner did not carry on the appended compensate within 10 s')), 10_000).unref()),
     ]);
     expect(end.status).toBe('compensated');

@@ -27,7 +27,9 @@ describe('a wide workflow across a restart', () => {
     const first = await startTestEngine({ store, agents: [agent('silent', ['work'], { work: (_input, ctx) => hang(ctx) })] });
     engines = [first];
     const steps = Array.from({ length: width }, (_, i) => ({
-      id: `s${i}`, action: 'work', capability: 'work', timeoutMs: 300,
+      // A long timeout: on a loaded machine a short one could pass before the first runtime stops,
+      // and the attempts would have timed out instead of being left running.
+      id: `s${i}`, action: 'work', capability: 'work', timeoutMs: 60_000,
       retry: { maxAttempts: 2, initialDelayMs: 10, multiplier: 1, maxDelayMs: 10, jitter: 0 },
     }));
     const { workflowId } = await first.runtime.startWorkflow({ name: 'wide', failureStrategy: 'fail', steps }, {});
