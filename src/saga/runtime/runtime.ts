@@ -21,8 +21,9 @@ import { jsonDepthProblem, type Json } from '../../workflow/json.js';
 import { decideTransition } from '../decide.js';
 import { evolve, stepsChangedBy } from '../evolve.js';
 import type { WorkflowEvent } from '../events.js';
-import { inFlightCalls, initialState, isTerminal, pendingTimers, pendingTimersOf, stepStates, waitsForAgents, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
+import { inFlightCalls, initialState, isTerminal, pendingTimers, pendingTimersOf, waitsForAgents, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
+import { AgentWaits } from './agent-waits.js';
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
@@ -133,12 +134,8 @@ export class SagaRuntime {
   readonly #hosted: ReadonlySet<string> | undefined;
   /** Workflows of definitions this runtime does not host: their events are passed over unread. */
   readonly #foreign = new Set<string>();
-  /** Workflows with a step or compensation waiting for an agent, by capability: woken when one appears. */
-  readonly #waitingFor = new Map<string, Set<string>>();
-  #agentChanges: RxSubscription | undefined;
-  /** One wake per capability whose agents' circuits are open, at the earliest reopening. */
-  readonly #reopenWakes = new Map<string, NodeJS.Timeout>();
-  readonly #registry: AgentRegistry;
+  /** Workflows with a step or compensation waiting for an agent: woken when one may be there. */
+  readonly #agentWaits: AgentWaits;
   #pipeline: RxSubscription | undefined;
   #subscription: Subscription | undefined;
   #following: Promise<void> = Promise.resolve();
@@ -170,7 +167,12 @@ export class SagaRuntime {
     this.runtimeId = options.runtimeId ?? randomUUID();
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
-    this.#registry = options.registry;
+    this.#agentWaits = new AgentWaits(options.registry, this.#now, (workflowIds) => {
+      for (const workflowId of workflowIds) {
+        const cached = this.#cache.get(workflowId);
+        if (cached && waitsForAgents(cached.state) && !this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: cached.lastEventId });
+      }
+    });
     this.#candidates = (capability) => options.registry.candidates(capability);
     this.#hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
@@ -187,10 +189,6 @@ export class SagaRuntime {
     const runtime = new SagaRuntime(options);
     runtime.#startPipeline();
     await runtime.#follow();
-    // An agent registered (or a circuit closed): workflows waiting for its capabilities go on at once.
-    runtime.#agentChanges = options.registry.changes$.subscribe((record) => {
-      for (const capability of record.capabilities) runtime.#wakeWaitingFor(capability);
-    });
     return runtime;
   }
 
@@ -321,8 +319,7 @@ export class SagaRuntime {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#agentChanges?.unsubscribe();
-    for (const timer of this.#reopenWakes.values()) clearTimeout(timer);
+    this.#agentWaits.stop();
     this.#timers.stop();
     const aborted = this.#dispatcher.abortAll();
     await this.#subscription?.unsubscribe();
@@ -442,7 +439,7 @@ export class SagaRuntime {
       // Side effects follow durable facts: only now, and only here, are the agents called.
       for (const event of events) {
         this.#dispatcher.dispatch(workflowId, event, state);
-        this.#noteWaiting(workflowId, event);
+        this.#agentWaits.note(workflowId, event);
       }
       return events;
     }
@@ -471,7 +468,7 @@ export class SagaRuntime {
       this.#settle(workflowId, { ...cached, state, lastEventId: event.id }, [event]);
       // Another process decided something that waits for an agent (a start or an operator command
       // appended without agents): if this runtime has one, it goes on now, not at some timeout.
-      if (this.#noteWaiting(workflowId, event) && this.#owns(state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: event.id });
+      if (this.#agentWaits.note(workflowId, event) && this.#owns(state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: event.id });
       return;
     }
     // Unknown here, or a gap: the stream is the truth.
@@ -479,59 +476,6 @@ export class SagaRuntime {
     const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
     if (this.#owns(loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
-  }
-
-  /** Remembers who waits for which capability; true when `event` is such a wait. */
-  #noteWaiting(workflowId: string, event: WorkflowEvent): boolean {
-    if (event.type !== 'StepWaitingForAgent' && event.type !== 'CompensationWaitingForAgent') return false;
-    const { capability } = event.data;
-    const waiting = this.#waitingFor.get(capability);
-    if (waiting) waiting.add(workflowId);
-    else this.#waitingFor.set(capability, new Set([workflowId]));
-    this.#wakeAtReopening(capability);
-    return true;
-  }
-
-  /**
-   * Agents whose circuits are open are no candidates, and reopening (half-open) is a matter of time,
-   * not an event: wake the capability's waiting workflows when the first circuit may take a probe.
-   */
-  #wakeAtReopening(capability: string): void {
-    const reopenAt = this.#registry.nextReopenAt(capability);
-    if (reopenAt === undefined || this.#reopenWakes.has(capability) || this.#stopped) return;
-    const timer = setTimeout(() => {
-      this.#reopenWakes.delete(capability);
-      this.#wakeWaitingFor(capability);
-    }, Math.max(0, reopenAt - this.#now()) + 1);
-    timer.unref();
-    this.#reopenWakes.set(capability, timer);
-  }
-
-  /**
-   * Wakes the workflows listed under the capability. They stay listed until they end: one still
-   * waiting after the wake (the agent went again) decides no new WaitingForAgent, and a listed one
-   * that no longer waits decides nothing.
-   */
-  #wakeWaitingFor(capability: string): void {
-    const waiting = this.#waitingFor.get(capability);
-    if (!waiting || this.#stopped || this.#candidates(capability).length === 0) return;
-    for (const workflowId of waiting) {
-      const cached = this.#cache.get(workflowId);
-      if (cached && waitsForAgents(cached.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: cached.lastEventId });
-    }
-  }
-
-  /** Lists a workflow under every capability it waits for (start-up, or after a wake). */
-  #noteWaitingState(workflowId: string, state: WorkflowState): void {
-    if (state.status === 'idle') return;
-    stepStates(state).forEach((step, index) => {
-      const def = state.definition.steps[index];
-      if (!def) return;
-      if (step.status === 'waitingForAgent') this.#noteWaiting(workflowId, { id: '', type: 'StepWaitingForAgent', data: { workflowId, at: 0, stepId: step.id, attempt: step.attempt + 1, capability: def.capability } });
-      if (step.compensation.status === 'waitingForAgent' && def.compensation) {
-        this.#noteWaiting(workflowId, { id: '', type: 'CompensationWaitingForAgent', data: { workflowId, at: 0, stepId: step.id, attempt: step.compensation.attempt + 1, capability: def.compensation.capability ?? def.capability } });
-      }
-    });
   }
 
   /** Is the workflow this runtime's to drive? (Its definition is hosted here, or no hosts were named.) */
@@ -553,7 +497,7 @@ export class SagaRuntime {
       this.#foreign.add(workflowId);
       this.#timers.clear(workflowId);
     } else if (isTerminal(state.status)) {
-      for (const waiting of this.#waitingFor.values()) waiting.delete(workflowId);
+      this.#agentWaits.forget(workflowId);
       this.#timers.clear(workflowId);
       this.#cache.ended(workflowId, state.revision);
       this.#releaseSlot(workflowId);
@@ -633,7 +577,7 @@ export class SagaRuntime {
       this.#timers.set(workflowId, pendingTimers(cached.state));
       // Calls in flight when the last runtime stopped are re-sent under their keys, not failed at their deadlines.
       const waits = waitsForAgents(cached.state);
-      if (waits) this.#noteWaitingState(workflowId, cached.state);
+      if (waits) this.#agentWaits.noteState(workflowId, cached.state);
       if (waits || inFlightCalls(cached.state).length > 0) {
         resumed++;
         this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on start-up` }, causationId: cached.lastEventId });
