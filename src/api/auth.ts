@@ -4,7 +4,7 @@
  * without the token learns nothing and changes nothing.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isLoopback } from '../shared/loopback.js';
 import type { FastifyInstance } from 'fastify';
 import { sendProblem } from './problems.js';
 
@@ -13,12 +13,6 @@ export class ApiConfigError extends Error {
     super(message);
     this.name = 'ApiConfigError';
   }
-}
-
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
-  if (bare === 'localhost' || bare === '::1') return true;
-  return isIP(bare) === 4 && bare.startsWith('127.');
 }
 
 /** Throws ApiConfigError for a bind that would expose the API without a token. */

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { tradingConfig } from '../../../sagas/trading/config.js';
 import { tradingPipeline, type TradingInput } from '../../../sagas/trading/definition.js';
-import { WORKFLOW_STREAM_PREFIX } from '../../saga/runtime/index.js';
+import { WORKFLOW_STREAM_PREFIX, workflowStream } from '../../saga/stream/index.js';
 import { definitionHash } from '../../workflow/hash.js';
 import { isTerminal, type ActiveWorkflowState, type TerminalStatus } from '../../saga/state.js';
 import type { EventStore } from '../../store/port.js';
@@ -137,7 +137,7 @@ async function assertDemoStore(store: EventStore): Promise<void> {
 async function describeRollback(store: EventStore, workflowId: string, states: readonly ActiveWorkflowState[]): Promise<NonNullable<DemoSummary['compensatedExample']>> {
   const state = states.find((s) => s.workflowId === workflowId);
   const rolledBack: { stepId: string; action: string }[] = [];
-  for await (const event of store.readStream(`workflow-${workflowId}`)) {
+  for await (const event of store.readStream(workflowStream(workflowId))) {
     if (event.type !== 'CompensationSucceeded') continue;
     const stepId = String((event.data as { stepId?: unknown }).stepId);
     const action = state?.definition.steps.find((step) => step.id === stepId)?.compensation?.action ?? '';

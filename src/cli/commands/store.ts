@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isLoopback } from '../../shared/loopback.js';
 import { openStore } from '../../store/open.js';
 import { CliError, ExitCode, printJson, type GlobalOptions } from '../context.js';
 import { integer } from '../options.js';
@@ -144,12 +144,4 @@ function checkExposure(host: string, withCredentials: boolean, withTls: boolean,
   if (problems.length === 0) return;
   if (!insecure) throw new CliError(`Refusing to start: ${problems.join('; ')}; or pass --insecure if you mean it`, ExitCode.Usage);
   process.stderr.write(`cadenza: warning (--insecure): ${problems.join('; ')}\n`);
-}
-
-function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  if (isIP(bare) === 6) return bare === '::1' || /^::ffff:127\./i.test(bare);
-  return false;
 }
