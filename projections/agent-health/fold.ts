@@ -90,6 +90,10 @@ function applyWorkflowEvent(view: View, event: WorkflowEvent): void {
       return openCall(view, workflowId, `s:${event.data.stepId}:${event.data.attempt}`, event.data.agentId, event.data.at);
     case 'CompensationScheduled':
       return openCall(view, workflowId, `c:${event.data.stepId}:${event.data.attempt}`, event.data.agentId, event.data.at);
+    case 'StepResumed':
+      return moveCall(view, workflowId, `s:${event.data.stepId}:${event.data.attempt}`, event.data.agentId, event.data.at);
+    case 'CompensationResumed':
+      return moveCall(view, workflowId, `c:${event.data.stepId}:${event.data.attempt}`, event.data.agentId, event.data.at);
     case 'StepSucceeded':
       return closeCall(view, workflowId, `s:${event.data.stepId}:${event.data.attempt}`, 's', event.data.at, event.data.durationMs);
     case 'CompensationSucceeded':
@@ -105,6 +109,7 @@ function applyWorkflowEvent(view: View, event: WorkflowEvent): void {
     case 'WorkflowCompensated':
     case 'WorkflowCompensationFailed':
     case 'WorkflowCancelled':
+    case 'WorkflowResolved':
       return abandonCalls(view, workflowId);
     default:
       return;
@@ -131,6 +136,24 @@ function openCall(view: View, workflowId: string, call: string, agentId: string,
   const calls = callsOf(view, workflowId);
   if (calls.open[call] !== undefined) return;
   view.put(callsKey(workflowId), { kind: 'calls', open: { ...calls.open, [call]: agentId } });
+  const agent = agentOf(view, agentId);
+  view.put(agentHealthKey(agentId), { ...agent, inFlight: agent.inFlight + 1, lastSeenAt: at });
+}
+
+/**
+ * A call re-sent after a restart (same attempt, same key) goes to the agent named in the resume,
+ * which may be another one when the first is no longer a candidate: the open call moves with it, so
+ * the outcome is counted for the agent that answers and the first one's in-flight count goes down.
+ */
+function moveCall(view: View, workflowId: string, call: string, agentId: string, at: number): void {
+  const calls = callsOf(view, workflowId);
+  const previous = calls.open[call];
+  if (previous === agentId) return;
+  view.put(callsKey(workflowId), { kind: 'calls', open: { ...calls.open, [call]: agentId } });
+  if (previous !== undefined) {
+    const left = agentOf(view, previous);
+    view.put(agentHealthKey(previous), { ...left, inFlight: left.inFlight - 1 });
+  }
   const agent = agentOf(view, agentId);
   view.put(agentHealthKey(agentId), { ...agent, inFlight: agent.inFlight + 1, lastSeenAt: at });
 }
