@@ -34,3 +34,17 @@ export function waitForSync(condition: () => boolean, options: WaitOptions): voi
     Atomics.wait(sleeper, 0, 0, intervalMs);
   }
 }
+
+/** `promise`'s result, or a rejection naming `what` if it has not settled after `timeoutMs`. */
+export async function settlesWithin<T>(promise: Promise<T>, options: Omit<WaitOptions, 'intervalMs'>): Promise<T> {
+  const { what, timeoutMs = 10_000 } = options;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what} (after ${timeoutMs} ms)`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

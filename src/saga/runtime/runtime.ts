@@ -14,6 +14,7 @@ import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscripti
 import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
+import { BoundedSet } from '../../shared/bounded-set.js';
 import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
@@ -32,6 +33,9 @@ import { CallDispatcher } from './dispatcher.js';
 import { TimerWheel } from './timer-wheel.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
 import { StateWaiters } from './waiters.js';
+
+/** How many other runtimes' in-flight workflows are remembered as not ours (see #foreign). */
+const FOREIGN_MEMORY = 100_000;
 
 export interface SagaRuntimeOptions {
   readonly store: EventStore;
@@ -132,8 +136,11 @@ export class SagaRuntime {
   readonly #candidates: DecisionContext['candidates'];
   /** `name@version` of the hosted definitions; undefined: every workflow is this runtime's. */
   readonly #hosted: ReadonlySet<string> | undefined;
-  /** Workflows of definitions this runtime does not host: their events are passed over unread. */
-  readonly #foreign = new Set<string>();
+  /**
+   * Workflows of definitions this runtime does not host: their events are passed over unread. Bounded:
+   * one forgotten is read from its stream at its next event and remembered again.
+   */
+  readonly #foreign = new BoundedSet<string>(FOREIGN_MEMORY);
   /** Workflows with a step or compensation waiting for an agent: woken when one may be there. */
   readonly #agentWaits: AgentWaits;
   #pipeline: RxSubscription | undefined;
@@ -459,7 +466,8 @@ export class SagaRuntime {
   /** An event from the subscription: fold it if it is news (another process appended it). */
   async #observe(workflowId: string, recorded: RecordedEvent): Promise<void> {
     const revision = Number(recorded.revision);
-    if (this.#foreign.has(workflowId) || this.#cache.knows(workflowId, revision)) return;
+    if (this.#foreign.has(workflowId)) return this.#observeForeign(workflowId);
+    if (this.#cache.knows(workflowId, revision)) return;
     const cached = this.#cache.get(workflowId) ?? (revision === 0 ? { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' } : undefined);
     if (cached && revision === cached.state.revision + 1) {
       const event = fromRecorded(recorded);
@@ -476,6 +484,26 @@ export class SagaRuntime {
     const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
     if (this.#owns(loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
+  }
+
+  /**
+   * Another runtime's workflow is not folded here, unless a caller here waits for it (`waitForEnd`):
+   * then its state is read from the stream at each of its events, and once it has ended it is
+   * forgotten like an ended workflow of our own.
+   */
+  async #observeForeign(workflowId: string): Promise<void> {
+    if (!this.#waiters.waitsFor(workflowId)) return;
+    const { state } = await this.#cache.read(workflowId);
+    this.#waiters.notify(workflowId, state);
+    if (state.status !== 'idle' && isTerminal(state.status)) {
+      this.#foreign.delete(workflowId);
+      this.#cache.ended(workflowId, state.revision);
+    }
+  }
+
+  /** Events of another runtime's workflow are passed over without reading them, unless someone here waits for it. */
+  #ignores(workflowId: string): boolean {
+    return this.#foreign.has(workflowId) && !this.#waiters.waitsFor(workflowId);
   }
 
   /** Is the workflow this runtime's to drive? (Its definition is hosted here, or no hosts were named.) */
@@ -603,7 +631,7 @@ export class SagaRuntime {
           delay = 100;
           this.#lastPosition = message.event.position;
           const workflowId = workflowIdOf(message.event.stream);
-          if (workflowId === undefined || this.#foreign.has(workflowId)) continue;
+          if (workflowId === undefined || this.#ignores(workflowId)) continue;
           // Cheap pre-check outside the queue: our own appends come back here too.
           if (this.#cache.knows(workflowId, Number(message.event.revision))) continue;
           this.#enqueue({ kind: 'observed', workflowId, recorded: message.event });
@@ -631,7 +659,7 @@ export class SagaRuntime {
       skip: (stream, revision) => {
         if (!this.#live) return false;
         const workflowId = workflowIdOf(stream);
-        return workflowId !== undefined && (this.#foreign.has(workflowId) || this.#cache.knows(workflowId, Number(revision)));
+        return workflowId !== undefined && (this.#ignores(workflowId) || this.#cache.knows(workflowId, Number(revision)));
       },
     });
   }

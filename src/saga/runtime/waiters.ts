@@ -31,6 +31,10 @@ export class StateWaiters {
     else this.#waiters.delete(workflowId);
   }
 
+  waitsFor(workflowId: string): boolean {
+    return this.#waiters.has(workflowId);
+  }
+
   drop(workflowId: string): void {
     this.#waiters.delete(workflowId);
   }
