@@ -43,6 +43,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
+    // The dashboard: browser ESM served as written (src/dashboard, no build step).
+    files: ['src/dashboard/**/*.js'],
+    languageOptions: { globals: Object.fromEntries(['window', 'document', 'location', 'sessionStorage', 'fetch', 'URL', 'Blob', 'TextDecoderStream', 'AbortController', 'console', 'setTimeout', 'clearTimeout', 'addEventListener', 'removeEventListener'].map((name) => [name, 'readonly'])) },
+  },
+  {
     // Saga configs and agents in plain JavaScript, as users write them for Node.
     files: ['sagas/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly' } },

@@ -1,11 +1,13 @@
 /**
  * Who may talk to the API: loopback binds need nothing; any other bind needs a bearer token, and
- * with a token set every request but `/healthz` must carry it. Checked before routing, so a request
+ * with a token set every request but `/healthz` and the dashboard's static files (which hold no
+ * data; the page sends the token on every API call) must carry it. Checked before routing, so a request
  * without the token learns nothing and changes nothing.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { isLoopback } from '../shared/loopback.js';
 import type { FastifyInstance } from 'fastify';
+import { isDashboardAsset } from './dashboard.js';
 import { sendProblem } from './problems.js';
 
 export class ApiConfigError extends Error {
@@ -28,7 +30,8 @@ export function assertBindAllowed(host: string, token: string | undefined): void
 export function installBearerAuth(app: FastifyInstance, token: string): void {
   const expected = Buffer.from(`Bearer ${token}`);
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url === '/healthz') return;
+    const path = request.url.split('?')[0]!;
+    if (path === '/healthz' || isDashboardAsset(path)) return;
     const given = Buffer.from(request.headers.authorization ?? '');
     if (given.length === expected.length && timingSafeEqual(given, expected)) return;
     void reply.header('www-authenticate', 'Bearer realm="cadenza"');

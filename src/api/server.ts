@@ -11,6 +11,7 @@ import { openReadModelDb, type ReadModelDb } from '../projections/readmodel-db.j
 import type { EventStore } from '../store/port.js';
 import { API_PREFIX, type ApiApp, type ApiContext, type ApiRuntime } from './app.js';
 import { assertBindAllowed, installBearerAuth } from './auth.js';
+import { registerDashboard } from './dashboard.js';
 import { jsonText } from './json.js';
 import { ApiMetrics } from './metrics.js';
 import { installProblemHandlers } from './problems.js';
@@ -19,6 +20,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerEventRoutes, type SseOptions } from './routes/events.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { projectionLag, registerReadModelRoutes } from './routes/read-models.js';
+import { registerViewRoutes } from './routes/views.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 
 /** `cadenza_projection_lag_events` counts at most this many events behind (alert thresholds sit well below). */
@@ -98,6 +100,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<{ app: 
   registerOperationRoutes(app, context);
   registerAuditRoutes(app, context);
   registerReadModelRoutes(app, context);
+  registerViewRoutes(app, context);
+  registerDashboard(app);
   registerEventRoutes(app, context, {
     ...options.sse,
     onClientDropped: () => {
