@@ -57,13 +57,13 @@ export function StepsPage() {
     <h1>Steps</h1>
     <${ErrorLine} error=${error} />
     <div class="columns">
-      <div class="card"><h2>Latency per step (ms)</h2><${LatencyChart} rows=${steps.map((s) => ({ label: `${s.definition}/${s.stepId}`, ...s }))} /></div>
-      <div class="card"><h2>Failure rate per step</h2><${RateChart} rows=${steps.map((s) => ({ label: `${s.definition}/${s.stepId}`, ...s }))} /></div>
+      <div class="card"><h2>Latency per step (ms)</h2><${LatencyChart} by="step" rows=${steps.map((s) => ({ label: `${s.definition}/${s.stepId}`, ...s }))} /></div>
+      <div class="card"><h2>Failure rate per step</h2><${RateChart} by="step" rows=${steps.map((s) => ({ label: `${s.definition}/${s.stepId}`, ...s }))} /></div>
     </div>
     <${MetricsTable} caption="per step" rows=${steps.map((s) => ({ key: `${s.definition}/${s.stepId}`, ...s }))} extra=${(s) => html`<td>${s.retries}</td><td>${s.compensations ? `${s.compensations.succeeded ?? 0}/${s.compensations.attempts ?? 0}` : ''}</td>`} extraHeads=${['retries', 'compensations ok/run']} />
     <div class="columns">
-      <div class="card"><h2>Latency per agent (ms)</h2><${LatencyChart} rows=${agents.map((a) => ({ label: a.agentId, ...a }))} /></div>
-      <div class="card"><h2>Failure rate per agent</h2><${RateChart} rows=${agents.map((a) => ({ label: a.agentId, ...a }))} /></div>
+      <div class="card"><h2>Latency per agent (ms)</h2><${LatencyChart} by="agent" rows=${agents.map((a) => ({ label: a.agentId, ...a }))} /></div>
+      <div class="card"><h2>Failure rate per agent</h2><${RateChart} by="agent" rows=${agents.map((a) => ({ label: a.agentId, ...a }))} /></div>
     </div>
     <${MetricsTable} caption="per agent" rows=${agents.map((a) => ({ key: a.agentId, ...a }))} />
   </section>`;
@@ -95,7 +95,7 @@ function CategoryChart({ rows, series, makeOptions }) {
 const categoryAxis = (labels) => ({ values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? labels[i] ?? '' : '')), size: 60, gap: 4, rotate: -20 });
 const categoryScale = { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] };
 
-function LatencyChart({ rows }) {
+function LatencyChart({ rows, by }) {
   const series = [
     { label: 'p50', value: (r) => r.latencyMs.p50, stroke: '#2b8a3e' },
     { label: 'p95', value: (r) => r.latencyMs.p95, stroke: '#e67700' },
@@ -104,15 +104,16 @@ function LatencyChart({ rows }) {
   return html`<${CategoryChart} rows=${rows} series=${series} makeOptions=${({ width, labels }) => ({
     width, height: 220, scales: { x: categoryScale },
     axes: [categoryAxis(labels), { label: 'ms' }],
-    series: [{ label: 'step', value: (_u, i) => labels[i] ?? '' }, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, points: { size: 7 } }))],
+    // Points only: a line between two steps would suggest an order that is not there.
+    series: [{ label: by, value: (_u, i) => labels[i] ?? '' }, ...series.map((s) => ({ label: s.label, stroke: s.stroke, fill: s.stroke, paths: () => null, points: { show: true, size: 9, space: 0, fill: s.stroke } }))],
   })} />`;
 }
 
-function RateChart({ rows }) {
+function RateChart({ rows, by }) {
   const series = [{ label: 'failure rate', value: (r) => (r.failureRate === undefined ? null : r.failureRate * 100) }];
   return html`<${CategoryChart} rows=${rows} series=${series} makeOptions=${({ width, labels }) => ({
     width, height: 220, scales: { x: categoryScale, y: { range: [0, 100] } },
     axes: [categoryAxis(labels), { label: '%' }],
-    series: [{ label: 'step', value: (_u, i) => labels[i] ?? '' }, { label: 'failure rate %', stroke: '#c92a2a', fill: 'rgba(201,42,42,0.35)', paths: uPlot.paths.bars({ size: [0.6, 60] }), points: { show: false } }],
+    series: [{ label: by, value: (_u, i) => labels[i] ?? '' }, { label: 'failure rate %', stroke: '#c92a2a', fill: 'rgba(201,42,42,0.35)', paths: uPlot.paths.bars({ size: [0.6, 60] }), points: { show: false } }],
   })} />`;
 }
