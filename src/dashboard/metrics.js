@@ -15,7 +15,8 @@ function useLiveReadModel(path) {
     let current = true;
     const load = () => api(path).then((d) => { if (current) { setData(d); setError(null); } }, (e) => current && setError(e));
     load();
-    const stop = followEvents({ onEvent: throttle(load, 1000) });
+    const refresh = throttle(load, 1000);
+    const stop = followEvents({ onEvent: refresh, onLive: refresh });
     return () => { current = false; stop(); };
   }, [path]);
   return [data, error];

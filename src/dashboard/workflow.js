@@ -16,9 +16,9 @@ const commands = {
   resolve: { statuses: ['failed', 'compensationFailed'], ask: 'Record that this was resolved by hand?', field: 'note', required: true },
 };
 
-async function readHistory(workflowId) {
+/** The events from `from` on, every page of them. */
+async function readHistory(workflowId, from) {
   const events = [];
-  let from = 0;
   while (from !== null) {
     const page = await api(`/workflows/${encodeURIComponent(workflowId)}/history`, { query: { fromRevision: from, limit: 1000 } });
     events.push(...page.events);
@@ -42,19 +42,29 @@ export function WorkflowPage({ workflowId }) {
   useEffect(() => {
     api(`${path}/graph`).then(setGraph, setError);
     const refresh = throttle(() => setTick((t) => t + 1), 200);
-    return followEvents({ workflowId, onEvent: refresh });
+    return followEvents({ workflowId, onEvent: refresh, onLive: refresh });
   }, [workflowId]);
+
+  // The timeline grows by the events after the last one held: a long history is read once.
+  useEffect(() => {
+    let current = true;
+    readHistory(workflowId, history.length).then((more) => {
+      if (!current || more.length === 0) return;
+      const events = [...history, ...more];
+      setHistory(events);
+      setHead(events[events.length - 1].revision);
+    }, (e) => current && setError(e));
+    return () => { current = false; };
+  }, [workflowId, tick]);
 
   useEffect(() => {
     let current = true;
     const query = revision === null ? {} : { revision };
-    Promise.all([api(`${path}/state`, { query }), api(`${path}/calls`, { query }), readHistory(workflowId)])
-      .then(([state, callList, events]) => {
+    Promise.all([api(`${path}/state`, { query }), api(`${path}/calls`, { query })])
+      .then(([state, callList]) => {
         if (!current) return;
         setView(state);
         setCalls(callList);
-        setHistory(events);
-        setHead(events.length ? events[events.length - 1].revision : 0);
         setError(null);
       })
       .catch((e) => current && setError(e));
@@ -62,7 +72,7 @@ export function WorkflowPage({ workflowId }) {
   }, [workflowId, revision, tick]);
 
   if (error && !view) return html`<section><h1>${workflowId}</h1><${ErrorLine} error=${error} /></section>`;
-  if (!graph || !view) return html`<section><h1>${workflowId}</h1><p>Loading…</p></section>`;
+  if (!graph || !view || head === null) return html`<section><h1>${workflowId}</h1><p>Loading…</p></section>`;
 
   const shown = revision ?? head;
   const state = view.state;

@@ -22,7 +22,8 @@ export function WorkflowsPage() {
         .catch((e) => current && setError(e));
     const refresh = throttle(load, 250);
     load();
-    const stop = followEvents({ onEvent: refresh });
+    // Once live, load again: a workflow that started between the first load and the subscription shows.
+    const stop = followEvents({ onEvent: refresh, onLive: refresh });
     return () => { current = false; stop(); };
   }, [selected, offset]);
 

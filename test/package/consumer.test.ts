@@ -9,7 +9,9 @@
  * npm cache that the checkout's own `npm ci` filled; scripts are skipped and better-sqlite3's
  * binding is copied from the checkout's build instead of compiled again (about 1.5 minutes saved).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -152,6 +154,30 @@ describe('the packed package', () => {
     const status = await run(process.execPath, [cadenza, '--store', 'sqlite:./cli.db', 'status', 'order-1', '--json'], project());
     expect(status.stderr).toBe('');
     expect(JSON.parse(status.stdout)).toMatchObject({ workflowId: 'order-1', status: 'compensated', compensation: { compensated: ['charge'] } });
+  }, 60_000);
+
+  it('serves the dashboard page and its library files from the installed package', async () => {
+    const cadenza = join(project(), 'node_modules', '.bin', 'cadenza');
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, [cadenza, '--store', 'sqlite:./dashboard.db', 'serve', '--http', '127.0.0.1:0', '--json'], { cwd: project(), env, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const lines = createInterface({ input: child.stdout });
+      const first = await Promise.race([
+        once(lines, 'line').then(([line]) => line as string),
+        once(child, 'exit').then(([code]) => { throw new Error(`cadenza serve exited ${code} before its ready line`); }),
+      ]);
+      const { url } = JSON.parse(first) as { url: string };
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/dashboard/app.js');
+      for (const file of ['app.js', 'workflow.js', 'style.css', 'vendor/preact.mjs', 'vendor/htm.mjs', 'vendor/dagre.mjs', 'vendor/uplot.mjs']) {
+        expect((await fetch(`${url}/dashboard/${file}`)).status, file).toBe(200);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
   }, 60_000);
 
   it('ships type declarations that a TypeScript project compiles against through the exports map', async () => {

@@ -54,7 +54,7 @@ export function register(program: Command): void {
         });
         // One line when ready: scripts (and tests) wait for it.
         if (globals.json) process.stdout.write(`${JSON.stringify({ ready: true, url: server.url, auth: token !== undefined })}\n`);
-        else process.stdout.write(`cadenza API listening on ${server.url} (OpenAPI at ${server.url}/api/v1/openapi.json)\n`);
+        else process.stdout.write(`cadenza API listening on ${server.url}: the dashboard at ${server.url}/, OpenAPI at ${server.url}/api/v1/openapi.json\n`);
         await stopRequested;
         await server.close();
       });
