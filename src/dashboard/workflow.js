@@ -16,16 +16,8 @@ const commands = {
   resolve: { statuses: ['failed', 'compensationFailed'], ask: 'Record that this was resolved by hand?', field: 'note', required: true },
 };
 
-/** The events from `from` on, every page of them. */
-async function readHistory(workflowId, from) {
-  const events = [];
-  while (from !== null) {
-    const page = await api(`/workflows/${encodeURIComponent(workflowId)}/history`, { query: { fromRevision: from, limit: 1000 } });
-    events.push(...page.events);
-    from = page.nextRevision;
-  }
-  return events;
-}
+/** The timeline shows this many events before the revision shown and after it: a long history is never loaded whole. */
+const TIMELINE_AROUND = 150;
 
 export function WorkflowPage({ workflowId }) {
   const path = `/workflows/${encodeURIComponent(workflowId)}`;
@@ -45,26 +37,19 @@ export function WorkflowPage({ workflowId }) {
     return followEvents({ workflowId, onEvent: refresh, onLive: refresh });
   }, [workflowId]);
 
-  // The timeline grows by the events after the last one held: a long history is read once.
-  useEffect(() => {
-    let current = true;
-    readHistory(workflowId, history.length).then((more) => {
-      if (!current || more.length === 0) return;
-      const events = [...history, ...more];
-      setHistory(events);
-      setHead(events[events.length - 1].revision);
-    }, (e) => current && setError(e));
-    return () => { current = false; };
-  }, [workflowId, tick]);
-
   useEffect(() => {
     let current = true;
     const query = revision === null ? {} : { revision };
-    Promise.all([api(`${path}/state`, { query }), api(`${path}/calls`, { query })])
-      .then(([state, callList]) => {
+    Promise.all([api(`${path}/state`, { query }), revision === null ? null : api(`${path}/state`), api(`${path}/calls`, { query })])
+      .then(async ([state, headState, callList]) => {
+        const top = (headState ?? state).lastEvent.revision;
+        const from = Math.max(0, (revision ?? top) - TIMELINE_AROUND);
+        const page = await api(`${path}/history`, { query: { fromRevision: from, limit: 2 * TIMELINE_AROUND + 1 } });
         if (!current) return;
         setView(state);
         setCalls(callList);
+        setHead(top);
+        setHistory(page.events);
         setError(null);
       })
       .catch((e) => current && setError(e));
@@ -105,7 +90,7 @@ export function WorkflowPage({ workflowId }) {
 
     <div class="columns">
       <div class="card"><h2>Data at revision ${shown}</h2><pre class="data" data-testid="workflow-data">${JSON.stringify(state.data ?? null, null, 2)}</pre></div>
-      <div class="card"><h2>Events</h2><ol class="timeline" start="0">
+      <div class="card"><h2>Events ${history.length && (history[0].revision > 0 || history[history.length - 1].revision < head) ? html`<small>${history[0].revision}-${history[history.length - 1].revision} of 0-${head}</small>` : ''}</h2><ol class="timeline">
         ${history.map((e) => html`<li class=${e.revision > shown ? 'future' : ''} data-revision=${e.revision}>
           <details><summary><code>${e.revision}</code> ${e.type} ${e.data?.stepId ? html`<small>${e.data.stepId}${e.data.attempt ? ` #${e.data.attempt}` : ''}</small>` : ''} <time>${time(e.created)}</time>
             <button class="link" onClick=${(ev) => { ev.preventDefault(); setRevision(e.revision >= head ? null : e.revision); }}>replay to here</button></summary>
