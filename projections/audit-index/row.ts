@@ -27,8 +27,8 @@ export function streamCategory(stream: string): string {
   return dash <= 0 ? stream : stream.slice(0, dash);
 }
 
-function stringField(object: Json | undefined, key: string): string | null {
-  if (object === null || typeof object !== 'object' || Array.isArray(object)) return null;
+function stringField(object: Json | Uint8Array | undefined, key: string): string | null {
+  if (object === null || typeof object !== 'object' || Array.isArray(object) || object instanceof Uint8Array) return null;
   const value = (object as JsonObject)[key];
   return typeof value === 'string' && value !== '' ? value : null;
 }

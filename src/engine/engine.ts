@@ -13,7 +13,7 @@ import type { ActiveWorkflowState, WorkflowState } from '../saga/state.js';
 import { statusView, type WorkflowStatusView } from '../saga/status-view.js';
 import { StreamNotFoundError } from '../store/errors.js';
 import { openStore } from '../store/open.js';
-import type { EventStore, JsonObject } from '../store/port.js';
+import { metadataObject, type EventStore, type JsonObject } from '../store/port.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
 import { validateDefinition } from '../workflow/validate.js';
@@ -184,7 +184,7 @@ class CadenzaEngine implements Engine {
   async *history(workflowId: string): AsyncGenerator<HistoryEntry> {
     try {
       for await (const recorded of this.store.readStream(workflowStream(workflowId))) {
-        yield { revision: recorded.revision, created: recorded.created, event: fromRecorded(recorded), metadata: recorded.metadata };
+        yield { revision: recorded.revision, created: recorded.created, event: fromRecorded(recorded), metadata: metadataObject(recorded.metadata) };
       }
     } catch (error) {
       throw error instanceof StreamNotFoundError ? new WorkflowNotFoundError(workflowId) : error;

@@ -3,7 +3,7 @@
  * recorded events, revisions and positions (64-bit values travel as decimal strings: the client's
  * protos use jstype = JS_STRING).
  */
-import type { EventData, Json, JsonObject, Position, RecordedEvent } from '../store/port.js';
+import type { EventData, EventMetadata, Json, Position, RecordedEvent } from '../store/port.js';
 import { rpcErrors } from './errors.js';
 import { sharedPb, streamsPb, type StreamIdentifier, type UUID } from './proto.js';
 
@@ -101,20 +101,47 @@ export function decodeProposedMessage(message: ProposedMessageLike): DecodedEven
   const dataBytes = bytesOf(message.getData());
   const metadataBytes = bytesOf(message.getCustomMetadata());
   const size = Buffer.byteLength(type, 'utf8') + dataBytes.length + metadataBytes.length;
-  // The port stores JSON only: binary (application/octet-stream) events have no faithful home there.
-  if (contentType !== 'application/json') {
-    throw rpcErrors.invalidArgument(`Content type '${contentType}' is not supported by this server: only application/json events are`);
-  }
-  const data = dataBytes.length === 0 ? null : parseJson(dataBytes, `Data of event ${id}`);
-  let metadata: JsonObject | undefined;
-  if (metadataBytes.length > 0) {
-    const parsed = parseJson(metadataBytes, `Metadata of event ${id}`);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw rpcErrors.invalidArgument(`Metadata of event ${id} must be a JSON object`);
-    }
-    metadata = parsed;
-  }
+  // EventStoreDB keeps one flag, "is JSON": every other content type is stored as bytes and read
+  // back as application/octet-stream (Streams.Append.cs), so binary events keep their bytes here too.
+  const data = contentType !== JSON_CONTENT_TYPE ? Uint8Array.from(dataBytes) : dataBytes.length === 0 ? null : parseJson(dataBytes, `Data of event ${id}`);
+  const metadata = metadataBytes.length === 0 ? undefined : decodeCustomMetadata(metadataBytes);
   return { event: { id, type, data, ...(metadata ? { metadata } : {}) }, size };
+}
+
+const JSON_CONTENT_TYPE = 'application/json';
+const BINARY_CONTENT_TYPE = 'application/octet-stream';
+
+/**
+ * Custom metadata is bytes on the wire. Bytes that are exactly the JSON text of an object (what the
+ * client sends for an object) become that object, so the port's readers can look keys up; any other
+ * bytes are kept as they are. Either way the same bytes go back out.
+ */
+function decodeCustomMetadata(bytes: Uint8Array): EventMetadata {
+  const text = Buffer.from(bytes).toString('utf8');
+  try {
+    const parsed = JSON.parse(text) as Json;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && JSON.stringify(parsed) === text) return parsed;
+  } catch {
+    // Not JSON: bytes.
+  }
+  return Uint8Array.from(bytes);
+}
+
+/** The content type EventStoreDB reports for an event: JSON, or octet-stream for every binary event. */
+export function contentTypeOf(event: RecordedEvent): string {
+  return event.data instanceof Uint8Array ? BINARY_CONTENT_TYPE : JSON_CONTENT_TYPE;
+}
+
+/** An event's data as wire bytes. */
+export function dataBytesOf(event: RecordedEvent): Buffer {
+  return event.data instanceof Uint8Array ? Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length) : Buffer.from(JSON.stringify(event.data), 'utf8');
+}
+
+/** An event's custom metadata as wire bytes (empty for none). */
+export function metadataBytesOf(event: RecordedEvent): Buffer {
+  const metadata = event.metadata;
+  if (metadata instanceof Uint8Array) return Buffer.from(metadata.buffer, metadata.byteOffset, metadata.length);
+  return Object.keys(metadata).length > 0 ? Buffer.from(JSON.stringify(metadata), 'utf8') : Buffer.alloc(0);
 }
 
 export function encodeRecordedEvent(event: RecordedEvent, structuredIds: boolean): InstanceType<typeof streamsPb.ReadResp.ReadEvent.RecordedEvent> {
@@ -126,11 +153,10 @@ export function encodeRecordedEvent(event: RecordedEvent, structuredIds: boolean
   recorded.setPreparePosition(event.position.prepare.toString());
   const map = recorded.getMetadataMap();
   map.set('type', event.type);
-  map.set('content-type', 'application/json');
+  map.set('content-type', contentTypeOf(event));
   map.set('created', (BigInt(event.created.getTime()) * TICKS_PER_MILLISECOND).toString());
-  recorded.setData(Buffer.from(JSON.stringify(event.data), 'utf8'));
-  const hasMetadata = Object.keys(event.metadata).length > 0;
-  recorded.setCustomMetadata(hasMetadata ? Buffer.from(JSON.stringify(event.metadata), 'utf8') : new Uint8Array());
+  recorded.setData(dataBytesOf(event));
+  recorded.setCustomMetadata(metadataBytesOf(event));
   return recorded;
 }
 

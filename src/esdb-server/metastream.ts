@@ -23,8 +23,8 @@ function integer(value: Json | undefined, key: string): number | undefined {
   return value;
 }
 
-export function metadataFromJson(data: Json): StreamMetadata {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+export function metadataFromJson(data: Json | Uint8Array): StreamMetadata {
+  if (data === null || data instanceof Uint8Array || typeof data !== 'object' || Array.isArray(data)) {
     throw rpcErrors.invalidArgument('Stream metadata must be a JSON object');
   }
   const custom: JsonObject = {};

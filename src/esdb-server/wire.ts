@@ -8,6 +8,7 @@
  * StreamIdentifier.stream_name = 3). Structured UUIDs still go through google-protobuf.
  */
 import type { RecordedEvent } from '../store/port.js';
+import { contentTypeOf, dataBytesOf, metadataBytesOf } from './convert.js';
 
 const TICKS_PER_MILLISECOND = 10_000n;
 
@@ -81,10 +82,10 @@ export function encodeReadEventBytes(event: RecordedEvent): Buffer {
   recorded.uint64(4, event.position.prepare);
   recorded.uint64(5, event.position.commit);
   recorded.bytes(6, mapEntry('type', event.type), true);
-  recorded.bytes(6, mapEntry('content-type', 'application/json'), true);
+  recorded.bytes(6, mapEntry('content-type', contentTypeOf(event)), true);
   recorded.bytes(6, mapEntry('created', (BigInt(event.created.getTime()) * TICKS_PER_MILLISECOND).toString()), true);
-  if (Object.keys(event.metadata).length > 0) recorded.bytes(7, Buffer.from(JSON.stringify(event.metadata), 'utf8'));
-  recorded.bytes(8, Buffer.from(JSON.stringify(event.data), 'utf8'));
+  recorded.bytes(7, metadataBytesOf(event));
+  recorded.bytes(8, dataBytesOf(event));
 
   const readEvent = new ByteWriter();
   readEvent.bytes(1, recorded, true);

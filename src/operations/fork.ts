@@ -14,7 +14,7 @@ import { initialState, stepState, stepStates, type WorkflowState } from '../saga
 import type { DecisionContext, Trigger } from '../saga/triggers.js';
 import { appendNewWorkflow, replaySteps, toEventDataList, workflowStream } from '../saga/stream/index.js';
 import { StreamNotFoundError } from '../store/errors.js';
-import type { EventData, EventStore } from '../store/port.js';
+import { metadataObject, type EventData, type EventStore } from '../store/port.js';
 import type { Json } from '../workflow/json.js';
 import { AgentUsage } from './agent-usage.js';
 
@@ -58,7 +58,8 @@ export async function planFork(store: EventStore, sourceWorkflowId: string, from
     source = state;
     reached = recorded.revision;
     causationId = recorded.id;
-    if (recorded.revision === 0n && typeof recorded.metadata.correlationId === 'string') correlationId = recorded.metadata.correlationId;
+    const recordedCorrelationId = metadataObject(recorded.metadata).correlationId;
+    if (recorded.revision === 0n && typeof recordedCorrelationId === 'string') correlationId = recordedCorrelationId;
   }
   if (reached < fromRevision) throw new ForkError(`Workflow ${sourceWorkflowId} has no revision ${fromRevision} (its last is ${reached})`);
   if (source.status === 'idle') throw new ForkError(`Workflow ${sourceWorkflowId} was not started at revision ${fromRevision}`);

@@ -7,7 +7,7 @@ import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { AuditRow } from '../../projections/audit-index/row.js';
 import { AUDIT_TABLE } from '../../projections/audit-index/storage.js';
-import type { EventStore, Json, JsonObject, Position } from '../store/port.js';
+import { jsonView, metadataObject, type EventStore, type Json, type JsonObject, type Position } from '../store/port.js';
 
 export const auditFilterSchema = z.strictObject({
   workflowId: z.string().min(1).optional(),
@@ -124,7 +124,7 @@ export async function withEventData(store: EventStore, entries: readonly AuditEn
     let metadata: JsonObject = {};
     try {
       for await (const event of store.readStream(entry.stream, { fromRevision: entry.revision, maxCount: 1 })) {
-        if (event.id === entry.eventId) ({ data, metadata } = event);
+        if (event.id === entry.eventId) ({ data, metadata } = { data: jsonView(event.data), metadata: metadataObject(event.metadata) });
       }
     } catch {
       // Deleted or truncated since it was indexed: the index entry stays an audit fact on its own.

@@ -1,18 +1,35 @@
 /** Conversions between @eventstore/db-client's event and metadata shapes and the port's. */
-import type { ResolvedEvent, StreamMetadata as ClientStreamMetadata } from '@eventstore/db-client';
-import type { Json, JsonObject, Position, RecordedEvent, StreamMetadata } from './port.js';
+import { binaryEvent, jsonEvent, type EventData as ClientEventData, type JSONType, type ResolvedEvent, type StreamMetadata as ClientStreamMetadata } from '@eventstore/db-client';
+import type { EventBody, EventData, EventMetadata, Json, JsonObject, Position, RecordedEvent, StreamMetadata } from './port.js';
+import type { SerializedEvent } from './validation.js';
 
 const NO_POSITION: Position = Object.freeze({ commit: -1n, prepare: -1n });
 
-function jsonOf(value: unknown): Json {
-  // Binary (non-JSON) events written by other clients: kept as base64 text rather than dropped.
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  return (value ?? null) as Json;
+/** Events as the client proposes them (`serialized` are the same, validated): binary events for bytes, else JSON events. */
+export function toClientEvents(events: readonly EventData[], serialized: readonly SerializedEvent[]): ClientEventData[] {
+  return serialized.map(({ id, type, data, metadata }, index) => {
+    const given = events[index];
+    const withMetadata = metadata === null ? {} : { metadata: metadata instanceof Uint8Array ? metadata : given?.metadata as JSONType };
+    if (data instanceof Uint8Array) return binaryEvent({ id, type, data, ...withMetadata });
+    // The client's JSONType leaves out null, numbers and booleans, which it serialises all the same.
+    return jsonEvent({ id, type, data: given?.data as JSONType, ...withMetadata });
+  });
 }
 
-function objectOf(value: unknown): JsonObject {
-  if (value === undefined || value === null || value instanceof Uint8Array) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) return { value: value as Json };
+function bodyOf(value: unknown): EventBody {
+  // A JSON event whose data the client could not parse arrives as its text: kept as that string.
+  return (value ?? null) as EventBody;
+}
+
+/**
+ * The client parses custom metadata as JSON whenever it can and hands over bytes otherwise. An
+ * object is the port's JSON metadata; any other JSON value was bytes that happened to parse: its
+ * text again.
+ */
+function metadataOf(value: unknown): EventMetadata {
+  if (value === undefined || value === null) return {};
+  if (value instanceof Uint8Array) return value;
+  if (typeof value !== 'object' || Array.isArray(value)) return new Uint8Array(Buffer.from(JSON.stringify(value), 'utf8'));
   return value as JsonObject;
 }
 
@@ -28,8 +45,8 @@ export function toRecordedEvent(resolved: ResolvedEvent): RecordedEvent | undefi
   return {
     id: event.id,
     type: event.type,
-    data: jsonOf(event.data),
-    metadata: objectOf(event.metadata),
+    data: bodyOf(event.data),
+    metadata: metadataOf(event.metadata),
     stream: event.streamId,
     revision: event.revision,
     position,

@@ -9,11 +9,11 @@
  * EventStoreDB's own `$`-typed system events are left out of unfiltered `$all` reads and subscriptions.
  */
 import {
-  BACKWARDS, END, EventStoreDBClient, eventTypeFilter, FORWARDS, jsonEvent, START, streamNameFilter,
-  type AllStreamResolvedEvent, type JSONType, type ReadAllOptions as ClientReadAllOptions,
+  BACKWARDS, END, EventStoreDBClient, eventTypeFilter, FORWARDS, START, streamNameFilter,
+  type AllStreamResolvedEvent, type ReadAllOptions as ClientReadAllOptions,
 } from '@eventstore/db-client';
 import { InvalidArgumentError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from './errors.js';
-import { fromClientMetadata, toClientMetadata, toRecordedEvent } from './esdb-convert.js';
+import { fromClientMetadata, toClientEvents, toClientMetadata, toRecordedEvent } from './esdb-convert.js';
 import { translateClientError } from './esdb-errors.js';
 import { ResilientSubscription, type ResumePoint } from './esdb-subscription.js';
 import {
@@ -60,13 +60,7 @@ export class EsdbEventStore implements EventStore {
     validateStreamName(stream);
     const serialized = serializeEvents(events);
     const expectedRevision = validateExpectedRevision(options.expectedRevision);
-    const proposed = events.map((event, index) => jsonEvent({
-      id: serialized[index]?.id,
-      type: event.type,
-      // The client's JSONType leaves out null, numbers and booleans, which it serialises all the same.
-      data: event.data as JSONType,
-      ...(serialized[index]?.metadata ? { metadata: event.metadata } : {}),
-    }));
+    const proposed = toClientEvents(events, serialized);
     try {
       const result = await this.#client.appendToStream(stream, proposed, { expectedRevision });
       return {

@@ -32,20 +32,31 @@ export interface Position {
   readonly prepare: bigint;
 }
 
+/**
+ * Event data: JSON (a JSON event, EventStoreDB's `application/json`), or bytes, stored and returned
+ * byte for byte (a binary event: any other content type, as EventStoreDB's `application/octet-stream`).
+ */
+export type EventBody = Json | Uint8Array;
+
+/** Event metadata: a JSON object, or bytes kept as they are (EventStoreDB's custom metadata is bytes). */
+export type EventMetadata = JsonObject | Uint8Array;
+
 /** An event to append. `id` is a UUID chosen by the writer: appending the same id again is a no-op. */
 export interface EventData {
   readonly id: string;
   readonly type: string;
-  readonly data: Json;
-  readonly metadata?: JsonObject;
+  readonly data: EventBody;
+  readonly metadata?: EventMetadata;
 }
 
 /** An event as stored. */
 export interface RecordedEvent {
   readonly id: string;
   readonly type: string;
-  readonly data: Json;
-  readonly metadata: JsonObject;
+  /** JSON for a JSON event, a `Uint8Array` for a binary one (a link event `$>` is binary). */
+  readonly data: EventBody;
+  /** `{}` when the writer gave none; a `Uint8Array` when it gave bytes that are not a JSON object's text. */
+  readonly metadata: EventMetadata;
   readonly stream: string;
   /** 0-based revision within its stream. Soft delete does not reset numbering. */
   readonly revision: bigint;
@@ -185,6 +196,19 @@ export interface EventStore {
 
   /** Release connections and file handles. Pending subscriptions end. */
   close(): Promise<void>;
+}
+
+/**
+ * An event's metadata as a JSON object, `{}` when it is bytes: for readers of the engine's own
+ * streams (always JSON metadata) that only look keys up.
+ */
+export function metadataObject(metadata: EventMetadata): JsonObject {
+  return metadata instanceof Uint8Array ? {} : metadata;
+}
+
+/** Data as JSON for display and JSON output: a binary event's bytes become their base64 text. */
+export function jsonView(data: EventBody): Json {
+  return data instanceof Uint8Array ? Buffer.from(data).toString('base64') : data;
 }
 
 export const START_POSITION: Position = Object.freeze({ commit: 0n, prepare: 0n });

@@ -13,8 +13,9 @@ export type EventRow = [
   revision: number,
   eventId: string,
   type: string,
-  data: string,
-  metadata: string | null,
+  /** JSON text, or a Buffer for a binary event (a BLOB). */
+  data: string | Buffer,
+  metadata: string | Buffer | null,
   created: number,
 ];
 
@@ -34,13 +35,18 @@ export function decodeEvent(row: EventRow): RecordedEvent {
   return {
     id: row[3],
     type: row[4],
-    data: JSON.parse(row[5]),
-    metadata: row[6] === null ? {} : (JSON.parse(row[6]) as JsonObject),
+    data: typeof row[5] === 'string' ? JSON.parse(row[5]) : bytesOf(row[5]),
+    metadata: row[6] === null ? {} : typeof row[6] === 'string' ? (JSON.parse(row[6]) as JsonObject) : bytesOf(row[6]),
     stream: row[1],
     revision: BigInt(row[2]),
     position: { commit: position, prepare: position },
     created: new Date(row[7]),
   };
+}
+
+/** A BLOB as the port's plain Uint8Array (better-sqlite3 returns a Buffer of its own). */
+function bytesOf(blob: Buffer): Uint8Array {
+  return new Uint8Array(blob.buffer, blob.byteOffset, blob.length);
 }
 
 export interface StreamRow {
@@ -59,7 +65,7 @@ export interface StreamRow {
  */
 interface PreparedStatements {
   readonly streamState: Database.Statement<[string], StreamRow>;
-  readonly insertEvent: Database.Statement<[number, string, number, string, string, string, string | null, number]>;
+  readonly insertEvent: Database.Statement<[number, string, number, string, string, string | Uint8Array, string | Uint8Array | null, number]>;
   readonly createStream: Database.Statement<[string, number]>;
   readonly setHead: Database.Statement<[number, number]>;
   readonly setTruncateBefore: Database.Statement<[string, number]>;

@@ -21,14 +21,15 @@ export function validateStreamName(stream: unknown, field = 'stream'): string {
   return stream;
 }
 
-/** An event whose data and metadata are already JSON text, ready to store. */
+/** An event whose data and metadata are ready to store: JSON text, or the bytes of a binary event or metadata. */
 export interface SerializedEvent {
   /** Lower-case UUID. */
   readonly id: string;
   readonly type: string;
-  readonly data: string;
-  /** `null` when the event has no metadata (or an empty object). */
-  readonly metadata: string | null;
+  /** JSON text, or a binary event's bytes. */
+  readonly data: string | Uint8Array;
+  /** JSON text of an object, or bytes as given; `null` when the event has none (or `{}`, or no bytes). */
+  readonly metadata: string | Uint8Array | null;
 }
 
 /** Validate a whole append and serialise it; throws on the first problem, naming the event's index. */
@@ -44,16 +45,29 @@ function serializeEvent(event: unknown, index: number): SerializedEvent {
   const { id, type, data, metadata } = event as Partial<EventData>;
   if (typeof id !== 'string' || !UUID.test(id)) throw new InvalidArgumentError(`${eventField(index, '.id')} must be a UUID, got ${describe(id)}`);
   if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${eventField(index, '.type')} must be a non-empty string, got ${describe(type)}`);
+  if (metadata instanceof Uint8Array) {
+    return { id: id.toLowerCase(), type, data: dataOf(data, index), metadata: metadata.length === 0 ? null : bytesCopy(metadata) };
+  }
   if (metadata !== undefined && !isPlainObject(metadata)) {
-    throw new InvalidArgumentError(`${eventField(index, '.metadata')} must be a plain object, got ${describe(metadata)}`);
+    throw new InvalidArgumentError(`${eventField(index, '.metadata')} must be a plain object or a Uint8Array, got ${describe(metadata)}`);
   }
   const metadataText = metadata === undefined ? null : isJson(metadata) ? JSON.stringify(metadata) : toJsonText(metadata, eventField(index, '.metadata'));
   return {
     id: id.toLowerCase(),
     type,
-    data: dataText(data, index),
+    data: dataOf(data, index),
     metadata: metadataText === '{}' ? null : metadataText,
   };
+}
+
+/** A binary event's bytes (copied: the caller may reuse its buffer before the write), else the JSON text. */
+function dataOf(data: unknown, index: number): string | Uint8Array {
+  return data instanceof Uint8Array ? bytesCopy(data) : dataText(data, index);
+}
+
+/** A plain Uint8Array copy: what the store keeps and returns, whatever subclass (Buffer) came in. */
+function bytesCopy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 /** An event's data as JSON text, reusing the text of any deeply frozen object it holds at its top level. */

@@ -3,7 +3,7 @@ import { type AuditFilter, queryAudit, withEventData } from '../../src/projectio
 import { catchUpProjections } from '../../src/projections/catch-up.js';
 import { openReadModelDb, type ReadModelDb } from '../../src/projections/readmodel-db.js';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore, RecordedEvent } from '../../src/store/port.js';
+import type { EventStore, JsonObject, RecordedEvent } from '../../src/store/port.js';
 import { populate, readLog } from './fixtures/populate.js';
 import { mulberry32 } from './fixtures/simulate.js';
 
@@ -33,12 +33,12 @@ function bruteForce(filter: AuditFilter): RecordedEvent[] {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const matching = log.filter((e) => {
     const data = (e.data ?? {}) as Record<string, unknown>;
-    const workflowId = str(e.metadata.workflowId) ?? str(data.workflowId) ?? (e.stream.startsWith('workflow-') ? e.stream.slice(9) : undefined);
-    const agentId = str(data.agentId) ?? str(e.metadata.agentId) ?? (e.stream.startsWith('agent-') ? e.stream.slice(6) : undefined);
+    const workflowId = str((e.metadata as JsonObject).workflowId) ?? str(data.workflowId) ?? (e.stream.startsWith('workflow-') ? e.stream.slice(9) : undefined);
+    const agentId = str(data.agentId) ?? str((e.metadata as JsonObject).agentId) ?? (e.stream.startsWith('agent-') ? e.stream.slice(6) : undefined);
     const category = e.stream.split('-')[0];
     if (filter.workflowId !== undefined && workflowId !== filter.workflowId) return false;
-    if (filter.correlationId !== undefined && e.metadata.correlationId !== filter.correlationId) return false;
-    if (filter.causationId !== undefined && e.metadata.causationId !== filter.causationId) return false;
+    if (filter.correlationId !== undefined && (e.metadata as JsonObject).correlationId !== filter.correlationId) return false;
+    if (filter.causationId !== undefined && (e.metadata as JsonObject).causationId !== filter.causationId) return false;
     if (filter.types !== undefined && !filter.types.includes(e.type)) return false;
     if (filter.agentId !== undefined && agentId !== filter.agentId) return false;
     if (filter.stepId !== undefined && data.stepId !== filter.stepId) return false;
@@ -54,7 +54,7 @@ function bruteForce(filter: AuditFilter): RecordedEvent[] {
 function randomFilters(count: number): AuditFilter[] {
   const random = mulberry32(99);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const workflows = [...new Set(log.map((e) => e.metadata.workflowId).filter((w): w is string => typeof w === 'string'))];
+  const workflows = [...new Set(log.map((e) => (e.metadata as JsonObject).workflowId).filter((w): w is string => typeof w === 'string'))];
   const types = [...new Set(log.map((e) => e.type))];
   const agents = ['market-data-1', 'market-data-2', 'compliance-1', 'risk-assessment-2', 'trade-execution-1'];
   const streams = ['workflow', 'agent', `workflow-${pick(workflows)}`, 'agent-market-data-1'];

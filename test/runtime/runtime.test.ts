@@ -8,6 +8,7 @@ import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
 import { waitFor } from '../support/wait-for.js';
 import { agent, dataOf, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
+import type { JsonObject } from '../../src/store/port.js';
 
 const fast = { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 200, jitter: 0 };
 
@@ -85,7 +86,7 @@ describe('scheduling', () => {
       expect(event.metadata).toMatchObject({ correlationId: 'order-42', workflowId, definitionHash: hash });
     }
     // The result's cause is the StepScheduled it answers.
-    expect(events[2]!.metadata.causationId).toBe(events[1]!.id);
+    expect((events[2]!.metadata as JsonObject).causationId).toBe(events[1]!.id);
   });
 });
 

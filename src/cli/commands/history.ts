@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { workflowStream } from '../../saga/stream/names.js';
 import { StreamNotFoundError } from '../../store/errors.js';
-import type { Json, JsonObject } from '../../store/port.js';
+import { jsonView, metadataObject, type Json, type JsonObject } from '../../store/port.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';
 
 interface HistoryEntry {
@@ -25,10 +25,10 @@ export function register(program: Command): void {
         const events: HistoryEntry[] = [];
         try {
           for await (const e of store.readStream(workflowStream(workflowId))) {
-            const entry = { revision: e.revision, type: e.type, created: e.created.toISOString(), id: e.id, data: e.data, metadata: e.metadata };
+            const entry = { revision: e.revision, type: e.type, created: e.created.toISOString(), id: e.id, data: jsonView(e.data), metadata: metadataObject(e.metadata) };
             // Human output streams line by line; JSON needs the whole document.
             if (globals.json) events.push(entry);
-            else process.stdout.write(`${String(e.revision).padStart(4)}  ${entry.created}  ${e.type.padEnd(28)}${describe(e.data)}\n`);
+            else process.stdout.write(`${String(e.revision).padStart(4)}  ${entry.created}  ${e.type.padEnd(28)}${describe(entry.data)}\n`);
           }
         } catch (error) {
           if (error instanceof StreamNotFoundError) throw new CliError(`Unknown workflow "${workflowId}"`, ExitCode.NotFound);

@@ -11,7 +11,7 @@ import { WrongExpectedVersionError } from '../../store/errors.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
 import { initialState } from '../state.js';
-import type { EventData, EventStore } from '../../store/port.js';
+import { metadataObject, type EventData, type EventStore } from '../../store/port.js';
 import { decide } from '../decide.js';
 import type { DecisionContext, Trigger } from '../triggers.js';
 import { toEventDataList } from './codec.js';
@@ -43,7 +43,8 @@ export async function decideAndAppend(store: EventStore, workflowId: string, tri
     const context: DecisionContext = { now: (options.now ?? Date.now)(), random: options.random ?? Math.random, candidates: options.candidates ?? noAgents };
     const events = decide(state, trigger, context);
     if (events.length === 0 || state.status === 'idle' || last === undefined) return [];
-    const correlationId = typeof last.metadata.correlationId === 'string' ? last.metadata.correlationId : workflowId;
+    const lastCorrelationId = metadataObject(last.metadata).correlationId;
+    const correlationId = typeof lastCorrelationId === 'string' ? lastCorrelationId : workflowId;
     const causationId = options.causationId ?? (trigger.kind === 'command' ? `command:${trigger.command.type}:${last.id}` : last.id);
     const data = toEventDataList(events, { correlationId, causationId, definitionHash: state.definitionHash });
     try {

@@ -6,7 +6,7 @@
  * Causation: every event of one decision names the same cause, the event (or command) the decision
  * was made for; a decision's events are one fact, appended atomically.
  */
-import type { EventData, JsonObject, RecordedEvent } from '../../store/port.js';
+import { metadataObject, type EventData, type JsonObject, type RecordedEvent } from '../../store/port.js';
 import type { Json } from '../../workflow/json.js';
 import { eventSchemaVersions, parseWorkflowEvent, type WorkflowEvent } from '../events.js';
 import { workflowIdOf } from './names.js';
@@ -47,7 +47,7 @@ export function fromRecorded(recorded: RecordedEvent): WorkflowEvent {
 }
 
 export function correlationIdOf(recorded: RecordedEvent): string | undefined {
-  const value = recorded.metadata.correlationId;
+  const value = metadataObject(recorded.metadata).correlationId;
   return typeof value === 'string' ? value : undefined;
 }
 
