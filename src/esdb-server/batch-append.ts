@@ -68,10 +68,15 @@ export function batchErrorStatus(error: unknown, stream: string): RpcStatus {
   if (rpc.code === grpcStatus.INVALID_ARGUMENT) {
     const details = new sharedPb.BadRequest();
     details.setMessage(rpc.details);
-    return packedStatus(grpcStatus.INVALID_ARGUMENT, 'BadRequest', 'event_store.client.BadRequest', details);
+    // EventStoreDB's message is just "BadRequest": the 6.x client cannot unpack BadRequest details
+    // and shows only "Could not recognize <message>" (unpackError.js), so the reason goes there too.
+    return packedStatus(grpcStatus.INVALID_ARGUMENT, `${BAD_REQUEST}${rpc.details}`, 'event_store.client.BadRequest', details);
   }
   return packedStatus(grpcStatus.UNKNOWN, 'Unknown', 'event_store.client.Unknown', new sharedPb.Unknown());
 }
+
+/** The start of a BadRequest status message; the reason follows. */
+export const BAD_REQUEST = 'BadRequest: ';
 
 function correlationKey(id: UUID | undefined): string {
   if (!id) return '';

@@ -72,7 +72,10 @@ export function translateClientError(error: unknown, context: ErrorContext = {})
   }
   if (error instanceof ClientCancelled) return new UnavailableError(`EventStoreDB cancelled the call: ${messageOf(error)}`, { cause: error });
   // BatchAppend's BadRequest status reaches us only as this message (client: appendToStream/unpackError.js).
-  if (error instanceof Error && /^Could not recognize BadRequest/.test(error.message)) return new InvalidArgumentError(error.message);
+  // The embedded server puts the reason after the prefix; EventStoreDB sends "BadRequest" alone.
+  if (error instanceof Error && /^Could not recognize BadRequest/.test(error.message)) {
+    return new InvalidArgumentError(error.message.replace(/^Could not recognize BadRequest(: )?/, '') || error.message);
+  }
   const code = grpcCode(error);
   if (code === status.INVALID_ARGUMENT) return new InvalidArgumentError(messageOf(error).replace(/^3 INVALID_ARGUMENT: /, ''));
   if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) {

@@ -149,14 +149,17 @@ describe('embedded EventStoreDB server: protocol', () => {
 
     it('rejects a malformed stream name with invalid-argument and keeps serving', async () => {
       // Append fails the call with INVALID_ARGUMENT; BatchAppend answers with a BadRequest status,
-      // which the 6.x client surfaces as "Could not recognize BadRequest" (unpackError.js).
-      const expectInvalid = (error: unknown) => {
+      // which the 6.x client surfaces as "Could not recognize <status message>" (unpackError.js):
+      // the reason is in that message, so the user reads it either way.
+      const expectInvalid = (error: unknown, reason: RegExp) => {
         expect(error).toBeInstanceOf(UnknownError);
         if (_path === 'Append') expect((error as UnknownError).code).toBe(status.INVALID_ARGUMENT);
-        else expect((error as UnknownError).message).toMatch(/BadRequest/);
+        else expect((error as UnknownError).message).toMatch(/^Could not recognize BadRequest: /);
+        expect((error as UnknownError).message).toMatch(reason);
       };
-      expectInvalid(await rejection(client.appendToStream('', json('A'), callOptions)));
-      expectInvalid(await rejection(client.appendToStream('bad\u0000name', json('A'), callOptions)));
+      expectInvalid(await rejection(client.appendToStream('', json('A'), callOptions)), /'' is not a valid stream name/);
+      expectInvalid(await rejection(client.appendToStream('bad\u0000name', json('A'), callOptions)), /must not contain a NUL character/);
+      expectInvalid(await rejection(client.appendToStream('x'.repeat(1001), json('A'), callOptions)), /1001 characters long; the maximum is 1000/);
       expect((await client.appendToStream(unique('after'), json('A'), callOptions)).nextExpectedRevision).toBe(0n);
     });
   });
