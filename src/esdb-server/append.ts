@@ -75,9 +75,13 @@ export function handleAppend(context: HandlerContext) {
   return (call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void => {
     let pending: PendingAppend | undefined;
     let done = false;
+    // An append not answered when the server shuts down ends UNAVAILABLE, as EventStoreDB's does
+    // (the client then reconnects), not CANCELLED by the transport.
+    const untrack = context.track(() => finish(rpcErrors.unavailable('Server is shutting down')));
     const finish = (error: RpcError | null, response?: AppendResp) => {
       if (done) return;
       done = true;
+      untrack();
       if (error) callback(error);
       else callback(null, response);
     };

@@ -10,15 +10,19 @@ import { AccessDeniedError, MaximumAppendSizeExceededError, StreamDeletedError, 
 import type { AppendResult, EventData, ExpectedRevision } from '../store/port.js';
 import { decodeExpectedRevision, type HandlerContext } from './context.js';
 import { decodeProposedMessage, decodeStreamName, encodeStreamName } from './convert.js';
-import { RpcError, toRpcError } from './errors.js';
+import { rpcErrors, RpcError, toRpcError } from './errors.js';
+import { fail } from './send.js';
 import { AnyPb, GoogleEmpty, sharedPb, statusPb, streamsPb, type BatchAppendReq, type BatchAppendResp, type UUID } from './proto.js';
 import { AppendSizeTracker, writeEvents } from './write.js';
+import { appendTimeoutMs, timeoutStatus } from './batch-deadline.js';
 
 interface PendingBatch {
   readonly stream: string;
   readonly expected: ExpectedRevision;
   readonly events: EventData[];
   readonly size: AppendSizeTracker;
+  /** Answers Timeout if the final request has not arrived by the append's deadline (batch-deadline.ts). */
+  readonly deadline: NodeJS.Timeout;
 }
 
 type RpcStatus = InstanceType<typeof statusPb.Status>;
@@ -105,6 +109,12 @@ export function handleBatchAppend(context: HandlerContext) {
     let inputEnded = false;
     let closed = false;
     const authorized = context.authorize(call.metadata);
+    // At shutdown the call ends UNAVAILABLE, so the client reconnects (as for Append and subscriptions).
+    const untrack = context.track(() => {
+      closed = true;
+      forgetPending();
+      fail(call, rpcErrors.unavailable('Server is shutting down'));
+    });
 
     const respond = (request: BatchAppendReq, stream: string | undefined, outcome: { error: RpcStatus } | { result: AppendResult }) => {
       if (closed) return;
@@ -123,6 +133,7 @@ export function handleBatchAppend(context: HandlerContext) {
     const maybeEnd = () => {
       if (inputEnded && inFlight === 0 && !closed) {
         closed = true;
+        untrack();
         call.end();
       }
     };
@@ -140,7 +151,22 @@ export function handleBatchAppend(context: HandlerContext) {
           }
           const expected = decodeExpectedRevision(options, () => (options.hasStreamPosition() ? options.getStreamPosition() : undefined));
           if (expected === undefined) throw new RpcError(grpcStatus.INVALID_ARGUMENT, 'An expected stream position is required');
-          batch ??= { stream, expected, events: [], size: new AppendSizeTracker(context.maxAppendSize) };
+          if (!batch) {
+            const timeout = appendTimeoutMs(options, context.writeTimeoutMs, Date.now());
+            if (timeout <= 0) {
+              respond(request, stream, { error: timeoutStatus() });
+              return;
+            }
+            const created: PendingBatch = {
+              stream, expected, events: [], size: new AppendSizeTracker(context.maxAppendSize),
+              deadline: setTimeout(() => {
+                if (pending.get(key) !== created) return;
+                pending.delete(key);
+                respond(request, stream, { error: timeoutStatus() });
+              }, timeout),
+            };
+            batch = created;
+          }
           pending.set(key, batch);
         }
         if (!batch) return; // Like the server: messages for an unknown (failed or finished) correlation id are dropped.
@@ -152,6 +178,7 @@ export function handleBatchAppend(context: HandlerContext) {
         }
         if (!request.getIsFinal()) return;
         pending.delete(key);
+        clearTimeout(current.deadline);
         inFlight += 1;
         writeEvents(context, current.stream, current.events, current.expected)
           .then(
@@ -163,20 +190,30 @@ export function handleBatchAppend(context: HandlerContext) {
             maybeEnd();
           });
       } catch (error) {
+        if (batch) clearTimeout(batch.deadline);
         pending.delete(key);
         const stream = batch?.stream ?? safeStreamName(request);
         respond(request, stream, { error: batchErrorStatus(error, stream ?? '') });
       }
     });
+    const forgetPending = () => {
+      for (const batch of pending.values()) clearTimeout(batch.deadline);
+      pending.clear();
+    };
     call.on('end', () => {
       inputEnded = true;
+      forgetPending();
       maybeEnd();
     });
     call.on('error', () => {
       closed = true;
+      untrack();
+      forgetPending();
     });
     call.on('cancelled', () => {
       closed = true;
+      untrack();
+      forgetPending();
     });
   };
 }

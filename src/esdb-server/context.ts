@@ -6,6 +6,8 @@ export interface HandlerContext {
   readonly store: EventStore;
   /** EventStoreDB's MaxAppendSize: the sum of event sizes one append may carry (default 1 MiB). */
   readonly maxAppendSize: number;
+  /** EventStoreDB's WriteTimeoutMs: the longest a BatchAppend append may take to arrive, whatever its deadline. */
+  readonly writeTimeoutMs: number;
   readonly authorize: Authorizer;
   /** Track a long-running call (subscription) so a shutdown can end it with UNAVAILABLE. */
   readonly track: (stop: () => void) => () => void;

@@ -5,7 +5,10 @@ import type { RpcError } from './errors.js';
 /** Messages buffered per call before a writer waits for the client to catch up. */
 const BUFFERED_MESSAGES = 512;
 
-export function isOpen(call: ServerWritableStream<unknown, unknown>): boolean {
+/** What ending a call needs: any server stream that writes (server streaming or bidirectional). */
+type ServerCall = Pick<ServerWritableStream<unknown, unknown>, 'cancelled' | 'destroyed' | 'writableEnded' | 'emit'>;
+
+export function isOpen(call: ServerCall): boolean {
   return !call.cancelled && !call.destroyed && !call.writableEnded;
 }
 
@@ -30,7 +33,7 @@ export function send<T>(call: ServerWritableStream<unknown, T>, message: T): Pro
   });
 }
 
-export function fail(call: ServerWritableStream<unknown, unknown>, error: RpcError): void {
+export function fail(call: ServerCall, error: RpcError): void {
   if (!isOpen(call)) return;
   // grpc-js turns an 'error' on a server stream into the call's status (code, details, trailers).
   call.emit('error', error);

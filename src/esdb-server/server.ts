@@ -9,6 +9,7 @@ import type { EventStore } from '../store/port.js';
 import { handleAppend } from './append.js';
 import { createAuthorizer } from './auth.js';
 import { handleBatchAppend } from './batch-append.js';
+import { DEFAULT_WRITE_TIMEOUT_MS } from './batch-deadline.js';
 import { DEFAULT_MAX_APPEND_SIZE, type HandlerContext } from './context.js';
 import { handleDelete, handleTombstone } from './delete.js';
 import { handleGetSupportedMethods } from './features.js';
@@ -29,6 +30,8 @@ export interface EsdbServerOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** Default 1 MiB, as EventStoreDB's MaxAppendSize. */
   readonly maxAppendSize?: number;
+  /** Default 2000, as EventStoreDB's WriteTimeoutMs: caps every BatchAppend deadline. */
+  readonly writeTimeoutMs?: number;
   /** Default true. False serves (and advertises) no BatchAppend, so clients fall back to Append. */
   readonly batchAppend?: boolean;
 }
@@ -63,6 +66,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
   const context: HandlerContext = {
     store: options.store,
     maxAppendSize: options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE,
+    writeTimeoutMs: options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
     authorize: createAuthorizer(options.username !== undefined && options.password !== undefined
       ? { username: options.username, password: options.password }
       : undefined),
