@@ -14,6 +14,7 @@ import { DEFAULT_MAX_APPEND_SIZE, type HandlerContext } from './context.js';
 import { handleDelete, handleTombstone } from './delete.js';
 import { handleGetSupportedMethods } from './features.js';
 import { ServerFeaturesService, StreamsService } from './proto.js';
+import { ProjectionsService, refusingProjections } from './projections.js';
 import { handleRead, type ReadOutput } from './read.js';
 
 export interface EsdbServerOptions {
@@ -85,6 +86,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
   };
   if (batchAppend) streams['batchAppend'] = handleBatchAppend(context);
   server.addService(streamsDefinition, streams);
+  server.addService(ProjectionsService, refusingProjections());
   server.addService(ServerFeaturesService, { getSupportedMethods: handleGetSupportedMethods(batchAppend) });
 
   const credentials = options.tls
