@@ -163,7 +163,9 @@ export function encodeRecordedEvent(event: RecordedEvent, structuredIds: boolean
 export function encodeReadEvent(event: RecordedEvent, structuredIds: boolean): InstanceType<typeof streamsPb.ReadResp> {
   const readEvent = new streamsPb.ReadResp.ReadEvent();
   readEvent.setEvent(encodeRecordedEvent(event, structuredIds));
-  readEvent.setCommitPosition(event.position.commit.toString());
+  // A resolved link: the target as `event`, the link as `link`, at the link's place in the log.
+  if (event.link) readEvent.setLink(encodeRecordedEvent(event.link, structuredIds));
+  readEvent.setCommitPosition((event.link ?? event).position.commit.toString());
   const response = new streamsPb.ReadResp();
   response.setEvent(readEvent);
   return response;

@@ -27,7 +27,7 @@ export type ReadOutput = ReadResp | Buffer;
 type Call = ServerWritableStream<ReadReq, ReadOutput>;
 
 function eventMessage(event: RecordedEvent, structuredIds: boolean): ReadOutput {
-  return structuredIds ? encodeReadEvent(event, true) : encodeReadEventBytes(event);
+  return structuredIds || event.link ? encodeReadEvent(event, structuredIds) : encodeReadEventBytes(event);
 }
 
 /** EventStoreDB's ReadBatchSize, the max search window when the client asks for `count`. */
@@ -101,7 +101,8 @@ async function readStream(call: Call, context: HandlerContext, options: Options,
       if (count > 0n) await send(call, eventMessage(synthesizeMetadataEvent(target, metadata), structuredIds));
     } else {
       const direction = options.getReadDirection() === BACKWARDS ? 'backwards' : 'forwards';
-      await sendEvents(call, context.store.readStream(name, { direction, fromRevision: wireRevision(options), maxCount: count }), structuredIds);
+      const resolveLinkTos = options.getResolveLinks();
+      await sendEvents(call, context.store.readStream(name, { direction, fromRevision: wireRevision(options), maxCount: count, resolveLinkTos }), structuredIds);
     }
   } catch (error) {
     // A missing (or soft-deleted) stream is an answer, not an error (Enumerator.ReadStreamForwards.cs).
@@ -119,6 +120,7 @@ async function readAll(call: Call, context: HandlerContext, options: Options, st
     direction: backwards ? 'backwards' : 'forwards',
     fromPosition,
     maxCount: parseUint64(options.getCount(), 'count'),
+    resolveLinkTos: options.getResolveLinks(),
     ...(filter ? { filter } : {}),
   });
   await sendEvents(call, events, structuredIds);
@@ -131,13 +133,14 @@ async function subscribe(call: Call, context: HandlerContext, options: Options, 
   if (options.hasStream()) {
     if (filterOptions) throw rpcErrors.invalidArgument('Stream subscriptions take no filter');
     const name = decodeStreamName(options.getStream()?.getStreamIdentifier());
-    subscription = context.store.subscribeToStream(name, { fromRevision: wireRevision(options) });
+    subscription = context.store.subscribeToStream(name, { fromRevision: wireRevision(options), resolveLinkTos: options.getResolveLinks() });
   } else {
     const window = filterOptions?.hasMax() ? filterOptions.getMax() : DEFAULT_MAX_SEARCH_WINDOW;
     const multiplier = filterOptions?.getCheckpointintervalmultiplier() ?? 1;
     if (window <= 0 || multiplier <= 0) throw rpcErrors.invalidArgument('Max search window and checkpoint interval multiplier must be positive');
     subscription = context.store.subscribeToAll({
       fromPosition: wirePosition(options),
+      resolveLinkTos: options.getResolveLinks(),
       ...(filterOptions ? { filter: decodeFilter(filterOptions), checkpointInterval: window * multiplier } : {}),
     });
   }

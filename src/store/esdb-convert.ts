@@ -33,10 +33,14 @@ function metadataOf(value: unknown): EventMetadata {
   return value as JsonObject;
 }
 
-/** The event a resolved event stands for (the link target when links are resolved), or undefined for a broken link. */
+/**
+ * The event a resolved event stands for: the link target, carrying its link, when links are
+ * resolved; the link itself when its target is gone (as the other backends deliver it).
+ */
 export function toRecordedEvent(resolved: ResolvedEvent): RecordedEvent | undefined {
+  const link = resolved.link ? toRecordedEvent({ event: resolved.link, ...(resolved.commitPosition !== undefined ? { commitPosition: resolved.commitPosition } : {}) } as ResolvedEvent) : undefined;
   const event = resolved.event;
-  if (!event) return undefined;
+  if (!event) return link;
   const position = event.position
     ? { commit: event.position.commit, prepare: event.position.prepare }
     : resolved.commitPosition !== undefined
@@ -51,6 +55,7 @@ export function toRecordedEvent(resolved: ResolvedEvent): RecordedEvent | undefi
     revision: event.revision,
     position,
     created: event.created instanceof Date ? event.created : new Date(Number(event.created)),
+    ...(link ? { link } : {}),
   };
 }
 

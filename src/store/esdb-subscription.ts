@@ -102,13 +102,15 @@ export class ResilientSubscription implements Subscription {
 
   #queueEvent(event: RecordedEvent): void {
     const resume = this.#resume;
+    // A resolved link was read where the link is: that is the place to resume from.
+    const read = event.link ?? event;
     if (resume) {
-      const seen = 'revision' in resume ? event.revision <= resume.revision : comparePositions(event.position, resume.position) <= 0;
+      const seen = 'revision' in resume ? read.revision <= resume.revision : comparePositions(read.position, resume.position) <= 0;
       if (seen) return;
     }
-    this.#resume = this.#source.kind === 'stream' ? { revision: event.revision } : { position: event.position };
+    this.#resume = this.#source.kind === 'stream' ? { revision: read.revision } : { position: read.position };
     if (this.#source.deliver && !this.#source.deliver(event)) return;
-    this.#lastDelivered = event.position;
+    this.#lastDelivered = read.position;
     this.#push({ kind: 'event', event });
   }
 

@@ -29,7 +29,8 @@ import {
 /** EventStoreDB's default max search window (ReadBatchSize); checkpoint interval = multiplier x window. */
 const DEFAULT_WINDOW = 32;
 
-const isSystemEvent = (event: RecordedEvent) => event.type.startsWith('$');
+/** A system event of EventStoreDB's own (link events included): judged by what was read, the link when one was resolved. */
+const isSystemEvent = (event: RecordedEvent) => (event.link ?? event).type.startsWith('$');
 
 function clientFilter(filter: AllFilter, checkpointInterval: number) {
   // Interval N = window x multiplier: keep the default window when N is a multiple of it.
@@ -83,6 +84,7 @@ export class EsdbEventStore implements EventStore {
       const maxCount = validateCount(options.maxCount);
       if (maxCount === 0) return;
       const read = client.readStream(stream, {
+        resolveLinkTos: options.resolveLinkTos === true,
         direction: direction === 'backwards' ? BACKWARDS : FORWARDS,
         fromRevision: fromRevision === 'start' ? START : fromRevision === 'end' ? END : fromRevision,
         ...(Number.isFinite(maxCount) ? { maxCount } : {}),
@@ -113,6 +115,7 @@ export class EsdbEventStore implements EventStore {
       // EventStoreDB includes the event at the start position of a forward read: ask for one more.
       const requested = filter ? undefined : Number.isFinite(maxCount) ? maxCount + (typeof from === 'object' ? 1 : 0) : undefined;
       const clientOptions: ClientReadAllOptions = {
+        resolveLinkTos: options.resolveLinkTos === true,
         direction: direction === 'backwards' ? BACKWARDS : FORWARDS,
         fromPosition: from === 'start' ? START : from === 'end' ? END : from,
         ...(requested !== undefined ? { maxCount: requested } : {}),
@@ -124,10 +127,11 @@ export class EsdbEventStore implements EventStore {
           const event = toRecordedEvent(resolved as AllStreamResolvedEvent);
           if (!event) continue;
           if (typeof from === 'object') {
-            const order = comparePositions(event.position, from);
+            const order = comparePositions((event.link ?? event).position, from);
             if (direction === 'forwards' ? order <= 0 : order >= 0) continue;
           }
-          if (filter ? !filter.matches(filter.on === 'stream' ? event.stream : event.type) : isSystemEvent(event)) continue;
+          const read = event.link ?? event;
+          if (filter ? !filter.matches(filter.on === 'stream' ? read.stream : read.type) : isSystemEvent(event)) continue;
           yield event;
           delivered += 1;
           if (delivered >= maxCount) return;
@@ -147,6 +151,7 @@ export class EsdbEventStore implements EventStore {
     return this.#track((onEnd) => new ResilientSubscription({
       kind: 'stream',
       open: (resume) => this.#client.subscribeToStream(stream, {
+        resolveLinkTos: options.resolveLinkTos === true,
         fromRevision: resume && 'revision' in resume ? resume.revision : from === 'start' ? START : from === 'end' ? END : from,
       }),
     }, onEnd));
@@ -167,6 +172,7 @@ export class EsdbEventStore implements EventStore {
       kind: 'all',
       ...(filter && !skip ? {} : { deliver }),
       open: (resume, onCheckpoint) => this.#client.subscribeToAll({
+        resolveLinkTos: options.resolveLinkTos === true,
         fromPosition: startAt(resume),
         ...(filter ? { filter: { ...clientFilter(filter, checkpointInterval), checkpointReached: onCheckpoint } } : {}),
       }),

@@ -62,6 +62,11 @@ export interface RecordedEvent {
   readonly revision: bigint;
   readonly position: Position;
   readonly created: Date;
+  /**
+   * Set when links were resolved (`resolveLinkTos`) and this event was reached through a link event
+   * (`$>`, src/store/links.ts): the link itself, whose stream, revision and position are where it was read.
+   */
+  readonly link?: RecordedEvent;
 }
 
 export interface AppendOptions {
@@ -85,6 +90,8 @@ export interface ReadStreamOptions {
   readonly fromRevision?: 'start' | 'end' | bigint;
   /** Maximum events to return. Default: unlimited (the stream is paged, never loaded whole). */
   readonly maxCount?: number | bigint;
+  /** Deliver the events that link events (`$>`) point at, each with its `link`. Default false. */
+  readonly resolveLinkTos?: boolean;
 }
 
 /** Server-side filter for `$all`. Prefix lists are OR-ed; a stream filter and an event-type filter are exclusive, as in EventStoreDB. */
@@ -104,11 +111,15 @@ export interface ReadAllOptions {
   readonly fromPosition?: 'start' | 'end' | Position;
   readonly maxCount?: number | bigint;
   readonly filter?: AllFilter;
+  /** Deliver the events that link events (`$>`) point at, each with its `link`. Default false. */
+  readonly resolveLinkTos?: boolean;
 }
 
 export interface SubscribeToStreamOptions {
   /** Exclusive: `'start'` delivers from revision 0; a revision delivers events after it; `'end'` only new events. */
   readonly fromRevision?: 'start' | 'end' | bigint;
+  /** Deliver the events that link events (`$>`) point at, each with its `link`. Default false. */
+  readonly resolveLinkTos?: boolean;
 }
 
 export interface SubscribeToAllOptions {
@@ -129,6 +140,8 @@ export interface SubscribeToAllOptions {
    * after reading them). Passed-over events still count as considered for checkpoints.
    */
   readonly skip?: (stream: string, revision: bigint) => boolean;
+  /** Deliver the events that link events (`$>`) point at, each with its `link`. Default false. */
+  readonly resolveLinkTos?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@
  * wires the parts: writes go through a group-commit writer (sqlite-writer, sqlite-batch-runner, sqlite-writes),
  * reads are paged generators (sqlite-read), subscriptions read the table too (sqlite-subscriptions).
  */
+import { resolveLinks, resolvingSubscription } from './links.js';
 import type Database from 'better-sqlite3';
 import { MaximumAppendSizeExceededError, StoreClosedError, StreamDeletedError } from './errors.js';
 import type {
@@ -151,22 +152,24 @@ export class SqliteEventStore implements EventStore {
 
   readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     this.assertOpen();
-    return readStreamPages(this.reads, {
+    const events = readStreamPages(this.reads, {
       stream: validateStreamName(stream),
       direction: validateDirection(options.direction),
       from: validateRevisionBound(options.fromRevision ?? (options.direction === 'backwards' ? 'end' : 'start')),
       maxCount: validateCount(options.maxCount),
     });
+    return options.resolveLinkTos === true ? resolveLinks(this, events) : events;
   }
 
   readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     this.assertOpen();
-    return readAllPages(this.reads, {
+    const events = readAllPages(this.reads, {
       direction: validateDirection(options.direction),
       from: validatePositionBound(options.fromPosition ?? (options.direction === 'backwards' ? 'end' : 'start')),
       maxCount: validateCount(options.maxCount),
       filter: compileAllFilter(options.filter),
     });
+    return options.resolveLinkTos === true ? resolveLinks(this, events) : events;
   }
 
   subscribeToStream(stream: string, options: SubscribeToStreamOptions = {}): Subscription {
@@ -174,7 +177,8 @@ export class SqliteEventStore implements EventStore {
     validateStreamName(stream);
     const from = validateRevisionBound(options.fromRevision);
     const after = from === 'start' ? -1 : from === 'end' ? writes.streamState(this.statements, stream).last_revision : Number(from);
-    return this.track(streamSource(this.statements, this.pageSize, stream, after));
+    const subscription = this.track(streamSource(this.statements, this.pageSize, stream, after));
+    return options.resolveLinkTos === true ? resolvingSubscription(this, subscription) : subscription;
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
@@ -183,7 +187,8 @@ export class SqliteEventStore implements EventStore {
     const filter = compileAllFilter(options.filter);
     const interval = validateCheckpointInterval(options.checkpointInterval);
     const after = from === 'start' ? 0 : from === 'end' ? (this.statements.headPosition.get() ?? 0) : Number(from.commit);
-    return this.track(allSource(this.statements, this.pageSize, after, { filter, checkpointInterval: interval, skip: validateSkip(options.skip), localAppends: this.localAppends }));
+    const subscription = this.track(allSource(this.statements, this.pageSize, after, { filter, checkpointInterval: interval, skip: validateSkip(options.skip), localAppends: this.localAppends }));
+    return options.resolveLinkTos === true ? resolvingSubscription(this, subscription) : subscription;
   }
 
   async deleteStream(stream: string, options: DeleteOptions = {}): Promise<DeleteResult> {

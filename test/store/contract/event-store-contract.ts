@@ -13,6 +13,7 @@ import {
 } from '../../../src/store/errors.js';
 import { comparePositions, type EventStore, type RecordedEvent, type SubscriptionMessage } from '../../../src/store/port.js';
 import { describeBinaryContract } from './binary-contract.js';
+import { describeLinksContract } from './links-contract.js';
 import { collect, event, events, eventsOf, headPosition, takeUntil, uniqueName } from './helpers.js';
 
 export interface ContractStore {
@@ -72,6 +73,7 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
     const streamName = (suffix: string) => `${prefix}-${suffix}`;
 
     describe('binary events and metadata', () => describeBinaryContract(() => store, streamName));
+    describe('link events and resolveLinkTos', () => describeLinksContract(() => store, streamName));
 
     describe('append and read back', () => {
       it('stores events with ids, types, data, metadata, revisions from 0 and the creation time', async () => {
