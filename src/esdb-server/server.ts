@@ -16,6 +16,7 @@ import { handleGetSupportedMethods } from './features.js';
 import { ServerFeaturesService, StreamsService } from './proto.js';
 import { ProjectionsService, refusingProjections } from './projections.js';
 import { handleRead, type ReadOutput } from './read.js';
+import { startSystemProjections } from './system-projections.js';
 
 export interface EsdbServerOptions {
   /** The store served. The server does not close it: its owner does, after `close()`. */
@@ -33,6 +34,12 @@ export interface EsdbServerOptions {
   readonly maxAppendSize?: number;
   /** Default 2000, as EventStoreDB's WriteTimeoutMs: caps every BatchAppend deadline. */
   readonly writeTimeoutMs?: number;
+  /**
+   * Write EventStoreDB's system projections (`$ce-`, `$et-`, `$streams`, `$category-` streams of
+   * link events) behind the commit, as EventStoreDB's projections subsystem does. Default false:
+   * every event then costs one to four more appends (docs/esdb-compatibility.md).
+   */
+  readonly systemProjections?: boolean;
   /** Default true. False serves (and advertises) no BatchAppend, so clients fall back to Append. */
   readonly batchAppend?: boolean;
 }
@@ -100,12 +107,16 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
     server.bindAsync(`${hostForBinding}:${options.port ?? 2113}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
 
+  const projections = options.systemProjections === true
+    ? startSystemProjections(options.store, (error) => process.emitWarning(`System projections stopped: ${error instanceof Error ? error.message : String(error)}`))
+    : undefined;
   let closing: Promise<void> | undefined;
   return {
     address: `${host}:${port}`,
     port,
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
+      // The follower stops first: the links it handed to the store are written before the owner closes it.
+      closing ??= (projections?.stop() ?? Promise.resolve()).then(() => new Promise<void>((resolve) => {
         for (const stop of [...activeCalls]) stop();
         activeCalls.clear();
         const timer = setTimeout(() => {
@@ -117,7 +128,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
           clearTimeout(timer);
           resolve();
         });
-      });
+      }));
       return closing;
     },
   };

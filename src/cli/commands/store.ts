@@ -24,6 +24,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   maxAppendSize: number;
+  systemProjections?: boolean;
 }
 
 export function register(program: Command): void {
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'PEM private key (with --tls-cert)')
     .option('--insecure', 'serve beyond loopback without credentials, or credentials without TLS, anyway')
     .option('--max-append-size <bytes>', 'largest append accepted, as EventStoreDB MaxAppendSize', integer(1), 1_048_576)
+    .option('--system-projections', 'write the system projections $ce-, $et-, $streams, $category- as link events, as EventStoreDB does')
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       if (options.memory && options.db) throw new CliError('Use either --db or --memory, not both', ExitCode.Usage);
@@ -57,6 +59,7 @@ export function register(program: Command): void {
         host: options.host,
         port: options.port,
         maxAppendSize: options.maxAppendSize,
+        systemProjections: options.systemProjections === true,
         ...credentials,
         ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
       }).catch(async (error: unknown) => {
