@@ -53,8 +53,8 @@ function isProjectionStream(stream: string): boolean {
 
 /** Where to resume: just before the source of the newest link, or the start. */
 async function resumePosition(store: EventStore): Promise<Position | 'start'> {
-  for await (const event of store.readAll({ direction: 'backwards' })) {
-    if (event.type !== LINK_EVENT_TYPE || !isProjectionStream(event.stream) || event.metadata instanceof Uint8Array) continue;
+  for await (const event of store.readAll({ direction: 'backwards', filter: { eventTypePrefix: [LINK_EVENT_TYPE] } })) {
+    if (!isProjectionStream(event.stream) || event.metadata instanceof Uint8Array) continue;
     const commit = event.metadata['$c'];
     if (typeof commit !== 'number' || commit < 1) continue;
     return { commit: BigInt(commit - 1), prepare: BigInt(commit - 1) };
