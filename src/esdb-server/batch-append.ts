@@ -8,13 +8,13 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { AccessDeniedError, MaximumAppendSizeExceededError, StreamDeletedError, WrongExpectedVersionError } from '../store/errors.js';
 import type { AppendResult, EventData, ExpectedRevision } from '../store/port.js';
+import { appendTimeoutMs, timeoutStatus } from './batch-deadline.js';
 import { decodeExpectedRevision, type HandlerContext } from './context.js';
 import { decodeProposedMessage, decodeStreamName, encodeStreamName } from './convert.js';
 import { rpcErrors, RpcError, toRpcError } from './errors.js';
 import { fail } from './send.js';
 import { AnyPb, GoogleEmpty, sharedPb, statusPb, streamsPb, type BatchAppendReq, type BatchAppendResp, type UUID } from './proto.js';
 import { AppendSizeTracker, writeEvents } from './write.js';
-import { appendTimeoutMs, timeoutStatus } from './batch-deadline.js';
 
 interface PendingBatch {
   readonly stream: string;
@@ -80,7 +80,7 @@ export function batchErrorStatus(error: unknown, stream: string): RpcStatus {
 }
 
 /** The start of a BadRequest status message; the reason follows. */
-export const BAD_REQUEST = 'BadRequest: ';
+const BAD_REQUEST = 'BadRequest: ';
 
 function correlationKey(id: UUID | undefined): string {
   if (!id) return '';
