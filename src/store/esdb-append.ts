@@ -5,12 +5,10 @@
  * measure it): on the EventStoreDB path that was about a third of the engine's CPU. Here the port's
  * JSON texts go straight into the request (src/shared/protobuf-writer.ts).
  *
- * What is the client's stays the client's: the channel (connection string, TLS, discovery, a new
- * channel after a failed call: `GRPCStreamCreator`), call credentials and the append deadline
- * (`callArguments`, `createDeadline`), whether the server has BatchAppend (`supports`), and how a
- * refusal is read (`unpackToCommandError`), so an append fails exactly as through appendToStream.
- * Those members are protected in the 6.x client: when one is missing (another client version), or
- * the server has no BatchAppend, appends go through appendToStream.
+ * What is the client's stays the client's: the channel, credentials, the append deadline and
+ * whether the server has BatchAppend (esdb-client-internals.ts), and how a refusal is read
+ * (`unpackToCommandError`), so an append fails exactly as through appendToStream. Without those
+ * members, or on a server without BatchAppend, appends go through appendToStream.
  */
 import { randomUUID } from 'node:crypto';
 import { makeGenericClientConstructor, type CallOptions, type Metadata, type ClientDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
@@ -20,6 +18,7 @@ import unpackErrorModule from '@eventstore/db-client/dist/streams/appendToStream
 import streamsGrpcModule from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import type { BatchAppendResp } from '@eventstore/db-client/generated/streams_pb.js';
 import { ProtobufWriter } from '../shared/protobuf-writer.js';
+import { internalsOf, type ClientInternals } from './esdb-client-internals.js';
 import { UnavailableError } from './errors.js';
 import { translateClientError } from './esdb-errors.js';
 import type { AppendResult, ExpectedRevision } from './port.js';
@@ -36,25 +35,6 @@ const RawStreamsClient = makeGenericClientConstructor(rawBatchAppendService, 'St
 type RawStreamsClient = InstanceType<typeof RawStreamsClient>;
 type BatchAppendCall = ClientDuplexStream<Buffer, BatchAppendResp>;
 
-/** The protected members of the 6.x client this module uses (see the header). */
-interface ClientInternals {
-  GRPCStreamCreator(
-    client: typeof RawStreamsClient,
-    debugName: string,
-    creator: (client: RawStreamsClient) => BatchAppendCall,
-    cache: WeakMap<RawStreamsClient, BatchAppendCall | Promise<BatchAppendCall>>,
-  ): () => Promise<BatchAppendCall>;
-  callArguments(options: object, callOptions?: CallOptions): [Metadata, CallOptions];
-  createDeadline(): Date;
-  supports(method: unknown): Promise<boolean>;
-}
-
-function internalsOf(client: EventStoreDBClient): ClientInternals | undefined {
-  const candidate = client as unknown as Partial<Record<keyof ClientInternals, unknown>>;
-  const complete = ['GRPCStreamCreator', 'callArguments', 'createDeadline', 'supports'].every((name) => typeof candidate[name as keyof ClientInternals] === 'function');
-  return complete ? (client as unknown as ClientInternals) : undefined;
-}
-
 interface Pending {
   readonly stream: string;
   resolve(result: AppendResult): void;
@@ -67,6 +47,36 @@ const OPTIONS = { streamIdentifier: 1, streamPosition: 2, noStream: 3, any: 4, s
 const PROPOSED = { id: 1, metadata: 2, customMetadata: 3, data: 4 } as const;
 const UUID_STRING = 2;
 const STREAM_NAME = 3;
+
+/** One BatchAppendReq carrying a whole append (options, every event, is_final), as bytes. */
+export function encodeBatchAppendRequest(writer: ProtobufWriter, correlationId: string, stream: string, events: readonly SerializedEvent[], expected: ExpectedRevision, deadline: Date): Buffer {
+  writer.reset();
+  const correlation = writer.begin(REQUEST.correlationId);
+  writer.string(UUID_STRING, correlationId).end(correlation);
+  const options = writer.begin(REQUEST.options);
+  const identifier = writer.begin(OPTIONS.streamIdentifier);
+  writer.string(STREAM_NAME, stream).end(identifier);
+  if (expected === 'any') writer.empty(OPTIONS.any);
+  else if (expected === 'no_stream') writer.empty(OPTIONS.noStream);
+  else if (expected === 'stream_exists') writer.empty(OPTIONS.streamExists);
+  else writer.uint64(OPTIONS.streamPosition, expected, true);
+  const timestamp = writer.begin(OPTIONS.deadline);
+  const milliseconds = deadline.getTime();
+  writer.uint64(1, Math.floor(milliseconds / 1000)).uint64(2, (milliseconds % 1000) * 1_000_000).end(timestamp);
+  writer.end(options);
+  for (const event of events) {
+    const message = writer.begin(REQUEST.proposedMessages);
+    const id = writer.begin(PROPOSED.id);
+    writer.string(UUID_STRING, event.id).end(id);
+    writer.mapEntry(PROPOSED.metadata, 'type', event.type);
+    writer.mapEntry(PROPOSED.metadata, 'content-type', 'application/json');
+    if (event.metadata !== null) writer.string(PROPOSED.customMetadata, event.metadata);
+    writer.string(PROPOSED.data, event.data);
+    writer.end(message);
+  }
+  writer.uint64(REQUEST.isFinal, 1);
+  return writer.finish();
+}
 
 /** An answer to one of a call's appends (matched by correlation id, as the client does). */
 function settle(pending: Map<string, Pending>, response: BatchAppendResp): void {
@@ -109,7 +119,7 @@ export class DirectAppender {
     const internals = this.#internals as ClientInternals;
     const call = await internals.GRPCStreamCreator(RawStreamsClient, 'appendToStream', (client) => this.#open(client, internals), this.#calls)();
     const correlationId = randomUUID();
-    const request = this.#encode(correlationId, stream, events, expectedRevision, internals.createDeadline());
+    const request = encodeBatchAppendRequest(this.#writer, correlationId, stream, events, expectedRevision, internals.createDeadline());
     const pending = this.#pending.get(call);
     if (!pending) throw new UnavailableError('The append call has ended');
     return new Promise<AppendResult>((resolve, reject) => {
@@ -136,35 +146,5 @@ export class DirectAppender {
     call.on('error', failAll);
     call.on('end', () => failAll(undefined));
     return call;
-  }
-
-  /** One BatchAppendReq carrying the whole append (options, every event, is_final). */
-  #encode(correlationId: string, stream: string, events: readonly SerializedEvent[], expected: ExpectedRevision, deadline: Date): Buffer {
-    const writer = this.#writer.reset();
-    const correlation = writer.begin(REQUEST.correlationId);
-    writer.string(UUID_STRING, correlationId).end(correlation);
-    const options = writer.begin(REQUEST.options);
-    const identifier = writer.begin(OPTIONS.streamIdentifier);
-    writer.string(STREAM_NAME, stream).end(identifier);
-    if (expected === 'any') writer.empty(OPTIONS.any);
-    else if (expected === 'no_stream') writer.empty(OPTIONS.noStream);
-    else if (expected === 'stream_exists') writer.empty(OPTIONS.streamExists);
-    else writer.uint64(OPTIONS.streamPosition, expected, true);
-    const timestamp = writer.begin(OPTIONS.deadline);
-    const milliseconds = deadline.getTime();
-    writer.uint64(1, Math.floor(milliseconds / 1000)).uint64(2, (milliseconds % 1000) * 1_000_000).end(timestamp);
-    writer.end(options);
-    for (const event of events) {
-      const message = writer.begin(REQUEST.proposedMessages);
-      const id = writer.begin(PROPOSED.id);
-      writer.string(UUID_STRING, event.id).end(id);
-      writer.mapEntry(PROPOSED.metadata, 'type', event.type);
-      writer.mapEntry(PROPOSED.metadata, 'content-type', 'application/json');
-      if (event.metadata !== null) writer.string(PROPOSED.customMetadata, event.metadata);
-      writer.string(PROPOSED.data, event.data);
-      writer.end(message);
-    }
-    writer.uint64(REQUEST.isFinal, 1);
-    return writer.finish();
   }
 }

@@ -16,7 +16,8 @@ import { InvalidArgumentError, StoreClosedError, StreamNotFoundError, WrongExpec
 import { DirectAppender } from './esdb-append.js';
 import { fromClientMetadata, toClientMetadata, toRecordedEvent } from './esdb-convert.js';
 import { translateClientError } from './esdb-errors.js';
-import { ResilientSubscription, type ResumePoint } from './esdb-subscription.js';
+import { openAllSubscription } from './esdb-subscribe.js';
+import { ResilientSubscription, type EventHeader, type ResumePoint } from './esdb-subscription.js';
 import {
   comparePositions, START_POSITION, type AllFilter, type AppendOptions, type AppendResult, type DeleteOptions,
   type DeleteResult, type EventData, type EventStore, type Position, type ReadAllOptions, type ReadStreamOptions,
@@ -30,7 +31,7 @@ import {
 /** EventStoreDB's default max search window (ReadBatchSize); checkpoint interval = multiplier x window. */
 const DEFAULT_WINDOW = 32;
 
-const isSystemEvent = (event: RecordedEvent) => event.type.startsWith('$');
+const isSystemEvent = (event: EventHeader) => event.type.startsWith('$');
 
 function clientFilter(filter: AllFilter, checkpointInterval: number) {
   // Interval N = window x multiplier: keep the default window when N is a multiple of it.
@@ -188,15 +189,18 @@ export class EsdbEventStore implements EventStore {
     const startAt = (resume: ResumePoint | undefined): Position | typeof START | typeof END =>
       resume && 'position' in resume ? resume.position : from === 'start' ? START : from === 'end' ? END : from;
     const skip = validateSkip(options.skip);
-    // The server sends whole events: `skip` is asked after they are read, and saves only the delivery.
-    const deliver = (event: RecordedEvent) => (filter !== undefined || !isSystemEvent(event)) && !(skip && skip(event.stream, event.revision));
+    // The server sends whole events: `skip` is asked once their header is read (esdb-wire-event.ts),
+    // and saves decoding their content.
+    const deliver = (event: EventHeader) => (filter !== undefined || !isSystemEvent(event)) && !(skip && skip(event.stream, event.revision));
     return this.#track((onEnd) => new ResilientSubscription({
       kind: 'all',
       ...(filter && !skip ? {} : { deliver }),
-      open: (resume, onCheckpoint) => this.#client.subscribeToAll({
-        fromPosition: startAt(resume),
-        ...(filter ? { filter: { ...clientFilter(filter, checkpointInterval), checkpointReached: onCheckpoint } } : {}),
-      }),
+      open: (resume, onCheckpoint) => {
+        const fromPosition = startAt(resume);
+        const serverFilter = filter ? { ...clientFilter(filter, checkpointInterval), checkpointReached: onCheckpoint } : undefined;
+        return openAllSubscription(this.#client, fromPosition, serverFilter)
+          ?? this.#client.subscribeToAll({ fromPosition, ...(serverFilter ? { filter: serverFilter } : {}) });
+      },
     }, onEnd));
   }
 
