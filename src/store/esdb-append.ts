@@ -2,7 +2,7 @@
  * Appends over the client's own BatchAppend call, with each request written as bytes here. The
  * client's appendToStream serialises every event's data again (the port has already made its JSON
  * text), base64-encodes it, builds google-protobuf messages and serialises each one twice (once to
- * measure it): on the EventStoreDB path that was about a third of the engine's CPU. Here the port's
+ * measure it): on the EventStoreDB path that was about a third of the engine process's CPU. Here the port's
  * JSON texts go straight into the request (src/shared/protobuf-writer.ts).
  *
  * What is the client's stays the client's: the channel, credentials, the append deadline and
