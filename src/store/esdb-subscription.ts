@@ -11,9 +11,13 @@ import type { AllStreamSubscription, Position as ClientPosition, ResolvedEvent, 
 import { StreamNotFoundError, UnavailableError } from './errors.js';
 import { translateClientError } from './esdb-errors.js';
 import { toRecordedEvent } from './esdb-convert.js';
+import { WireEvent } from './esdb-wire-event.js';
 import { comparePositions, type Position, type RecordedEvent, type Subscription, type SubscriptionMessage } from './port.js';
 
 type ClientSubscription = StreamSubscription | AllStreamSubscription;
+
+/** What is known of an event before its content is decoded: enough to resume after it, or to pass over it. */
+export type EventHeader = Pick<RecordedEvent, 'stream' | 'revision' | 'position' | 'type'>;
 
 /** Where to continue: strictly after this revision (stream) or position ($all). */
 export type ResumePoint = { readonly revision: bigint } | { readonly position: Position };
@@ -22,7 +26,7 @@ export interface SubscriptionSource {
   /** Open the client subscription, after `resume` if given (else from the original start). */
   open(resume: ResumePoint | undefined, onCheckpoint: (from: ClientSubscription, position: ClientPosition) => void): ClientSubscription;
   /** Whether an event is delivered (false: skipped, e.g. EventStoreDB's own `$` events in an unfiltered $all). */
-  readonly deliver?: (event: RecordedEvent) => boolean;
+  readonly deliver?: (event: EventHeader & { readonly link?: EventHeader }) => boolean;
   /** Whether the subscription is to `$all` (resume by position) or a stream (resume by revision). */
   readonly kind: 'stream' | 'all';
 }
@@ -72,7 +76,7 @@ export class ResilientSubscription implements Subscription {
       return;
     }
     this.#current = subscription;
-    subscription.on('data', (resolved: ResolvedEvent) => {
+    subscription.on('data', (resolved: ResolvedEvent | WireEvent) => {
       if (subscription === this.#current) this.#onEvent(resolved);
     });
     subscription.on('confirmation', () => {
@@ -86,9 +90,12 @@ export class ResilientSubscription implements Subscription {
     subscription.on('close', () => this.#onBroken(subscription, undefined));
   }
 
-  #onEvent(resolved: ResolvedEvent): void {
-    const event = toRecordedEvent(resolved);
-    if (event) this.#queueEvent(event);
+  #onEvent(resolved: ResolvedEvent | WireEvent): void {
+    if (resolved instanceof WireEvent) this.#queueEvent(resolved, () => resolved.toRecorded());
+    else {
+      const event = toRecordedEvent(resolved);
+      if (event) this.#queueEvent(event, () => event);
+    }
     // Signals wait for the events that were buffered before them.
     const ready: SubscriptionMessage[] = [];
     this.#pendingSignals = this.#pendingSignals.filter((signal) => {
@@ -100,7 +107,8 @@ export class ResilientSubscription implements Subscription {
     for (const message of ready) this.#queueSignal(message);
   }
 
-  #queueEvent(event: RecordedEvent): void {
+  /** An event, by its header; its content is decoded (`decode`) only when it is delivered. */
+  #queueEvent(event: EventHeader & { readonly link?: EventHeader }, decode: () => RecordedEvent | undefined): void {
     const resume = this.#resume;
     // A resolved link was read where the link is: that is the place to resume from.
     const read = event.link ?? event;
@@ -110,8 +118,10 @@ export class ResilientSubscription implements Subscription {
     }
     this.#resume = this.#source.kind === 'stream' ? { revision: read.revision } : { position: read.position };
     if (this.#source.deliver && !this.#source.deliver(event)) return;
+    const recorded = decode();
+    if (!recorded) return;
     this.#lastDelivered = read.position;
-    this.#push({ kind: 'event', event });
+    this.#push({ kind: 'event', event: recorded });
   }
 
   #signal(from: ClientSubscription, message: SubscriptionMessage): void {

@@ -13,24 +13,29 @@ import {
   type AllStreamResolvedEvent, type ReadAllOptions as ClientReadAllOptions,
 } from '@eventstore/db-client';
 import { InvalidArgumentError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from './errors.js';
+import { DirectAppender } from './esdb-append.js';
 import { fromClientMetadata, toClientEvents, toClientMetadata, toRecordedEvent } from './esdb-convert.js';
 import { translateClientError } from './esdb-errors.js';
-import { ResilientSubscription, type ResumePoint } from './esdb-subscription.js';
+import { openAllSubscription } from './esdb-subscribe.js';
+import { ResilientSubscription, type EventHeader, type ResumePoint } from './esdb-subscription.js';
 import {
   comparePositions, START_POSITION, type AllFilter, type AppendOptions, type AppendResult, type DeleteOptions,
   type DeleteResult, type EventData, type EventStore, type Position, type ReadAllOptions, type ReadStreamOptions,
   type RecordedEvent, type StreamMetadata, type SubscribeToAllOptions, type SubscribeToStreamOptions, type Subscription,
 } from './port.js';
 import {
-  compileAllFilter, serializeEvents, validateCheckpointInterval, validateSkip, validateCount, validateDirection, validateExpectedRevision,
+  compileAllFilter, serializeEvents, type SerializedEvent, validateCheckpointInterval, validateSkip, validateCount, validateDirection, validateExpectedRevision,
   validatePositionBound, validateRevisionBound, validateStreamMetadata, validateStreamName,
 } from './validation.js';
 
 /** EventStoreDB's default max search window (ReadBatchSize); checkpoint interval = multiplier x window. */
 const DEFAULT_WINDOW = 32;
 
-/** A system event of EventStoreDB's own (link events included): judged by what was read, the link when one was resolved. */
-const isSystemEvent = (event: RecordedEvent) => (event.link ?? event).type.startsWith('$');
+/**
+ * A system event of EventStoreDB's own (link events included): judged by what was read, the link when
+ * one was resolved. Works on a header alone (the fast subscription path reads no more).
+ */
+const isSystemEvent = (event: EventHeader & { readonly link?: EventHeader }) => (event.link ?? event).type.startsWith('$');
 
 function clientFilter(filter: AllFilter, checkpointInterval: number) {
   // Interval N = window x multiplier: keep the default window when N is a multiple of it.
@@ -43,13 +48,28 @@ function clientFilter(filter: AllFilter, checkpointInterval: number) {
   return eventTypeFilter({ ...base, regex: filter.eventTypeRegex });
 }
 
+/**
+ * Appends up to this many characters of type, data and metadata (at most 3 MiB of UTF-8) go out as
+ * one request of the adapter's own (esdb-append.ts); larger ones through the client, which splits
+ * its requests at 3 MiB. (EventStoreDB refuses appends above 1 MiB by default anyway.)
+ */
+const ONE_REQUEST_LIMIT = 1024 * 1024;
+
+function fitsOneRequest(events: readonly SerializedEvent[]): boolean {
+  let size = 0;
+  for (const event of events) size += event.data.length + (event.metadata?.length ?? 0) + event.type.length;
+  return size <= ONE_REQUEST_LIMIT;
+}
+
 export class EsdbEventStore implements EventStore {
   readonly #client: EventStoreDBClient;
+  readonly #appender: DirectAppender;
   readonly #subscriptions = new Set<ResilientSubscription>();
   #closed = false;
 
   constructor(client: EventStoreDBClient) {
     this.#client = client;
+    this.#appender = new DirectAppender(client);
   }
 
   #ensureOpen(): void {
@@ -61,6 +81,11 @@ export class EsdbEventStore implements EventStore {
     validateStreamName(stream);
     const serialized = serializeEvents(events);
     const expectedRevision = validateExpectedRevision(options.expectedRevision);
+    try {
+      if (fitsOneRequest(serialized) && (await this.#appender.available())) return await this.#appender.append(stream, serialized, expectedRevision);
+    } catch (error) {
+      throw translateClientError(error, { stream, expected: expectedRevision });
+    }
     const proposed = toClientEvents(events, serialized);
     try {
       const result = await this.#client.appendToStream(stream, proposed, { expectedRevision });
@@ -166,16 +191,19 @@ export class EsdbEventStore implements EventStore {
     const startAt = (resume: ResumePoint | undefined): Position | typeof START | typeof END =>
       resume && 'position' in resume ? resume.position : from === 'start' ? START : from === 'end' ? END : from;
     const skip = validateSkip(options.skip);
-    // The server sends whole events: `skip` is asked after they are read, and saves only the delivery.
-    const deliver = (event: RecordedEvent) => (filter !== undefined || !isSystemEvent(event)) && !(skip && skip(event.stream, event.revision));
+    // The server sends whole events: `skip` is asked once their header is read (esdb-wire-event.ts),
+    // and saves decoding their content.
+    const deliver = (event: EventHeader) => (filter !== undefined || !isSystemEvent(event)) && !(skip && skip(event.stream, event.revision));
     return this.#track((onEnd) => new ResilientSubscription({
       kind: 'all',
       ...(filter && !skip ? {} : { deliver }),
-      open: (resume, onCheckpoint) => this.#client.subscribeToAll({
-        resolveLinkTos: options.resolveLinkTos === true,
-        fromPosition: startAt(resume),
-        ...(filter ? { filter: { ...clientFilter(filter, checkpointInterval), checkpointReached: onCheckpoint } } : {}),
-      }),
+      open: (resume, onCheckpoint) => {
+        const fromPosition = startAt(resume);
+        const serverFilter = filter ? { ...clientFilter(filter, checkpointInterval), checkpointReached: onCheckpoint } : undefined;
+        // The header-first path does not resolve links: a subscription that asks for them takes the client's own.
+        const fast = options.resolveLinkTos === true ? undefined : openAllSubscription(this.#client, fromPosition, serverFilter);
+        return fast ?? this.#client.subscribeToAll({ resolveLinkTos: options.resolveLinkTos === true, fromPosition, ...(serverFilter ? { filter: serverFilter } : {}) });
+      },
     }, onEnd));
   }
 

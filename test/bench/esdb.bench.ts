@@ -2,7 +2,9 @@
  * EventStoreDB-path benchmark (`npm run bench:esdb`): the embedded EventStoreDB-compatible server over
  * a durable sqlite temp file, in its own process as a database server would be, driven through the
  * real @eventstore/db-client; beside it the embedded store's own figures measured directly through
- * the port in the same run. The last line of output is one JSON object with every figure.
+ * the port in the same run. Then the engine itself, the same 5-step saga with no-op agents, once
+ * through the adapter (`esdb://`) against such a server and once on the embedded store directly,
+ * with the ratio of the two. The last line of output is one JSON object with every figure.
  *
  * The server process is this file run again with `--serve <sqlite file>`.
  */
@@ -15,9 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { sampleEvent } from './sample-event.js';
 import { EventStoreDBClient, jsonEvent, START } from '@eventstore/db-client';
+import { AgentRegistry, inProcessTransport } from '../../src/agents/index.js';
 import { startEsdbServer } from '../../src/esdb-server/index.js';
+import { SagaRuntime } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventData, EventStore } from '../../src/store/port.js';
+import { workflow } from '../../src/workflow/index.js';
 
 type Result = { value: number; unit: string };
 const results: Record<string, Result> = {};
@@ -29,6 +34,11 @@ const BATCHES = 200;
 const BATCH_SIZE = 100;
 const CONCURRENT_ROUNDS = 50;
 const CONCURRENCY = 100;
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const ENGINE_CONCURRENCY = 50;
+const ENGINE_WORKFLOWS = Math.max(100, Math.round(2_000 * scale));
+const SEQUENTIAL_WORKFLOWS = Math.max(20, Math.round(200 * scale));
+const ENGINE_WARM_UP = Math.max(50, Math.round(200 * scale));
 
 function record(name: string, count: number, seconds: number): void {
   const value = Math.round(count / seconds);
@@ -134,13 +144,101 @@ async function directlyThroughThePort(): Promise<void> {
   }
 }
 
+/** Five steps in a chain, each a no-op agent call answering with a small output the next step reads. */
+const fiveSteps = ['one', 'two', 'three', 'four', 'five'].reduce(
+  (builder, id, index, ids) => builder.step({
+    id, action: 'work', capability: 'work', timeoutMs: 30_000,
+    input: { order: index === 0 ? 'input.order' : `${ids[index - 1]}.order` },
+    output: { [id]: '$' },
+    ...(index > 0 ? { dependsOn: [ids[index - 1] as string] } : {}),
+  }),
+  workflow('bench-five-steps'),
+).build();
+
+interface EngineFigures {
+  readonly perSecond: number;
+  readonly sequentialP50: number;
+}
+
+/**
+ * The engine on one store: a warm-up, then workflows one at a time (latency: from the start call
+ * to the end seen by `waitForEnd`, median), then `ENGINE_CONCURRENCY` in flight (throughput).
+ */
+async function engineOn(store: EventStore): Promise<EngineFigures> {
+  const registry = await AgentRegistry.open({ store });
+  await registry.register({ id: 'no-op', capabilities: ['work'], transport: inProcessTransport({ work: async (stepInput) => stepInput }) });
+  const runtime = await SagaRuntime.start({ store, registry, maxInFlight: ENGINE_CONCURRENCY });
+  let next = 0;
+  const one = async (): Promise<number> => {
+    const started = performance.now();
+    const { workflowId } = await runtime.startWorkflow(fiveSteps, { order: { id: next++, amount: 42 } });
+    const state = await runtime.waitForEnd(workflowId);
+    if (state.status !== 'completed') throw new Error(`workflow ${workflowId} ended ${state.status}`);
+    return performance.now() - started;
+  };
+  const inFlight = async (count: number): Promise<number> => {
+    const started = performance.now();
+    let left = count;
+    await Promise.all(Array.from({ length: ENGINE_CONCURRENCY }, async () => {
+      while (left > 0) {
+        left -= 1;
+        await one();
+      }
+    }));
+    return count / ((performance.now() - started) / 1000);
+  };
+  try {
+    await inFlight(ENGINE_WARM_UP);
+    const latencies: number[] = [];
+    for (let i = 0; i < SEQUENTIAL_WORKFLOWS; i++) latencies.push(await one());
+    latencies.sort((a, b) => a - b);
+    const perSecond = await inFlight(ENGINE_WORKFLOWS);
+    return { perSecond, sequentialP50: latencies[Math.floor(latencies.length / 2)] as number };
+  } finally {
+    await runtime.stop();
+    await registry.close();
+  }
+}
+
+async function engines(): Promise<void> {
+  const server = await startServerProcess(join(directory, 'engine-served.db'));
+  const esdbStore = await openStore(`esdb://${server.address}?tls=false`);
+  let throughClient: EngineFigures;
+  try {
+    throughClient = await engineOn(esdbStore);
+  } finally {
+    await esdbStore.close();
+    await server.stop();
+  }
+  const embeddedStore = await openStore(`sqlite:${join(directory, 'engine-direct.db')}`);
+  let embedded: EngineFigures;
+  try {
+    embedded = await engineOn(embeddedStore);
+  } finally {
+    await embeddedStore.close();
+  }
+  const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+  results['esdb.engine.workflows.c50'] = { value: round(throughClient.perSecond, 1), unit: 'workflows/s' };
+  results['esdb.engine.latency.p50.c1'] = { value: round(throughClient.sequentialP50, 2), unit: 'ms' };
+  results['engine.workflows.c50'] = { value: round(embedded.perSecond, 1), unit: 'workflows/s' };
+  results['engine.latency.p50.c1'] = { value: round(embedded.sequentialP50, 2), unit: 'ms' };
+  results['ratio.engine.workflows.c50'] = { value: round(throughClient.perSecond / embedded.perSecond, 3), unit: 'esdb / embedded' };
+  results['ratio.engine.latency.p50.c1'] = { value: round(throughClient.sequentialP50 / embedded.sequentialP50, 2), unit: 'esdb / embedded' };
+  for (const [name, figures] of [['engine through the client', throughClient], ['engine on the embedded store', embedded]] as const) {
+    console.log(`${name.padEnd(30)} ${round(figures.perSecond, 1).toString().padStart(10)} workflows/s at ${ENGINE_CONCURRENCY} in flight, sequential p50 ${round(figures.sequentialP50, 2)} ms`);
+  }
+}
+
 if (serving) {
   await serve(process.argv[process.argv.indexOf('--serve') + 1] ?? '');
 } else {
   try {
     console.log(`EventStoreDB path: embedded server (own process) over durable sqlite, real client (node ${process.version})`);
-    await throughClient();
-    await directlyThroughThePort();
+    if (process.env.BENCH_ONLY !== 'engine') {
+      await throughClient();
+      await directlyThroughThePort();
+    }
+    await engines();
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
