@@ -15,6 +15,7 @@ import {
 import { InvalidArgumentError, StoreClosedError, StreamNotFoundError, WrongExpectedVersionError } from './errors.js';
 import { fromClientMetadata, toClientMetadata, toRecordedEvent } from './esdb-convert.js';
 import { translateClientError } from './esdb-errors.js';
+import { EsdbPersistentSubscriptions } from './esdb-persistent.js';
 import { ResilientSubscription, type ResumePoint } from './esdb-subscription.js';
 import {
   comparePositions, START_POSITION, type AllFilter, type AppendOptions, type AppendResult, type DeleteOptions,
@@ -46,9 +47,14 @@ export class EsdbEventStore implements EventStore {
   readonly #client: EventStoreDBClient;
   readonly #subscriptions = new Set<ResilientSubscription>();
   #closed = false;
+  readonly persistentSubscriptions: EsdbPersistentSubscriptions;
 
   constructor(client: EventStoreDBClient) {
     this.#client = client;
+    this.persistentSubscriptions = new EsdbPersistentSubscriptions(() => {
+      this.#ensureOpen();
+      return this.#client;
+    });
   }
 
   #ensureOpen(): void {

@@ -20,6 +20,7 @@ import type {
   SubscribeToStreamOptions,
   Subscription,
 } from './port.js';
+import { PersistentSubscriptionHub } from './persistent/hub.js';
 import { ChangeSignal } from './sqlite-change-signal.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
 import { prepareStoreStatements, type Statements } from './sqlite-rows.js';
@@ -90,6 +91,8 @@ export class SqliteEventStore implements EventStore {
   private readonly reads: ReadContext;
   private readonly pageSize: number;
   private readonly maxAppendSize: number;
+  /** Consumer groups over this store's own reads and appends (src/store/persistent). */
+  readonly persistentSubscriptions: PersistentSubscriptionHub = new PersistentSubscriptionHub(this);
 
   /** Open a store file (created if missing), or an in-memory store for `':memory:'`. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteEventStore {
@@ -212,6 +215,8 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Groups stop first: their last checkpoint writes still go in.
+    await this.persistentSubscriptions.close();
     this.closed = true;
     // What callers were already promised is written before the file is closed.
     await this.writer.close();

@@ -1,0 +1,111 @@
+/**
+ * One consumer's connection to a group, as the port hands it out: an async iterable fed by the group
+ * (src/store/persistent/group.ts), which joins the group when iteration starts and leaves it on
+ * `unsubscribe()` or when the loop is left.
+ */
+import type { NackAction, PersistentEvent, PersistentSubscription } from './port.js';
+
+/** What a consumer needs from its group. */
+export interface ConsumerGroup {
+  ack(consumer: GroupConsumer, ids: readonly string[]): void;
+  nack(consumer: GroupConsumer, action: NackAction, reason: string, ids: readonly string[]): void;
+  leave(consumer: GroupConsumer): void;
+}
+
+let consumerCount = 0;
+
+export class GroupConsumer implements PersistentSubscription {
+  readonly id = `consumer-${++consumerCount}`;
+  /** Events sent and not yet acked or nacked. */
+  inFlight = 0;
+  totalItems = 0n;
+  private readonly queue: PersistentEvent[] = [];
+  private wake: (() => void) | undefined;
+  private failure: unknown;
+  private ended = false;
+  private started = false;
+  private group: ConsumerGroup | undefined;
+
+  constructor(
+    readonly bufferSize: number,
+    readonly name: string,
+    private readonly join: (consumer: GroupConsumer) => Promise<ConsumerGroup>,
+  ) {}
+
+  get availableSlots(): number {
+    return Math.max(0, this.bufferSize - this.inFlight);
+  }
+
+  /** Called by the group. */
+  deliver(message: PersistentEvent): void {
+    this.inFlight++;
+    this.totalItems++;
+    this.queue.push(message);
+    this.wakeUp();
+  }
+
+  /** Called by the group: the consumer is dropped (group deleted, updated, restarted, store closed). */
+  drop(error?: unknown): void {
+    if (this.ended) return;
+    this.failure = error;
+    this.ended = true;
+    this.group = undefined;
+    this.wakeUp();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<PersistentEvent> {
+    if (this.started) throw new Error('A persistent subscription can be iterated only once');
+    this.started = true;
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.unsubscribe();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  private async next(): Promise<IteratorResult<PersistentEvent>> {
+    if (!this.group && !this.ended) {
+      try {
+        const group = await this.join(this);
+        if (this.ended) group.leave(this);
+        else this.group = group;
+      } catch (error) {
+        this.drop(error);
+      }
+    }
+    for (;;) {
+      const message = this.queue.shift();
+      if (message) return { done: false, value: message };
+      if (this.ended) {
+        const failure = this.failure;
+        this.failure = undefined;
+        if (failure !== undefined) throw failure;
+        return { done: true, value: undefined };
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async ack(...eventIds: string[]): Promise<void> {
+    this.group?.ack(this, eventIds.map((id) => id.toLowerCase()));
+  }
+
+  async nack(action: NackAction, reason: string, ...eventIds: string[]): Promise<void> {
+    this.group?.nack(this, action, reason, eventIds.map((id) => id.toLowerCase()));
+  }
+
+  async unsubscribe(): Promise<void> {
+    const group = this.group;
+    this.drop();
+    this.queue.length = 0;
+    group?.leave(this);
+  }
+}
