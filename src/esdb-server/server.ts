@@ -1,6 +1,6 @@
 /**
- * The embedded EventStoreDB-compatible gRPC server: any EventStore behind the Streams and
- * ServerFeatures services of EventStoreDB's client protocol, so the official client (and our esdb
+ * The embedded EventStoreDB-compatible gRPC server: any EventStore behind the Streams,
+ * PersistentSubscriptions and ServerFeatures services of EventStoreDB's client protocol, so the official client (and our esdb
  * adapter) can talk to it.
  */
 import { readFile } from 'node:fs/promises';
@@ -14,6 +14,9 @@ import { handleDelete, handleTombstone } from './delete.js';
 import { handleGetSupportedMethods } from './features.js';
 import { ServerFeaturesService, StreamsService } from './proto.js';
 import { handleRead, type ReadOutput } from './read.js';
+import { persistentSubscriptionHandlers } from './persistent.js';
+import { PersistentSubscriptionsService } from './persistent-proto.js';
+import { handlePersistentRead } from './persistent-read.js';
 
 export interface EsdbServerOptions {
   /** The store served. The server does not close it: its owner does, after `close()`. */
@@ -81,6 +84,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
   };
   if (batchAppend) streams['batchAppend'] = handleBatchAppend(context);
   server.addService(streamsDefinition, streams);
+  server.addService(PersistentSubscriptionsService, { ...persistentSubscriptionHandlers(context), read: handlePersistentRead(context) });
   server.addService(ServerFeaturesService, { getSupportedMethods: handleGetSupportedMethods(batchAppend) });
 
   const credentials = options.tls

@@ -236,7 +236,14 @@ export class EsdbPersistentSubscriptions implements PersistentSubscriptions {
     const subscription = (source === ALL_SOURCE
       ? this.client().subscribeToPersistentSubscriptionToAll(group, { bufferSize })
       : this.client().subscribeToPersistentSubscriptionToStream(source, group, { bufferSize })) as unknown as ClientSubscription;
+    const confirmed = new Promise<void>((resolve, reject) => {
+      const emitter = subscription as unknown as NodeJS.EventEmitter;
+      emitter.once('confirmation', () => resolve());
+      emitter.once('error', (error: unknown) => reject(translate(error, source, group)));
+    });
+    confirmed.catch(() => undefined);
     return {
+      joined: () => confirmed,
       [Symbol.asyncIterator]: () => events(subscription, source, group),
       ack: async (...ids) => subscription.ack(...ids.map(byId)),
       nack: async (action, reason, ...ids) => subscription.nack(action, reason, ...ids.map(byId)),

@@ -25,6 +25,7 @@ export class GroupConsumer implements PersistentSubscription {
   private ended = false;
   private started = false;
   private group: ConsumerGroup | undefined;
+  private joining: Promise<void> | undefined;
 
   constructor(
     readonly bufferSize: number,
@@ -65,16 +66,23 @@ export class GroupConsumer implements PersistentSubscription {
     };
   }
 
-  private async next(): Promise<IteratorResult<PersistentEvent>> {
-    if (!this.group && !this.ended) {
+  joined(): Promise<void> {
+    this.joining ??= (async () => {
+      if (this.ended) return;
       try {
         const group = await this.join(this);
         if (this.ended) group.leave(this);
         else this.group = group;
       } catch (error) {
         this.drop(error);
+        throw error;
       }
-    }
+    })();
+    return this.joining;
+  }
+
+  private async next(): Promise<IteratorResult<PersistentEvent>> {
+    await this.joined().catch(() => undefined);
     for (;;) {
       const message = this.queue.shift();
       if (message) return { done: false, value: message };

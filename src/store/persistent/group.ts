@@ -148,8 +148,9 @@ export class Group implements ConsumerGroup {
   }
 
   /** Drop every consumer (with `error`) and stop reading. */
-  async stop(error: unknown = new PersistentSubscriptionDroppedError(this.source, this.name)): Promise<void> {
+  async stop(error?: unknown): Promise<void> {
     if (this.stopped) return;
+    error ??= new PersistentSubscriptionDroppedError(this.source, this.name);
     this.stopped = true;
     clearInterval(this.ticker);
     for (const consumer of this.consumers.splice(0)) consumer.drop(error);

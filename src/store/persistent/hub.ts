@@ -51,7 +51,8 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
       if (!groups.some((entry) => entry.source === source && entry.group === group)) throw new PersistentSubscriptionNotFoundError(source, group);
       return groups.filter((entry) => !(entry.source === source && entry.group === group));
     });
-    await this.unload(source, group);
+    // EventStoreDB tells the consumers of a deleted group that it does not exist (PersistentSubscriptions.Read.cs).
+    await this.unload(source, group, new PersistentSubscriptionNotFoundError(source, group));
     await storage.deleteGroupStreams(this.store, source, group);
   }
 
@@ -78,7 +79,7 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
 
   async restartSubsystem(): Promise<void> {
     const running = [...this.groups.keys()];
-    await Promise.all(running.map((key) => this.unloadKey(key)));
+    await Promise.all(running.map((id) => this.unloadKey(id)));
   }
 
   connect(source: string, group: string, options: ConnectOptions = {}): PersistentSubscription {
@@ -136,16 +137,16 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
     return running;
   }
 
-  private unload(source: string, group: string): Promise<void> {
-    return this.unloadKey(key(source, group));
+  private unload(source: string, group: string, error?: unknown): Promise<void> {
+    return this.unloadKey(key(source, group), error);
   }
 
-  private async unloadKey(id: string): Promise<void> {
+  private async unloadKey(id: string, error?: unknown): Promise<void> {
     const running = this.groups.get(id);
     if (!running) return;
     this.groups.delete(id);
     const loaded = await running.catch(() => undefined);
-    await loaded?.stop();
+    await loaded?.stop(error);
   }
 }
 

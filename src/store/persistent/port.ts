@@ -95,6 +95,11 @@ export interface ConnectOptions {
  * `PersistentSubscriptionDroppedError` when the group is deleted, updated or restarted.
  */
 export interface PersistentSubscription extends AsyncIterable<PersistentEvent> {
+  /**
+   * Resolves once the consumer has joined the group (EventStoreDB's confirmation); rejects with what
+   * iteration would throw. Iterating joins too: this only lets a caller wait for it.
+   */
+  joined(): Promise<void>;
   ack(...eventIds: string[]): Promise<void>;
   nack(action: NackAction, reason: string, ...eventIds: string[]): Promise<void>;
   /** Leave the group: events this consumer did not ack go to the others. Idempotent. */

@@ -278,7 +278,7 @@ export function describePersistentSubscriptionContract(name: string, factory: ()
       expect(revisions(await take(again, 1))).toEqual([3n]);
     });
 
-    it('refuses a consumer beyond maxSubscriberCount, one of a missing group, and drops consumers of a deleted group', async () => {
+    it('refuses a consumer beyond maxSubscriberCount and one of a missing group; consumers of a deleted group learn it is gone', async () => {
       const stream = uniqueName('ps-limits');
       await store.append(stream, events(1));
       await store.persistentSubscriptions.create(stream, 'g', { startFrom: 'start', maxSubscriberCount: 1 });
@@ -292,7 +292,22 @@ export function describePersistentSubscriptionContract(name: string, factory: ()
 
       const pending = iterator.next().then(() => undefined, (error: unknown) => error);
       await store.persistentSubscriptions.delete(stream, 'g');
+      expect(await pending).toBeInstanceOf(PersistentSubscriptionNotFoundError);
+    });
+
+    it('drops the consumers of an updated group, and they can connect again', async () => {
+      const stream = uniqueName('ps-update');
+      await store.append(stream, events(1));
+      await store.persistentSubscriptions.create(stream, 'g', { startFrom: 'start' });
+      const consumer = connect(stream, 'g');
+      const iterator = consumer[Symbol.asyncIterator]();
+      await take(consumer, 1, iterator);
+      const pending = iterator.next().then(() => undefined, (error: unknown) => error);
+      await store.persistentSubscriptions.update(stream, 'g', { startFrom: 'start', maxRetryCount: 2 });
       expect(await pending).toBeInstanceOf(PersistentSubscriptionDroppedError);
+      const again = connect(stream, 'g');
+      const [redelivered] = await take(again, 1);
+      expect(redelivered!.event.revision).toBe(0n);
     });
   });
 }
