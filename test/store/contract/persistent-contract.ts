@@ -10,6 +10,7 @@ import {
 } from '../../../src/store/persistent/errors.js';
 import { ALL_SOURCE, type EventStore, type PersistentEvent, type PersistentSubscription } from '../../../src/store/port.js';
 import type { ContractStore } from './event-store-contract.js';
+import { waitFor } from '../../support/wait-for.js';
 import { events, uniqueName } from './helpers.js';
 
 const WAIT_MS = 10_000;
@@ -33,14 +34,8 @@ async function take(subscription: PersistentSubscription, count: number, iterato
   return taken;
 }
 
-/** Wait (up to WAIT_MS) until `check` holds, for state the server changes on its own schedule. */
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${WAIT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Wait until `check` holds, for state the group changes on its own schedule (checkpoints, parking, joins). */
+const eventually = (what: string, check: () => Promise<boolean>) => waitFor(check, { what, timeoutMs: WAIT_MS, intervalMs: 20 });
 
 async function rejection(action: () => Promise<unknown>): Promise<unknown> {
   return action().then(() => undefined, (error: unknown) => error);
