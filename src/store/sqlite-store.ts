@@ -21,6 +21,7 @@ import type {
   Subscription,
 } from './port.js';
 import { PersistentSubscriptionHub } from './persistent/hub.js';
+import { sqliteGroupLeases } from './persistent/sqlite-leases.js';
 import { ChangeSignal } from './sqlite-change-signal.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
 import { prepareStoreStatements, type Statements } from './sqlite-rows.js';
@@ -78,6 +79,11 @@ export interface SqliteStoreOptions {
    * engine at 500 in flight: 20-35; a client that only appends: 1-10).
    */
   readonly busyProducerMicros?: number;
+  /**
+   * How long a process's hold on a persistent subscription group lasts without renewal: after it dies,
+   * another process takes the group over this much later. Default 10 000 ms (src/store/persistent/leases.ts).
+   */
+  readonly persistentLeaseMs?: number;
 }
 
 export class SqliteEventStore implements EventStore {
@@ -92,7 +98,7 @@ export class SqliteEventStore implements EventStore {
   private readonly pageSize: number;
   private readonly maxAppendSize: number;
   /** Consumer groups over this store's own reads and appends (src/store/persistent). */
-  readonly persistentSubscriptions: PersistentSubscriptionHub = new PersistentSubscriptionHub(this);
+  readonly persistentSubscriptions: PersistentSubscriptionHub;
 
   /** Open a store file (created if missing), or an in-memory store for `':memory:'`. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteEventStore {
@@ -134,6 +140,11 @@ export class SqliteEventStore implements EventStore {
         })
       : new GroupCommitWriter({ afterCommit, onAppended, runHere: { below: Infinity, run } });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
+    // A file may be open in several processes: a group then runs in the one holding its lease.
+    this.persistentSubscriptions = new PersistentSubscriptionHub(this, path === ':memory:' ? {} : {
+      leases: sqliteGroupLeases(db),
+      ...(options.persistentLeaseMs === undefined ? {} : { leaseMs: options.persistentLeaseMs }),
+    });
   }
 
   /** Commit counters, for tests and diagnostics (group commit shows as operations > transactions). */

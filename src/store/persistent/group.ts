@@ -61,15 +61,17 @@ export class Group implements ConsumerGroup {
     readonly name: string,
     readonly settings: PersistentSubscriptionSettings,
     startAfter: Cursor | 'start' | 'end',
+    private readonly onIdle: (() => void) | undefined,
   ) {
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
     void this.read(startAfter);
   }
 
-  static async load(store: EventStore, source: string, name: string, settings: PersistentSubscriptionSettings): Promise<Group> {
+  /** `onIdle`: called when the last consumer leaves (the hub then stops the group and frees its lease). */
+  static async load(store: EventStore, source: string, name: string, settings: PersistentSubscriptionSettings, onIdle?: () => void): Promise<Group> {
     const checkpoint = await storage.readCheckpoint(store, source, name);
-    const group = new Group(store, source, name, settings, checkpoint ?? startAfter(settings.startFrom));
+    const group = new Group(store, source, name, settings, checkpoint ?? startAfter(settings.startFrom), onIdle);
     group.lastCheckpoint = checkpoint;
     return group;
   }
@@ -110,6 +112,7 @@ export class Group implements ConsumerGroup {
       this.retryOrPark(entry.message);
     }
     this.push();
+    if (this.consumers.length === 0) this.onIdle?.();
   }
 
   ack(consumer: GroupConsumer, ids: readonly string[]): void {
@@ -147,13 +150,17 @@ export class Group implements ConsumerGroup {
     }
   }
 
-  /** Drop every consumer (with `error`) and stop reading. */
+  /** Drop every consumer (with `error`), checkpoint what is done, and stop reading. */
   async stop(error?: unknown): Promise<void> {
     if (this.stopped) return;
     error ??= new PersistentSubscriptionDroppedError(this.source, this.name);
     this.stopped = true;
     clearInterval(this.ticker);
     for (const consumer of this.consumers.splice(0)) consumer.drop(error);
+    // Events sent but not acked go back before the checkpoint: the next run sends them again.
+    for (const entry of this.inFlight.values()) this.retries.push(entry.message);
+    this.inFlight.clear();
+    this.checkpoint(true, true);
     this.wakeReader?.();
     await this.subscription?.unsubscribe();
     await this.checkpointWrites;
@@ -274,7 +281,7 @@ export class Group implements ConsumerGroup {
   }
 
   /** EventStoreDB's TryMarkCheckpoint, with events waiting in the buffer counted as not done. */
-  private checkpoint(isTimeCheck: boolean): void {
+  private checkpoint(isTimeCheck: boolean, force = false): void {
     let oldest: Message | undefined;
     const consider = (message: Message) => {
       if (message.sequence === undefined) return;
@@ -297,9 +304,11 @@ export class Group implements ConsumerGroup {
     const done = sequence - this.lastCheckpointSequence;
     const now = Date.now();
     const { checkpointAfterMs, minCheckpointCount, maxCheckpointCount } = this.settings;
-    if (now - this.lastCheckpointAt < checkpointAfterMs && done < maxCheckpointCount) return;
-    if (!((done >= minCheckpointCount && isTimeCheck) || done >= maxCheckpointCount)) return;
     if (done <= 0) return;
+    if (!force) {
+      if (now - this.lastCheckpointAt < checkpointAfterMs && done < maxCheckpointCount) return;
+      if (!((done >= minCheckpointCount && isTimeCheck) || done >= maxCheckpointCount)) return;
+    }
     this.lastCheckpointAt = now;
     this.lastCheckpointSequence = sequence;
     const position = cursor;

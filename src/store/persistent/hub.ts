@@ -3,11 +3,13 @@
  * subscriptions: the group list, checkpoints and parked events live in the store (storage.ts), and
  * the groups that have consumers in this process run here (group.ts). The embedded store uses it.
  */
+import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import type { EventStore } from '../port.js';
 import { GroupConsumer, type ConsumerGroup } from './consumer.js';
-import { PersistentSubscriptionExistsError, PersistentSubscriptionNotFoundError } from './errors.js';
+import { PersistentSubscriptionDroppedError, PersistentSubscriptionExistsError, PersistentSubscriptionNotFoundError } from './errors.js';
 import { Group } from './group.js';
+import type { GroupLeases } from './leases.js';
 import type {
   ConnectOptions, PersistentSubscription, PersistentSubscriptionInfo, PersistentSubscriptionSettings, PersistentSubscriptions,
 } from './port.js';
@@ -17,12 +19,30 @@ import * as storage from './storage.js';
 import { validateStreamName } from '../validation.js';
 
 const DEFAULT_BUFFER_SIZE = 10;
+const DEFAULT_LEASE_MS = 10_000;
+
+export interface HubOptions {
+  /** Given when other processes may run groups of the same store (a file): see leases.ts. */
+  readonly leases?: GroupLeases;
+  readonly leaseMs?: number;
+}
 
 export class PersistentSubscriptionHub implements PersistentSubscriptions {
   /** Running groups by `source::group`; a load in progress is shared. */
   private readonly groups = new Map<string, Promise<Group>>();
+  private readonly leases: GroupLeases | undefined;
+  private readonly leaseMs: number;
+  /** This hub's name in the lease table: unique per process and store. */
+  private readonly owner = `${process.pid}:${randomUUID()}`;
+  private renewer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Groups being stopped because their last consumer left: closing waits for them. */
+  private readonly stopping = new Set<Promise<void>>();
 
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: EventStore, options: HubOptions = {}) {
+    this.leases = options.leases;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
 
   async create(source: string, group: string, settings?: Partial<PersistentSubscriptionSettings>): Promise<void> {
     validateSource(source);
@@ -97,7 +117,10 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
 
   /** Stop every running group (the store is closing). */
   async close(): Promise<void> {
+    this.closed = true;
     await this.restartSubsystem();
+    await Promise.all(this.stopping);
+    clearInterval(this.renewer);
   }
 
   private async describe(config: storage.GroupConfig): Promise<PersistentSubscriptionInfo> {
@@ -129,7 +152,9 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
         const { groups } = await storage.readConfig(this.store);
         const config = groups.find((entry) => entry.source === source && entry.group === group);
         if (!config) throw new PersistentSubscriptionNotFoundError(source, group);
-        return Group.load(this.store, source, group, config.settings);
+        await this.takeLease(id, source, group);
+        const onIdle = this.leases ? () => this.unloadInBackground(id) : undefined;
+        return Group.load(this.store, source, group, config.settings, onIdle);
       })();
       this.groups.set(id, running);
       running.catch(() => this.groups.delete(id));
@@ -147,6 +172,31 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
     this.groups.delete(id);
     const loaded = await running.catch(() => undefined);
     await loaded?.stop(error);
+    if (loaded) this.leases?.release(id, this.owner);
+  }
+
+  /** Wait until this process holds the group's lease (at once without leases), and keep it renewed. */
+  private async takeLease(id: string, source: string, group: string): Promise<void> {
+    const leases = this.leases;
+    if (!leases) return;
+    while (!leases.acquire(id, this.owner, this.leaseMs)) {
+      if (this.closed || this.groups.get(id) === undefined) throw new PersistentSubscriptionDroppedError(source, group);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.floor(this.leaseMs / 4))));
+    }
+    this.renewer ??= setInterval(() => this.renewLeases(), Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.renewer.unref();
+  }
+
+  /** A group whose lease could not be renewed (this process stalled past it) stops: another process has it now. */
+  private renewLeases(): void {
+    for (const id of [...this.groups.keys()]) {
+      if (!this.leases?.acquire(id, this.owner, this.leaseMs)) this.unloadInBackground(id);
+    }
+  }
+
+  private unloadInBackground(id: string): void {
+    const stopping = this.unloadKey(id).catch(() => undefined).finally(() => this.stopping.delete(stopping));
+    this.stopping.add(stopping);
   }
 }
 
