@@ -8,6 +8,7 @@
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import type { NackAction, PersistentSubscription } from '../store/persistent/port.js';
 import { ALL_SOURCE } from '../store/persistent/port.js';
+import { basicCredentials } from './auth.js';
 import type { HandlerContext } from './context.js';
 import { decodeStreamName, decodeUuid, encodeRecordedEvent } from './convert.js';
 import { rpcErrors } from './errors.js';
@@ -59,8 +60,12 @@ export function handlePersistentRead(context: HandlerContext) {
           if (!options) throw rpcErrors.invalidArgument('The first message of a persistent subscription must carry its options');
           const source = options.hasAll() ? ALL_SOURCE : decodeStreamName(options.getStreamIdentifier());
           const structured = options.getUuidOption()?.hasStructured() ?? false;
-          const name = String(call.metadata.get('connection-name')[0] ?? '<unknown>');
-          consumer = context.store.persistentSubscriptions.connect(source, options.getGroupName(), { bufferSize: options.getBufferSize(), name });
+          const who = {
+            name: String(call.metadata.get('connection-name')[0] ?? '<unknown>'),
+            username: basicCredentials(call.metadata)?.username ?? '',
+            from: call.getPeer(),
+          };
+          consumer = context.store.persistentSubscriptions.connect(source, options.getGroupName(), { bufferSize: options.getBufferSize(), ...who });
           void serve(call, consumer, `${source}::${options.getGroupName()}`, structured).finally(finish);
           return;
         }

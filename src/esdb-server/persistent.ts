@@ -131,13 +131,19 @@ export function encodeInfo(info: PersistentSubscriptionInfo): SubscriptionInfo {
   result.setStatus(info.status);
   result.setConnectionsList(info.connections.map((connection) => {
     const encoded = new persistentPb.SubscriptionInfo.ConnectionInfo();
-    encoded.setFrom('');
-    encoded.setUsername('');
+    encoded.setFrom(connection.from);
+    encoded.setUsername(connection.username);
     encoded.setConnectionName(connection.name);
     encoded.setTotalItems(connection.totalItems.toString());
     encoded.setCountSinceLastMeasurement('0');
     encoded.setAvailableSlots(connection.availableSlots);
     encoded.setInFlightMessages(connection.inFlight);
+    encoded.setObservedMeasurementsList(Object.entries(connection.measurements ?? {}).map(([key, value]) => {
+      const measurement = new persistentPb.SubscriptionInfo.Measurement();
+      measurement.setKey(key);
+      measurement.setValue(String(value));
+      return measurement;
+    }));
     return encoded;
   }));
   result.setTotalItems(info.totalItems.toString());

@@ -96,7 +96,9 @@ function fromClientInfo(info: ClientInfo, filter: AllFilter | undefined): Persis
       ...(filter ? { filter } : {}),
     },
     connections: info.connections.map((connection) => ({
-      name: connection.connectionName, inFlight: connection.inFlightMessages, availableSlots: connection.availableSlots,
+      name: connection.connectionName, username: connection.username, from: connection.from,
+      ...(connection.extraStatistics ? { measurements: Object.fromEntries([...connection.extraStatistics].map(([key, value]) => [key, Number(value)])) } : {}),
+      inFlight: connection.inFlightMessages, availableSlots: connection.availableSlots,
       totalItems: connection.totalItems,
     })),
     ...(lastCheckpoint !== undefined ? { lastCheckpoint } : {}),

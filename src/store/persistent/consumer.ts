@@ -13,12 +13,15 @@ export interface ConsumerGroup {
 }
 
 let consumerCount = 0;
+const LATENCY_WINDOW = 1_000;
 
 export class GroupConsumer implements PersistentSubscription {
   readonly id = `consumer-${++consumerCount}`;
   /** Events sent and not yet acked or nacked. */
   inFlight = 0;
   totalItems = 0n;
+  /** Ack latencies (ms) of the last acks, when the group keeps extra statistics. */
+  readonly latencies: number[] = [];
   private readonly queue: PersistentEvent[] = [];
   private wake: (() => void) | undefined;
   private failure: unknown;
@@ -29,9 +32,29 @@ export class GroupConsumer implements PersistentSubscription {
 
   constructor(
     readonly bufferSize: number,
-    readonly name: string,
+    readonly who: { readonly name: string; readonly username: string; readonly from: string },
     private readonly join: (consumer: GroupConsumer) => Promise<ConsumerGroup>,
   ) {}
+
+  recordLatency(ms: number): void {
+    this.latencies.push(ms);
+    if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
+  }
+
+  /** EventStoreDB's measured times of a connection (RequestStatistics): the spread of ack latencies. */
+  measurements(): Record<string, number> | undefined {
+    if (this.latencies.length === 0) return undefined;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+    return {
+      Mean: Math.round(sorted.reduce((sum, value) => sum + value, 0) / sorted.length),
+      Median: at(0.5),
+      Fastest: sorted[0]!,
+      'Quintile 1': at(0.2), 'Quintile 2': at(0.4), 'Quintile 3': at(0.6), 'Quintile 4': at(0.8), 'Quintile 5': sorted[sorted.length - 1]!,
+      '90%': at(0.9), '95%': at(0.95), '99%': at(0.99), '99.5%': at(0.995), '99.9%': at(0.999),
+      Highest: sorted[sorted.length - 1]!,
+    };
+  }
 
   get availableSlots(): number {
     return Math.max(0, this.bufferSize - this.inFlight);

@@ -31,6 +31,7 @@ interface Message {
 interface InFlight {
   readonly message: Message;
   readonly consumer: GroupConsumer;
+  readonly sentAt: number;
   readonly dueAt: number;
 }
 
@@ -69,9 +70,10 @@ export class Group implements ConsumerGroup {
   }
 
   /** `onIdle`: called when the last consumer leaves (the hub then stops the group and frees its lease). */
-  static async load(store: EventStore, source: string, name: string, settings: PersistentSubscriptionSettings, onIdle?: () => void): Promise<Group> {
+  static async load(store: EventStore, config: storage.GroupConfig, onIdle?: () => void): Promise<Group> {
+    const { source, group: name, settings } = config;
     const checkpoint = await storage.readCheckpoint(store, source, name);
-    const group = new Group(store, source, name, settings, checkpoint ?? startAfter(settings.startFrom), onIdle);
+    const group = new Group(store, source, name, settings, checkpoint ?? config.startAfter ?? startAfter(settings.startFrom), onIdle);
     group.lastCheckpoint = checkpoint;
     return group;
   }
@@ -89,9 +91,13 @@ export class Group implements ConsumerGroup {
   }
 
   connections(): PersistentConnectionInfo[] {
-    return this.consumers.map((consumer) => ({
-      name: consumer.name, inFlight: consumer.inFlight, availableSlots: consumer.availableSlots, totalItems: consumer.totalItems,
-    }));
+    return this.consumers.map((consumer) => {
+      const measurements = consumer.measurements();
+      return {
+        ...consumer.who, inFlight: consumer.inFlight, availableSlots: consumer.availableSlots, totalItems: consumer.totalItems,
+        ...(measurements ? { measurements } : {}),
+      };
+    });
   }
 
   join(consumer: GroupConsumer): void {
@@ -116,7 +122,10 @@ export class Group implements ConsumerGroup {
   }
 
   ack(consumer: GroupConsumer, ids: readonly string[]): void {
-    for (const id of ids) this.finish(consumer, id);
+    for (const id of ids) {
+      const entry = this.finish(consumer, id);
+      if (entry && this.settings.extraStatistics) consumer.recordLatency(Date.now() - entry.sentAt);
+    }
     this.afterChange();
   }
 
@@ -226,7 +235,8 @@ export class Group implements ConsumerGroup {
 
   private send(consumer: GroupConsumer, message: Message): void {
     const timeout = this.settings.messageTimeoutMs;
-    this.inFlight.set(message.event.id, { message, consumer, dueAt: timeout === 0 ? Infinity : Date.now() + timeout });
+    const now = Date.now();
+    this.inFlight.set(message.event.id, { message, consumer, sentAt: now, dueAt: timeout === 0 ? Infinity : now + timeout });
     consumer.deliver({ event: message.event, retryCount: message.retryCount });
   }
 
@@ -248,7 +258,6 @@ export class Group implements ConsumerGroup {
 
   /** The reading loop: from the source into the buffer, pausing while the buffer is full. */
   private async read(startAfter: Cursor | 'start' | 'end'): Promise<void> {
-    const filterSystem = this.source === ALL_SOURCE && !this.settings.filter;
     const subscription = this.source === ALL_SOURCE
       ? this.store.subscribeToAll({
         fromPosition: startAfter as Position | 'start' | 'end',
@@ -262,8 +271,7 @@ export class Group implements ConsumerGroup {
         if (this.stopped) break;
         if (item.kind !== 'event') continue;
         const event = item.event;
-        // Unfiltered $all: the store's own `$` bookkeeping (these groups' checkpoints and parked events) is not for consumers.
-        if (filterSystem && (event.type.startsWith('$') || event.stream.startsWith('$'))) continue;
+        // As in EventStoreDB, an unfiltered group on $all gets `$` events too (its own checkpoints among them).
         const cursor: Cursor = this.source === ALL_SOURCE ? event.position : event.revision;
         const sequence = this.nextSequence++;
         this.buffer.push({ event, retryCount: 0, sequence, previous });

@@ -47,20 +47,23 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
   async create(source: string, group: string, settings?: Partial<PersistentSubscriptionSettings>): Promise<void> {
     validateSource(source);
     const resolved = resolveSettings(source, group, settings);
+    const startAfter = resolved.startFrom === 'end' ? await storage.currentEnd(this.store, source) : undefined;
     await storage.changeConfig(this.store, (groups) => {
       if (groups.some((entry) => entry.source === source && entry.group === group)) throw new PersistentSubscriptionExistsError(source, group);
-      return [...groups, { source, group, settings: resolved }];
+      return [...groups, { source, group, settings: resolved, ...(startAfter === undefined ? {} : { startAfter }) }];
     });
   }
 
   async update(source: string, group: string, settings?: Partial<PersistentSubscriptionSettings>): Promise<void> {
     validateSource(source);
+    const end = await storage.currentEnd(this.store, source);
     await storage.changeConfig(this.store, (groups) => {
       const current = groups.find((entry) => entry.source === source && entry.group === group);
       if (!current) throw new PersistentSubscriptionNotFoundError(source, group);
       const filter = current.settings.filter;
       const resolved = resolveSettings(source, group, { ...settings, ...(filter ? { filter } : {}) });
-      return groups.map((entry) => (entry === current ? { source, group, settings: resolved } : entry));
+      const startAfter = resolved.startFrom === 'end' ? end : undefined;
+      return groups.map((entry) => (entry === current ? { source, group, settings: resolved, ...(startAfter === undefined ? {} : { startAfter }) } : entry));
     });
     await this.unload(source, group);
   }
@@ -108,7 +111,8 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
     if (!Number.isSafeInteger(bufferSize) || bufferSize < 1) {
       throw new InvalidArgumentError(`bufferSize must be a positive integer, got ${String(bufferSize)}`);
     }
-    return new GroupConsumer(bufferSize, options.name ?? '', async (consumer): Promise<ConsumerGroup> => {
+    const who = { name: options.name ?? '', username: options.username ?? '', from: options.from ?? '' };
+    return new GroupConsumer(bufferSize, who, async (consumer): Promise<ConsumerGroup> => {
       const running = await this.load(source, group);
       running.join(consumer);
       return running;
@@ -154,7 +158,7 @@ export class PersistentSubscriptionHub implements PersistentSubscriptions {
         if (!config) throw new PersistentSubscriptionNotFoundError(source, group);
         await this.takeLease(id, source, group);
         const onIdle = this.leases ? () => this.unloadInBackground(id) : undefined;
-        return Group.load(this.store, source, group, config.settings, onIdle);
+        return Group.load(this.store, config, onIdle);
       })();
       this.groups.set(id, running);
       running.catch(() => this.groups.delete(id));

@@ -51,6 +51,11 @@ export interface PersistentSubscriptionSettings {
 
 export interface PersistentConnectionInfo {
   readonly name: string;
+  /** Who connected: the user and the peer address, when the transport knows them. */
+  readonly username: string;
+  readonly from: string;
+  /** With `extraStatistics`: ack latencies in ms over the last acks ("Mean", "Median", "Quintile 1".."Quintile 5", "99%", "Highest", …). */
+  readonly measurements?: Readonly<Record<string, number>>;
   readonly inFlight: number;
   readonly availableSlots: number;
   readonly totalItems: bigint;
@@ -87,6 +92,8 @@ export interface ConnectOptions {
   readonly bufferSize?: number;
   /** Shown in the group's info. */
   readonly name?: string;
+  readonly username?: string;
+  readonly from?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Persistent subscription settings: the defaults (those of EventStoreDB and its clients), the checks a
  * group's settings must pass (EventStoreDB refuses the same: a read batch not smaller than the history
- * buffer, negative counts, an unknown strategy), and their JSON form in the config stream.
+ * buffer, negative counts, an unknown strategy; not min > max checkpoint count, which it accepts), and their JSON form in the config stream.
  */
 import { compileAllFilter } from '../validation.js';
 import type { Json, JsonObject, Position } from '../port.js';
@@ -41,7 +41,6 @@ export function resolveSettings(source: string, group: string, given: Partial<Pe
   }
   if (settings.readBatchSize < 1) throw fail('readBatchSize must be at least 1');
   if (settings.readBatchSize >= settings.historyBufferSize) throw fail('readBatchSize must be smaller than historyBufferSize');
-  if (settings.minCheckpointCount > settings.maxCheckpointCount) throw fail('minCheckpointCount must not exceed maxCheckpointCount');
   if (!STRATEGIES.includes(settings.consumerStrategy)) throw fail(`unknown consumer strategy '${String(settings.consumerStrategy)}'`);
   const { startFrom } = settings;
   if (source === ALL_SOURCE) {

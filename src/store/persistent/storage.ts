@@ -23,6 +23,11 @@ export interface GroupConfig {
   readonly source: string;
   readonly group: string;
   readonly settings: PersistentSubscriptionSettings;
+  /**
+   * Where a group without a checkpoint starts (exclusive), fixed when it was created or updated:
+   * EventStoreDB starts a group as soon as it is made, so `'end'` means the end at that moment.
+   */
+  readonly startAfter?: Cursor | 'start';
 }
 
 export interface ConfigSnapshot {
@@ -46,9 +51,14 @@ async function lastEvent(store: EventStore, stream: string): Promise<RecordedEve
 export async function readConfig(store: EventStore): Promise<ConfigSnapshot> {
   const event = await lastEvent(store, CONFIG_STREAM);
   if (!event) return { groups: [], revision: 'no_stream' };
-  const entries = (event.data as { groups: { source: string; group: string; settings: JsonObject }[] }).groups;
+  const entries = (event.data as { groups: { source: string; group: string; settings: JsonObject; startAfter?: string }[] }).groups;
   return {
-    groups: entries.map((entry) => ({ source: entry.source, group: entry.group, settings: settingsFromJson(entry.settings) })),
+    groups: entries.map((entry) => ({
+      source: entry.source,
+      group: entry.group,
+      settings: settingsFromJson(entry.settings),
+      ...(entry.startAfter === undefined ? {} : { startAfter: entry.startAfter === 'start' ? 'start' : cursorFromJson(entry.source, entry.startAfter) }),
+    })),
     revision: event.revision,
   };
 }
@@ -61,7 +71,14 @@ export async function changeConfig(store: EventStore, change: (groups: readonly 
   for (;;) {
     const snapshot = await readConfig(store);
     const groups = change(snapshot.groups);
-    const data = { groups: groups.map((entry) => ({ source: entry.source, group: entry.group, settings: settingsToJson(entry.settings) })) };
+    const data = {
+      groups: groups.map((entry) => ({
+        source: entry.source,
+        group: entry.group,
+        settings: settingsToJson(entry.settings),
+        ...(entry.startAfter === undefined ? {} : { startAfter: entry.startAfter === 'start' ? 'start' : cursorToJson(entry.startAfter) }),
+      })),
+    };
     try {
       await store.append(CONFIG_STREAM, [{ id: randomUUID(), type: CONFIG_EVENT, data }], { expectedRevision: snapshot.revision });
       return;
@@ -80,6 +97,16 @@ function cursorFromJson(source: string, text: string): Cursor {
   const match = /^C:(\d+)\/P:(\d+)$/.exec(text);
   if (!match) throw new Error(`Malformed checkpoint '${text}' of a group on $all`);
   return { commit: BigInt(match[1]!), prepare: BigInt(match[2]!) };
+}
+
+/** The last event of a group's source now: a group starting at `'end'` starts after it. */
+export async function currentEnd(store: EventStore, source: string): Promise<Cursor | 'start'> {
+  if (source === ALL_SOURCE) {
+    for await (const event of store.readAll({ direction: 'backwards', maxCount: 1 })) return event.position;
+    return 'start';
+  }
+  const event = await lastEvent(store, source);
+  return event ? event.revision : 'start';
 }
 
 export async function readCheckpoint(store: EventStore, source: string, group: string): Promise<Cursor | undefined> {
