@@ -100,6 +100,20 @@ describe('embedded EventStoreDB server: PersistentSubscriptions through the real
     expect((failed as PersistentSubscriptionFailedError).reason).toMatch(/readBatchSize/);
   });
 
+  it('GetInfo reports each connection, with ack latencies when extra statistics are on', async () => {
+    const stream = unique('proto-stats');
+    await client.appendToStream(stream, events(3));
+    await client.createPersistentSubscriptionToStream(stream, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START, extraStatistics: true }));
+    const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
+    let acked = 0;
+    subscription.on('data', (event) => void subscription.ack(event).then(() => acked++));
+    await waitFor(async () => acked === 3 && (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).connections[0]?.extraStatistics !== undefined, { what: 'three acks measured' });
+    const [connection] = (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).connections;
+    expect(connection).toMatchObject({ connectionName: client.connectionName, totalItems: 3n });
+    expect(connection!.extraStatistics!.get('quintile 3')).toBeTypeOf('bigint');
+    await subscription.unsubscribe();
+  });
+
   it('Read: confirmation, events with retry counts, ack, nack retry / park, ReplayParked', async () => {
     const stream = unique('proto-read');
     await client.appendToStream(stream, events(2));

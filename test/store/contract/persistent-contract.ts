@@ -121,6 +121,14 @@ export function describePersistentSubscriptionContract(name: string, factory: ()
       expect(value.event.revision).toBe(4n);
     });
 
+    it("'end' is the end when the group is made: what is appended before anyone connects is delivered", async () => {
+      const stream = uniqueName('ps-end');
+      await store.append(stream, events(2));
+      await store.persistentSubscriptions.create(stream, 'g');
+      await store.append(stream, events(1));
+      expect(revisions(await take(connect(stream, 'g'), 1))).toEqual([2n]);
+    });
+
     it('nack retry sends again with the retry count raised; past maxRetryCount the event is parked, and replay sends it again', async () => {
       const stream = uniqueName('ps-retry');
       await store.append(stream, events(1));
