@@ -19,17 +19,24 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** The username and password of a call's `authorization: Basic …` header, if it has one. */
+export function basicCredentials(metadata: Metadata): Credentials | undefined {
+  const header = metadata.get('authorization')[0];
+  if (typeof header !== 'string' || !header.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice('Basic '.length).trim(), 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (separator < 0) return undefined;
+  return { username: decoded.slice(0, separator), password: decoded.slice(separator + 1) };
+}
+
 export function createAuthorizer(credentials: Credentials | undefined): Authorizer {
   if (!credentials) return () => true;
   return (metadata) => {
-    const header = metadata.get('authorization')[0];
-    if (typeof header !== 'string' || !header.startsWith('Basic ')) return false;
-    const decoded = Buffer.from(header.slice('Basic '.length).trim(), 'base64').toString('utf8');
-    const separator = decoded.indexOf(':');
-    if (separator < 0) return false;
+    const given = basicCredentials(metadata);
+    if (!given) return false;
     // Compare both parts even when the first differs: no early exit to time.
-    const userMatches = sameText(decoded.slice(0, separator), credentials.username);
-    const passwordMatches = sameText(decoded.slice(separator + 1), credentials.password);
+    const userMatches = sameText(given.username, credentials.username);
+    const passwordMatches = sameText(given.password, credentials.password);
     return userMatches && passwordMatches;
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The embedded EventStoreDB-compatible gRPC server: any EventStore behind the Streams and
- * ServerFeatures services of EventStoreDB's client protocol, so the official client (and our esdb
+ * The embedded EventStoreDB-compatible gRPC server: any EventStore behind the Streams,
+ * PersistentSubscriptions and ServerFeatures services of EventStoreDB's client protocol, so the official client (and our esdb
  * adapter) can talk to it.
  */
 import { readFile } from 'node:fs/promises';
@@ -17,6 +17,9 @@ import { ServerFeaturesService, StreamsService } from './proto.js';
 import { ProjectionsService, refusingProjections } from './projections.js';
 import { handleRead, type ReadOutput } from './read.js';
 import { startSystemProjections } from './system-projections.js';
+import { persistentSubscriptionHandlers } from './persistent.js';
+import { PersistentSubscriptionsService } from './persistent-proto.js';
+import { handlePersistentRead } from './persistent-read.js';
 
 export interface EsdbServerOptions {
   /** The store served. The server does not close it: its owner does, after `close()`. */
@@ -94,6 +97,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
   if (batchAppend) streams['batchAppend'] = handleBatchAppend(context);
   server.addService(streamsDefinition, streams);
   server.addService(ProjectionsService, refusingProjections());
+  server.addService(PersistentSubscriptionsService, { ...persistentSubscriptionHandlers(context), read: handlePersistentRead(context) });
   server.addService(ServerFeaturesService, { getSupportedMethods: handleGetSupportedMethods(batchAppend) });
 
   const credentials = options.tls

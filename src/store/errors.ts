@@ -12,7 +12,12 @@ export type StoreErrorCode =
   | 'access-denied'
   | 'maximum-append-size-exceeded'
   | 'unavailable'
-  | 'closed';
+  | 'closed'
+  | 'persistent-subscription-not-found'
+  | 'persistent-subscription-exists'
+  | 'persistent-subscription-failed'
+  | 'persistent-subscription-dropped'
+  | 'maximum-subscribers-reached';
 
 export class StoreError extends Error {
   constructor(

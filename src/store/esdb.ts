@@ -18,6 +18,7 @@ import { fromClientMetadata, toClientEvents, toClientMetadata, toRecordedEvent }
 import { translateClientError } from './esdb-errors.js';
 import { openAllSubscription } from './esdb-subscribe.js';
 import { ResilientSubscription, type EventHeader, type ResumePoint } from './esdb-subscription.js';
+import { EsdbPersistentSubscriptions } from './esdb-persistent.js';
 import {
   comparePositions, START_POSITION, type AllFilter, type AppendOptions, type AppendResult, type DeleteOptions,
   type DeleteResult, type EventData, type EventStore, type Position, type ReadAllOptions, type ReadStreamOptions,
@@ -66,10 +67,15 @@ export class EsdbEventStore implements EventStore {
   readonly #appender: DirectAppender;
   readonly #subscriptions = new Set<ResilientSubscription>();
   #closed = false;
+  readonly persistentSubscriptions: EsdbPersistentSubscriptions;
 
   constructor(client: EventStoreDBClient) {
     this.#client = client;
     this.#appender = new DirectAppender(client);
+    this.persistentSubscriptions = new EsdbPersistentSubscriptions(() => {
+      this.#ensureOpen();
+      return this.#client;
+    });
   }
 
   #ensureOpen(): void {

@@ -9,6 +9,11 @@
  * the official client, so nothing is lost on the way through.
  */
 
+import type { PersistentSubscriptions } from './persistent/port.js';
+
+export type * from './persistent/port.js';
+export { ALL_SOURCE } from './persistent/port.js';
+
 /** JSON-compatible value: what event data and metadata may hold. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -206,6 +211,9 @@ export interface EventStore {
 
   setStreamMetadata(stream: string, metadata: StreamMetadata, options?: AppendOptions): Promise<AppendResult>;
   getStreamMetadata(stream: string): Promise<StreamMetadata | undefined>;
+
+  /** Persistent subscriptions (consumer groups kept by the store): src/store/persistent/port.ts. */
+  readonly persistentSubscriptions: PersistentSubscriptions;
 
   /** Release connections and file handles. Pending subscriptions end. */
   close(): Promise<void>;

@@ -21,6 +21,8 @@ import type {
   SubscribeToStreamOptions,
   Subscription,
 } from './port.js';
+import { PersistentSubscriptionHub } from './persistent/hub.js';
+import { sqliteGroupLeases } from './persistent/sqlite-leases.js';
 import { ChangeSignal } from './sqlite-change-signal.js';
 import { readAllPages, readStreamPages, type ReadContext } from './sqlite-read.js';
 import { prepareStoreStatements, type Statements } from './sqlite-rows.js';
@@ -78,6 +80,11 @@ export interface SqliteStoreOptions {
    * engine at 500 in flight: 20-35; a client that only appends: 1-10).
    */
   readonly busyProducerMicros?: number;
+  /**
+   * How long a process's hold on a persistent subscription group lasts without renewal: after it dies,
+   * another process takes the group over this much later. Default 10 000 ms (src/store/persistent/leases.ts).
+   */
+  readonly persistentLeaseMs?: number;
 }
 
 export class SqliteEventStore implements EventStore {
@@ -91,6 +98,8 @@ export class SqliteEventStore implements EventStore {
   private readonly reads: ReadContext;
   private readonly pageSize: number;
   private readonly maxAppendSize: number;
+  /** Consumer groups over this store's own reads and appends (src/store/persistent). */
+  readonly persistentSubscriptions: PersistentSubscriptionHub;
 
   /** Open a store file (created if missing), or an in-memory store for `':memory:'`. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteEventStore {
@@ -132,6 +141,11 @@ export class SqliteEventStore implements EventStore {
         })
       : new GroupCommitWriter({ afterCommit, onAppended, runHere: { below: Infinity, run } });
     this.reads = { statements: this.statements, pageSize: this.pageSize, assertOpen: () => this.assertOpen() };
+    // A file may be open in several processes: a group then runs in the one holding its lease.
+    this.persistentSubscriptions = new PersistentSubscriptionHub(this, path === ':memory:' ? {} : {
+      leases: sqliteGroupLeases(db),
+      ...(options.persistentLeaseMs === undefined ? {} : { leaseMs: options.persistentLeaseMs }),
+    });
   }
 
   /** Commit counters, for tests and diagnostics (group commit shows as operations > transactions). */
@@ -217,6 +231,8 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Groups stop first: their last checkpoint writes still go in.
+    await this.persistentSubscriptions.close();
     this.closed = true;
     // What callers were already promised is written before the file is closed.
     await this.writer.close();

@@ -68,6 +68,8 @@ describe('embedded EventStoreDB server: protocol', () => {
         'event_store.client.streams.streams/delete',
         'event_store.client.streams.streams/tombstone',
         'event_store.client.streams.streams/batchappend',
+        ...['create', 'update', 'delete', 'read', 'getinfo', 'replayparked', 'list', 'restartsubsystem']
+          .map((method) => `event_store.client.persistent_subscriptions.persistentsubscriptions/${method}`),
         'event_store.client.server_features.serverfeatures/getsupportedmethods',
       ]);
       const withoutBatch = await startEmbedded({ batchAppend: false });
