@@ -38,6 +38,8 @@ export interface InvokeOptions {
   readonly capability?: string;
   /** Cancels the call (shutdown, workflow cancelled): the result is a non-retryable 'cancelled'. */
   readonly signal?: AbortSignal;
+  /** Told the id of the remote task the agent accepted the call as (see CallCancellation.taskAccepted). */
+  readonly taskAccepted?: (taskId: string) => void;
 }
 
 export interface BulkheadSnapshot {
@@ -95,18 +97,18 @@ export class AgentInvoker {
       return result;
     }
     // Without slots to give back, the call's own promise is the answer: no frame waits on it here.
-    if (releases === NO_RELEASES) return this.#admitted(agentId, call, options.signal);
+    if (releases === NO_RELEASES) return this.#admitted(agentId, call, options.signal, options.taskAccepted);
     try {
-      return await this.#admitted(agentId, call, options.signal);
+      return await this.#admitted(agentId, call, options.signal, options.taskAccepted);
     } finally {
       for (let i = releases.length - 1; i >= 0; i--) (releases[i] as Release)();
     }
   }
 
   /** The breaker admits the call (a probe when half-open) or it fails fast. */
-  #admitted(agentId: string, call: AgentCall, signal: AbortSignal | undefined): Promise<AgentCallResult> | AgentCallResult {
+  #admitted(agentId: string, call: AgentCall, signal: AbortSignal | undefined, taskAccepted: ((taskId: string) => void) | undefined): Promise<AgentCallResult> | AgentCallResult {
     const admission = this.#registry.admit(agentId);
-    if (admission.allowed) return this.#call(agentId, call, signal);
+    if (admission.allowed) return this.#call(agentId, call, signal, taskAccepted);
     this.#registry.stats.rejected(agentId);
     return circuitOpen(agentId, admission.reopenAt);
   }
@@ -152,7 +154,7 @@ export class AgentInvoker {
     }
   }
 
-  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined): Promise<AgentCallResult> {
+  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined, taskAccepted: ((taskId: string) => void) | undefined): Promise<AgentCallResult> {
     const transport = this.#registry.transportOf(agentId);
     if (!transport) {
       this.#registry.recordOutcome(agentId, 'ignored');
@@ -160,7 +162,7 @@ export class AgentInvoker {
     }
     // The transport's answer, the deadline (one queue for all calls) and a cancellation (one
     // listener per caller signal) all settle the same object: no timer, race or closure per call.
-    const flight = new CallInFlight(call, performance.now() + Math.max(0, call.deadline - this.#now()));
+    const flight = new CallInFlight(call, performance.now() + Math.max(0, call.deadline - this.#now()), taskAccepted);
     this.#deadlines.add(flight);
     if (external) this.#cancellation.watch(external, flight);
     const stats = this.#registry.stats;
@@ -254,6 +256,7 @@ class CallInFlight extends LazyCancellation implements Deadline, Cancellable {
   constructor(
     readonly call: AgentCall,
     dueAt: number,
+    readonly taskAccepted?: (taskId: string) => void,
   ) {
     super();
     this.dueAt = dueAt;
@@ -273,11 +276,11 @@ class CallInFlight extends LazyCancellation implements Deadline, Cancellable {
     this.abort(new Error('deadline'));
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     if (this.#settled) return;
     this.cancelled = true;
     this.settle(failure(`Call ${this.call.idempotencyKey} cancelled`, 'cancelled', false));
-    this.abort(new Error('cancelled'));
+    this.abort(reason instanceof Error ? reason : new Error('cancelled'));
   }
 }
 
