@@ -45,3 +45,26 @@ describe('taskAccepted', () => {
     expect(stepState(s.state, 'a')?.taskId).toBeUndefined();
   });
 });
+
+describe('a failure that awaits an operator (input-required, auth-required)', () => {
+  const needsInput = (s: Scenario, code = 'input-required') =>
+    s.apply({ kind: 'stepResult', stepId: 'a', attempt: 1, outcome: { ok: false, error: { message: 'approve the order', code, retryable: false } } });
+
+  it('pauses the workflow at once, whatever its failure strategy, and a retry sends a new attempt under the same key', () => {
+    for (const code of ['input-required', 'auth-required']) {
+      const s = new Scenario(diamond()).start();
+      const events = needsInput(s, code);
+      expect(events.map((e) => e.type)).toEqual(['StepFailed', 'WorkflowPaused']);
+      expect(s.state.status).toBe('paused');
+      s.apply({ kind: 'command', command: { type: 'retry' } });
+      expect(stepState(s.state, 'a')).toMatchObject({ status: 'running', attempt: 2, idempotencyKey: 'wf-1:a' });
+    }
+  });
+
+  it('is not retried even when marked retryable', () => {
+    const s = new Scenario(diamond()).start();
+    s.apply({ kind: 'stepResult', stepId: 'a', attempt: 1, outcome: { ok: false, error: { message: 'log in', code: 'auth-required', retryable: true } } });
+    expect(s.events.map((e) => e.type)).not.toContain('StepRetryScheduled');
+    expect(s.state.status).toBe('paused');
+  });
+});
