@@ -41,6 +41,8 @@ export interface ServeAgentOptions {
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   /** Final answers remembered per idempotency key. Default 10,000. */
   readonly idempotencyEntries?: number;
+  /** Told of every call as it arrives, repeated keys included, before the idempotency memory (for logs and tests). */
+  readonly onCall?: (call: AgentCall) => void;
 }
 
 export interface ServedAgent {
@@ -65,7 +67,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   if (options.token !== undefined && options.token.trim().length < 16) throw new TypeError(`Agent "${options.name}": the token must be at least 16 characters`);
   const memory = new IdempotencyMemory(options.idempotencyEntries);
   const runs = new Map<string, number>();
-  const perform = performer(options.handlers, memory, runs);
+  const perform = performer(options.handlers, memory, runs, options.onCall);
   const app = Fastify({ logger: false, ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}) }) as unknown as FastifyInstance;
   let baseUrl = '';
   const skills = (): readonly string[] => (typeof options.skills === 'function' ? options.skills() : (options.skills ?? Object.keys(options.handlers)));
@@ -118,9 +120,10 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
 type Perform = (call: AgentCall, signal: AbortSignal) => Promise<AgentCallResult>;
 
 /** One call through the idempotency memory to its handler (via the in-process transport's rules). */
-function performer(handlers: Readonly<Record<string, ActionHandler>>, memory: IdempotencyMemory, runs: Map<string, number>): Perform {
+function performer(handlers: Readonly<Record<string, ActionHandler>>, memory: IdempotencyMemory, runs: Map<string, number>, onCall: ((call: AgentCall) => void) | undefined): Perform {
   const transport = inProcessTransport(handlers);
   return async (call, signal) => {
+    onCall?.(call);
     const { result } = await memory.run(
       call.idempotencyKey,
       () => {
