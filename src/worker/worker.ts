@@ -44,19 +44,21 @@ export class Worker {
 
   /** Registers the config's agents and starts the engine (it catches up with its workflows first). */
   static async start({ config, store, logger }: WorkerOptions): Promise<Worker> {
+    // Remote A2A agents are discovered from their cards before the engine starts (its start-up
+    // re-sends calls in flight and needs their transports), then watched. One whose card cannot be
+    // read yet is not registered: its steps wait for it, visibly, and nothing fails.
+    const remoteAgents = config.a2aAgents.map((options) => new RemoteA2aAgent(options));
+    const discovered = (await Promise.all(remoteAgents.map((agent) => agent.discover(logger)))).filter((definition) => definition !== undefined);
     const engine = await createEngine({
       store,
       logger,
       definitions: config.definitions,
-      agents: config.agents,
+      agents: [...config.agents, ...discovered],
       ...(config.maxInFlight === undefined ? {} : { maxInFlight: config.maxInFlight }),
     });
     engine.runtime.transitions$.subscribe(({ workflowId, event, state }) => {
       if (state.status !== 'idle' && isTerminal(state.status) && event.type.startsWith('Workflow')) logger.info({ workflowId, workflow: state.definition.name, status: state.status }, 'workflow ended');
     });
-    // Remote A2A agents are discovered from their cards, now and on every refresh. One whose card
-    // cannot be read yet is not registered: its steps wait for it, visibly, and nothing fails.
-    const remoteAgents = config.a2aAgents.map((options) => new RemoteA2aAgent(options));
     await Promise.all(remoteAgents.map((agent) => agent.watch(engine.registry, logger)));
     logger.info({ definitions: config.definitions.map((d) => `${d.name}@${d.version}`), agents: [...config.agents, ...remoteAgents].map((a) => a.id), drainTimeoutMs: config.drainTimeoutMs }, 'worker started');
     return new Worker(engine, logger, config.drainTimeoutMs, remoteAgents);

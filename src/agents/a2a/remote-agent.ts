@@ -100,6 +100,21 @@ export class RemoteA2aAgent {
     return { id: this.#options.id, capabilities, transport: this.transport, ...(weight === undefined ? {} : { weight }), ...(maxConcurrency === undefined ? {} : { maxConcurrency }) };
   }
 
+  /**
+   * Reads the card once, before the agent is registered anywhere: its definition (undefined when
+   * the card cannot be read or has no skill). A runtime that re-sends calls at start-up needs the
+   * transports of its remote agents before it starts, so hosts discover first, then start, then watch.
+   */
+  async discover(logger: Logger = silentLogger()): Promise<AgentDefinition | undefined> {
+    try {
+      await this.readCard();
+    } catch (error) {
+      logger.warn({ agentId: this.id, err: (error as Error).message }, 'agent card not read; the agent is not registered yet');
+      return undefined;
+    }
+    return this.definition();
+  }
+
   /** Reads the card and brings the registration in line with it. False when the card could not be read. */
   async refresh(registry: AgentRegistry, logger: Logger = silentLogger()): Promise<boolean> {
     try {

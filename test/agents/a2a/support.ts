@@ -61,11 +61,15 @@ export function scratch(prefix: string): { dir: string; cleanup: () => void } {
 
 /** An engine whose remote A2A agents are discovered from their cards (and watched until `stop`). */
 export async function engineWithRemoteAgents(options: EngineOptions, remotes: readonly RemoteAgentOptions[]): Promise<{ engine: Engine; agents: RemoteA2aAgent[]; stop: () => Promise<void> }> {
-  const engine = await createEngine(options);
   const agents = remotes.map((remote) => new RemoteA2aAgent(remote));
+  const discovered = [];
   for (const agent of agents) {
-    if (!(await agent.watch(engine.registry))) throw new Error(`the card of ${agent.id} could not be read`);
+    const definition = await agent.discover();
+    if (!definition) throw new Error(`the card of ${agent.id} could not be read`);
+    discovered.push(definition);
   }
+  const engine = await createEngine({ ...options, agents: [...(options.agents ?? []), ...discovered] });
+  for (const agent of agents) await agent.watch(engine.registry);
   return {
     engine,
     agents,
