@@ -140,7 +140,7 @@ export class A2aTransport implements AgentTransport {
 
   #clientFor(card: AgentCard): Promise<Client> {
     if (this.#client?.card !== card) {
-      const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl: this.#options.fetch })] }));
+      const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl: statusAware(this.#options.fetch) })] }));
       const client = factory.createFromAgentCard(card);
       client.catch(() => undefined);
       this.#client = { card, client };
@@ -193,6 +193,28 @@ class TaskTracker {
   }
 }
 
+/** An HTTP answer that is not A2A at all: refused credentials, or an error page instead of JSON-RPC. */
+class PeerStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+    this.name = 'PeerStatusError';
+  }
+}
+
+/**
+ * The SDK reports a refused request as "an unexpected error": this fetch names the status first,
+ * so that a wrong token reads as one. An error status with a JSON body is left to the SDK (it may be
+ * a JSON-RPC error, which says more).
+ */
+function statusAware(base: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    if (response.status === 401 || response.status === 403) throw new PeerStatusError(response.status);
+    if (!response.ok && !(response.headers.get('content-type') ?? '').includes('json')) throw new PeerStatusError(response.status);
+    return response;
+  };
+}
+
 function isTask(answer: unknown): answer is Task {
   return typeof answer === 'object' && answer !== null && 'status' in answer && 'artifacts' in answer;
 }
@@ -215,18 +237,28 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && current !== null && chain.length < 8; current = (current as { cause?: unknown }).cause) chain.push(current);
+  return chain;
+}
+
 /** JSON-RPC error codes after which the same request fails on any agent. */
 const TERMINAL_RPC_CODES = new Set([-32602]);
 
 /** What went wrong with a peer, as a failure the engine can act on. */
 export function classify(name: string, error: unknown): AgentCallResult {
+  const status = causeChain(error).find((cause): cause is PeerStatusError => cause instanceof PeerStatusError);
+  if (status) {
+    if (status.status === 401 || status.status === 403) return failure(`${name}: refused our credentials (HTTP ${status.status})`, 'unauthorized', true);
+    return failure(`${name}: HTTP ${status.status} instead of an A2A answer`, `http-${status.status}`, status.status >= 500 || status.status === 408 || status.status === 429);
+  }
   const message = error instanceof Error ? error.message : String(error);
   const rpcCode = (error as { envelopeCode?: unknown; code?: unknown } | null)?.envelopeCode ?? (error as { code?: unknown } | null)?.code;
   if (typeof rpcCode === 'number' && rpcCode < 0) {
     if (rpcCode === -32001) return failure(`${name}: the task is gone (${message})`, 'task-lost', true);
     return failure(`${name}: JSON-RPC error ${rpcCode}: ${message}`, 'jsonrpc-error', !TERMINAL_RPC_CODES.has(rpcCode));
   }
-  if (/\b(401|403)\b/.test(message) || /unauthori[sz]ed|forbidden/i.test(message)) return failure(`${name}: refused our credentials: ${message}`, 'unauthorized', true);
   if (error instanceof SyntaxError || /JSON|Unexpected token|invalid response|Invalid JSON-RPC|parse/i.test(message)) {
     return failure(`${name}: answered something that is not A2A: ${message}`, 'invalid-response', true);
   }
