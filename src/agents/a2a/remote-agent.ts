@@ -83,7 +83,8 @@ export class RemoteA2aAgent {
     try {
       card = await new DefaultAgentCardResolver({ fetchImpl: this.#fetch }).resolve(withSlash(this.#options.url));
     } catch (error) {
-      throw new AgentCardError(`agent "${this.#options.id}": cannot read its card at ${where}: ${error instanceof Error ? error.message : String(error)}`);
+      const cause = (error as { cause?: { code?: string } } | null)?.cause?.code;
+      throw new AgentCardError(`agent "${this.#options.id}": cannot read its card at ${where}: ${error instanceof Error ? error.message : String(error)}${cause ? ` (${cause})` : ''}`);
     }
     if (!card.supportedInterfaces.some((i) => i.protocolBinding === 'JSONRPC')) {
       throw new AgentCardError(`agent "${this.#options.id}": the card at ${where} offers no JSON-RPC interface`);
