@@ -8,11 +8,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AGENT_CARD_PATH, A2A_PROTOCOL_VERSION, Role, TaskState, type AgentCard, type Message } from '@a2a-js/sdk';
-import {
-  AgentEvent, DefaultRequestHandler, InMemoryTaskStore, JsonRpcTransportHandler, ServerCallContext,
-  type AgentExecutor, type ExecutionEventBus, type RequestContext,
-} from '@a2a-js/sdk/server';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { AgentExecutionEvent, AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
+import type { FastifyInstance } from 'fastify';
 import { inProcessTransport, type ActionHandler } from '../in-process-transport.js';
 import { type AgentCall, type AgentCallResult, callTransport, failure } from '../transport.js';
 import { OPERATOR_WAIT_CODES } from '../../saga/steps.js';
@@ -65,6 +62,9 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     if (typeof handler !== 'function') throw new TypeError(`Agent "${options.name}": handler for action "${action}" is a ${typeof handler}, not a function`);
   }
   if (options.token !== undefined && options.token.trim().length < 16) throw new TypeError(`Agent "${options.name}": the token must be at least 16 characters`);
+  // Loaded here, not at import: the package surface and the CLI import this module, and most of
+  // their users never serve an agent.
+  const [{ default: Fastify }, { DefaultRequestHandler, InMemoryTaskStore, JsonRpcTransportHandler, ServerCallContext }] = await Promise.all([import('fastify'), import('@a2a-js/sdk/server')]);
   const memory = new IdempotencyMemory(options.idempotencyEntries);
   const runs = new Map<string, number>();
   const perform = performer(options.handlers, memory, runs, options.onCall);
@@ -145,7 +145,7 @@ class HandlerExecutor implements AgentExecutor {
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = context;
     const message = context.userMessage;
-    bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [message], metadata: undefined }));
+    bus.publish(taskEvent({ id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [message], metadata: undefined }));
     const call = callFromMessage(message);
     if (typeof call === 'string') {
       finish(bus, taskId, contextId, TaskState.TASK_STATE_REJECTED, call, { [FAILURE_METADATA.code]: 'bad-request', [FAILURE_METADATA.retryable]: false });
@@ -153,12 +153,12 @@ class HandlerExecutor implements AgentExecutor {
     }
     const controller = new AbortController();
     this.#running.set(taskId, controller);
-    bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
+    bus.publish(statusEvent({ taskId, contextId, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
     try {
       const result = await this.perform(call, controller.signal);
       if (controller.signal.aborted) return; // cancelled: the cancel already published the final state
       if (result.ok) {
-        bus.publish(AgentEvent.artifactUpdate({ taskId, contextId, artifact: resultArtifact(result.output), append: false, lastChunk: true, metadata: undefined }));
+        bus.publish(artifactEvent({ taskId, contextId, artifact: resultArtifact(result.output), append: false, lastChunk: true, metadata: undefined }));
         finish(bus, taskId, contextId, TaskState.TASK_STATE_COMPLETED, '', undefined);
         return;
       }
@@ -177,7 +177,7 @@ class HandlerExecutor implements AgentExecutor {
   cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
     const controller = this.#running.get(taskId);
     controller?.abort(new Error('task cancelled'));
-    bus.publish(AgentEvent.statusUpdate({ taskId, contextId: '', status: { state: TaskState.TASK_STATE_CANCELED, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
+    bus.publish(statusEvent({ taskId, contextId: '', status: { state: TaskState.TASK_STATE_CANCELED, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
     return Promise.resolve();
   }
 
@@ -186,11 +186,16 @@ class HandlerExecutor implements AgentExecutor {
   }
 }
 
+// The SDK's AgentEvent helpers, as literals: this module loads the SDK's server only when serving.
+const taskEvent = (data: Extract<AgentExecutionEvent, { kind: 'task' }>['data']): AgentExecutionEvent => ({ kind: 'task', data });
+const statusEvent = (data: Extract<AgentExecutionEvent, { kind: 'statusUpdate' }>['data']): AgentExecutionEvent => ({ kind: 'statusUpdate', data });
+const artifactEvent = (data: Extract<AgentExecutionEvent, { kind: 'artifactUpdate' }>['data']): AgentExecutionEvent => ({ kind: 'artifactUpdate', data });
+
 function finish(bus: ExecutionEventBus, taskId: string, contextId: string, state: TaskState, text: string, metadata: Record<string, unknown> | undefined): void {
   const message: Message | undefined = text || metadata
     ? { messageId: `${taskId}:status`, contextId, taskId, role: Role.ROLE_AGENT, parts: text ? [textPart(text)] : [], metadata, extensions: [], referenceTaskIds: [] }
     : undefined;
-  bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state, message, timestamp: new Date().toISOString() }, metadata: undefined }));
+  bus.publish(statusEvent({ taskId, contextId, status: { state, message, timestamp: new Date().toISOString() }, metadata: undefined }));
 }
 
 function agentCard(options: ServeAgentOptions, baseUrl: string, skills: readonly string[]): AgentCard {
