@@ -61,6 +61,8 @@ export class AgentInvoker {
   readonly #capabilityBulkheads = new Map<string, Bulkhead>();
   readonly #cancellation = new CancellationFanout();
   readonly #deadlines: DeadlineQueue<CallInFlight>;
+  /** Calls in flight by idempotency key, so that one can be cancelled by its operation (`cancelCall`). */
+  readonly #byKey = new Map<string, CallInFlight>();
 
   constructor(options: AgentInvokerOptions) {
     this.#registry = options.registry;
@@ -164,6 +166,7 @@ export class AgentInvoker {
     // listener per caller signal) all settle the same object: no timer, race or closure per call.
     const flight = new CallInFlight(call, performance.now() + Math.max(0, call.deadline - this.#now()), taskAccepted);
     this.#deadlines.add(flight);
+    this.#byKey.set(call.idempotencyKey, flight);
     if (external) this.#cancellation.watch(external, flight);
     const stats = this.#registry.stats;
     stats.started(agentId);
@@ -181,8 +184,20 @@ export class AgentInvoker {
       return result;
     } finally {
       this.#deadlines.remove(flight);
+      if (this.#byKey.get(call.idempotencyKey) === flight) this.#byKey.delete(call.idempotencyKey);
       if (external) this.#cancellation.unwatch(external, flight);
     }
+  }
+
+  /**
+   * Cancel the call in flight for an operation (a workflow cancelled while its step runs): its
+   * result is a non-retryable `cancelled`, and a transport that knows remote tasks asks the agent to
+   * stop (A2A `tasks/cancel`). False when no such call is in flight here.
+   */
+  cancelCall(idempotencyKey: string): boolean {
+    const flight = this.#byKey.get(idempotencyKey);
+    flight?.cancel(new Error('The workflow was cancelled'));
+    return flight !== undefined;
   }
 
   /** Made only when something is logged: a child logger per call is measurable on the hot path. */

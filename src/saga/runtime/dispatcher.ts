@@ -10,6 +10,7 @@ import { CallDetached, type AgentInvoker } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
 import { inFlightCall, type InFlightCall, type WorkflowState } from '../state.js';
 import type { Trigger } from '../triggers.js';
+import { vtoArray } from '../vector.js';
 
 export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' | 'taskAccepted' }>;
 
@@ -48,6 +49,13 @@ export class CallDispatcher {
         return;
       case 'CompensationScheduled':
         this.call(workflowId, { kind: 'compensation', ...event.data }, event.id);
+        return;
+      case 'CompensationStarted':
+        // A cancelled workflow stops its steps in flight (remote tasks are cancelled); their
+        // results come back as failures and compensation follows as usual.
+        if (event.data.cause === 'cancel' && state.status !== 'idle') {
+          for (const step of vtoArray(state.steps)) if (step.status === 'running' && step.idempotencyKey !== undefined) this.#invoker.cancelCall(step.idempotencyKey);
+        }
         return;
       case 'StepResumed':
       case 'CompensationResumed': {

@@ -1,7 +1,8 @@
 /**
  * The A2A task lifecycle through the engine, agents in child processes over loopback HTTP: a long
- * task followed to its end across a runtime restart with the message sent once, a timeout that
- * sends tasks/cancel, and input-required pausing the workflow until an operator retries.
+ * task followed to its end across a runtime restart with the message sent once, a timeout and a
+ * workflow cancel that send tasks/cancel, and input-required pausing the workflow until an operator
+ * retries.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { type AgentProcess, engineWithRemoteAgents, logLines, scratch, startAgen
 
 const long = workflow('long').version(1).step({ id: 's', action: 'work', capability: 'slow', timeoutMs: 60_000, output: { s: '$' } }).build();
 const stuck = workflow('stuck').version(1).onFailure('fail').step({ id: 't', action: 'work', capability: 'stuck', timeoutMs: 1_500, retry: { maxAttempts: 1 } }).build();
+const held = workflow('held').version(1).step({ id: 't', action: 'work', capability: 'stuck', timeoutMs: 60_000 }).build();
 const approval = workflow('approval').version(1).step({ id: 'q', action: 'ask', capability: 'approval', output: { q: '$' } }).build();
 
 const { dir, cleanup } = scratch('cadenza-a2a-lifecycle-');
@@ -86,6 +88,21 @@ describe('A2A tasks through the engine', () => {
       expect(ended.status).toBe('failed');
       expect((await historyOf(engine, workflowId)).map((event) => event.type)).toContain('StepTimedOut');
       await waitFor(() => logLines(log).some((line) => line.key === 'stuck-1:t' && line.event === 'cancelled'), { what: 'the agent to see tasks/cancel and stop the handler', timeoutMs: 15_000 });
+    } finally {
+      await stop();
+    }
+  });
+
+  it('sends tasks/cancel for a step in flight when its workflow is cancelled', async () => {
+    const { engine, stop } = await engineWithRemoteAgents({ store: 'memory:', definitions: [held] }, [{ id: 'stuck-1', url: stuckAgent.url }]);
+    try {
+      const { workflowId } = await engine.start('held', {}, { workflowId: 'held-1' });
+      await waitFor(() => logLines(log).some((line) => line.key === 'held-1:t' && line.event === 'run'), { what: 'the agent to start the step', timeoutMs: 15_000 });
+      await engine.cancel(workflowId, 'no longer needed');
+      expect((await engine.wait(workflowId)).status).toBe('cancelled');
+      const failed = (await historyOf(engine, workflowId)).find((event) => event.type === 'StepFailed');
+      expect(failed?.data).toMatchObject({ stepId: 't', error: { code: 'cancelled', retryable: false } });
+      await waitFor(() => logLines(log).some((line) => line.key === 'held-1:t' && line.event === 'cancelled'), { what: 'the agent to see tasks/cancel and stop the handler', timeoutMs: 15_000 });
     } finally {
       await stop();
     }
