@@ -15,7 +15,8 @@ import { waitFor } from '../../support/wait-for.js';
 import { type AgentProcess, engineWithRemoteAgents, logLines, scratch, startAgentProcess } from './support.js';
 
 const long = workflow('long').version(1).step({ id: 's', action: 'work', capability: 'slow', timeoutMs: 60_000, output: { s: '$' } }).build();
-const stuck = workflow('stuck').version(1).onFailure('fail').step({ id: 't', action: 'work', capability: 'stuck', timeoutMs: 1_500, retry: { maxAttempts: 1 } }).build();
+// Long enough for the agent to name its task on a loaded machine: a call cut off before that has no task to cancel.
+const stuck = workflow('stuck').version(1).onFailure('fail').step({ id: 't', action: 'work', capability: 'stuck', timeoutMs: 5_000, retry: { maxAttempts: 1 } }).build();
 const held = workflow('held').version(1).step({ id: 't', action: 'work', capability: 'stuck', timeoutMs: 60_000 }).build();
 const approval = workflow('approval').version(1).step({ id: 'q', action: 'ask', capability: 'approval', output: { q: '$' } }).build();
 
@@ -86,7 +87,9 @@ describe('A2A tasks through the engine', () => {
       const { workflowId } = await engine.start('stuck', {}, { workflowId: 'stuck-1' });
       const ended = await engine.wait(workflowId);
       expect(ended.status).toBe('failed');
-      expect((await historyOf(engine, workflowId)).map((event) => event.type)).toContain('StepTimedOut');
+      // The runtime's timer (StepTimedOut) or the invoker's deadline (StepFailed, code timeout), whichever fires first.
+      const timedOut = (await historyOf(engine, workflowId)).filter((event) => event.type === 'StepTimedOut' || (event.type === 'StepFailed' && event.data.error.code === 'timeout'));
+      expect(timedOut).toHaveLength(1);
       await waitFor(() => logLines(log).some((line) => line.key === 'stuck-1:t' && line.event === 'cancelled'), { what: 'the agent to see tasks/cancel and stop the handler', timeoutMs: 15_000 });
     } finally {
       await stop();
