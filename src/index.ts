@@ -46,6 +46,9 @@ export { httpTransport, type HttpTransportOptions } from './agents/http-transpor
 export { AgentFailure, type AgentTransport, type AgentCall, type AgentCallResult, type AgentError, type CallCancellation, type CallKind } from './agents/transport.js';
 export type { AgentDefinition, AgentRegistry } from './agents/registry.js';
 export type { BulkheadLimits } from './agents/invoker.js';
+// Remote agents over the Agent2Agent protocol: serve plain functions as an agent; reach one by URL.
+export { serveAgent, type ServeAgentOptions, type ServedAgent } from './agents/a2a/serve-agent.js';
+export { RemoteA2aAgent, AgentCardError, type RemoteAgentOptions } from './agents/a2a/remote-agent.js';
 
 // The worker: a config's definitions and agents in one long-running engine that drains on demand.
 export { Worker, defineConfig, loadConfig, parseConfig, ConfigError, type CadenzaConfigInput, type WorkerConfig, type WorkerOptions, type DrainReport } from './worker/index.js';

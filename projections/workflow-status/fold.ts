@@ -166,6 +166,7 @@ function evolveStatus(doc: WorkflowStatusDoc, { event }: WorkflowInput, view: Do
     case 'WorkflowResolved':
       return { ...doc, status: 'resolved', endedAt: event.data.at };
     case 'WorkflowStarted':
+    case 'StepTaskAccepted': // which remote task runs an attempt is the runtime's business, not the status view's
       return doc;
     default: {
       const unknown: never = event;

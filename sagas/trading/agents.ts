@@ -113,6 +113,19 @@ const capabilities = [
 ] as const;
 
 export function createTradingAgents(options: TradingAgentOptions = {}, ledger = new TradingLedger()): { agents: AgentDefinition[]; ledger: TradingLedger } {
+  const agents = tradingAgentHandlers(options, ledger).map(({ id, capability, weight, handlers }): AgentDefinition => ({ id, capabilities: [capability], transport: inProcessTransport(handlers), weight }));
+  return { agents, ledger };
+}
+
+/** One trading agent as plain functions: what `createTradingAgents` puts on the in-process transport and `cadenza demo --remote` serves over A2A. */
+export interface TradingAgentHandlers {
+  readonly id: string;
+  readonly capability: string;
+  readonly weight: number;
+  readonly handlers: Record<string, ActionHandler>;
+}
+
+export function tradingAgentHandlers(options: TradingAgentOptions = {}, ledger = new TradingLedger()): TradingAgentHandlers[] {
   const seed = options.seed ?? 1;
   const failureRate = options.failureRate ?? 0.05;
   const rejectionRate = options.rejectionRate ?? 0.1;
@@ -120,7 +133,7 @@ export function createTradingAgents(options: TradingAgentOptions = {}, ledger = 
   const latencyMs = options.latencyMs ?? 20;
   const replicas = options.replicas ?? 2;
 
-  const agents: AgentDefinition[] = [];
+  const agents: TradingAgentHandlers[] = [];
   for (const capability of capabilities) {
     for (let replica = 0; replica < replicas; replica++) {
       const agentId = `${capability}-${replica === 0 ? 'primary' : `backup${replica > 1 ? replica : ''}`}`;
@@ -140,10 +153,10 @@ export function createTradingAgents(options: TradingAgentOptions = {}, ledger = 
           return handler(input, ctx);
         };
       }
-      agents.push({ id: agentId, capabilities: [capability], transport: inProcessTransport(guarded), weight: replicas - replica });
+      agents.push({ id: agentId, capability, weight: replicas - replica, handlers: guarded });
     }
   }
-  return { agents, ledger };
+  return agents;
 }
 
 interface Rates {

@@ -31,7 +31,8 @@ export class LazyCancellation {
 
 /** Something a cancellation reaches: an agent call in flight. */
 export interface Cancellable {
-  cancel(): void;
+  /** `reason`: the caller signal's abort reason (e.g. CallDetached on shutdown). */
+  cancel(reason?: unknown): void;
 }
 
 export class CancellationFanout {
@@ -40,7 +41,7 @@ export class CancellationFanout {
   /** Cancel `target` when `signal` aborts (at once if it has). Objects, not closures: no allocation per call. */
   watch(signal: AbortSignal, target: Cancellable): void {
     if (signal.aborted) {
-      target.cancel();
+      target.cancel(signal.reason);
       return;
     }
     let watchers = this.#watchers.get(signal);
@@ -51,7 +52,7 @@ export class CancellationFanout {
       signal.addEventListener(
         'abort',
         () => {
-          for (const watcher of [...created]) watcher.cancel();
+          for (const watcher of [...created]) watcher.cancel(signal.reason);
           created.clear();
         },
         { once: true },

@@ -38,6 +38,8 @@ export interface InvokeOptions {
   readonly capability?: string;
   /** Cancels the call (shutdown, workflow cancelled): the result is a non-retryable 'cancelled'. */
   readonly signal?: AbortSignal;
+  /** Told the id of the remote task the agent accepted the call as (see CallCancellation.taskAccepted). */
+  readonly taskAccepted?: (taskId: string) => void;
 }
 
 export interface BulkheadSnapshot {
@@ -59,6 +61,8 @@ export class AgentInvoker {
   readonly #capabilityBulkheads = new Map<string, Bulkhead>();
   readonly #cancellation = new CancellationFanout();
   readonly #deadlines: DeadlineQueue<CallInFlight>;
+  /** Calls in flight by idempotency key, so that one can be cancelled by its operation (`cancelCall`). */
+  readonly #byKey = new Map<string, CallInFlight>();
 
   constructor(options: AgentInvokerOptions) {
     this.#registry = options.registry;
@@ -95,18 +99,18 @@ export class AgentInvoker {
       return result;
     }
     // Without slots to give back, the call's own promise is the answer: no frame waits on it here.
-    if (releases === NO_RELEASES) return this.#admitted(agentId, call, options.signal);
+    if (releases === NO_RELEASES) return this.#admitted(agentId, call, options.signal, options.taskAccepted);
     try {
-      return await this.#admitted(agentId, call, options.signal);
+      return await this.#admitted(agentId, call, options.signal, options.taskAccepted);
     } finally {
       for (let i = releases.length - 1; i >= 0; i--) (releases[i] as Release)();
     }
   }
 
   /** The breaker admits the call (a probe when half-open) or it fails fast. */
-  #admitted(agentId: string, call: AgentCall, signal: AbortSignal | undefined): Promise<AgentCallResult> | AgentCallResult {
+  #admitted(agentId: string, call: AgentCall, signal: AbortSignal | undefined, taskAccepted: ((taskId: string) => void) | undefined): Promise<AgentCallResult> | AgentCallResult {
     const admission = this.#registry.admit(agentId);
-    if (admission.allowed) return this.#call(agentId, call, signal);
+    if (admission.allowed) return this.#call(agentId, call, signal, taskAccepted);
     this.#registry.stats.rejected(agentId);
     return circuitOpen(agentId, admission.reopenAt);
   }
@@ -152,7 +156,7 @@ export class AgentInvoker {
     }
   }
 
-  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined): Promise<AgentCallResult> {
+  async #call(agentId: string, call: AgentCall, external: AbortSignal | undefined, taskAccepted: ((taskId: string) => void) | undefined): Promise<AgentCallResult> {
     const transport = this.#registry.transportOf(agentId);
     if (!transport) {
       this.#registry.recordOutcome(agentId, 'ignored');
@@ -160,8 +164,9 @@ export class AgentInvoker {
     }
     // The transport's answer, the deadline (one queue for all calls) and a cancellation (one
     // listener per caller signal) all settle the same object: no timer, race or closure per call.
-    const flight = new CallInFlight(call, performance.now() + Math.max(0, call.deadline - this.#now()));
+    const flight = new CallInFlight(call, performance.now() + Math.max(0, call.deadline - this.#now()), taskAccepted);
     this.#deadlines.add(flight);
+    this.#byKey.set(call.idempotencyKey, flight);
     if (external) this.#cancellation.watch(external, flight);
     const stats = this.#registry.stats;
     stats.started(agentId);
@@ -179,8 +184,20 @@ export class AgentInvoker {
       return result;
     } finally {
       this.#deadlines.remove(flight);
+      if (this.#byKey.get(call.idempotencyKey) === flight) this.#byKey.delete(call.idempotencyKey);
       if (external) this.#cancellation.unwatch(external, flight);
     }
+  }
+
+  /**
+   * Cancel the call in flight for an operation (a workflow cancelled while its step runs): its
+   * result is a non-retryable `cancelled`, and a transport that knows remote tasks asks the agent to
+   * stop (A2A `tasks/cancel`). False when no such call is in flight here.
+   */
+  cancelCall(idempotencyKey: string): boolean {
+    const flight = this.#byKey.get(idempotencyKey);
+    flight?.cancel(new Error('The workflow was cancelled'));
+    return flight !== undefined;
   }
 
   /** Made only when something is logged: a child logger per call is measurable on the hot path. */
@@ -254,6 +271,7 @@ class CallInFlight extends LazyCancellation implements Deadline, Cancellable {
   constructor(
     readonly call: AgentCall,
     dueAt: number,
+    readonly taskAccepted?: (taskId: string) => void,
   ) {
     super();
     this.dueAt = dueAt;
@@ -273,11 +291,11 @@ class CallInFlight extends LazyCancellation implements Deadline, Cancellable {
     this.abort(new Error('deadline'));
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     if (this.#settled) return;
     this.cancelled = true;
     this.settle(failure(`Call ${this.call.idempotencyKey} cancelled`, 'cancelled', false));
-    this.abort(new Error('cancelled'));
+    this.abort(reason instanceof Error ? reason : new Error('cancelled'));
   }
 }
 

@@ -32,6 +32,11 @@ export interface AgentCall {
   /** Epoch milliseconds after which the caller stops waiting. */
   readonly deadline: number;
   readonly kind: CallKind;
+  /**
+   * A remote task the agent already accepted for this attempt (recorded as StepTaskAccepted): a
+   * transport that knows tasks follows it to its end instead of sending the call again.
+   */
+  readonly taskId?: string;
 }
 
 export interface AgentError {
@@ -52,6 +57,24 @@ export type AgentCallResult =
  */
 export interface CallCancellation {
   readonly signal: AbortSignal;
+  /**
+   * A transport whose agent accepts the call as a long-running remote task reports the task's id
+   * here as soon as it is known, so the runtime records it and a re-send after a restart follows
+   * the task (AgentCall.taskId). Absent when nobody records it.
+   */
+  readonly taskAccepted?: (taskId: string) => void;
+}
+
+/**
+ * The abort reason when the caller stops waiting but the work should go on: a runtime shutting
+ * down, whose successor follows the same task. Remote transports leave the remote work running for
+ * it; any other abort (a deadline, a cancel) asks the agent to stop the work.
+ */
+export class CallDetached extends Error {
+  constructor(message = 'The caller stopped waiting; the work goes on') {
+    super(message);
+    this.name = 'CallDetached';
+  }
 }
 
 export interface AgentTransport {

@@ -38,6 +38,9 @@ export function decideTransition(state: WorkflowState, trigger: Trigger, context
     case 'compensationResult':
       onCompensationResult(draft, trigger.stepId, trigger.attempt, trigger.outcome);
       break;
+    case 'taskAccepted':
+      onTaskAccepted(draft, trigger);
+      break;
     case 'timer':
       onTimer(draft, trigger.timer);
       break;
@@ -181,6 +184,16 @@ function onStepResult(draft: Draft, stepId: string, attempt: number, outcome: Ex
   if (!found || found.step.status !== 'running' || found.step.attempt !== attempt) return;
   if (outcome.ok) recordSuccess(draft, found.def, found.step, outcome.output);
   else failAttempt(draft, found.def, attempt, found.step.agentId, outcome.error);
+}
+
+/** Records the remote task of the running attempt, once per task id, from the agent the attempt is on. */
+function onTaskAccepted(draft: Draft, trigger: Extract<Trigger, { kind: 'taskAccepted' }>): void {
+  const found = currentStep(draft.state, trigger.stepId);
+  if (!found || found.step.status !== 'running' || found.step.attempt !== trigger.attempt) return;
+  if (found.step.agentId !== trigger.agentId || found.step.taskId === trigger.taskId) return;
+  const { stepId, attempt, agentId, taskId } = trigger;
+  // Keyed by the revision: a re-send to another agent may get a second task for the same attempt.
+  emit(draft, 'StepTaskAccepted', { workflowId: found.state.workflowId, at: draft.context.now, stepId, attempt, agentId, taskId }, { stepId, n: found.state.revision });
 }
 
 function onCompensationResult(draft: Draft, stepId: string, attempt: number, outcome: Extract<Trigger, { kind: 'compensationResult' }>['outcome']): void {

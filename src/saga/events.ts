@@ -75,6 +75,12 @@ export const eventDataSchemas = {
   StepScheduled: z.strictObject({ ...stepRef, ...call }),
   StepResumed: z.strictObject({ ...stepRef, ...resumed }),
   /**
+   * The agent accepted the attempt as a long-running remote task (an A2A task) with this id. A
+   * runtime that re-sends the attempt after a restart follows this task instead of sending the
+   * message again. Recorded once per task id; a re-send to another agent starts over without one.
+   */
+  StepTaskAccepted: z.strictObject({ ...stepRef, attempt, agentId: z.string().min(1), taskId: z.string().min(1) }),
+  /**
    * No live agent has the step's capability: the attempt waits, durably and visibly, until one is
    * available (or the step's scheduleToStartTimeoutMs passes). Not a failure, costs no attempt.
    */

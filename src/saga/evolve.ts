@@ -71,6 +71,7 @@ function stepChangedBy(event: WorkflowEvent): string | undefined {
     case 'StepWaitingForAgent':
     case 'CompensationWaitingForAgent':
     case 'StepResumed':
+    case 'StepTaskAccepted':
     case 'CompensationResumed':
       return event.data.stepId;
     case 'WorkflowStarted':
@@ -96,7 +97,7 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
   switch (event.type) {
     case 'StepScheduled': {
       const { stepId, attempt, agentId, input, deadline, at, idempotencyKey } = event.data;
-      return updateStep(state, stepId, (step) => patchStep(step, { status: 'running', attempt, agentId, input, idempotencyKey, scheduledAt: at, deadline, notBefore: undefined }));
+      return updateStep(state, stepId, (step) => patchStep(step, { status: 'running', attempt, agentId, input, idempotencyKey, scheduledAt: at, deadline, notBefore: undefined, taskId: undefined }));
     }
     case 'StepWaitingForAgent':
       return updateStep(state, event.data.stepId, (step) => (step.status === 'waitingForAgent' ? step : patchStep(step, { status: 'waitingForAgent', scheduledAt: event.data.at, notBefore: undefined, deadline: undefined })));
@@ -104,7 +105,12 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
       return updateCompensation(state, event.data.stepId, (c) => (c.status === 'waitingForAgent' ? c : patchCompensation(c, { status: 'waitingForAgent', scheduledAt: event.data.at, notBefore: undefined, deadline: undefined })));
     case 'StepResumed': {
       const { stepId, attempt, agentId, deadline } = event.data;
-      return updateStep(state, stepId, (step) => (step.status === 'running' && step.attempt === attempt ? patchStep(step, { agentId, deadline }) : step));
+      // A task belongs to its agent: a re-send to another agent starts without one.
+      return updateStep(state, stepId, (step) => (step.status === 'running' && step.attempt === attempt ? patchStep(step, step.agentId === agentId ? { agentId, deadline } : { agentId, deadline, taskId: undefined }) : step));
+    }
+    case 'StepTaskAccepted': {
+      const { stepId, attempt, agentId, taskId } = event.data;
+      return updateStep(state, stepId, (step) => (step.status === 'running' && step.attempt === attempt && step.agentId === agentId ? patchStep(step, { taskId }) : step));
     }
     case 'StepSucceeded': {
       const { stepId, output } = event.data;

@@ -47,3 +47,4 @@ export {
 } from './events.js';
 export { CommandRejectedError, type Trigger, type WorkflowCommand, type CallOutcome, type DecisionContext } from './triggers.js';
 export { backoffDelay } from './backoff.js';
+export { OPERATOR_WAIT_CODES, awaitsOperator } from './steps.js';

@@ -21,6 +21,7 @@ export function patchStep(s: StepState, p: Partial<StepState>): StepState {
     notBefore: has(p, 'notBefore') ? p.notBefore : s.notBefore,
     output: has(p, 'output') ? p.output : s.output,
     lastError: has(p, 'lastError') ? p.lastError : s.lastError,
+    taskId: has(p, 'taskId') ? p.taskId : s.taskId,
     compensation: p.compensation ?? s.compensation,
   };
 }

@@ -63,6 +63,8 @@ export interface CompensationProgress extends CallProgress {
 export interface StepState extends CallProgress {
   readonly id: string;
   readonly status: StepStatus;
+  /** While running: the remote task the agent accepted the attempt as (StepTaskAccepted), followed on a re-send. */
+  readonly taskId?: string;
   readonly compensation: CompensationProgress;
 }
 
@@ -146,7 +148,7 @@ const noCompensation: CompensationProgress = {
 export function initialSteps(definition: WorkflowDefinition): Vector<StepState> {
   return vectorOf(definition.steps.map((step): StepState => ({
     id: step.id, status: 'pending', attempt: 0, roundStart: 1, agentId: undefined, input: undefined, idempotencyKey: undefined, scheduledAt: undefined,
-    deadline: undefined, notBefore: undefined, output: undefined, lastError: undefined, compensation: noCompensation,
+    deadline: undefined, notBefore: undefined, output: undefined, lastError: undefined, taskId: undefined, compensation: noCompensation,
   })));
 }
 
@@ -232,6 +234,8 @@ export interface InFlightCall {
   readonly idempotencyKey: string;
   /** Compensations only: the keys under which the step's action may have run. */
   readonly compensates?: readonly string[];
+  /** Steps only: the remote task already accepted for this attempt (StepTaskAccepted): follow it, do not send again. */
+  readonly taskId?: string;
 }
 
 /**
@@ -275,7 +279,8 @@ export function inFlightCall(state: ActiveWorkflowState, kind: InFlightCall['kin
   const def = state.definition.steps[index] as StepDefinition;
   if (kind === 'step') {
     if (step.status !== 'running') return undefined;
-    return { kind, stepId, attempt: step.attempt, agentId: step.agentId ?? '', action: def.action, capability: def.capability, input: step.input ?? null, deadline: step.deadline ?? 0, idempotencyKey: step.idempotencyKey ?? stepIdempotencyKey(state.workflowId, stepId, def.idempotencyKey, step.attempt) };
+    const call: InFlightCall = { kind, stepId, attempt: step.attempt, agentId: step.agentId ?? '', action: def.action, capability: def.capability, input: step.input ?? null, deadline: step.deadline ?? 0, idempotencyKey: step.idempotencyKey ?? stepIdempotencyKey(state.workflowId, stepId, def.idempotencyKey, step.attempt) };
+    return step.taskId === undefined ? call : { ...call, taskId: step.taskId };
   }
   const comp = step.compensation;
   if (comp.status !== 'running' || !def.compensation) return undefined;

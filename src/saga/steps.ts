@@ -158,11 +158,27 @@ export function recordTimeout(draft: Draft, def: StepDefinition, step: StepState
   afterFailedAttempt(draft, def, { message: `Attempt ${step.attempt} timed out after ${def.timeoutMs} ms`, code: 'TIMEOUT', retryable: true });
 }
 
+/**
+ * Failure codes that mean "an operator must act before this step can go on": a remote agent asked
+ * for input or for credentials (A2A `input-required`, `auth-required`). Such a failure pauses the
+ * workflow whatever its failure strategy, with no retry; `retry` resumes it with a new attempt.
+ */
+export const OPERATOR_WAIT_CODES: readonly string[] = ['input-required', 'auth-required'];
+
+export function awaitsOperator(error: StepError): boolean {
+  return error.code !== undefined && OPERATOR_WAIT_CODES.includes(error.code);
+}
+
 /** Retry with backoff while the round has attempts left; otherwise the step failed for good. */
 function afterFailedAttempt(draft: Draft, def: StepDefinition, error: StepError): void {
   const state = active(draft);
   if (state.status !== 'running') return; // paused or compensating: nothing new starts
   const step = vget(state.steps, state.graph.indexOf.get(def.id) as number);
+  if (awaitsOperator(error)) {
+    const reason = `Step "${def.id}" awaits an operator (${error.code ?? ''}): ${error.message}`;
+    emit(draft, 'WorkflowPaused', { workflowId: state.workflowId, at: draft.context.now, round: state.pauseRound + 1, stepId: def.id, reason }, { n: state.pauseRound + 1 });
+    return;
+  }
   const attemptsInRound = step.attempt - step.roundStart + 1;
   if (error.retryable && attemptsInRound < def.retry.maxAttempts) {
     const delayMs = backoffDelay(def.retry, attemptsInRound, draft.context.random);

@@ -20,6 +20,11 @@ export type Trigger =
   | { readonly kind: 'command'; readonly command: WorkflowCommand }
   | { readonly kind: 'stepResult'; readonly stepId: string; readonly attempt: number; readonly outcome: CallOutcome }
   | { readonly kind: 'compensationResult'; readonly stepId: string; readonly attempt: number; readonly outcome: CallOutcome }
+  /**
+   * The agent of a step's attempt reported a long-running remote task for it (see StepTaskAccepted):
+   * recorded so that a re-send after a restart follows the task. Stale or repeated reports decide nothing.
+   */
+  | { readonly kind: 'taskAccepted'; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly taskId: string }
   /** A durable timer fired (see `pendingTimers`). Early, stale or after-the-fact timers decide nothing. */
   | { readonly kind: 'timer'; readonly timer: TimerRef }
   /**

@@ -4,10 +4,11 @@
  * bad config fails at start-up with one line naming the field, before anything touches the store.
  */
 import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { agentDefinitionSchema, httpTransport, type AgentDefinition } from '../agents/index.js';
+import type { RemoteAgentOptions } from '../agents/a2a/index.js';
 import { loadDefinitionFile } from '../engine/definition-file.js';
+import { importUserModule, UserModuleError } from '../shared/user-module.js';
 import { validateDefinition, type WorkflowDefinition, type WorkflowDefinitionInput } from '../workflow/index.js';
 
 /** A config that cannot be used: `field` is its dotted path (e.g. `agents.1.capabilities`). */
@@ -20,13 +21,25 @@ export class ConfigError extends Error {
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const remoteAgentSchema = z.strictObject({
+/** Outbound credentials of a remote agent: a bearer token (inline or from an environment variable) and/or headers. */
+const remoteCommon = {
   id: agentDefinitionSchema.shape.id,
-  capabilities: agentDefinitionSchema.shape.capabilities,
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   headers: z.record(z.string(), z.string()).optional(),
+  token: z.string().min(1).optional(),
+  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
   maxConcurrency: agentDefinitionSchema.shape.maxConcurrency,
-});
+  weight: agentDefinitionSchema.shape.weight,
+};
+
+/** Plain HTTP (the default protocol): capabilities are stated here. A2A: they come from the agent's card. */
+const remoteAgentSchema = z.preprocess(
+  (value) => (typeof value === 'object' && value !== null && !('protocol' in value) ? { ...value, protocol: 'http' } : value),
+  z.discriminatedUnion('protocol', [
+    z.strictObject({ ...remoteCommon, protocol: z.literal('http'), capabilities: agentDefinitionSchema.shape.capabilities }),
+    z.strictObject({ ...remoteCommon, protocol: z.literal('a2a'), refreshMs: z.number().int().min(100).optional() }),
+  ], { error: 'protocol must be "http" or "a2a"' }),
+);
 
 const configSchema = z.strictObject({
   /** Store URI; the command line's `--store` (or CADENZA_STORE) wins over it. */
@@ -41,12 +54,24 @@ const configSchema = z.strictObject({
   logLevel: z.enum(logLevels).default('info'),
 });
 
+/** A remote agent named by URL (docs/agents.md, "Remote agents in a worker config"). */
+export type RemoteAgentInput = {
+  readonly id: string;
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Sent as `Authorization: Bearer <token>`; or name the environment variable holding it in `tokenEnv`. */
+  readonly token?: string;
+  readonly tokenEnv?: string;
+  readonly maxConcurrency?: number;
+  readonly weight?: number;
+} & ({ readonly protocol?: 'http'; readonly capabilities: readonly string[] } | { readonly protocol: 'a2a'; readonly refreshMs?: number });
+
 /** What a config file may export (see docs/embedding.md). */
 export interface CadenzaConfigInput {
   readonly store?: string;
   readonly definitions?: readonly (string | WorkflowDefinitionInput)[];
   readonly agents?: readonly AgentDefinition[];
-  readonly remoteAgents?: readonly { readonly id: string; readonly capabilities: readonly string[]; readonly url: string; readonly headers?: Readonly<Record<string, string>>; readonly maxConcurrency?: number }[];
+  readonly remoteAgents?: readonly RemoteAgentInput[];
   readonly maxInFlight?: number;
   readonly drainTimeoutMs?: number;
   readonly logLevel?: (typeof logLevels)[number];
@@ -57,8 +82,10 @@ export interface WorkerConfig {
   readonly source: string;
   readonly store?: string;
   readonly definitions: readonly WorkflowDefinition[];
-  /** In-process agents and the remote ones, each with its transport. */
+  /** In-process agents and the remote plain-HTTP ones, each with its transport. */
   readonly agents: readonly AgentDefinition[];
+  /** Remote A2A agents: discovered from their cards by the worker (capabilities, refresh). */
+  readonly a2aAgents: readonly RemoteAgentOptions[];
   readonly maxInFlight?: number;
   readonly drainTimeoutMs: number;
   readonly logLevel: (typeof logLevels)[number];
@@ -74,14 +101,10 @@ export async function loadConfig(file: string): Promise<WorkerConfig> {
   const path = resolve(file);
   let module: { default?: unknown };
   try {
-    // A TypeScript config goes through tsx (a dependency): the installed command runs compiled
-    // JavaScript under plain node, where a `.ts` file would not load by itself.
-    if (/\.[cm]?ts$/.test(path)) (await import('tsx/esm/api')).register();
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    module = await importUserModule(file);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(path)) throw new ConfigError(file, '', 'no such file');
-    throw new ConfigError(file, '', `cannot be loaded: ${firstLine(error)}`);
+    if (error instanceof UserModuleError) throw new ConfigError(file, '', error.message.slice(file.length + 2));
+    throw error;
   }
   if (module.default === undefined) throw new ConfigError(file, '', 'has no default export (export default { definitions, agents })');
   return parseConfig(module.default, { source: file, baseDir: dirname(path) });
@@ -106,24 +129,31 @@ export async function parseConfig(raw: unknown, where: { source: string; baseDir
     if (earlier) throw new ConfigError(where.source, `definitions.${index}`, `${key} is already defined by ${earlier}`);
     seen.set(key, `definitions.${index}`);
   }
-  const remote: AgentDefinition[] = config.remoteAgents.map((agent) => ({
-    id: agent.id,
-    capabilities: agent.capabilities,
-    transport: httpTransport({ url: agent.url, ...(agent.headers ? { headers: agent.headers } : {}) }),
-    ...(agent.maxConcurrency === undefined ? {} : { maxConcurrency: agent.maxConcurrency }),
-  }));
+  const remote: AgentDefinition[] = [];
+  const a2aAgents: RemoteAgentOptions[] = [];
+  for (const [index, agent] of config.remoteAgents.entries()) {
+    const token = tokenOf(agent, `remoteAgents.${index}.tokenEnv`, where.source);
+    const identity = { ...(agent.maxConcurrency === undefined ? {} : { maxConcurrency: agent.maxConcurrency }), ...(agent.weight === undefined ? {} : { weight: agent.weight }) };
+    if (agent.protocol === 'a2a') {
+      a2aAgents.push({ id: agent.id, url: agent.url, ...identity, ...(agent.headers ? { headers: agent.headers } : {}), ...(token === undefined ? {} : { token }), ...(agent.refreshMs === undefined ? {} : { refreshMs: agent.refreshMs }) });
+      continue;
+    }
+    const headers = { ...agent.headers, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+    remote.push({ id: agent.id, capabilities: agent.capabilities, transport: httpTransport({ url: agent.url, ...(Object.keys(headers).length > 0 ? { headers } : {}) }), ...identity });
+  }
   const agents = [...(config.agents as AgentDefinition[]), ...remote];
   const ids = new Set<string>();
-  for (const [index, agent] of agents.entries()) {
-    const field = index < config.agents.length ? `agents.${index}.id` : `remoteAgents.${index - config.agents.length}.id`;
-    if (ids.has(agent.id)) throw new ConfigError(where.source, field, `agent "${agent.id}" is listed twice`);
-    ids.add(agent.id);
+  const named = [...config.agents.map((agent, index) => ({ id: agent.id, field: `agents.${index}.id` })), ...config.remoteAgents.map((agent, index) => ({ id: agent.id, field: `remoteAgents.${index}.id` }))];
+  for (const { id, field } of named) {
+    if (ids.has(id)) throw new ConfigError(where.source, field, `agent "${id}" is listed twice`);
+    ids.add(id);
   }
   return {
     source: where.source,
     ...(config.store === undefined ? {} : { store: config.store }),
     definitions,
     agents,
+    a2aAgents,
     ...(config.maxInFlight === undefined ? {} : { maxInFlight: config.maxInFlight }),
     drainTimeoutMs: config.drainTimeoutMs,
     logLevel: config.logLevel,
@@ -136,6 +166,15 @@ async function definitionOf(entry: string | Record<string, unknown>, field: stri
   } catch (error) {
     throw new ConfigError(where.source, field, firstLine(error));
   }
+}
+
+/** The agent's bearer token: inline, or read from the environment variable the config names. */
+function tokenOf(agent: { token?: string | undefined; tokenEnv?: string | undefined }, field: string, source: string): string | undefined {
+  if (agent.tokenEnv === undefined) return agent.token;
+  if (agent.token !== undefined) throw new ConfigError(source, field, 'give the token one way: token or tokenEnv, not both');
+  const value = process.env[agent.tokenEnv]?.trim();
+  if (!value) throw new ConfigError(source, field, `environment variable ${agent.tokenEnv} is not set`);
+  return value;
 }
 
 function firstLine(error: unknown): string {

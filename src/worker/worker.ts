@@ -7,6 +7,7 @@
  * (see docs/embedding.md, "Run a worker").
  */
 import type { Logger } from 'pino';
+import { RemoteA2aAgent } from '../agents/a2a/index.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import type { SagaRuntime } from '../saga/runtime/index.js';
 import { isTerminal } from '../saga/state.js';
@@ -35,6 +36,7 @@ export class Worker {
     readonly engine: Engine,
     log: Logger,
     drainTimeoutMs: number,
+    private readonly remoteAgents: readonly RemoteA2aAgent[],
   ) {
     this.#log = log;
     this.#drainTimeoutMs = drainTimeoutMs;
@@ -42,18 +44,24 @@ export class Worker {
 
   /** Registers the config's agents and starts the engine (it catches up with its workflows first). */
   static async start({ config, store, logger }: WorkerOptions): Promise<Worker> {
+    // Remote A2A agents are discovered from their cards before the engine starts (its start-up
+    // re-sends calls in flight and needs their transports), then watched. One whose card cannot be
+    // read yet is not registered: its steps wait for it, visibly, and nothing fails.
+    const remoteAgents = config.a2aAgents.map((options) => new RemoteA2aAgent(options));
+    const discovered = (await Promise.all(remoteAgents.map((agent) => agent.discover(logger)))).filter((definition) => definition !== undefined);
     const engine = await createEngine({
       store,
       logger,
       definitions: config.definitions,
-      agents: config.agents,
+      agents: [...config.agents, ...discovered],
       ...(config.maxInFlight === undefined ? {} : { maxInFlight: config.maxInFlight }),
     });
     engine.runtime.transitions$.subscribe(({ workflowId, event, state }) => {
       if (state.status !== 'idle' && isTerminal(state.status) && event.type.startsWith('Workflow')) logger.info({ workflowId, workflow: state.definition.name, status: state.status }, 'workflow ended');
     });
-    logger.info({ definitions: config.definitions.map((d) => `${d.name}@${d.version}`), agents: config.agents.map((a) => a.id), drainTimeoutMs: config.drainTimeoutMs }, 'worker started');
-    return new Worker(engine, logger, config.drainTimeoutMs);
+    await Promise.all(remoteAgents.map((agent) => agent.watch(engine.registry, logger)));
+    logger.info({ definitions: config.definitions.map((d) => `${d.name}@${d.version}`), agents: [...config.agents, ...remoteAgents].map((a) => a.id), drainTimeoutMs: config.drainTimeoutMs }, 'worker started');
+    return new Worker(engine, logger, config.drainTimeoutMs, remoteAgents);
   }
 
   get runtime(): SagaRuntime {
@@ -68,6 +76,7 @@ export class Worker {
 
   async #drain(reason: string): Promise<DrainReport> {
     const started = Date.now();
+    for (const agent of this.remoteAgents) agent.stop();
     this.#log.info({ reason, activeCalls: this.runtime.stats().activeCalls, drainTimeoutMs: this.#drainTimeoutMs }, 'draining');
     const drained = await this.runtime.drain(this.#drainTimeoutMs);
     if (!drained) this.#log.warn('drain deadline passed: calls still running were cut off and are left to the next worker');

@@ -8,41 +8,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentRegistry, inProcessTransport, type ActionHandler, type AgentDefinition } from '../../src/agents/index.js';
+import { AgentRegistry, inProcessTransport, type AgentDefinition } from '../../src/agents/index.js';
 import { SagaRuntime } from '../../src/saga/runtime/index.js';
-import { stepState } from '../../src/saga/state.js';
 import { openStore } from '../../src/store/open.js';
-import { createTradingAgents } from '../../sagas/trading/agents.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
+import { benchInput as input, noOpHandlers } from './no-op-agents.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
-const input = { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-1' };
 
-/**
- * No-op agents: every action answers at once with the output the demo's agents gave it once, so
- * the saga's mappings find what they read and the agents cost (next to) nothing. The outputs are
- * recorded from one real run of the trading saga, not written out here, so they follow the saga.
- */
 async function noOpAgents(): Promise<AgentDefinition[]> {
-  const store = await openStore('memory:');
-  const registry = await AgentRegistry.open({ store });
-  const { agents } = createTradingAgents({ failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0, replicas: 1 });
-  for (const agent of agents) await registry.register(agent);
-  const runtime = await SagaRuntime.start({ store, registry });
-  const { workflowId } = await runtime.startWorkflow(tradingPipeline, input);
-  const state = await runtime.waitForEnd(workflowId);
-  await runtime.stop();
-  await registry.close();
-  await store.close();
-  if (state.status !== 'completed') throw new Error(`recording run ended ${state.status}`);
-  const byCapability = new Map<string, Record<string, ActionHandler>>();
-  for (const step of tradingPipeline.steps) {
-    const recorded = stepState(state, step.id)?.output ?? null;
-    const handlers = byCapability.get(step.capability) ?? {};
-    handlers[step.action] = async () => recorded;
-    byCapability.set(step.capability, handlers);
-  }
-  return [...byCapability].map(([capability, handlers]) => ({ id: `no-op-${capability}`, capabilities: [capability], transport: inProcessTransport(handlers) }));
+  return [...(await noOpHandlers())].map(([capability, handlers]) => ({ id: `no-op-${capability}`, capabilities: [capability], transport: inProcessTransport(handlers) }));
 }
 
 const agents = await noOpAgents();

@@ -37,6 +37,7 @@ import type {
 
 const values = [
   'AccessDeniedError',
+  'AgentCardError',
   'AgentFailure',
   'CommandRejectedError',
   'ConfigError',
@@ -69,6 +70,8 @@ const values = [
   'openStore',
   'parseConfig',
   'parseDefinitionText',
+  'RemoteA2aAgent',
+  'serveAgent',
   'statusView',
   'validateDefinition',
   'workflow',
@@ -120,6 +123,12 @@ describe('the public surface', () => {
     expectTypeOf<AgentTransport['invoke']>().parameter(0).toEqualTypeOf<AgentCall>();
     expectTypeOf<AgentTransport['invoke']>().returns.resolves.toEqualTypeOf<AgentCallResult>();
     expectTypeOf(cadenza.openStore).toEqualTypeOf<(uri?: string) => Promise<EventStore>>();
+
+    expectTypeOf(cadenza.serveAgent).parameter(0).toEqualTypeOf<cadenza.ServeAgentOptions>();
+    expectTypeOf(cadenza.serveAgent).returns.resolves.toEqualTypeOf<cadenza.ServedAgent>();
+    expectTypeOf<cadenza.ServeAgentOptions['handlers'][string]>().toEqualTypeOf<DefineAgentOptions['handlers'][string]>();
+    expectTypeOf<cadenza.RemoteA2aAgent['transport']>().toMatchTypeOf<AgentTransport>();
+    expectTypeOf<cadenza.RemoteA2aAgent['discover']>().returns.resolves.toEqualTypeOf<AgentDefinition | undefined>();
   });
 
   it('keeps the signatures of the worker', () => {

@@ -14,6 +14,8 @@ import { definitionHash } from '../../workflow/hash.js';
 import { isTerminal, type ActiveWorkflowState, type TerminalStatus } from '../../saga/state.js';
 import type { EventStore } from '../../store/port.js';
 import { Worker } from '../../worker/index.js';
+import type { CadenzaConfigInput } from '../../worker/config.js';
+import { startRemoteTradingAgents } from './demo-remote.js';
 import { configOf } from '../config.js';
 import { CliError, ExitCode, createLogger, printJson, withStore, type GlobalOptions } from '../context.js';
 import { integer, probability } from '../options.js';
@@ -28,6 +30,7 @@ interface DemoOptions {
   latency: number;
   concurrency: number;
   force?: boolean;
+  remote?: boolean;
 }
 
 export interface DemoSummary {
@@ -41,6 +44,8 @@ export interface DemoSummary {
   readonly workflowsPerSecond: number;
   readonly seed: number;
   readonly workflowIds: Record<TerminalStatus, string[]>;
+  /** With --remote: the agent processes, where each listened. */
+  readonly remoteAgents?: readonly { readonly id: string; readonly url: string }[];
   /** One compensated workflow: why, and the steps rolled back in the order they were. */
   readonly compensatedExample?: { readonly workflowId: string; readonly reason: string; readonly rolledBack: readonly { stepId: string; action: string }[] };
 }
@@ -59,6 +64,7 @@ export function register(program: Command): void {
     .option('--latency <ms>', 'mean simulated agent latency in ms', integer(0, 60_000), 20)
     .option('--concurrency <n>', 'workflows in flight at once (more wait in the backlog)', integer(1, 100_000), 50)
     .option('--force', 'run even on a store that holds workflows the demo did not start')
+    .option('--remote', 'run each trading agent as its own A2A process on a loopback port (stopped at the end)')
     .action(async (options: DemoOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const summary = await withStore(globals, (store) => runDemo(store, options, globals));
@@ -69,13 +75,28 @@ export function register(program: Command): void {
 
 export async function runDemo(store: EventStore, options: DemoOptions, globals: GlobalOptions): Promise<DemoSummary> {
   if (!options.force) await assertDemoStore(store);
-  const { config } = tradingConfig({
+  const simulation = {
     seed: options.seed,
     failureRate: options.failureRate,
     rejectionRate: options.rejectionRate,
     postTradeFailureRate: options.postTradeFailureRate,
     latencyMs: options.latency,
-  });
+  };
+  const remote = options.remote ? await startRemoteTradingAgents(simulation) : undefined;
+  try {
+    if (remote && !globals.json) for (const agent of remote.agents) process.stdout.write(`agent ${agent.id} listening on ${agent.url} (A2A)\n`);
+    const config = remote
+      ? { definitions: [tradingPipeline], remoteAgents: remote.agents.map((agent) => ({ id: agent.id, url: agent.url, protocol: 'a2a' as const })) }
+      : tradingConfig(simulation).config;
+    const summary = await runWorkflows(store, options, globals, config);
+    return remote ? { ...summary, remoteAgents: remote.agents } : summary;
+  } finally {
+    await remote?.stop();
+    if (remote && !globals.json) process.stdout.write(`stopped ${remote.agents.length} agent processes\n`);
+  }
+}
+
+async function runWorkflows(store: EventStore, options: DemoOptions, globals: GlobalOptions, config: CadenzaConfigInput): Promise<DemoSummary> {
   const worker = await Worker.start({ config: await configOf({ ...config, maxInFlight: options.concurrency }, 'the trading config'), store, logger: createLogger(globals) });
   const bar = progressBar(options.count, 'trading workflows |{bar}| {value}/{total} ended | {completed} completed, {compensated} compensated, {other} other | {inFlight} running, {backlog} waiting', { completed: 0, compensated: 0, other: 0, inFlight: 0, backlog: options.count });
   const counts = { completed: 0, compensated: 0, other: 0 };

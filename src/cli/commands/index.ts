@@ -26,4 +26,5 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./projections.js'),
   () => import('./validate.js'),
   () => import('./serve.js'),
+  () => import('./agent.js'),
 ];

@@ -6,12 +6,13 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { AgentInvoker } from '../../agents/index.js';
+import { CallDetached, type AgentInvoker } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
 import { inFlightCall, type InFlightCall, type WorkflowState } from '../state.js';
 import type { Trigger } from '../triggers.js';
+import { vtoArray } from '../vector.js';
 
-export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' }>;
+export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' | 'taskAccepted' }>;
 
 export class CallDispatcher {
   readonly #invoker: AgentInvoker;
@@ -48,6 +49,13 @@ export class CallDispatcher {
         return;
       case 'CompensationScheduled':
         this.call(workflowId, { kind: 'compensation', ...event.data }, event.id);
+        return;
+      case 'CompensationStarted':
+        // A cancelled workflow stops its steps in flight (remote tasks are cancelled); their
+        // results come back as failures and compensation follows as usual.
+        if (event.data.cause === 'cancel' && state.status !== 'idle') {
+          for (const step of vtoArray(state.steps)) if (step.status === 'running' && step.idempotencyKey !== undefined) this.#invoker.cancelCall(step.idempotencyKey);
+        }
         return;
       case 'StepResumed':
       case 'CompensationResumed': {
@@ -88,7 +96,8 @@ export class CallDispatcher {
   /** Abort every call in flight and wait until they have all settled. */
   async abortAll(): Promise<void> {
     this.#holding = true;
-    this.#shutdown.abort();
+    // Detached, not cancelled: remote tasks go on, and the next runtime follows them.
+    this.#shutdown.abort(new CallDetached('The runtime is shutting down'));
     await this.#settled();
   }
 
@@ -97,13 +106,21 @@ export class CallDispatcher {
     return new Promise<void>((resolve) => this.#drained.push(resolve));
   }
 
+  #accepted(workflowId: string, stepId: string, attempt: number, agentId: string, taskId: string, known: string | undefined, causationId: string): void {
+    if (taskId === known || this.#shutdown.signal.aborted) return;
+    this.#onResult(workflowId, { kind: 'taskAccepted', stepId, attempt, agentId, taskId }, causationId);
+  }
+
   // A counter, not a set of promises: a call costs one async frame here and nothing else.
   async #run(workflowId: string, call: InFlightCall, causationId: string): Promise<void> {
-    const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey, compensates } = call;
+    const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey, compensates, taskId } = call;
     const signal = this.#shutdown.signal;
     try {
-      const agentCall = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
-      const result = await this.#invoker.invoke(agentId, agentCall, { capability, signal });
+      const base = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
+      const agentCall = taskId === undefined ? base : { ...base, taskId };
+      // Only steps record their remote task (StepTaskAccepted); a compensation is simply re-sent under its key.
+      const taskAccepted = kind === 'step' ? (accepted: string) => this.#accepted(workflowId, stepId, attempt, agentId, accepted, taskId, causationId) : undefined;
+      const result = await this.#invoker.invoke(agentId, agentCall, taskAccepted ? { capability, signal, taskAccepted } : { capability, signal });
       if (signal.aborted) return;
       const outcome = result.ok
         ? { ok: true as const, output: result.output }
