@@ -8,8 +8,9 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { AgentInvoker } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
-import { inFlightCall, type InFlightCall, type WorkflowState } from '../state.js';
+import { inFlightCall, type ActiveWorkflowState, type InFlightCall, type WorkflowState } from '../state.js';
 import type { Trigger } from '../triggers.js';
+import type { RuntimeTracing } from './tracing.js';
 
 export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' }>;
 
@@ -17,6 +18,7 @@ export class CallDispatcher {
   readonly #invoker: AgentInvoker;
   readonly #onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void;
   readonly #log: Logger;
+  readonly #tracing: RuntimeTracing;
   readonly #shutdown = new AbortController();
   #active = 0;
   /** Set while draining: no new call is made (its scheduled event is stored; the next runtime re-sends it). */
@@ -24,10 +26,11 @@ export class CallDispatcher {
   /** Resolves waiters when the calls in flight have all settled. */
   #drained: (() => void)[] = [];
 
-  constructor(invoker: AgentInvoker, onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void, log: Logger) {
+  constructor(invoker: AgentInvoker, onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void, log: Logger, tracing: RuntimeTracing) {
     this.#invoker = invoker;
     this.#onResult = onResult;
     this.#log = log;
+    this.#tracing = tracing;
     // Every call listens to the shutdown signal: thousands at once is expected, not a leak.
     setMaxListeners(0, this.#shutdown.signal);
   }
@@ -42,17 +45,18 @@ export class CallDispatcher {
    * decision: a re-send (StepResumed, CompensationResumed) takes the call from it.
    */
   dispatch(workflowId: string, event: WorkflowEvent, state: WorkflowState): void {
+    if (state.status === 'idle') return;
     switch (event.type) {
       case 'StepScheduled':
-        this.call(workflowId, { kind: 'step', ...event.data }, event.id);
+        this.call(workflowId, { kind: 'step', ...event.data }, event.id, state);
         return;
       case 'CompensationScheduled':
-        this.call(workflowId, { kind: 'compensation', ...event.data }, event.id);
+        this.call(workflowId, { kind: 'compensation', ...event.data }, event.id, state);
         return;
       case 'StepResumed':
       case 'CompensationResumed': {
-        const call = state.status === 'idle' ? undefined : inFlightCall(state, event.type === 'StepResumed' ? 'step' : 'compensation', event.data.stepId);
-        if (call && call.attempt === event.data.attempt) this.call(workflowId, call, event.id);
+        const call = inFlightCall(state, event.type === 'StepResumed' ? 'step' : 'compensation', event.data.stepId);
+        if (call && call.attempt === event.data.attempt) this.call(workflowId, call, event.id, state);
         return;
       }
       default:
@@ -60,11 +64,11 @@ export class CallDispatcher {
     }
   }
 
-  /** Performs one call; its result comes back as a trigger caused by `causationId`. */
-  call(workflowId: string, call: InFlightCall, causationId: string): void {
+  /** Performs one call of the workflow in `state`; its result comes back as a trigger caused by `causationId`. */
+  call(workflowId: string, call: InFlightCall, causationId: string, state: ActiveWorkflowState): void {
     if (this.#holding) return;
     this.#active++;
-    void this.#run(workflowId, call, causationId);
+    void this.#run(workflowId, call, causationId, state.definition.name);
   }
 
   /**
@@ -98,12 +102,12 @@ export class CallDispatcher {
   }
 
   // A counter, not a set of promises: a call costs one async frame here and nothing else.
-  async #run(workflowId: string, call: InFlightCall, causationId: string): Promise<void> {
+  async #run(workflowId: string, call: InFlightCall, causationId: string, definition: string): Promise<void> {
     const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey, compensates } = call;
     const signal = this.#shutdown.signal;
     try {
       const agentCall = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
-      const result = await this.#invoker.invoke(agentId, agentCall, { capability, signal });
+      const result = await this.#tracing.call(workflowId, definition, call, () => this.#invoker.invoke(agentId, agentCall, { capability, signal }));
       if (signal.aborted) return;
       const outcome = result.ok
         ? { ok: true as const, output: result.output }
