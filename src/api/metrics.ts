@@ -3,15 +3,22 @@
  * start of the log into prom-client counters, so the numbers agree with the history whatever
  * process wrote it; labels are bounded (definition, step, agent, status: never a workflow id).
  * A scrape first waits, briefly, until the fold has reached the head of the log it saw at that
- * moment, so a scrape after a workflow ended counts it.
+ * moment, so a scrape after a workflow ended counts it. The log is folded once, from the server's
+ * start on (a subscription), never again per scrape: a scrape reads only the head's position.
+ * With an engine in the same process (the worker) it adds that engine's live figures: its backlog,
+ * its workflows in flight, its agents' calls in flight and its store appends' latency.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
 import { decodeWorkflowEvent, WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
+import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
 
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
+
+/** Store appends: a fraction of a millisecond on the embedded store, a few on a replicated EventStoreDB; seconds mean trouble. */
+const appendBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** Step latencies: agents' calls run from milliseconds to minutes. */
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -31,6 +38,10 @@ export interface ApiMetricsOptions {
   readonly projectionLag?: () => Promise<readonly ProjectionLagView[]>;
   /** How long a scrape waits for the fold to reach the head. Default 2 s. */
   readonly scrapeWaitMs?: number;
+  /** The runtime hosted in this process, for its live figures (backlog, in flight, append latency). */
+  readonly runtime?: ApiRuntime;
+  /** This process's agent calls in flight, per agent. */
+  readonly agentCalls?: AgentCallStats;
 }
 
 export class ApiMetrics {
@@ -40,6 +51,7 @@ export class ApiMetrics {
   private folded: Position | undefined;
   private readonly waiters = new Set<() => void>();
   private failure: unknown;
+  private stopTiming: (() => void) | undefined;
 
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
@@ -65,6 +77,7 @@ export class ApiMetrics {
     private readonly store: EventStore,
     private readonly options: ApiMetricsOptions = {},
   ) {
+    this.hostedFigures(options);
     const lag = options.projectionLag;
     if (lag) {
       new Gauge({
@@ -81,6 +94,7 @@ export class ApiMetrics {
 
   /** Start folding from the start of the log; runs until `stop`. */
   start(): void {
+    if (this.appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => this.appendLatency?.observe(seconds));
     const subscription = this.store.subscribeToAll({ fromPosition: 'start', filter });
     this.subscription = subscription;
     void (async () => {
@@ -99,6 +113,7 @@ export class ApiMetrics {
   }
 
   async stop(): Promise<void> {
+    this.stopTiming?.();
     await this.subscription?.unsubscribe();
   }
 
@@ -130,6 +145,34 @@ export class ApiMetrics {
       const timer = setTimeout(done, this.options.scrapeWaitMs ?? 2000);
       this.waiters.add(check);
     });
+  }
+
+  private appendLatency: Histogram | undefined;
+
+  /** Gauges read from the hosted runtime and agents at each scrape; the append histogram fed as appends happen. */
+  private hostedFigures({ runtime, agentCalls }: ApiMetricsOptions): void {
+    const stats = runtime?.stats?.bind(runtime);
+    if (stats) {
+      const gauge = (name: string, help: string, read: (figures: ReturnType<NonNullable<ApiRuntime['stats']>>) => number) =>
+        new Gauge({ name, help, registers: [this.registry], collect() { this.set(read(stats())); } });
+      gauge('cadenza_runtime_workflows_in_flight', 'Workflows started by the runtime in this process and not yet ended (each holds one of its maxInFlight slots)', (f) => f.inFlight);
+      gauge('cadenza_runtime_workflows_max_in_flight', "The runtime's maxInFlight: starts beyond it wait in the backlog", (f) => f.maxInFlight);
+      gauge('cadenza_runtime_backlog_workflows', 'Starts waiting for a slot in the runtime in this process (backlog depth)', (f) => f.backlog);
+    }
+    if (runtime?.onAppend) {
+      this.appendLatency = new Histogram({ name: 'cadenza_store_append_seconds', help: "Latency of the store appends of the runtime's decisions in this process", buckets: appendBuckets, registers: [this.registry] });
+    }
+    if (agentCalls) {
+      new Gauge({
+        name: 'cadenza_agent_calls_in_flight',
+        help: 'Agent calls in flight from this process, per agent',
+        labelNames: ['agent'],
+        registers: [this.registry],
+        collect() {
+          for (const { agentId, inFlight } of agentCalls.all()) this.set({ agent: agentId }, inFlight);
+        },
+      });
+    }
   }
 
   private counter(name: string, help: string, labelNames: string[]): Counter {

@@ -7,6 +7,7 @@ import { readAgentHealth } from '../../../projections/agent-health/index.js';
 import { readAgentMetrics, readStepMetrics } from '../../../projections/step-metrics/index.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { positionText } from '../json.js';
+import { agentHealth, problemResponses, projectionsLag, stepMetrics } from './responses.js';
 
 export interface ProjectionLagView {
   readonly projection: string;
@@ -38,14 +39,14 @@ export async function projectionLag(context: ApiContext, cap = 10_000): Promise<
 export function registerReadModelRoutes(app: ApiApp, context: ApiContext): void {
   app.get(
     `${API_PREFIX}/read-models/step-metrics`,
-    { schema: { tags: ['read models'], summary: 'Attempts, outcomes, latency per definition and step, and per agent', querystring: z.strictObject({ definition: z.string().min(1).optional() }) } },
+    { schema: { tags: ['read models'], summary: 'Attempts, outcomes, latency per definition and step, and per agent', querystring: z.strictObject({ definition: z.string().min(1).optional() }), response: { 200: stepMetrics, ...problemResponses } } },
     (request) =>
       context.readModels.fresh(['step-metrics'], (db) => ({ steps: readStepMetrics(db, request.query.definition), agents: readAgentMetrics(db) })),
   );
-  app.get(`${API_PREFIX}/read-models/agent-health`, { schema: { tags: ['read models'], summary: 'Registered agents, their circuit state and health' } }, () =>
+  app.get(`${API_PREFIX}/read-models/agent-health`, { schema: { tags: ['read models'], summary: 'Registered agents, their circuit state and health', response: { 200: agentHealth, ...problemResponses } } }, () =>
     context.readModels.fresh(['agent-health'], (db) => ({ agents: readAgentHealth(db) })),
   );
-  app.get(`${API_PREFIX}/read-models/projections`, { schema: { tags: ['read models'], summary: "Each projection's checkpoint and lag behind the log" } }, async () => ({
+  app.get(`${API_PREFIX}/read-models/projections`, { schema: { tags: ['read models'], summary: "Each projection's checkpoint and lag behind the log", response: { 200: projectionsLag, ...problemResponses } } }, async () => ({
     projections: await projectionLag(context),
   }));
 }

@@ -288,6 +288,11 @@ export class SagaRuntime {
     return waiting;
   }
 
+  /** Calls `listener` with the seconds of every store append of a decision (`/metrics`); returns its removal. */
+  onAppend(listener: (seconds: number) => void): () => void {
+    return this.#appender.onAppend(listener);
+  }
+
   stats(): RuntimeStats {
     return {
       inFlight: this.#backlog.active,
