@@ -1,9 +1,8 @@
 /**
  * A plain HTTP transport: POST the call as JSON, read an `AgentCallResult` as JSON. The reference
  * for remote transports (an Agent2Agent one follows the same rules; see docs/agents.md). The trace
- * context of the call's span (W3C `traceparent`) goes along through the registered propagator.
+ * context of the call's span (W3C `traceparent`), when there is one, goes along as headers.
  */
-import { context, propagation } from '@opentelemetry/api';
 import { type AgentCall, type AgentCallResult, type AgentTransport, type CallCancellation, agentCallResultSchema, failure } from './transport.js';
 
 export interface HttpTransportOptions {
@@ -25,19 +24,18 @@ export function httpTransport(options: HttpTransportOptions): AgentTransport {
   return {
     async invoke(call: AgentCall, { signal }: CallCancellation): Promise<AgentCallResult> {
       let response: Response;
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'idempotency-key': call.idempotencyKey,
-        'x-cadenza-deadline': new Date(call.deadline).toISOString(),
-        ...options.headers,
-      };
-      // A no-op until an SDK registers a propagator: then `traceparent` names the step's span.
-      propagation.inject(context.active(), headers);
+      const { trace, ...sent } = call;
       try {
         response = await send(options.url, {
           method: 'POST',
-          headers,
-          body: JSON.stringify(call),
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': call.idempotencyKey,
+            'x-cadenza-deadline': new Date(call.deadline).toISOString(),
+            ...options.headers,
+            ...trace,
+          },
+          body: JSON.stringify(sent),
           signal,
         });
       } catch (error) {

@@ -32,6 +32,12 @@ export interface AgentCall {
   /** Epoch milliseconds after which the caller stops waiting. */
   readonly deadline: number;
   readonly kind: CallKind;
+  /**
+   * The W3C trace context of the call's span (`traceparent`, maybe `tracestate`), when an
+   * OpenTelemetry SDK is registered: HTTP sends it as headers; an in-process handler can continue
+   * the trace with `propagation.extract(ROOT_CONTEXT, ctx.call.trace)`.
+   */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 export interface AgentError {

@@ -21,7 +21,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerEventRoutes, type SseOptions } from './routes/events.js';
 import { registerOperationRoutes } from './routes/operations.js';
-import { projectionLag, registerReadModelRoutes } from './routes/read-models.js';
+import { projectionLag, registerReadModelRoutes, type ProjectionLagView } from './routes/read-models.js';
 import { registerViewRoutes } from './routes/views.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 
@@ -99,9 +99,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<{ app: 
     ...(options.engine ? { definitions: options.engine.definitions } : {}),
     now: options.now ?? Date.now,
   };
+  let lastLag: readonly ProjectionLagView[] = [];
   const metrics = new ApiMetrics(options.store, {
-    // Counting lag reads the log after each checkpoint: capped lower for scrapes, which come every few seconds.
-    projectionLag: () => projectionLag(context, METRICS_LAG_CAP),
+    // Counting lag reads the log after each checkpoint: capped lower for scrapes, which come every few
+    // seconds, and not counted again while a read model stays capped behind (projectionLag).
+    projectionLag: async () => (lastLag = await projectionLag(context, METRICS_LAG_CAP, lastLag)),
     ...(runtime ? { runtime } : {}),
     ...(options.engine?.registry ? { agentCalls: options.engine.registry.stats } : {}),
   });

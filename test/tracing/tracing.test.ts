@@ -1,6 +1,6 @@
 /**
  * The runtime's spans through a real OpenTelemetry SDK (BasicTracerProvider, in-memory exporter,
- * async-hooks context manager, W3C propagator, as an application registers them): a workflow with a
+ * W3C propagator, as an application registers them): a workflow with a
  * retried step, a step on an HTTP agent over a real socket and a failure that compensates gives one
  * workflow span with a child per attempt and compensation, in the trace its id derives, and the
  * HTTP agent receives its step span's `traceparent`. A second runtime that resumes a workflow after
@@ -8,8 +8,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -21,14 +20,12 @@ import { agent, startTestEngine } from '../runtime/support.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const contextManager = new AsyncLocalStorageContextManager();
 let server: Server;
 let agentUrl: string;
 const received: IncomingHttpHeaders[] = [];
 
 beforeAll(async () => {
   trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(contextManager.enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   server = createServer((request, response) => {
     request.resume();
@@ -47,7 +44,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   await provider.shutdown();
   trace.disable();
-  context.disable();
   propagation.disable();
 });
 
@@ -71,10 +67,12 @@ const named = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.nam
 describe('tracing', () => {
   it('records a workflow span with a child span per attempt and compensation, and sends traceparent to HTTP agents', async () => {
     let reserveCalls = 0;
+    const inProcessTraces: (string | undefined)[] = [];
     const engine = await startTestEngine({
       agents: [
         agent('rooms-1', ['rooms'], {
-          reserve: async () => {
+          reserve: async (_input, ctx) => {
+            inProcessTraces.push(ctx.call.trace?.traceparent);
             reserveCalls++;
             if (reserveCalls === 1) throw new Error('no rooms yet');
             return { room: 12 };
@@ -121,6 +119,8 @@ describe('tracing', () => {
     expect(calls).toHaveLength(6);
     for (const span of calls) expect(span.parentSpanContext?.spanId).toBe(root && spanId(root));
 
+    // An in-process agent gets the same, to continue the trace from (propagation.extract).
+    expect(inProcessTraces).toEqual(reserve.map((span) => `00-${traceId}-${spanId(span)}-01`));
     // The HTTP agent got the traceparent of the span of its own call: the step, then its compensation.
     const bookCompensation = named(spans, 'compensate book')[0];
     expect(received.map((h) => h.traceparent)).toEqual([`00-${traceId}-${book && spanId(book)}-01`, `00-${traceId}-${bookCompensation && spanId(bookCompensation)}-01`]);

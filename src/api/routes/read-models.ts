@@ -18,16 +18,27 @@ export interface ProjectionLagView {
   readonly updatedAt: string | null;
 }
 
-/** Lag as the read models stand, without catching up first: what `/metrics` and the lag route report. */
-export async function projectionLag(context: ApiContext, cap = 10_000): Promise<ProjectionLagView[]> {
+/**
+ * Lag as the read models stand, without catching up first: what `/metrics` and the lag route report.
+ * `previous` (the last answer): a projection that was at least `cap` behind and whose checkpoint has
+ * not moved still is (the log only grows), so its events are not counted again. Without it, a
+ * worker whose read models nobody asks for would read `cap` events per projection at every scrape.
+ */
+export async function projectionLag(context: ApiContext, cap = 10_000, previous: readonly ProjectionLagView[] = []): Promise<ProjectionLagView[]> {
   const checkpoints = new Map(listCheckpoints(context.readModels.db).map((c) => [c.projection, c]));
   const views: ProjectionLagView[] = [];
   for (const name of projectionNames) {
-    const lag = await new ProjectionRunner(context.store, context.readModels.db, createProjection(name)).lag(cap);
     const checkpoint = checkpoints.get(name);
+    const at = checkpoint?.position ? positionText(checkpoint.position) : null;
+    const before = previous.find((view) => view.projection === name);
+    if (before?.lagCapped && before.lag >= cap && before.checkpoint === at) {
+      views.push(before);
+      continue;
+    }
+    const lag = await new ProjectionRunner(context.store, context.readModels.db, createProjection(name)).lag(cap);
     views.push({
       projection: name,
-      checkpoint: checkpoint?.position ? positionText(checkpoint.position) : null,
+      checkpoint: at,
       lag: lag.events,
       lagCapped: lag.capped,
       updatedAt: checkpoint?.updatedAt ?? null,

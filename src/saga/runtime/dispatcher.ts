@@ -106,8 +106,10 @@ export class CallDispatcher {
     const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey, compensates } = call;
     const signal = this.#shutdown.signal;
     try {
-      const agentCall = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
-      const result = await this.#tracing.call(workflowId, definition, call, () => this.#invoker.invoke(agentId, agentCall, { capability, signal }));
+      const result = await this.#tracing.call(workflowId, definition, call, (trace) => {
+        const agentCall = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
+        return this.#invoker.invoke(agentId, trace ? { ...agentCall, trace } : agentCall, { capability, signal });
+      });
       if (signal.aborted) return;
       const outcome = result.ok
         ? { ok: true as const, output: result.output }

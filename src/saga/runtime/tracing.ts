@@ -9,12 +9,13 @@
  *   runtime sees the end event (its own append or another process's). A runtime that stops first
  *   ends it with `cadenza.workflow.handed_over`.
  * - A span per agent call (step attempt or compensation attempt), child of the workflow span when
- *   this process holds it, else of the virtual root; the call runs in its context, so the HTTP
- *   transport sends its `traceparent` and an in-process agent's own spans nest under it.
+ *   this process holds it, else of the virtual root. Its context goes with the call as W3C headers
+ *   made by the registered propagator (`AgentCall.trace`), not as the active context: entering a
+ *   context per call would switch on async hooks for every promise of the process (Node 20).
  * docs/operations.md#tracing shows what a trace looks like.
  */
 import { createHash } from 'node:crypto';
-import { context, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { AgentCallResult } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
 import type { InFlightCall, WorkflowState } from '../state.js';
@@ -95,10 +96,10 @@ export class RuntimeTracing {
   }
 
   /**
-   * Runs an agent call inside its span: `invoke` runs in the span's context (the HTTP transport
-   * injects `traceparent` from it). Without an SDK it is `invoke()` and nothing else.
+   * Runs an agent call inside its span: `invoke` gets the span's trace context as W3C headers, to
+   * send with the call. Without an SDK it is `invoke()` and nothing else.
    */
-  async call(workflowId: string, definition: string, call: InFlightCall, invoke: () => Promise<AgentCallResult>): Promise<AgentCallResult> {
+  async call(workflowId: string, definition: string, call: InFlightCall, invoke: (trace?: Record<string, string>) => Promise<AgentCallResult>): Promise<AgentCallResult> {
     if (!this.enabled) return invoke();
     const parent = this.#live.get(workflowId)?.context ?? virtualRoot(workflowId);
     const span = this.#tracer.startSpan(
@@ -117,8 +118,10 @@ export class RuntimeTracing {
       },
       parent,
     );
+    const headers: Record<string, string> = {};
+    propagation.inject(trace.setSpan(parent, span), headers);
     try {
-      const result = await context.with(trace.setSpan(parent, span), invoke);
+      const result = await invoke(headers);
       if (!result.ok) {
         span.setAttributes({ [attributes.errorCode]: result.error.code ?? 'error', [attributes.retryable]: result.error.retryable });
         span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
