@@ -10,7 +10,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
-import { decodeWorkflowEvent, WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
+import { WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
@@ -185,43 +185,45 @@ export class ApiMetrics {
       if (event && event.type in circuitValue) this.circuit.set({ agent: event.data.agentId }, circuitValue[event.type as keyof typeof circuitValue]);
       return;
     }
-    let input;
-    try {
-      input = decodeWorkflowEvent(recorded);
-    } catch {
-      return; // An event this version cannot read: the projections record it as poison; metrics pass over it.
-    }
-    if (!input) return;
-    const { event } = input;
-    if (event.type === 'WorkflowStarted') {
-      const definition = event.data.definition.name;
-      this.runs.set(event.data.workflowId, { definition, agents: new Map(), open: true });
+    // The few fields counted here, read as stored rather than through the full event parse: that
+    // parse validates the definition snapshot of every start, and cost the engine's process more
+    // than a step's own work when the worker serves /metrics. Every field read is in every schema
+    // version (all 1 today); an event without them is passed over, as the projections' poison is.
+    const data = recorded.data as Record<string, unknown> | null;
+    const workflowId = typeof data?.workflowId === 'string' ? data.workflowId : undefined;
+    if (!data || workflowId === undefined) return;
+    if (recorded.type === 'WorkflowStarted') {
+      const definition = (data.definition as { name?: unknown } | undefined)?.name;
+      if (typeof definition !== 'string') return;
+      this.runs.set(workflowId, { definition, agents: new Map(), open: true });
       this.started.inc({ definition });
       this.inFlight.inc({ definition });
       return;
     }
-    const run = this.runs.get(event.data.workflowId);
+    const run = this.runs.get(workflowId);
     if (!run) return;
     const definition = run.definition;
-    switch (event.type) {
+    const step = typeof data.stepId === 'string' ? data.stepId : '';
+    const agent = typeof data.agentId === 'string' ? data.agentId : undefined;
+    switch (recorded.type) {
       case 'StepScheduled':
-        run.agents.set(event.data.stepId, event.data.agentId);
-        this.attempts.inc({ definition, step: event.data.stepId, agent: event.data.agentId });
+        run.agents.set(step, agent ?? '');
+        this.attempts.inc({ definition, step, agent: agent ?? '' });
         return;
       case 'StepSucceeded':
-        this.latency.observe({ definition, step: event.data.stepId, agent: event.data.agentId }, event.data.durationMs / 1000);
+        if (typeof data.durationMs === 'number') this.latency.observe({ definition, step, agent: agent ?? run.agents.get(step) ?? '' }, data.durationMs / 1000);
         return;
       case 'StepFailed':
-        this.failures.inc({ definition, step: event.data.stepId, agent: event.data.agentId ?? run.agents.get(event.data.stepId) ?? '' });
+        this.failures.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
         return;
       case 'StepTimedOut':
-        this.timeouts.inc({ definition, step: event.data.stepId, agent: event.data.agentId });
+        this.timeouts.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
         return;
       case 'CompensationScheduled':
-        this.compensations.inc({ definition, step: event.data.stepId });
+        this.compensations.inc({ definition, step });
         return;
       case 'CompensationFailed':
-        this.compensationFailures.inc({ definition, step: event.data.stepId });
+        this.compensationFailures.inc({ definition, step });
         return;
       case 'WorkflowCompleted':
       case 'WorkflowCompensated':
@@ -229,11 +231,11 @@ export class ApiMetrics {
       case 'WorkflowResolved':
       case 'WorkflowFailed':
       case 'WorkflowCompensationFailed':
-        this.ended.inc({ definition, status: endStatus[event.type] });
+        this.ended.inc({ definition, status: endStatus[recorded.type] });
         if (run.open) this.inFlight.dec({ definition });
         run.open = false;
         // A failed or compensation-failed workflow stays known: an operator may still resolve it or retry its compensation.
-        if (event.type !== 'WorkflowFailed' && event.type !== 'WorkflowCompensationFailed') this.runs.delete(event.data.workflowId);
+        if (recorded.type !== 'WorkflowFailed' && recorded.type !== 'WorkflowCompensationFailed') this.runs.delete(workflowId);
         return;
       case 'CompensationRetried':
         if (!run.open) this.inFlight.inc({ definition });

@@ -82,16 +82,19 @@ const droppingExporter: SpanExporter = {
   shutdown: async () => {},
 };
 
-/** What the observed runs add: `BENCH_OBSERVED=tracing,http,scrape` (the default: all three), to see what each costs. */
+/**
+ * What the observed runs add: `BENCH_OBSERVED=tracing,http,scrape` (the default: all three), to see
+ * what each costs; add `context` for the async-hooks context manager an SDK's `register()` installs
+ * (on Node 20 it slows every promise of the process once anything enters a context, as the batch
+ * span processor does at each export: a cost of OpenTelemetry on Node 20, not of cadenza's spans).
+ */
 const observedParts = new Set((process.env.BENCH_OBSERVED ?? 'tracing,http,scrape').split(','));
 
 /** What a worker with `--http` and a registered OpenTelemetry SDK adds around the runtime; `stop` removes all of it. */
 async function observe(store: Awaited<ReturnType<typeof openStore>>, registry: AgentRegistry, runtime: SagaRuntime): Promise<() => Promise<number>> {
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(droppingExporter)] });
-  if (observedParts.has('tracing')) {
-    trace.setGlobalTracerProvider(provider);
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  }
+  if (observedParts.has('tracing')) trace.setGlobalTracerProvider(provider);
+  if (observedParts.has('context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const api: ApiServer | undefined = observedParts.has('http') ? await startApiServer({ store, engine: { runtime, registry, definitions: [validateDefinition(tradingPipeline)] } }) : undefined;
   let scrapes = 0;
   let scraping = Promise.resolve();
