@@ -1,6 +1,7 @@
 /**
  * A plain HTTP transport: POST the call as JSON, read an `AgentCallResult` as JSON. The reference
- * for remote transports (an Agent2Agent one follows the same rules; see docs/agents.md).
+ * for remote transports (an Agent2Agent one follows the same rules; see docs/agents.md). The trace
+ * context of the call's span (W3C `traceparent`), when there is one, goes along as headers.
  */
 import { type AgentCall, type AgentCallResult, type AgentTransport, type CallCancellation, agentCallResultSchema, failure } from './transport.js';
 
@@ -23,6 +24,7 @@ export function httpTransport(options: HttpTransportOptions): AgentTransport {
   return {
     async invoke(call: AgentCall, { signal }: CallCancellation): Promise<AgentCallResult> {
       let response: Response;
+      const { trace, ...sent } = call;
       try {
         response = await send(options.url, {
           method: 'POST',
@@ -31,8 +33,9 @@ export function httpTransport(options: HttpTransportOptions): AgentTransport {
             'idempotency-key': call.idempotencyKey,
             'x-cadenza-deadline': new Date(call.deadline).toISOString(),
             ...options.headers,
+            ...trace,
           },
-          body: JSON.stringify(call),
+          body: JSON.stringify(sent),
           signal,
         });
       } catch (error) {

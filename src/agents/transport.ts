@@ -37,6 +37,12 @@ export interface AgentCall {
    * transport that knows tasks follows it to its end instead of sending the call again.
    */
   readonly taskId?: string;
+  /**
+   * The W3C trace context of the call's span (`traceparent`, maybe `tracestate`), when an
+   * OpenTelemetry SDK is registered: HTTP sends it as headers; an in-process handler can continue
+   * the trace with `propagation.extract(ROOT_CONTEXT, ctx.call.trace)`.
+   */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 export interface AgentError {

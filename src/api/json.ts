@@ -16,8 +16,11 @@ export function parsePosition(text: string): Position | undefined {
   return { commit: BigInt(match[1]!), prepare: BigInt(match[2] ?? match[1]!) };
 }
 
+/** The replacer behind `jsonText`: also what the routes' response serializer writes with. */
+export function jsonReplacer(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v;
+}
+
 export function jsonText(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v,
-  );
+  return JSON.stringify(value, jsonReplacer);
 }

@@ -3,15 +3,22 @@
  * start of the log into prom-client counters, so the numbers agree with the history whatever
  * process wrote it; labels are bounded (definition, step, agent, status: never a workflow id).
  * A scrape first waits, briefly, until the fold has reached the head of the log it saw at that
- * moment, so a scrape after a workflow ended counts it.
+ * moment, so a scrape after a workflow ended counts it. The log is folded once, from the server's
+ * start on (a subscription), never again per scrape: a scrape reads only the head's position.
+ * With an engine in the same process (the worker) it adds that engine's live figures: its backlog,
+ * its workflows in flight, its agents' calls in flight and its store appends' latency.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
-import { decodeWorkflowEvent, WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
+import { WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
+import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
 
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
+
+/** Store appends: a fraction of a millisecond on the embedded store, a few on a replicated EventStoreDB; seconds mean trouble. */
+const appendBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** Step latencies: agents' calls run from milliseconds to minutes. */
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -31,6 +38,10 @@ export interface ApiMetricsOptions {
   readonly projectionLag?: () => Promise<readonly ProjectionLagView[]>;
   /** How long a scrape waits for the fold to reach the head. Default 2 s. */
   readonly scrapeWaitMs?: number;
+  /** The runtime hosted in this process, for its live figures (backlog, in flight, append latency). */
+  readonly runtime?: ApiRuntime;
+  /** This process's agent calls in flight, per agent. */
+  readonly agentCalls?: AgentCallStats;
 }
 
 export class ApiMetrics {
@@ -40,6 +51,7 @@ export class ApiMetrics {
   private folded: Position | undefined;
   private readonly waiters = new Set<() => void>();
   private failure: unknown;
+  private stopTiming: (() => void) | undefined;
 
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
@@ -65,6 +77,7 @@ export class ApiMetrics {
     private readonly store: EventStore,
     private readonly options: ApiMetricsOptions = {},
   ) {
+    this.hostedFigures(options);
     const lag = options.projectionLag;
     if (lag) {
       new Gauge({
@@ -81,6 +94,7 @@ export class ApiMetrics {
 
   /** Start folding from the start of the log; runs until `stop`. */
   start(): void {
+    if (this.appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => this.appendLatency?.observe(seconds));
     const subscription = this.store.subscribeToAll({ fromPosition: 'start', filter });
     this.subscription = subscription;
     void (async () => {
@@ -99,6 +113,7 @@ export class ApiMetrics {
   }
 
   async stop(): Promise<void> {
+    this.stopTiming?.();
     await this.subscription?.unsubscribe();
   }
 
@@ -132,6 +147,34 @@ export class ApiMetrics {
     });
   }
 
+  private appendLatency: Histogram | undefined;
+
+  /** Gauges read from the hosted runtime and agents at each scrape; the append histogram fed as appends happen. */
+  private hostedFigures({ runtime, agentCalls }: ApiMetricsOptions): void {
+    const stats = runtime?.stats?.bind(runtime);
+    if (stats) {
+      const gauge = (name: string, help: string, read: (figures: ReturnType<NonNullable<ApiRuntime['stats']>>) => number) =>
+        new Gauge({ name, help, registers: [this.registry], collect() { this.set(read(stats())); } });
+      gauge('cadenza_runtime_workflows_in_flight', 'Workflows started by the runtime in this process and not yet ended (each holds one of its maxInFlight slots)', (f) => f.inFlight);
+      gauge('cadenza_runtime_workflows_max_in_flight', "The runtime's maxInFlight: starts beyond it wait in the backlog", (f) => f.maxInFlight);
+      gauge('cadenza_runtime_backlog_workflows', 'Starts waiting for a slot in the runtime in this process (backlog depth)', (f) => f.backlog);
+    }
+    if (runtime?.onAppend) {
+      this.appendLatency = new Histogram({ name: 'cadenza_store_append_seconds', help: "Latency of the store appends of the runtime's decisions in this process", buckets: appendBuckets, registers: [this.registry] });
+    }
+    if (agentCalls) {
+      new Gauge({
+        name: 'cadenza_agent_calls_in_flight',
+        help: 'Agent calls in flight from this process, per agent',
+        labelNames: ['agent'],
+        registers: [this.registry],
+        collect() {
+          for (const { agentId, inFlight } of agentCalls.all()) this.set({ agent: agentId }, inFlight);
+        },
+      });
+    }
+  }
+
   private counter(name: string, help: string, labelNames: string[]): Counter {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
@@ -142,43 +185,45 @@ export class ApiMetrics {
       if (event && event.type in circuitValue) this.circuit.set({ agent: event.data.agentId }, circuitValue[event.type as keyof typeof circuitValue]);
       return;
     }
-    let input;
-    try {
-      input = decodeWorkflowEvent(recorded);
-    } catch {
-      return; // An event this version cannot read: the projections record it as poison; metrics pass over it.
-    }
-    if (!input) return;
-    const { event } = input;
-    if (event.type === 'WorkflowStarted') {
-      const definition = event.data.definition.name;
-      this.runs.set(event.data.workflowId, { definition, agents: new Map(), open: true });
+    // The few fields counted here, read as stored rather than through the full event parse: that
+    // parse validates the definition snapshot of every start, and cost the engine's process more
+    // than a step's own work when the worker serves /metrics. Every field read is in every schema
+    // version (all 1 today); an event without them is passed over, as the projections' poison is.
+    const data = recorded.data as Record<string, unknown> | null;
+    const workflowId = typeof data?.workflowId === 'string' ? data.workflowId : undefined;
+    if (!data || workflowId === undefined) return;
+    if (recorded.type === 'WorkflowStarted') {
+      const definition = (data.definition as { name?: unknown } | undefined)?.name;
+      if (typeof definition !== 'string') return;
+      this.runs.set(workflowId, { definition, agents: new Map(), open: true });
       this.started.inc({ definition });
       this.inFlight.inc({ definition });
       return;
     }
-    const run = this.runs.get(event.data.workflowId);
+    const run = this.runs.get(workflowId);
     if (!run) return;
     const definition = run.definition;
-    switch (event.type) {
+    const step = typeof data.stepId === 'string' ? data.stepId : '';
+    const agent = typeof data.agentId === 'string' ? data.agentId : undefined;
+    switch (recorded.type) {
       case 'StepScheduled':
-        run.agents.set(event.data.stepId, event.data.agentId);
-        this.attempts.inc({ definition, step: event.data.stepId, agent: event.data.agentId });
+        run.agents.set(step, agent ?? '');
+        this.attempts.inc({ definition, step, agent: agent ?? '' });
         return;
       case 'StepSucceeded':
-        this.latency.observe({ definition, step: event.data.stepId, agent: event.data.agentId }, event.data.durationMs / 1000);
+        if (typeof data.durationMs === 'number') this.latency.observe({ definition, step, agent: agent ?? run.agents.get(step) ?? '' }, data.durationMs / 1000);
         return;
       case 'StepFailed':
-        this.failures.inc({ definition, step: event.data.stepId, agent: event.data.agentId ?? run.agents.get(event.data.stepId) ?? '' });
+        this.failures.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
         return;
       case 'StepTimedOut':
-        this.timeouts.inc({ definition, step: event.data.stepId, agent: event.data.agentId });
+        this.timeouts.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
         return;
       case 'CompensationScheduled':
-        this.compensations.inc({ definition, step: event.data.stepId });
+        this.compensations.inc({ definition, step });
         return;
       case 'CompensationFailed':
-        this.compensationFailures.inc({ definition, step: event.data.stepId });
+        this.compensationFailures.inc({ definition, step });
         return;
       case 'WorkflowCompleted':
       case 'WorkflowCompensated':
@@ -186,11 +231,11 @@ export class ApiMetrics {
       case 'WorkflowResolved':
       case 'WorkflowFailed':
       case 'WorkflowCompensationFailed':
-        this.ended.inc({ definition, status: endStatus[event.type] });
+        this.ended.inc({ definition, status: endStatus[recorded.type] });
         if (run.open) this.inFlight.dec({ definition });
         run.open = false;
         // A failed or compensation-failed workflow stays known: an operator may still resolve it or retry its compensation.
-        if (event.type !== 'WorkflowFailed' && event.type !== 'WorkflowCompensationFailed') this.runs.delete(event.data.workflowId);
+        if (recorded.type !== 'WorkflowFailed' && recorded.type !== 'WorkflowCompensationFailed') this.runs.delete(workflowId);
         return;
       case 'CompensationRetried':
         if (!run.open) this.inFlight.inc({ definition });

@@ -4,6 +4,7 @@
  * detail. Nothing is written before validation passes, so a rejected request changes nothing.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { UnknownDefinitionError } from '../engine/engine.js';
 import { ForkError } from '../operations/fork.js';
 import { WorkflowNotFoundError } from '../saga/runtime/index.js';
 import { InvalidWorkflowIdError } from '../saga/stream/index.js';
@@ -15,7 +16,9 @@ const titles: Record<number, string> = {
   401: 'Unauthorized',
   404: 'Not Found',
   409: 'Conflict',
+  422: 'Unprocessable Content',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
 };
 
@@ -46,6 +49,25 @@ export class NotFoundError extends Error {
   }
 }
 
+/** A well-formed request the target cannot take (a start whose input lacks what the definition requires): 422 naming the fields. */
+export class UnprocessableError extends Error {
+  readonly fields: readonly string[];
+  constructor(fields: string | readonly string[], readonly reason: string) {
+    const list = typeof fields === 'string' ? [fields] : fields;
+    super(list.map((field) => `${field}: ${reason}`).join('; '));
+    this.name = 'UnprocessableError';
+    this.fields = list;
+  }
+}
+
+/** A route this server cannot serve as configured (starts and definitions under `cadenza serve`, which hosts no engine): 501. */
+export class NotHostedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotHostedError';
+  }
+}
+
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`));
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -58,7 +80,9 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return sendProblem(reply, 400, fields.map((f) => `${f.field}: ${f.message}`).join('; '), { invalidFields: fields });
     }
     if (error instanceof BadRequestError) return sendProblem(reply, 400, error.message, { invalidFields: [{ field: error.field, message: error.message }] });
-    if (error instanceof NotFoundError || error instanceof StreamNotFoundError || error instanceof WorkflowNotFoundError) {
+    if (error instanceof UnprocessableError) return sendProblem(reply, 422, error.message, { invalidFields: error.fields.map((field) => ({ field, message: error.reason })) });
+    if (error instanceof NotHostedError) return sendProblem(reply, 501, error.message);
+    if (error instanceof NotFoundError || error instanceof StreamNotFoundError || error instanceof WorkflowNotFoundError || error instanceof UnknownDefinitionError) {
       return sendProblem(reply, 404, error instanceof StreamNotFoundError ? `Unknown workflow (${error.message})` : error.message);
     }
     if (error instanceof InvalidWorkflowIdError) return sendProblem(reply, 400, error.message);

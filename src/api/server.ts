@@ -2,24 +2,26 @@
  * The HTTP API server: fastify with zod schemas (validation and the OpenAPI document from the same
  * source), problem+json errors, bearer-token auth, the route groups, SSE and `/metrics`.
  * `startApiServer` is what `cadenza serve --http` runs and what a worker calls to serve beside its
- * runtime (pass the runtime as `runtime` so operator commands go through it).
+ * engine (pass it as `engine`: commands and starts go through its runtime, its definitions are
+ * served, and its live figures join `/metrics`).
  */
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createSerializerCompiler, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { openReadModelDb, type ReadModelDb } from '../projections/readmodel-db.js';
 import type { EventStore } from '../store/port.js';
-import { API_PREFIX, type ApiApp, type ApiContext, type ApiRuntime } from './app.js';
+import { API_PREFIX, type ApiApp, type ApiContext, type ApiRuntime, type HostedEngine } from './app.js';
 import { assertBindAllowed, installBearerAuth } from './auth.js';
 import { registerDashboard } from './dashboard.js';
-import { jsonText } from './json.js';
+import { jsonReplacer, jsonText } from './json.js';
 import { ApiMetrics } from './metrics.js';
 import { installProblemHandlers } from './problems.js';
 import { ReadModels } from './read-models.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerEventRoutes, type SseOptions } from './routes/events.js';
 import { registerOperationRoutes } from './routes/operations.js';
-import { projectionLag, registerReadModelRoutes } from './routes/read-models.js';
+import { projectionLag, registerReadModelRoutes, type ProjectionLagView } from './routes/read-models.js';
 import { registerViewRoutes } from './routes/views.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 
@@ -38,6 +40,11 @@ export interface ApiServerOptions {
    * API writes. Without it (`cadenza serve`) commands and forks are appended for the owning worker.
    */
   readonly runtime?: ApiRuntime;
+  /**
+   * The engine in this process (the worker's): as `runtime` (its runtime), plus its definitions
+   * (`/api/v1/definitions`, `POST /api/v1/workflows`) and its live figures in `/metrics`.
+   */
+  readonly engine?: HostedEngine;
   /** Required for a non-loopback host. */
   readonly token?: string;
   /** Default 127.0.0.1. */
@@ -69,7 +76,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<{ app: 
     forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(createSerializerCompiler({ replacer: jsonReplacer }));
   app.setReplySerializer((payload) => jsonText(payload));
   installProblemHandlers(app);
   if (options.token !== undefined) installBearerAuth(app, options.token);
@@ -84,20 +91,29 @@ export async function buildApiServer(options: ApiServerOptions): Promise<{ app: 
     transform: jsonSchemaTransform,
   });
 
+  const runtime = options.engine?.runtime ?? options.runtime;
   const context: ApiContext = {
     store: options.store,
     readModels: new ReadModels(options.store, db),
-    ...(options.runtime ? { runtime: options.runtime } : {}),
+    ...(runtime ? { runtime } : {}),
+    ...(options.engine ? { definitions: options.engine.definitions } : {}),
     now: options.now ?? Date.now,
   };
-  // Counting lag reads the log after each checkpoint: capped lower for scrapes, which come every few seconds.
-  const metrics = new ApiMetrics(options.store, { projectionLag: () => projectionLag(context, METRICS_LAG_CAP) });
+  let lastLag: readonly ProjectionLagView[] = [];
+  const metrics = new ApiMetrics(options.store, {
+    // Counting lag reads the log after each checkpoint: capped lower for scrapes, which come every few
+    // seconds, and not counted again while a read model stays capped behind (projectionLag).
+    projectionLag: async () => (lastLag = await projectionLag(context, METRICS_LAG_CAP, lastLag)),
+    ...(runtime ? { runtime } : {}),
+    ...(options.engine?.registry ? { agentCalls: options.engine.registry.stats } : {}),
+  });
 
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
   registerWorkflowRoutes(app, context);
   registerOperationRoutes(app, context);
+  registerDefinitionRoutes(app, context);
   registerAuditRoutes(app, context);
   registerReadModelRoutes(app, context);
   registerViewRoutes(app, context);

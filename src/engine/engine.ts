@@ -226,19 +226,27 @@ class CadenzaEngine implements Engine {
   }
 
   #byName(requested: string): WorkflowDefinition {
-    const versioned = /^(.+)@(\d+)$/.exec(requested);
-    const name = versioned?.[1] ?? requested;
-    const version = versioned ? Number(versioned[2]) : undefined;
-    let found: WorkflowDefinition | undefined;
-    for (const definition of this.definitions) {
-      if (definition.name !== name) continue;
-      if (version === undefined ? definition.version > (found?.version ?? 0) : definition.version === version) found = definition;
-    }
-    if (!found) throw new UnknownDefinitionError(requested, this.#hostedNames());
-    return found;
+    return hostedDefinition(this.definitions, requested);
   }
 
   #hostedNames(): string[] {
     return this.definitions.map((definition) => `${definition.name}@${definition.version}`);
   }
+}
+
+/**
+ * The hosted definition a name (its newest version) or `name@version` asks for; UnknownDefinitionError
+ * when none is. What `engine.start` and the API's `/definitions` and starts resolve names with.
+ */
+export function hostedDefinition(definitions: readonly WorkflowDefinition[], requested: string): WorkflowDefinition {
+  const versioned = /^(.+)@(\d+)$/.exec(requested);
+  const name = versioned?.[1] ?? requested;
+  const version = versioned ? Number(versioned[2]) : undefined;
+  let found: WorkflowDefinition | undefined;
+  for (const definition of definitions) {
+    if (definition.name !== name) continue;
+    if (version === undefined ? definition.version > (found?.version ?? 0) : definition.version === version) found = definition;
+  }
+  if (!found) throw new UnknownDefinitionError(requested, definitions.map((definition) => `${definition.name}@${definition.version}`));
+  return found;
 }

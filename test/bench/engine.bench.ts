@@ -1,11 +1,19 @@
 /**
  * Engine benchmark: the trading saga with no-op agents on the embedded store (durable commits),
- * at 1, 50 and 500 workflows in flight. Prints figures, then one JSON line:
+ * at 1, 50 and 500 workflows in flight. Then the same at 50 and 500 "observed", as a worker with
+ * `--http` and an OpenTelemetry SDK runs: the HTTP API serving with /metrics scraped every second
+ * (its fold of the log, the runtime's live figures) and tracing on (a real SDK, batch span
+ * processor, an exporter that drops the spans), alternated with plain runs in the same process
+ * (plain, observed, observed, plain: drift on a shared machine falls on both). Prints figures, then one JSON line:
  *   {"bench":"engine","results":{"workflows.c1":{"value":N,"unit":"workflows/s"},...}}
  *
  *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentRegistry, inProcessTransport, type AgentDefinition } from '../../src/agents/index.js';
@@ -13,6 +21,7 @@ import { SagaRuntime } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { benchInput as input, noOpHandlers } from './no-op-agents.js';
+import { validateDefinition } from '../../src/workflow/validate.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -38,12 +47,59 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
-async function run(concurrency: number, workflows: number): Promise<RunResult> {
+/** Spans exported (and dropped) by the observed runs: proof that tracing was on. */
+let spansExported = 0;
+const droppingExporter: SpanExporter = {
+  export(spans: ReadableSpan[], done) {
+    spansExported += spans.length;
+    done({ code: 0 });
+  },
+  shutdown: async () => {},
+};
+
+/**
+ * What the observed runs add: `BENCH_OBSERVED=tracing,http,scrape` (the default: all three), to see
+ * what each costs; add `context` for the async-hooks context manager an SDK's `register()` installs
+ * (on Node 20 it slows every promise of the process once anything enters a context, as the batch
+ * span processor does at each export: a cost of OpenTelemetry on Node 20, not of cadenza's spans).
+ */
+const observedParts = new Set((process.env.BENCH_OBSERVED ?? 'tracing,http,scrape').split(','));
+
+/** What a worker with `--http` and a registered OpenTelemetry SDK adds around the runtime; `stop` removes all of it. */
+async function observe(store: Awaited<ReturnType<typeof openStore>>, registry: AgentRegistry, runtime: SagaRuntime): Promise<() => Promise<number>> {
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(droppingExporter)] });
+  if (observedParts.has('tracing')) trace.setGlobalTracerProvider(provider);
+  if (observedParts.has('context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const api: ApiServer | undefined = observedParts.has('http') ? await startApiServer({ store, engine: { runtime, registry, definitions: [validateDefinition(tradingPipeline)] } }) : undefined;
+  let scrapes = 0;
+  let scraping = Promise.resolve();
+  const timer = setInterval(() => {
+    if (!api || !observedParts.has('scrape')) return;
+    scraping = scraping.then(async () => {
+      const response = await fetch(`${api.url}/metrics`);
+      if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+      await response.text();
+      scrapes++;
+    });
+  }, 1000);
+  return async () => {
+    clearInterval(timer);
+    await scraping;
+    await api?.close();
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    return scrapes;
+  };
+}
+
+async function run(concurrency: number, workflows: number, observed = false): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'cadenza-bench-engine-'));
   const store = await openStore(`sqlite:${join(dir, 'store.db')}?durability=${durability}&writer=${writer}`);
   const registry = await AgentRegistry.open({ store });
   for (const agent of agents) await registry.register(agent);
   const runtime = await SagaRuntime.start({ store, registry, maxInFlight: concurrency });
+  const unobserve = observed ? await observe(store, registry, runtime) : undefined;
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -59,6 +115,7 @@ async function run(concurrency: number, workflows: number): Promise<RunResult> {
   );
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  if (unobserve && (await unobserve()) === 0 && elapsedMs > 1500 && observedParts.has('scrape')) throw new Error('observed run: /metrics was never scraped');
   await runtime.stop();
   await registry.close();
   await store.close();
@@ -108,6 +165,19 @@ const c50 = await run(50, Math.max(100, Math.round(2_000 * scale)));
 // than 500 are left in flight, weigh less, so the figure is the sustained rate (5,000 read ~5-8% lower).
 const c500 = await run(500, Math.max(500, Math.round(10_000 * scale)));
 
+// Plain and observed, alternated (ABBA) at the same sizes; each figure is the mean of its two runs.
+async function paired(concurrency: number, workflows: number): Promise<{ plain: RunResult; observed: RunResult }> {
+  const plain1 = await run(concurrency, workflows);
+  const observed1 = await run(concurrency, workflows, true);
+  const observed2 = await run(concurrency, workflows, true);
+  const plain2 = await run(concurrency, workflows);
+  const mean = (a: RunResult, b: RunResult): RunResult => ({ perSecond: (a.perSecond + b.perSecond) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, cpuPerStepUs: (a.cpuPerStepUs + b.cpuPerStepUs) / 2, workflows });
+  return { plain: mean(plain1, plain2), observed: mean(observed1, observed2) };
+}
+const pair50 = await paired(50, Math.max(100, Math.round(2_000 * scale)));
+const pair500 = await paired(500, Math.max(500, Math.round(10_000 * scale)));
+if (spansExported === 0 && observedParts.has('tracing')) throw new Error('observed runs exported no spans: tracing was not on');
+
 const memoryKib = await memoryPerWorkflow(Math.max(1_000, Math.round(5_000 * scale)));
 
 for (const [name, r] of [['c1', c1], ['c50', c50], ['c500', c500]] as const) {
@@ -115,6 +185,11 @@ for (const [name, r] of [['c1', c1], ['c50', c50], ['c500', c500]] as const) {
 }
 console.log(`(durability=${durability}, writer=${writer}, ${tradingPipeline.steps.length} steps per workflow, no-op agents)`);
 console.log(`memory per in-flight workflow: ${round(memoryKib)} KiB`);
+const overheadPct = (pair: { plain: RunResult; observed: RunResult }) => (1 - pair.observed.perSecond / pair.plain.perSecond) * 100;
+for (const [name, pair] of [['c50', pair50], ['c500', pair500]] as const) {
+  console.log(`${name.padEnd(5)} plain ${round(pair.plain.perSecond)} workflows/s, observed (HTTP + /metrics each second + tracing) ${round(pair.observed.perSecond)} workflows/s: ${round(overheadPct(pair))}% slower; cpu/step ${round(pair.plain.cpuPerStepUs)} -> ${round(pair.observed.cpuPerStepUs)} us`);
+}
+console.log(`(${spansExported} spans exported and dropped in the observed runs)`);
 console.log(
   JSON.stringify({
     bench: 'engine',
@@ -130,6 +205,14 @@ console.log(
       'overhead.per_step.us': { value: round(c500.cpuPerStepUs), unit: 'us' },
       'overhead.per_step.c1.us': { value: round(c1.cpuPerStepUs), unit: 'us' },
       'memory.per_inflight_workflow.kib': { value: round(memoryKib), unit: 'KiB' },
+      'paired.c50.plain': { value: round(pair50.plain.perSecond), unit: 'workflows/s' },
+      'paired.c50.observed': { value: round(pair50.observed.perSecond), unit: 'workflows/s' },
+      'paired.c50.observed_overhead': { value: round(overheadPct(pair50)), unit: '%' },
+      'paired.c500.plain': { value: round(pair500.plain.perSecond), unit: 'workflows/s' },
+      'paired.c500.observed': { value: round(pair500.observed.perSecond), unit: 'workflows/s' },
+      'paired.c500.observed_overhead': { value: round(overheadPct(pair500)), unit: '%' },
+      'paired.c500.observed.cpu_per_step.us': { value: round(pair500.observed.cpuPerStepUs), unit: 'us' },
+      'paired.c500.plain.cpu_per_step.us': { value: round(pair500.plain.cpuPerStepUs), unit: 'us' },
     },
   }),
 );

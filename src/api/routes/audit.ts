@@ -4,6 +4,7 @@ import { queryAudit, withEventData, type AuditEntry, type AuditFilter } from '..
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { parsePosition, positionText as showPosition } from '../json.js';
 import { BadRequestError } from '../problems.js';
+import { auditPage, problemResponses } from './responses.js';
 import { isoTime, positionText } from './schemas.js';
 
 const auditQuery = z.strictObject({
@@ -23,7 +24,7 @@ const auditQuery = z.strictObject({
 });
 
 export function registerAuditRoutes(app: ApiApp, context: ApiContext): void {
-  app.get(`${API_PREFIX}/audit`, { schema: { tags: ['audit'], summary: 'Query the event log through the audit index', querystring: auditQuery } }, async (request) => {
+  app.get(`${API_PREFIX}/audit`, { schema: { tags: ['audit'], summary: 'Query the event log through the audit index', querystring: auditQuery, response: { 200: auditPage, ...problemResponses } } }, async (request) => {
     const q = request.query;
     const since = q.since === undefined ? undefined : new Date(q.since);
     const until = q.until === undefined ? undefined : new Date(q.until);

@@ -13,6 +13,7 @@ import type { Position, RecordedEvent } from '../../store/port.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { jsonText, parsePosition, positionText } from '../json.js';
 import { BadRequestError } from '../problems.js';
+import { problemResponses } from './responses.js';
 import { workflowId as workflowIdSchema } from './schemas.js';
 
 export interface SseOptions {
@@ -40,6 +41,7 @@ export function registerEventRoutes(app: ApiApp, context: ApiContext, options: S
         summary: 'Workflow events as Server-Sent Events, resumable with Last-Event-ID (the store position)',
         querystring: eventsQuery,
         headers: z.looseObject({ 'last-event-id': z.string().optional() }),
+        response: { 200: z.string().describe('text/event-stream: `id: <position>`, `event: <type>`, `data: <JSON>` frames (docs/api.md)'), ...problemResponses },
       },
     },
     async (request, reply) => {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { sendDirect, sendThroughRuntime, type OperatorCommand } from '../../operations/commands.js';
 import { forkWorkflow } from '../../operations/fork.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
+import { commandAccepted, forked, problemResponses } from './responses.js';
 import { workflowId, workflowIdParams } from './schemas.js';
 
 const reasonBody = z.strictObject({ reason: z.string().min(1).max(2000).optional().describe('why; recorded in the event') });
@@ -34,7 +35,7 @@ export function registerOperationRoutes(app: ApiApp, context: ApiContext): void 
   for (const type of ['retry', 'compensate', 'cancel', 'resolve'] as const) {
     app.post(
       `${API_PREFIX}/workflows/:workflowId/${type}`,
-      { schema: { tags: ['operations'], summary: summaries[type], params: workflowIdParams, body: bodies[type] } },
+      { schema: { tags: ['operations'], summary: summaries[type], params: workflowIdParams, body: bodies[type], response: { 202: commandAccepted, ...problemResponses } } },
       async (request, reply) => {
         const command = { type, ...(request.body ?? {}) } as OperatorCommand;
         const { workflowId } = request.params;
@@ -46,7 +47,7 @@ export function registerOperationRoutes(app: ApiApp, context: ApiContext): void 
 
   app.post(
     `${API_PREFIX}/workflows/:workflowId/fork`,
-    { schema: { tags: ['operations'], summary: "Start a new workflow from another's state at a revision", params: workflowIdParams, body: forkBody } },
+    { schema: { tags: ['operations'], summary: "Start a new workflow from another's state at a revision", params: workflowIdParams, body: forkBody, response: { 201: forked, ...problemResponses } } },
     async (request, reply) => {
       const plan = await forkWorkflow(context.store, request.params.workflowId, BigInt(request.body.fromRevision), {
         ...(request.body.workflowId === undefined ? {} : { workflowId: request.body.workflowId }),

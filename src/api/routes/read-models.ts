@@ -7,6 +7,7 @@ import { readAgentHealth } from '../../../projections/agent-health/index.js';
 import { readAgentMetrics, readStepMetrics } from '../../../projections/step-metrics/index.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { positionText } from '../json.js';
+import { agentHealth, problemResponses, projectionsLag, stepMetrics } from './responses.js';
 
 export interface ProjectionLagView {
   readonly projection: string;
@@ -17,16 +18,27 @@ export interface ProjectionLagView {
   readonly updatedAt: string | null;
 }
 
-/** Lag as the read models stand, without catching up first: what `/metrics` and the lag route report. */
-export async function projectionLag(context: ApiContext, cap = 10_000): Promise<ProjectionLagView[]> {
+/**
+ * Lag as the read models stand, without catching up first: what `/metrics` and the lag route report.
+ * `previous` (the last answer): a projection that was at least `cap` behind and whose checkpoint has
+ * not moved still is (the log only grows), so its events are not counted again. Without it, a
+ * worker whose read models nobody asks for would read `cap` events per projection at every scrape.
+ */
+export async function projectionLag(context: ApiContext, cap = 10_000, previous: readonly ProjectionLagView[] = []): Promise<ProjectionLagView[]> {
   const checkpoints = new Map(listCheckpoints(context.readModels.db).map((c) => [c.projection, c]));
   const views: ProjectionLagView[] = [];
   for (const name of projectionNames) {
-    const lag = await new ProjectionRunner(context.store, context.readModels.db, createProjection(name)).lag(cap);
     const checkpoint = checkpoints.get(name);
+    const at = checkpoint?.position ? positionText(checkpoint.position) : null;
+    const before = previous.find((view) => view.projection === name);
+    if (before?.lagCapped && before.lag >= cap && before.checkpoint === at) {
+      views.push(before);
+      continue;
+    }
+    const lag = await new ProjectionRunner(context.store, context.readModels.db, createProjection(name)).lag(cap);
     views.push({
       projection: name,
-      checkpoint: checkpoint?.position ? positionText(checkpoint.position) : null,
+      checkpoint: at,
       lag: lag.events,
       lagCapped: lag.capped,
       updatedAt: checkpoint?.updatedAt ?? null,
@@ -38,14 +50,14 @@ export async function projectionLag(context: ApiContext, cap = 10_000): Promise<
 export function registerReadModelRoutes(app: ApiApp, context: ApiContext): void {
   app.get(
     `${API_PREFIX}/read-models/step-metrics`,
-    { schema: { tags: ['read models'], summary: 'Attempts, outcomes, latency per definition and step, and per agent', querystring: z.strictObject({ definition: z.string().min(1).optional() }) } },
+    { schema: { tags: ['read models'], summary: 'Attempts, outcomes, latency per definition and step, and per agent', querystring: z.strictObject({ definition: z.string().min(1).optional() }), response: { 200: stepMetrics, ...problemResponses } } },
     (request) =>
       context.readModels.fresh(['step-metrics'], (db) => ({ steps: readStepMetrics(db, request.query.definition), agents: readAgentMetrics(db) })),
   );
-  app.get(`${API_PREFIX}/read-models/agent-health`, { schema: { tags: ['read models'], summary: 'Registered agents, their circuit state and health' } }, () =>
+  app.get(`${API_PREFIX}/read-models/agent-health`, { schema: { tags: ['read models'], summary: 'Registered agents, their circuit state and health', response: { 200: agentHealth, ...problemResponses } } }, () =>
     context.readModels.fresh(['agent-health'], (db) => ({ agents: readAgentHealth(db) })),
   );
-  app.get(`${API_PREFIX}/read-models/projections`, { schema: { tags: ['read models'], summary: "Each projection's checkpoint and lag behind the log" } }, async () => ({
+  app.get(`${API_PREFIX}/read-models/projections`, { schema: { tags: ['read models'], summary: "Each projection's checkpoint and lag behind the log", response: { 200: projectionsLag, ...problemResponses } } }, async () => ({
     projections: await projectionLag(context),
   }));
 }

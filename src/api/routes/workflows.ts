@@ -7,6 +7,7 @@ import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { positionText } from '../json.js';
 import { BadRequestError, NotFoundError } from '../problems.js';
 import { queryWorkflowList } from '../workflow-list.js';
+import { problemResponses, workflowHistory, workflowList, workflowStateAt, statusViewSchema } from './responses.js';
 import { commaList, isoTime, splitList, workflowIdParams } from './schemas.js';
 
 export const workflowStatuses = ['running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'] as const;
@@ -34,7 +35,7 @@ const stateQuery = z.strictObject({
 });
 
 export function registerWorkflowRoutes(app: ApiApp, context: ApiContext): void {
-  app.get(`${API_PREFIX}/workflows`, { schema: { tags: ['workflows'], summary: 'List workflows', querystring: listQuery } }, async (request) => {
+  app.get(`${API_PREFIX}/workflows`, { schema: { tags: ['workflows'], summary: 'List workflows', querystring: listQuery, response: { 200: workflowList, ...problemResponses } } }, async (request) => {
     const q = request.query;
     const startedFrom = q.startedFrom === undefined ? undefined : Date.parse(q.startedFrom);
     const startedTo = q.startedTo === undefined ? undefined : Date.parse(q.startedTo);
@@ -59,7 +60,7 @@ export function registerWorkflowRoutes(app: ApiApp, context: ApiContext): void {
     );
   });
 
-  app.get(`${API_PREFIX}/workflows/:workflowId`, { schema: { tags: ['workflows'], summary: "A workflow's status view", params: workflowIdParams } }, async (request) => {
+  app.get(`${API_PREFIX}/workflows/:workflowId`, { schema: { tags: ['workflows'], summary: "A workflow's status view", params: workflowIdParams, response: { 200: statusViewSchema, ...problemResponses } } }, async (request) => {
     const { state } = await replayWorkflow(context.store, request.params.workflowId);
     const view = statusView(state, context.now());
     if (!view) throw new NotFoundError(`Unknown workflow "${request.params.workflowId}"`);
@@ -68,7 +69,7 @@ export function registerWorkflowRoutes(app: ApiApp, context: ApiContext): void {
 
   app.get(
     `${API_PREFIX}/workflows/:workflowId/history`,
-    { schema: { tags: ['workflows'], summary: "A workflow's events, in order", params: workflowIdParams, querystring: historyQuery } },
+    { schema: { tags: ['workflows'], summary: "A workflow's events, in order", params: workflowIdParams, querystring: historyQuery, response: { 200: workflowHistory, ...problemResponses } } },
     async (request) => {
       const { fromRevision, limit } = request.query;
       const events = [];
@@ -82,7 +83,7 @@ export function registerWorkflowRoutes(app: ApiApp, context: ApiContext): void {
 
   app.get(
     `${API_PREFIX}/workflows/:workflowId/state`,
-    { schema: { tags: ['workflows'], summary: "A workflow's state at a revision or time (replayed from its history)", params: workflowIdParams, querystring: stateQuery } },
+    { schema: { tags: ['workflows'], summary: "A workflow's state at a revision or time (replayed from its history)", params: workflowIdParams, querystring: stateQuery, response: { 200: workflowStateAt, ...problemResponses } } },
     async (request) => {
       const { revision, at } = request.query;
       if (revision !== undefined && at !== undefined) throw new BadRequestError('querystring.at', 'give either revision or at, not both');

@@ -61,7 +61,7 @@ export function register(program: Command): void {
           const api = options.http && startApiServer
             ? await startApiServer({
                 store: opened,
-                runtime: worker.runtime,
+                engine: worker.engine,
                 readModels: options.readmodels ?? defaultReadModelPath(store),
                 host: options.http.host,
                 port: options.http.port,

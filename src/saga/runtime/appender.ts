@@ -6,7 +6,10 @@
  * pick the work up again later. Other errors (a conflict, a refusal) go straight to the caller.
  * While the store stays unavailable every waiting decision retries, so the warnings are rate-limited:
  * one line per distinct reason per `WARNING_WINDOW_MS`, carrying how many were held back since.
+ * Listeners (`/metrics`' `cadenza_store_append_seconds`) get the duration of every store append;
+ * with none the clock is not read.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../store/errors.js';
 import type { EventStore, ExpectedRevision } from '../../store/port.js';
@@ -30,6 +33,7 @@ export class DecisionAppender {
   readonly #options: DecisionAppenderOptions;
   /** Per reason: when it was last logged, and how many times since it was not. */
   readonly #warned = new Map<string, { at: number; held: number }>();
+  readonly #timings = new Set<(seconds: number) => void>();
 
   constructor(options: DecisionAppenderOptions) {
     this.#options = options;
@@ -42,7 +46,7 @@ export class DecisionAppender {
    */
   async append(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<void> {
     try {
-      await this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
+      await this.#timed(stream, events, context, expectedRevision);
     } catch (error) {
       // The common case costs one await; only an unavailable store enters the retry loop.
       if (!(error instanceof UnavailableError)) throw error;
@@ -51,7 +55,7 @@ export class DecisionAppender {
   }
 
   async #retryWhileUnavailable(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision, first: UnavailableError): Promise<void> {
-    const { store, log, now, retryLimitMs, stopped } = this.#options;
+    const { log, now, retryLimitMs, stopped } = this.#options;
     const giveUpAt = now() + retryLimitMs;
     let last = first;
     for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
@@ -60,12 +64,33 @@ export class DecisionAppender {
       if (suppressed !== undefined) log.warn({ err: last, stream, retryInMs: delay, suppressed, windowMs: WARNING_WINDOW_MS }, 'store unavailable; retrying the append');
       await new Promise((resolve) => setTimeout(resolve, delay));
       try {
-        await store.append(stream, toEventDataList(events, context), { expectedRevision });
+        await this.#timed(stream, events, context, expectedRevision);
         return;
       } catch (error) {
         if (!(error instanceof UnavailableError)) throw error;
         last = error;
       }
+    }
+  }
+
+  /** Calls `listener` with the seconds every store append took, failed ones included; returns its removal. */
+  onAppend(listener: (seconds: number) => void): () => void {
+    this.#timings.add(listener);
+    return () => this.#timings.delete(listener);
+  }
+
+  /** One store append; timed only when someone listens (no extra frame otherwise). */
+  #timed(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<unknown> {
+    if (this.#timings.size === 0) return this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
+    return this.#timing(performance.now(), () => this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision }));
+  }
+
+  async #timing(started: number, append: () => Promise<unknown>): Promise<void> {
+    try {
+      await append();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      for (const listener of this.#timings) listener(seconds);
     }
   }
 

@@ -8,9 +8,10 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { CallDetached, type AgentInvoker } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
-import { inFlightCall, type InFlightCall, type WorkflowState } from '../state.js';
+import { inFlightCall, type ActiveWorkflowState, type InFlightCall, type WorkflowState } from '../state.js';
 import type { Trigger } from '../triggers.js';
 import { vtoArray } from '../vector.js';
+import type { RuntimeTracing } from './tracing.js';
 
 export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' | 'taskAccepted' }>;
 
@@ -18,6 +19,7 @@ export class CallDispatcher {
   readonly #invoker: AgentInvoker;
   readonly #onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void;
   readonly #log: Logger;
+  readonly #tracing: RuntimeTracing;
   readonly #shutdown = new AbortController();
   #active = 0;
   /** Set while draining: no new call is made (its scheduled event is stored; the next runtime re-sends it). */
@@ -25,10 +27,11 @@ export class CallDispatcher {
   /** Resolves waiters when the calls in flight have all settled. */
   #drained: (() => void)[] = [];
 
-  constructor(invoker: AgentInvoker, onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void, log: Logger) {
+  constructor(invoker: AgentInvoker, onResult: (workflowId: string, trigger: ResultTrigger, causationId: string) => void, log: Logger, tracing: RuntimeTracing) {
     this.#invoker = invoker;
     this.#onResult = onResult;
     this.#log = log;
+    this.#tracing = tracing;
     // Every call listens to the shutdown signal: thousands at once is expected, not a leak.
     setMaxListeners(0, this.#shutdown.signal);
   }
@@ -43,24 +46,25 @@ export class CallDispatcher {
    * decision: a re-send (StepResumed, CompensationResumed) takes the call from it.
    */
   dispatch(workflowId: string, event: WorkflowEvent, state: WorkflowState): void {
+    if (state.status === 'idle') return;
     switch (event.type) {
       case 'StepScheduled':
-        this.call(workflowId, { kind: 'step', ...event.data }, event.id);
+        this.call(workflowId, { kind: 'step', ...event.data }, event.id, state);
         return;
       case 'CompensationScheduled':
-        this.call(workflowId, { kind: 'compensation', ...event.data }, event.id);
+        this.call(workflowId, { kind: 'compensation', ...event.data }, event.id, state);
         return;
       case 'CompensationStarted':
         // A cancelled workflow stops its steps in flight (remote tasks are cancelled); their
         // results come back as failures and compensation follows as usual.
-        if (event.data.cause === 'cancel' && state.status !== 'idle') {
+        if (event.data.cause === 'cancel') {
           for (const step of vtoArray(state.steps)) if (step.status === 'running' && step.idempotencyKey !== undefined) this.#invoker.cancelCall(step.idempotencyKey);
         }
         return;
       case 'StepResumed':
       case 'CompensationResumed': {
-        const call = state.status === 'idle' ? undefined : inFlightCall(state, event.type === 'StepResumed' ? 'step' : 'compensation', event.data.stepId);
-        if (call && call.attempt === event.data.attempt) this.call(workflowId, call, event.id);
+        const call = inFlightCall(state, event.type === 'StepResumed' ? 'step' : 'compensation', event.data.stepId);
+        if (call && call.attempt === event.data.attempt) this.call(workflowId, call, event.id, state);
         return;
       }
       default:
@@ -68,11 +72,11 @@ export class CallDispatcher {
     }
   }
 
-  /** Performs one call; its result comes back as a trigger caused by `causationId`. */
-  call(workflowId: string, call: InFlightCall, causationId: string): void {
+  /** Performs one call of the workflow in `state`; its result comes back as a trigger caused by `causationId`. */
+  call(workflowId: string, call: InFlightCall, causationId: string, state: ActiveWorkflowState): void {
     if (this.#holding) return;
     this.#active++;
-    void this.#run(workflowId, call, causationId);
+    void this.#run(workflowId, call, causationId, state.definition.name);
   }
 
   /**
@@ -112,15 +116,17 @@ export class CallDispatcher {
   }
 
   // A counter, not a set of promises: a call costs one async frame here and nothing else.
-  async #run(workflowId: string, call: InFlightCall, causationId: string): Promise<void> {
+  async #run(workflowId: string, call: InFlightCall, causationId: string, definition: string): Promise<void> {
     const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey, compensates, taskId } = call;
     const signal = this.#shutdown.signal;
     try {
-      const base = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
-      const agentCall = taskId === undefined ? base : { ...base, taskId };
       // Only steps record their remote task (StepTaskAccepted); a compensation is simply re-sent under its key.
       const taskAccepted = kind === 'step' ? (accepted: string) => this.#accepted(workflowId, stepId, attempt, agentId, accepted, taskId, causationId) : undefined;
-      const result = await this.#invoker.invoke(agentId, agentCall, taskAccepted ? { capability, signal, taskAccepted } : { capability, signal });
+      const result = await this.#tracing.call(workflowId, definition, call, (trace) => {
+        const base = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
+        const withTask = taskId === undefined ? base : { ...base, taskId };
+        return this.#invoker.invoke(agentId, trace ? { ...withTask, trace } : withTask, taskAccepted ? { capability, signal, taskAccepted } : { capability, signal });
+      });
       if (signal.aborted) return;
       const outcome = result.ok
         ? { ok: true as const, output: result.output }

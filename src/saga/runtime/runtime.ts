@@ -31,6 +31,7 @@ import { DecisionAppender } from './appender.js';
 import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
 import { TimerWheel } from './timer-wheel.js';
+import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
 import { StateWaiters } from './waiters.js';
 
@@ -133,6 +134,7 @@ export class SagaRuntime {
   readonly #groupClosers = new Map<string, Subject<void>>();
   readonly #pendingPerWorkflow = new Map<string, number>();
   readonly #dispatcher: CallDispatcher;
+  readonly #tracing = new RuntimeTracing();
   readonly #candidates: DecisionContext['candidates'];
   /** `name@version` of the hosted definitions; undefined: every workflow is this runtime's. */
   readonly #hosted: ReadonlySet<string> | undefined;
@@ -185,7 +187,7 @@ export class SagaRuntime {
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
     this.#dispatcher = new CallDispatcher(this.#invoker, (workflowId, trigger, causationId) => {
       if (!this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger, causationId });
-    }, this.#log);
+    }, this.#log, this.#tracing);
   }
 
   /**
@@ -256,7 +258,7 @@ export class SagaRuntime {
     if (cached.state.status === 'idle') throw new WorkflowNotFoundError(workflowId);
     this.#settle(workflowId, cached);
     const calls = inFlightCalls(cached.state);
-    for (const call of calls) this.#dispatcher.call(workflowId, call, cached.lastEventId);
+    for (const call of calls) this.#dispatcher.call(workflowId, call, cached.lastEventId, cached.state);
     return calls.length;
   }
 
@@ -284,6 +286,11 @@ export class SagaRuntime {
       return state;
     }
     return waiting;
+  }
+
+  /** Calls `listener` with the seconds of every store append of a decision (`/metrics`); returns its removal. */
+  onAppend(listener: (seconds: number) => void): () => void {
+    return this.#appender.onAppend(listener);
   }
 
   stats(): RuntimeStats {
@@ -333,6 +340,7 @@ export class SagaRuntime {
     await this.#following.catch(() => undefined);
     await aborted;
     await this.#drain();
+    this.#tracing.stop();
     this.#triggers.complete();
     this.#pipeline?.unsubscribe();
   }
@@ -432,6 +440,7 @@ export class SagaRuntime {
         throw error;
       }
       for (const event of events) this.#logTransition(event);
+      this.#tracing.appended(workflowId, events, state);
       if (this.#transitions.observed) {
         // Observers get each intermediate state; fold again only when someone is listening.
         let step = cached.state;
@@ -526,6 +535,7 @@ export class SagaRuntime {
       this.#timers.clear(workflowId);
     } else if (isTerminal(state.status)) {
       this.#agentWaits.forget(workflowId);
+      this.#tracing.ended(workflowId, state);
       this.#timers.clear(workflowId);
       this.#cache.ended(workflowId, state.revision);
       this.#releaseSlot(workflowId);
