@@ -7,7 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
-import { decodeWorkflowEvent, WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
+import { decodeWorkflowEvent, definitionsReady, WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { ProjectionLagView } from './routes/read-models.js';
 
@@ -86,7 +86,11 @@ export class ApiMetrics {
     void (async () => {
       try {
         for await (const message of subscription) {
-          if (message.kind === 'event') this.apply(message.event);
+          if (message.kind === 'event') {
+            // A start's definition is stored once per hash: loaded before the start is decoded.
+            await definitionsReady(this.store, message.event)?.catch(() => undefined);
+            this.apply(message.event);
+          }
           if (message.kind === 'event' || message.kind === 'checkpoint') {
             this.folded = message.kind === 'event' ? message.event.position : message.position;
             for (const wake of this.waiters) wake();

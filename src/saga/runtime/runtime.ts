@@ -28,7 +28,7 @@ import { AgentWaits } from './agent-waits.js';
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
-import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
+import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
 import { TimerWheel } from './timer-wheel.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
@@ -417,10 +417,9 @@ export class SagaRuntime {
       this.#decisions++;
       if (events.length === 0) return events;
       const correlationId = cached.state.status === 'idle' ? (queued.correlationId ?? workflowId) : cached.correlationId;
-      const definitionHash = events[0]?.type === 'WorkflowStarted' ? events[0].data.definitionHash : cached.state.status === 'idle' ? '' : cached.state.definitionHash;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
-        await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId, definitionHash }, expectedRevision);
+        await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId }, expectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
@@ -470,6 +469,8 @@ export class SagaRuntime {
     if (this.#cache.knows(workflowId, revision)) return;
     const cached = this.#cache.get(workflowId) ?? (revision === 0 ? { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' } : undefined);
     if (cached && revision === cached.state.revision + 1) {
+      const ready = definitionsReady(this.#store, recorded);
+      if (ready) await ready;
       const event = fromRecorded(recorded);
       const state = evolve(cached.state, event);
       this.#transitions.next({ workflowId, event, state });
@@ -597,7 +598,10 @@ export class SagaRuntime {
       if (next.done) return;
       const message = next.value;
       if (message.kind === 'caughtUp') break;
-      if (message.kind === 'event') this.#catchUp(message.event);
+      if (message.kind !== 'event') continue;
+      const ready = definitionsReady(this.#store, message.event);
+      if (ready) await ready.catch(() => undefined); // an unreadable start is logged by #catchUp
+      this.#catchUp(message.event);
     }
     this.#live = true;
     let resumed = 0;

@@ -6,5 +6,6 @@
  */
 export { WORKFLOW_STREAM_PREFIX, InvalidWorkflowIdError, assertWorkflowId, workflowStream, workflowIdOf } from './names.js';
 export { toEventData, toEventDataList, fromRecorded, correlationIdOf, decodeWorkflowEvent, type EventContext, type WorkflowInput } from './codec.js';
+export { DEFINITION_STREAM_PREFIX, DEFINITION_STORED, definitionStream, knownDefinition, saveDefinition, definitionsReady, loadDefinition } from './definitions.js';
 export { replaySteps, replayWorkflow, parseReplayUntil, type ReplayStep, type ReplayResult, type ReplayUntil } from './load.js';
 export { decideAndAppend, appendStart, appendNewWorkflow, type AppendDecisionOptions } from './append.js';
