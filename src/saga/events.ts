@@ -133,6 +133,9 @@ export const eventDataSchemas = {
 export type WorkflowEventType = keyof typeof eventDataSchemas;
 export const workflowEventTypes = Object.keys(eventDataSchemas) as WorkflowEventType[];
 
+/** The events that end a workflow (WorkflowCompensationFailed too, though a new round of compensation may follow). */
+export const terminalEventTypes: ReadonlySet<string> = new Set<WorkflowEventType>(['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCompensated', 'WorkflowCompensationFailed', 'WorkflowCancelled', 'WorkflowResolved']);
+
 /**
  * Current schema version of each event type; bump one and add an upcaster when its data changes.
  * WorkflowStarted 2: the definition is stored once per hash (`definition-<hex>`) and the event refers
