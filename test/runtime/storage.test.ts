@@ -17,6 +17,7 @@ import { SagaRuntime } from '../../src/saga/runtime/index.js';
 import { initialState, type WorkflowState } from '../../src/saga/state.js';
 import { definitionStream, replayWorkflow, workflowStream } from '../../src/saga/stream/index.js';
 import type { Trigger } from '../../src/saga/triggers.js';
+import { formatStoreInfo, storeInfo } from '../../src/cli/commands/store-info.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventData, EventStore, Json } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
@@ -174,5 +175,19 @@ describe('bytes per workflow', () => {
     const after = await run(60);
     const perWorkflow = (after - before) / 60;
     expect(perWorkflow).toBeLessThanOrEqual(11 * 1024);
+
+    // `cadenza store info` says the same from the store: 70 workflows of one definition.
+    const store = await openStore(`sqlite:${file}`);
+    try {
+      const info = await storeInfo(store, `sqlite:${file}`);
+      let events = 0;
+      for await (const _event of store.readAll()) events++;
+      expect(info).toMatchObject({ events, workflows: 70, definitions: 1 });
+      expect(info.fileBytes).toBeGreaterThanOrEqual(after);
+      expect(info.bytesPerWorkflow).toBe(Math.round((info.fileBytes ?? 0) / 70));
+      expect(formatStoreInfo(info)).toContain(`${events} events, 70 workflows, 1 definition,`);
+    } finally {
+      await store.close();
+    }
   });
 });
