@@ -1,6 +1,7 @@
 /**
  * The workflow stream: the one owner of `workflow-<id>`: its name, the encoding of events with their
- * metadata and causation, loading (the fold), and deciding and appending without a runtime. The
+ * metadata and causation, the definitions they refer to (`definition-<hex>`), loading (the fold),
+ * and deciding and appending without a runtime. The
  * runtime, the operator tools (src/operations), the engine's queries and the read models' decoder
  * all go through here.
  */
