@@ -30,7 +30,7 @@ export async function storeInfo(store: EventStore, uri: string): Promise<StoreIn
   let last: { position: string; created: string } | undefined;
   for await (const event of store.readAll()) {
     events++;
-    payloadBytes += Buffer.byteLength(JSON.stringify(event.data)) + (Object.keys(event.metadata).length === 0 ? 0 : Buffer.byteLength(JSON.stringify(event.metadata)));
+    payloadBytes += bytesOf(event.data) + bytesOf(event.metadata);
     if (event.type === 'WorkflowStarted' && event.stream.startsWith(WORKFLOW_STREAM_PREFIX)) workflows++;
     else if (event.revision === 0n && event.stream.startsWith(DEFINITION_STREAM_PREFIX)) definitions++;
     last = { position: event.position.commit.toString(), created: event.created.toISOString() };
@@ -55,6 +55,13 @@ export function formatStoreInfo(info: StoreInfo): string {
   const perWorkflow = info.bytesPerWorkflow === null ? '' : `, ${kib(info.bytesPerWorkflow)} per workflow`;
   const lastEvent = info.lastPosition === null ? 'empty' : `last event at position ${info.lastPosition} (${info.lastEventAt})`;
   return `${info.store}: ${count(info.events, 'event')}, ${count(info.workflows, 'workflow')}, ${count(info.definitions, 'definition')}, ${size}${perWorkflow}; ${lastEvent}\n`;
+}
+
+/** A binary body's bytes, a JSON one's text (empty metadata is stored as nothing). */
+function bytesOf(body: unknown): number {
+  if (body instanceof Uint8Array) return body.byteLength;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return 0;
+  return Buffer.byteLength(JSON.stringify(body));
 }
 
 function count(n: number, noun: string): string {
