@@ -9,7 +9,7 @@ import type { DocFold, DocView } from '../../src/projections/doc-fold.js';
 import type { WorkflowEvent } from '../../src/saga/events.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { emptyHistogram, type Histogram, record } from '../shared/histogram.js';
-import { decodeWorkflowEvent } from '../../src/saga/stream/index.js';
+import { decodeWorkflowEvent, definitionsReady } from '../../src/saga/stream/index.js';
 
 export const AGENT_STREAM_PREFIX = 'agent-';
 /** Outcomes kept in `recent`: s(ucceeded), f(ailed), t(imed out). */
@@ -60,6 +60,7 @@ export const agentHealthFold: DocFold<AgentHealthInput, AgentHealthReadModel> = 
     const input = decodeWorkflowEvent(recorded);
     return input && { source: 'workflow', event: input.event };
   },
+  prepare: definitionsReady,
   apply(view, input) {
     if (input.source === 'agent') applyAgentEvent(view, input.event);
     else applyWorkflowEvent(view, input.event);

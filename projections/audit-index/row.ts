@@ -40,6 +40,7 @@ function idFromStream(stream: string, category: string, wanted: string): string 
 export function auditRowOf(event: RecordedEvent): AuditRow {
   const { metadata, data, stream } = event;
   const category = streamCategory(stream);
+  const workflowId = stringField(metadata, 'workflowId') ?? stringField(data, 'workflowId') ?? idFromStream(stream, category, 'workflow');
   return {
     position: event.position,
     eventId: event.id,
@@ -48,8 +49,9 @@ export function auditRowOf(event: RecordedEvent): AuditRow {
     revision: event.revision,
     type: event.type,
     time: event.created.getTime(),
-    workflowId: stringField(metadata, 'workflowId') ?? stringField(data, 'workflowId') ?? idFromStream(stream, category, 'workflow'),
-    correlationId: stringField(metadata, 'correlationId') ?? stringField(metadata, '$correlationId'),
+    workflowId,
+    // A workflow's events carry a correlation only when it is not the workflow id (the default).
+    correlationId: stringField(metadata, 'correlationId') ?? stringField(metadata, '$correlationId') ?? (category === 'workflow' ? workflowId : null),
     causationId: stringField(metadata, 'causationId') ?? stringField(metadata, '$causationId'),
     agentId: stringField(data, 'agentId') ?? stringField(metadata, 'agentId') ?? idFromStream(stream, category, 'agent'),
     stepId: stringField(data, 'stepId') ?? stringField(metadata, 'stepId'),

@@ -6,7 +6,7 @@
  */
 import type { DocFold, DocView } from '../../src/projections/doc-fold.js';
 import { emptyHistogram, type Histogram, record } from '../shared/histogram.js';
-import { decodeWorkflowEvent, type WorkflowInput } from '../../src/saga/stream/index.js';
+import { decodeWorkflowEvent, definitionsReady, type WorkflowInput } from '../../src/saga/stream/index.js';
 
 export interface Outcomes {
   /** Attempts scheduled. */
@@ -49,6 +49,7 @@ type View = DocView<StepMetricsReadModel>;
 
 export const stepMetricsFold: DocFold<WorkflowInput, StepMetricsReadModel> = {
   decode: decodeWorkflowEvent,
+  prepare: definitionsReady,
   apply(view, { event }) {
     if (event.type === 'WorkflowStarted') {
       view.put(runKey(event.data.workflowId), { kind: 'run', definitionName: event.data.definition.name });

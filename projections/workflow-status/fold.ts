@@ -6,7 +6,7 @@
 import type { CompensationCause, StepError } from '../../src/saga/events.js';
 import type { CompensationStatus, StepStatus, WorkflowStatus } from '../../src/saga/state.js';
 import type { DocFold, DocView } from '../../src/projections/doc-fold.js';
-import { decodeWorkflowEvent, type WorkflowInput } from '../../src/saga/stream/index.js';
+import { decodeWorkflowEvent, definitionsReady, type WorkflowInput } from '../../src/saga/stream/index.js';
 
 export interface StepStatusView {
   readonly id: string;
@@ -68,6 +68,7 @@ export const definitionKey = (name: string): string => `definition:${name}`;
 
 export const workflowStatusFold: DocFold<WorkflowInput, WorkflowStatusReadModel> = {
   decode: decodeWorkflowEvent,
+  prepare: definitionsReady,
   apply(view, input) {
     const { event } = input;
     if (event.type === 'WorkflowStarted') {

@@ -10,7 +10,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
-import { WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
+import { definitionsReady, knownDefinition, WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
@@ -100,7 +100,11 @@ export class ApiMetrics {
     void (async () => {
       try {
         for await (const message of subscription) {
-          if (message.kind === 'event') this.apply(message.event);
+          if (message.kind === 'event') {
+            // A start's definition is stored once per hash: loaded before the start is decoded.
+            await definitionsReady(this.store, message.event)?.catch(() => undefined);
+            this.apply(message.event);
+          }
           if (message.kind === 'event' || message.kind === 'checkpoint') {
             this.folded = message.kind === 'event' ? message.event.position : message.position;
             for (const wake of this.waiters) wake();
@@ -188,12 +192,15 @@ export class ApiMetrics {
     // The few fields counted here, read as stored rather than through the full event parse: that
     // parse validates the definition snapshot of every start, and cost the engine's process more
     // than a step's own work when the worker serves /metrics. Every field read is in every schema
-    // version (all 1 today); an event without them is passed over, as the projections' poison is.
+    // version; an event without them is passed over, as the projections' poison is.
     const data = recorded.data as Record<string, unknown> | null;
     const workflowId = typeof data?.workflowId === 'string' ? data.workflowId : undefined;
     if (!data || workflowId === undefined) return;
     if (recorded.type === 'WorkflowStarted') {
-      const definition = (data.definition as { name?: unknown } | undefined)?.name;
+      // Inline in a version 1 start; since version 2 a reference to the definition stored once per
+      // hash, which definitionsReady (above) has loaded.
+      const inline = (data.definition as { name?: unknown } | undefined)?.name;
+      const definition = inline ?? (typeof data.definitionHash === 'string' ? knownDefinition(data.definitionHash)?.name : undefined);
       if (typeof definition !== 'string') return;
       this.runs.set(workflowId, { definition, agents: new Map(), open: true });
       this.started.inc({ definition });

@@ -6,7 +6,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { AgentRegistry, type AgentDefinition, type BulkheadLimits } from '../agents/index.js';
-import { replayWorkflow } from '../saga/stream/index.js';
+import { correlationIdOf, definitionsReady, replayWorkflow } from '../saga/stream/index.js';
 import type { WorkflowEvent } from '../saga/events.js';
 import { SagaRuntime, WorkflowNotFoundError, fromRecorded, workflowStream, type StartWorkflowOptions } from '../saga/runtime/index.js';
 import type { ActiveWorkflowState, WorkflowState } from '../saga/state.js';
@@ -184,7 +184,9 @@ class CadenzaEngine implements Engine {
   async *history(workflowId: string): AsyncGenerator<HistoryEntry> {
     try {
       for await (const recorded of this.store.readStream(workflowStream(workflowId))) {
-        yield { revision: recorded.revision, created: recorded.created, event: fromRecorded(recorded), metadata: metadataObject(recorded.metadata) };
+        await definitionsReady(this.store, recorded);
+        // The correlation is not stored when it is the workflow id: given here either way.
+        yield { revision: recorded.revision, created: recorded.created, event: fromRecorded(recorded), metadata: { ...metadataObject(recorded.metadata), correlationId: correlationIdOf(recorded) ?? workflowId } };
       }
     } catch (error) {
       throw error instanceof StreamNotFoundError ? new WorkflowNotFoundError(workflowId) : error;

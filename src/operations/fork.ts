@@ -15,6 +15,7 @@ import type { DecisionContext, Trigger } from '../saga/triggers.js';
 import { appendNewWorkflow, replaySteps, toEventDataList, workflowStream } from '../saga/stream/index.js';
 import { StreamNotFoundError } from '../store/errors.js';
 import { metadataObject, type EventData, type EventStore } from '../store/port.js';
+import type { WorkflowDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
 import { AgentUsage } from './agent-usage.js';
 
@@ -47,6 +48,9 @@ export interface ForkPlan {
   readonly reused: readonly string[];
   /** Steps scheduled to run again now (their dependencies are met). */
   readonly scheduled: readonly string[];
+  /** The definition the fork's WorkflowStarted refers to (the source's). */
+  readonly definition: WorkflowDefinition;
+  readonly definitionHash: string;
 }
 
 export async function planFork(store: EventStore, sourceWorkflowId: string, fromRevision: bigint, options: ForkOptions = {}): Promise<ForkPlan> {
@@ -81,7 +85,7 @@ export async function planFork(store: EventStore, sourceWorkflowId: string, from
   const apply = (trigger: Trigger, extra?: Record<string, string | number>): WorkflowEvent[] => {
     const events = decide(state, trigger, context);
     if (events.length === 0) return events;
-    decisions.push(toEventDataList(events, { correlationId, causationId: cause, definitionHash: started.definitionHash, ...(extra ? { extra } : {}) }));
+    decisions.push(toEventDataList(events, { correlationId, causationId: cause, ...(extra ? { extra } : {}) }));
     for (const event of events) state = evolve(state, event);
     cause = events[events.length - 1]!.id;
     return events;
@@ -98,7 +102,7 @@ export async function planFork(store: EventStore, sourceWorkflowId: string, from
   }
   const reused = [...outputs.keys()].filter((id) => stepState(state, id)?.status === 'succeeded');
   const scheduled = stepStates(state).filter((s) => s.status === 'running').map((s) => s.id);
-  return { sourceWorkflowId, fromRevision, workflowId, correlationId, decisions, state, reused, scheduled };
+  return { sourceWorkflowId, fromRevision, workflowId, correlationId, decisions, state, reused, scheduled, definition: started.definition, definitionHash: started.definitionHash };
 }
 
 async function agentsUsedBy(store: EventStore, workflowId: string): Promise<AgentUsage['candidates']> {
@@ -123,6 +127,6 @@ export async function forkWorkflow(store: EventStore, sourceWorkflowId: string, 
   // Decision ids are deterministic, so appending onto an existing fork of the same id would be
   // taken as an idempotent retry and silently write nothing: refuse it instead.
   if (await streamExists(store, workflowStream(plan.workflowId))) throw new ForkError(`Workflow ${plan.workflowId} already exists: choose another id`);
-  await appendNewWorkflow(store, plan.workflowId, plan.decisions);
+  await appendNewWorkflow(store, plan.workflowId, plan.decisions, { definition: plan.definition, hash: plan.definitionHash });
   return plan;
 }

@@ -5,7 +5,7 @@
  * storage (doc-storage.ts) and against a plain Map (`foldDocs`), which is how tests state what a
  * read model must equal.
  */
-import type { RecordedEvent } from '../store/port.js';
+import type { EventStore, RecordedEvent } from '../store/port.js';
 
 export interface DocView<Doc> {
   get(key: string): Doc | undefined;
@@ -16,6 +16,11 @@ export interface DocView<Doc> {
 export interface DocFold<Input, Doc> {
   /** Turn a recorded event into the fold's input; `undefined` if the fold ignores it. Throw for a poison event. */
   decode(event: RecordedEvent): Input | undefined;
+  /**
+   * Load what decoding `event` needs that is not in the event (a start's definition, stored once
+   * per hash), before the synchronous decode; undefined when nothing is needed.
+   */
+  readonly prepare?: (store: EventStore, event: RecordedEvent) => Promise<void> | undefined;
   /** Fold one input into the documents. Deterministic: no clock, no randomness, no I/O. */
   apply(view: DocView<Doc>, input: Input): void;
 }

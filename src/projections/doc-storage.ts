@@ -5,7 +5,7 @@
  * touched them.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { RecordedEvent } from '../store/port.js';
+import type { EventStore, RecordedEvent } from '../store/port.js';
 import { type DocFold, StagedView } from './doc-fold.js';
 import type { Projection, StreamFilter } from './projection.js';
 
@@ -63,6 +63,10 @@ export class DocProjection<Input, Doc> implements Projection {
   clear(db: Database): void {
     db.prepare(`DELETE FROM ${this.spec.table}`).run();
     this.discard();
+  }
+
+  prepare(store: EventStore, event: RecordedEvent): Promise<void> | undefined {
+    return this.spec.fold.prepare?.(store, event);
   }
 
   apply(db: Database, event: RecordedEvent): void {

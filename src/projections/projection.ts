@@ -6,7 +6,7 @@
  * of the database.
  */
 import type { Database } from 'better-sqlite3';
-import type { RecordedEvent } from '../store/port.js';
+import type { EventStore, RecordedEvent } from '../store/port.js';
 
 /** Which streams of `$all` a projection reads (a server-side filter, so other events never reach it). */
 export type StreamFilter = { readonly streamNamePrefix: readonly string[] } | { readonly streamNameRegex: string };
@@ -27,6 +27,8 @@ export interface Projection {
    * and skipped, and whatever this call buffered for it is dropped.
    */
   apply(db: Database, event: RecordedEvent): void;
+  /** Load, before `apply`, what decoding `event` needs that is not in it (see DocFold.prepare). */
+  prepare?(store: EventStore, event: RecordedEvent): Promise<void> | undefined;
   /** Write what `apply` buffered; runs in the same transaction, just before the checkpoint is saved. */
   flush(db: Database): void;
   /** The transaction rolled back (or another process moved the checkpoint): forget cached state. */

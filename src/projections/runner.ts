@@ -188,6 +188,9 @@ export class ProjectionRunner {
             this.caughtUp = false;
           }
         }
+        // What decoding needs beyond the event (a start's definition) is loaded before the synchronous
+        // fold; what cannot be loaded makes the event poison there.
+        if (this.projection.prepare) for (const event of events) await this.projection.prepare(this.store, event)?.catch(() => undefined);
         const poison = events.length > 0 || position !== this.checkpoint.position ? this.commit(events, position) : 0;
         if (caughtUpNow) this.caughtUp = true;
         this.options.onCommit?.({

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parse as parseUuid } from 'uuid';
 import { uuidV5 } from './uuid-v5.js';
 import type { Json } from '../workflow/json.js';
-import { workflowDefinitionSchema } from '../workflow/definition.js';
+import { workflowDefinitionSchema, type WorkflowDefinition } from '../workflow/definition.js';
 
 /**
  * Event payloads (inputs, outputs, workflow data) are JSON by construction: written through the
@@ -139,10 +139,23 @@ export const eventDataSchemas = {
 export type WorkflowEventType = keyof typeof eventDataSchemas;
 export const workflowEventTypes = Object.keys(eventDataSchemas) as WorkflowEventType[];
 
-/** Current schema version of each event type; bump one and add an upcaster when its data changes. */
+/** The events that end a workflow (WorkflowCompensationFailed too, though a new round of compensation may follow). */
+export const terminalEventTypes: ReadonlySet<string> = new Set<WorkflowEventType>(['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCompensated', 'WorkflowCompensationFailed', 'WorkflowCancelled', 'WorkflowResolved']);
+
+/**
+ * Current schema version of each event type; bump one and add an upcaster when its data changes.
+ * WorkflowStarted 2: the definition is stored once per hash (`definition-<hex>`) and the event refers
+ * to it by `definitionHash` (see `storedWorkflowStartedSchema`); version 1 carried it inline.
+ */
 export const eventSchemaVersions: Readonly<Record<WorkflowEventType, number>> = Object.fromEntries(
-  workflowEventTypes.map((type) => [type, 1]),
+  workflowEventTypes.map((type) => [type, type === 'WorkflowStarted' ? 2 : 1]),
 ) as Record<WorkflowEventType, number>;
+
+/** WorkflowStarted as stored since version 2: the definition by reference (its hash), not inline. */
+export const storedWorkflowStartedSchema = eventDataSchemas.WorkflowStarted.omit({ definition: true });
+
+/** The definition stored under a hash, if this process has it (definitions are content-addressed). */
+export type DefinitionLookup = (definitionHash: string) => WorkflowDefinition | undefined;
 
 export type WorkflowEventData<T extends WorkflowEventType> = z.output<(typeof eventDataSchemas)[T]>;
 
@@ -166,17 +179,19 @@ export class EventParseError extends Error {
 }
 
 /**
- * Upcasters: `upcasters[type][v]` turns version-v data into version v+1. Empty while every
- * schema is at version 1; the mechanism is here so the next change is a one-line addition.
+ * Upcasters: `upcasters[type][v]` turns version-v data into version v+1.
+ * WorkflowStarted 1 -> 2: nothing to change; an inline definition is read as it is.
  */
-const upcasters: Partial<Record<WorkflowEventType, Record<number, (data: unknown) => unknown>>> = {};
+const upcasters: Partial<Record<WorkflowEventType, Record<number, (data: unknown) => unknown>>> = { WorkflowStarted: { 1: (data) => data } };
 
 /**
  * Reads a stored event: upcasts its data from `metadata.schemaVersion` (1 when absent) to the
  * current version, then validates it. Throws `EventParseError` for unknown types, unknown versions
- * and invalid data, naming the field.
+ * and invalid data, naming the field. A WorkflowStarted that refers to its definition by hash gets
+ * it from `definitions` (already validated: it is not checked again); one that carries it inline
+ * (version 1, and tests that write the domain event as is) is read as it is.
  */
-export function parseWorkflowEvent(type: string, data: unknown, metadata?: unknown, id = ''): WorkflowEvent {
+export function parseWorkflowEvent(type: string, data: unknown, metadata?: unknown, id = '', definitions?: DefinitionLookup): WorkflowEvent {
   if (!isWorkflowEventType(type)) throw new EventParseError(type, `Unknown workflow event type "${type}"`);
   const current = eventSchemaVersions[type];
   const declared = (metadata as { schemaVersion?: unknown } | undefined)?.schemaVersion ?? 1;
@@ -189,12 +204,28 @@ export function parseWorkflowEvent(type: string, data: unknown, metadata?: unkno
     if (!step) throw new EventParseError(type, `No upcaster for ${type} from schema version ${version}`);
     upcast = step(upcast);
   }
+  if (type === 'WorkflowStarted' && !hasInlineDefinition(upcast)) return startedByReference(upcast, id, definitions);
   const parsed = eventDataSchemas[type].safeParse(upcast);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(data)'}: ${issue.message}`).join('; ');
     throw new EventParseError(type, `Invalid ${type} event data: ${detail}`);
   }
   return { id, type, data: parsed.data } as WorkflowEvent;
+}
+
+function hasInlineDefinition(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && 'definition' in data;
+}
+
+function startedByReference(data: unknown, id: string, definitions: DefinitionLookup | undefined): WorkflowEvent {
+  const parsed = storedWorkflowStartedSchema.safeParse(data);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(data)'}: ${issue.message}`).join('; ');
+    throw new EventParseError('WorkflowStarted', `Invalid WorkflowStarted event data: ${detail}`);
+  }
+  const definition = definitions?.(parsed.data.definitionHash);
+  if (definition === undefined) throw new EventParseError('WorkflowStarted', `WorkflowStarted refers to definition ${parsed.data.definitionHash}, which is not loaded`);
+  return { id, type: 'WorkflowStarted', data: { ...parsed.data, definition } };
 }
 
 /** Namespace of decision event ids (uuid v5). Never change it: ids of stored events depend on it. */

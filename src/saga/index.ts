@@ -18,8 +18,9 @@
  *      the previous attempt's agent (failover.ts).
  *   3. append `events` (ids are deterministic per decider: a retried append is the same fact; two
  *      runtimes deciding the same transition conflict) with expected
- *      revision `state.revision` (or no_stream when it is -1), metadata
- *      `{ schemaVersion: eventSchemaVersions[type], correlationId, causationId, workflowId, definitionHash }`.
+ *      revision `state.revision` (or no_stream when it is -1), encoded by `src/saga/stream`'s codec
+ *      (`toEventDataList`: metadata `{ causationId }`, plus the correlation and schema version when
+ *      not the defaults; a WorkflowStarted's definition stored once per hash, `saveDefinition`).
  *      On a conflict: reload, decide again.
  *   4. after the append: for each StepScheduled / CompensationScheduled (and each StepResumed /
  *      CompensationResumed), call `agentId` with `action`, `input`, `idempotencyKey` and `attempt`;

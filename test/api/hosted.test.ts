@@ -104,7 +104,9 @@ describe('hosted definitions', () => {
     expect(started.body).toEqual({ workflowId: 'api-start-1', definition: 'order', version: 1, hash: definitionHash(validateDefinition(order)) });
     expect((await engine.wait('api-start-1')).status).toBe('completed');
     const [first] = await streamEvents(store, 'api-start-1');
-    expect(first?.metadata).toMatchObject({ correlationId: 'basket-9', definitionHash: started.body.hash });
+    // The hash is WorkflowStarted's (data); metadata carries only what differs from the defaults.
+    expect(first?.metadata).toMatchObject({ correlationId: 'basket-9' });
+    expect(first?.data).toMatchObject({ definitionHash: started.body.hash });
   });
 
   it('refuses bad starts with the fitting problem and writes nothing', async () => {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
-import { historyOf, dataOf } from './support.js';
+import { fromRecorded } from '../../src/saga/stream/index.js';
+import { historyOf } from './support.js';
 import { callLines, expectCrashRecovery, expectLedgerSettled, ledgerEffects, startWorker, terminal } from './process-support.js';
 
 let dir = '';
@@ -54,7 +55,10 @@ describe('runtime processes on one store', () => {
         expect(terminal.has(last.type)).toBe(true);
         endings.set(`${prefix}-${i}`, last.type);
         for (const e of events) {
-          const attemptKey = `${String(dataOf(e).idempotencyKey)}#${String(dataOf(e).attempt)}`;
+          if (!/^(Step|Compensation)(Scheduled|Resumed)$/.test(e.type)) continue;
+          // Decoded: a call's default key is not stored, it follows from the data.
+          const data = fromRecorded(e).data as { idempotencyKey?: string; attempt?: number };
+          const attemptKey = `${String(data.idempotencyKey)}#${String(data.attempt)}`;
           if (e.type === 'StepScheduled' || e.type === 'CompensationScheduled') scheduled.set(attemptKey, (scheduled.get(attemptKey) ?? 0) + 1);
           if (e.type === 'StepResumed' || e.type === 'CompensationResumed') resumed.add(attemptKey);
         }

@@ -69,8 +69,7 @@ describe('timers after a conflict', () => {
     const state = await engine.runtime.getState(workflowId);
     const other = decide(state, { kind: 'stepResult', stepId: 'work', attempt: 1, outcome: { ok: false, error: { message: 'upstream 503', retryable: true } } }, { now: Date.now(), random: () => 0.5, candidates: () => ['slow'], deciderId: 'other-process' });
     expect(other.map((e) => e.type)).toEqual(['StepFailed', 'StepRetryScheduled']);
-    const hash = state.status === 'idle' ? '' : state.definitionHash;
-    await raw.append(workflowStream(workflowId), other.map((e) => toEventData(e, { correlationId: workflowId, causationId: 'other', definitionHash: hash })), { expectedRevision: BigInt(state.revision) });
+    await raw.append(workflowStream(workflowId), other.map((e) => toEventData(e, { correlationId: workflowId, causationId: 'other' })), { expectedRevision: BigInt(state.revision) });
 
     // This runtime's timeout for attempt 1 fires on its stale state and loses the append; only then
     // does the held news arrive (and tells it nothing it has not reloaded already).

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { WorkflowEvent } from '../../saga/events.js';
-import { fromRecorded, workflowStream } from '../../saga/stream/index.js';
+import { definitionsReady, fromRecorded, workflowStream } from '../../saga/stream/index.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { NotFoundError } from '../problems.js';
 import { workflowIdParams } from './schemas.js';
@@ -119,6 +119,7 @@ export function registerViewRoutes(app: ApiApp, context: ApiContext): void {
     async (request) => {
       const { workflowId } = request.params;
       for await (const recorded of context.store.readStream(workflowStream(workflowId), { maxCount: 1n })) {
+        await definitionsReady(context.store, recorded);
         const event = fromRecorded(recorded);
         if (event.type !== 'WorkflowStarted') break;
         const { definition, definitionHash } = event.data;
@@ -147,6 +148,7 @@ export function registerViewRoutes(app: ApiApp, context: ApiContext): void {
       let startedAt: number | null = null;
       const read = context.store.readStream(workflowStream(workflowId), revision === undefined ? {} : { maxCount: BigInt(revision) + 1n });
       for await (const recorded of read) {
+        await definitionsReady(context.store, recorded);
         const event = fromRecorded(recorded);
         last = Number(recorded.revision);
         timeline.observe(event, last);

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { tradingConfig } from '../../../sagas/trading/config.js';
 import { tradingPipeline, type TradingInput } from '../../../sagas/trading/definition.js';
-import { WORKFLOW_STREAM_PREFIX, workflowStream } from '../../saga/stream/index.js';
+import { WORKFLOW_STREAM_PREFIX, loadDefinition, workflowStream } from '../../saga/stream/index.js';
 import { definitionHash } from '../../workflow/hash.js';
 import { isTerminal, type ActiveWorkflowState, type TerminalStatus } from '../../saga/state.js';
 import type { EventStore } from '../../store/port.js';
@@ -148,9 +148,10 @@ async function assertDemoStore(store: EventStore): Promise<void> {
   const shipped = definitionHash(tradingPipeline);
   for await (const event of store.readAll({ filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } })) {
     if (event.type !== 'WorkflowStarted') continue;
-    const { workflowId, definition, definitionHash: hash } = event.data as { workflowId: string; definition: { name: string }; definitionHash: string };
+    const { workflowId, definition, definitionHash: hash } = event.data as { workflowId: string; definition?: { name: string }; definitionHash: string };
     if (hash !== shipped) {
-      throw new CliError(`This store holds workflows that are not the demo's (e.g. ${definition.name} ${workflowId}): use another --store, or --force to run the demo here anyway`, ExitCode.Usage);
+      const name = definition?.name ?? (await loadDefinition(store, hash).catch(() => undefined))?.name ?? hash;
+      throw new CliError(`This store holds workflows that are not the demo's (e.g. ${name} ${workflowId}): use another --store, or --force to run the demo here anyway`, ExitCode.Usage);
     }
   }
 }

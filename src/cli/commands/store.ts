@@ -5,7 +5,8 @@
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isLoopback } from '../../shared/loopback.js';
-import { openStore } from '../../store/open.js';
+import { defaultStoreUri, openStore } from '../../store/open.js';
+import { formatStoreInfo, storeInfo } from './store-info.js';
 import { CliError, ExitCode, printJson, type GlobalOptions } from '../context.js';
 import { integer } from '../options.js';
 
@@ -86,16 +87,15 @@ export function register(program: Command): void {
 
   store
     .command('info')
-    .description('where the store is and how many events it holds')
+    .description('what the store holds: events, workflows, definitions, bytes and bytes per workflow (reads the whole log)')
     .action(async (_options: unknown, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const backing = await openStore(globals.store);
+      const uri = globals.store ?? defaultStoreUri();
+      const backing = await openStore(uri);
       try {
-        let last: { position: string; created: string } | undefined;
-        for await (const event of backing.readAll({ direction: 'backwards', maxCount: 1 })) last = { position: event.position.commit.toString(), created: event.created.toISOString() };
-        const info = { store: globals.store ?? 'default', lastPosition: last?.position ?? null, lastEventAt: last?.created ?? null };
+        const info = await storeInfo(backing, uri);
         if (globals.json) printJson(info);
-        else process.stdout.write(`${info.store}: last event at position ${info.lastPosition ?? '-'} (${info.lastEventAt ?? 'empty'})\n`);
+        else process.stdout.write(formatStoreInfo(info));
       } finally {
         await backing.close();
       }

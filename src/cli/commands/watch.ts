@@ -13,7 +13,7 @@ import { StreamNotFoundError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';
 import { progressBar } from '../progress.js';
-import { workflowStream } from '../../saga/stream/index.js';
+import { definitionsReady, fromRecorded, workflowStream } from '../../saga/stream/index.js';
 
 const ended = new Set(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved']);
 
@@ -44,9 +44,10 @@ export function register(program: Command): void {
 /** The definition name from WorkflowStarted; NotFound for a workflow that does not exist. */
 async function definitionOf(store: EventStore, workflowId: string): Promise<string> {
   try {
-    for await (const event of store.readStream(workflowStream(workflowId), { maxCount: 1 })) {
-      const definition = (event.data as { definition?: { name?: unknown } } | null)?.definition?.name;
-      if (typeof definition === 'string') return definition;
+    for await (const recorded of store.readStream(workflowStream(workflowId), { maxCount: 1 })) {
+      await definitionsReady(store, recorded);
+      const event = fromRecorded(recorded);
+      if (event.type === 'WorkflowStarted') return event.data.definition.name;
     }
   } catch (error) {
     if (!(error instanceof StreamNotFoundError)) throw error;
@@ -62,6 +63,7 @@ async function follow(store: EventStore, workflowId: string, docs: Map<string, W
     for await (const message of subscription) {
       if (message.kind !== 'event') continue;
       const staged = new StagedView<WorkflowStatusReadModel>((key) => docs.get(key));
+      await definitionsReady(store, message.event);
       const input = workflowStatusFold.decode(message.event);
       if (input) workflowStatusFold.apply(staged, input);
       for (const [key, doc] of staged.writes()) if (doc !== null) docs.set(key, doc);

@@ -14,7 +14,8 @@ import type { Logger } from 'pino';
 import { UnavailableError } from '../../store/errors.js';
 import type { EventStore, ExpectedRevision } from '../../store/port.js';
 import type { WorkflowEvent } from '../events.js';
-import { toEventDataList, type EventContext } from '../stream/index.js';
+import type { WorkflowDefinition } from '../../workflow/definition.js';
+import { saveDefinition, toEventDataList, type EventContext } from '../stream/index.js';
 
 export interface DecisionAppenderOptions {
   readonly store: EventStore;
@@ -45,12 +46,32 @@ export class DecisionAppender {
    * waiting outlives young-generation collections (and is copied by them).
    */
   async append(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<void> {
+    // A start refers to its definition by hash: stored first (once per definition and store).
+    const started = events[0];
+    if (started?.type === 'WorkflowStarted') await this.#saveDefinition(started.data.definition, started.data.definitionHash);
     try {
       await this.#timed(stream, events, context, expectedRevision);
     } catch (error) {
       // The common case costs one await; only an unavailable store enters the retry loop.
       if (!(error instanceof UnavailableError)) throw error;
       await this.#retryWhileUnavailable(stream, events, context, expectedRevision, error);
+    }
+  }
+
+  /** Rides out an unavailable store as the decision's own append does (same limit). */
+  async #saveDefinition(definition: WorkflowDefinition, hash: string): Promise<void> {
+    const { store, now, retryLimitMs, stopped } = this.#options;
+    const giveUpAt = now() + retryLimitMs;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
+      const saving = saveDefinition(store, definition, hash);
+      if (saving === undefined) return;
+      try {
+        await saving;
+        return;
+      } catch (error) {
+        if (!(error instanceof UnavailableError) || stopped() || now() + delay > giveUpAt) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 

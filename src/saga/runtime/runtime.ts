@@ -21,15 +21,16 @@ import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow
 import { jsonDepthProblem, type Json } from '../../workflow/json.js';
 import { decideTransition } from '../decide.js';
 import { evolve, stepsChangedBy } from '../evolve.js';
-import type { WorkflowEvent } from '../events.js';
+import { terminalEventTypes, type WorkflowEvent } from '../events.js';
 import { inFlightCalls, initialState, isTerminal, pendingTimers, pendingTimersOf, waitsForAgents, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { AgentWaits } from './agent-waits.js';
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
-import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
+import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
+import { INDEX_POSITION_INTERVAL, inFlightIndexStream, readInFlightCheckpoint, writeInFlightCheckpoint } from './in-flight-index.js';
 import { TimerWheel } from './timer-wheel.js';
 import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
@@ -63,6 +64,12 @@ export interface SagaRuntimeOptions {
    * absent it drives every workflow it sees (one runtime alone on its store).
    */
   readonly definitions?: readonly (WorkflowDefinition | WorkflowDefinitionInput)[];
+  /**
+   * How often, while live, the runtime writes the index of in-flight workflows it starts from
+   * (in-flight-index.ts), and it writes one when it stops. 0: never (it still starts from what
+   * others wrote). Default 5 s: a restart then reads at most ~5 s of tail.
+   */
+  readonly checkpointIntervalMs?: number;
 }
 
 export interface StartWorkflowOptions {
@@ -154,7 +161,15 @@ export class SagaRuntime {
   #draining = false;
   #decisions = 0;
   #conflicts = 0;
+  /** Every workflow event up to here has been delivered (or passed over as known). */
   #lastPosition: Position | undefined;
+  readonly #indexStream: string;
+  readonly #checkpointIntervalMs: number;
+  #checkpointTimer: ReturnType<typeof setInterval> | undefined;
+  #writingCheckpoint = false;
+  #lastCheckpoint = '';
+  /** Workflows whose stream could not be read at start-up: not tried again for each of their events. */
+  readonly #unreadable = new Set<string>();
 
   /** Every transition, appended here or observed from another process. */
   readonly transitions$: Observable<Transition> = this.#transitions.asObservable();
@@ -184,6 +199,8 @@ export class SagaRuntime {
     });
     this.#candidates = (capability) => options.registry.candidates(capability);
     this.#hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
+    this.#indexStream = inFlightIndexStream(this.#hosted);
+    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 5_000;
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
     this.#dispatcher = new CallDispatcher(this.#invoker, (workflowId, trigger, causationId) => {
       if (!this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger, causationId });
@@ -341,6 +358,8 @@ export class SagaRuntime {
     await aborted;
     await this.#drain();
     this.#tracing.stop();
+    if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
+    await this.#writeCheckpoint(); // the next start reads next to no tail
     this.#triggers.complete();
     this.#pipeline?.unsubscribe();
   }
@@ -425,10 +444,9 @@ export class SagaRuntime {
       this.#decisions++;
       if (events.length === 0) return events;
       const correlationId = cached.state.status === 'idle' ? (queued.correlationId ?? workflowId) : cached.correlationId;
-      const definitionHash = events[0]?.type === 'WorkflowStarted' ? events[0].data.definitionHash : cached.state.status === 'idle' ? '' : cached.state.definitionHash;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
-        await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId, definitionHash }, expectedRevision);
+        await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId }, expectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
@@ -479,6 +497,8 @@ export class SagaRuntime {
     if (this.#cache.knows(workflowId, revision)) return;
     const cached = this.#cache.get(workflowId) ?? (revision === 0 ? { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' } : undefined);
     if (cached && revision === cached.state.revision + 1) {
+      const ready = definitionsReady(this.#store, recorded);
+      if (ready) await ready;
       const event = fromRecorded(recorded);
       const state = evolve(cached.state, event);
       this.#transitions.next({ workflowId, event, state });
@@ -594,11 +614,20 @@ export class SagaRuntime {
   // --- following the store -----------------------------------------------------------------
 
   /**
-   * Catch up from the start of the workflow category: fold every workflow, keep those in flight.
+   * Start-up: read the index of in-flight workflows (the last checkpoint), fold those, then catch up
+   * from the checkpoint's position (from the start of the workflow category when there is none).
    * Then arm the timers of every in-flight workflow and go live.
    */
   async #follow(): Promise<void> {
-    const subscription = this.#subscribeToWorkflows('start');
+    const checkpoint = await readInFlightCheckpoint(this.#store, this.#indexStream).catch((error: unknown) => {
+      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot read the in-flight index; catching up from the start');
+      return undefined;
+    });
+    if (checkpoint) {
+      await this.#loadAll(checkpoint.workflows);
+      this.#lastPosition = checkpoint.position;
+    }
+    const subscription = this.#subscribeToWorkflows(checkpoint?.position ?? 'start');
     this.#subscription = subscription;
     const iterator = subscription[Symbol.asyncIterator]();
     // Catch-up: fold directly (nothing else runs yet), then arm timers.
@@ -607,7 +636,12 @@ export class SagaRuntime {
       if (next.done) return;
       const message = next.value;
       if (message.kind === 'caughtUp') break;
-      if (message.kind === 'event') this.#catchUp(message.event);
+      if (message.kind === 'checkpoint') this.#lastPosition = message.position;
+      if (message.kind !== 'event') continue;
+      const ready = definitionsReady(this.#store, message.event);
+      if (ready) await ready.catch(() => undefined); // an unreadable start is logged by #catchUp
+      const workflowId = this.#catchUp(message.event);
+      if (workflowId !== undefined) await this.#loadFromTail(workflowId);
     }
     this.#live = true;
     let resumed = 0;
@@ -621,8 +655,85 @@ export class SagaRuntime {
         this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on start-up` }, causationId: cached.lastEventId });
       }
     }
-    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed }, 'caught up; live');
+    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, fromIndex: checkpoint !== undefined }, 'caught up; live');
+    if (this.#checkpointIntervalMs > 0) {
+      this.#checkpointTimer = setInterval(() => void this.#writeCheckpoint(), this.#checkpointIntervalMs);
+      this.#checkpointTimer.unref();
+    }
     this.#following = this.#followLive(iterator).catch((error: unknown) => this.#log.error({ err: error }, 'stopped following the store'));
+  }
+
+  /** Folds the workflows the index names, a few at a time. */
+  async #loadAll(workflowIds: readonly string[]): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < workflowIds.length) await this.#load(workflowIds[next++] as string);
+    };
+    await Promise.all(Array.from({ length: Math.min(16, workflowIds.length) }, worker));
+  }
+
+  /** At start-up: fold a workflow's whole stream and keep it if it is in flight and ours. */
+  async #load(workflowId: string): Promise<void> {
+    this.#cache.forget(workflowId);
+    try {
+      this.#keep(workflowId, await this.#cache.read(workflowId));
+    } catch (error) {
+      this.#log.error({ err: error, workflowId }, 'unreadable workflow; workflow left as it was');
+      this.#unreadable.add(workflowId);
+    }
+  }
+
+  /**
+   * A workflow met in the tail at a revision this runtime cannot fold onto. Mostly one that ended
+   * before the index's position, met again because the position trails the log by up to a
+   * checkpoint interval: its last event says so, and the rest is not read.
+   */
+  async #loadFromTail(workflowId: string): Promise<void> {
+    try {
+      for await (const last of this.#store.readStream(workflowStream(workflowId), { direction: 'backwards', fromRevision: 'end', maxCount: 1 })) {
+        if (!terminalEventTypes.has(last.type)) break;
+        this.#cache.forget(workflowId);
+        this.#cache.ended(workflowId, Number(last.revision));
+        return;
+      }
+    } catch {
+      // Not readable this way (deleted, or the store failed): the whole read below says why.
+    }
+    await this.#load(workflowId);
+  }
+
+  /** At start-up (no timers yet): remember an in-flight workflow, pass over an ended or foreign one. */
+  #keep(workflowId: string, cached: CachedWorkflow): void {
+    const { state } = cached;
+    if (state.status === 'idle') return;
+    if (!this.#owns(state)) {
+      this.#cache.forget(workflowId);
+      this.#foreign.add(workflowId);
+    } else if (isTerminal(state.status)) this.#cache.ended(workflowId, state.revision);
+    else this.#cache.set(workflowId, cached);
+  }
+
+  /**
+   * The index of in-flight workflows as of the last position seen: every workflow in memory plus
+   * every workflow with a trigger queued (an event delivered but not yet folded is one of those).
+   */
+  async #writeCheckpoint(): Promise<void> {
+    if (this.#checkpointIntervalMs <= 0 || this.#writingCheckpoint || !this.#live || this.#lastPosition === undefined) return;
+    const workflows = new Set(this.#cache.ids());
+    for (const [workflowId, pending] of this.#pendingPerWorkflow) if (pending > 0) workflows.add(workflowId);
+    const checkpoint = { position: this.#lastPosition, workflows: [...workflows] };
+    const fingerprint = `${checkpoint.position.commit}/${checkpoint.workflows.join(',')}`;
+    if (fingerprint === this.#lastCheckpoint) return;
+    this.#writingCheckpoint = true;
+    try {
+      await writeInFlightCheckpoint(this.#store, this.#indexStream, checkpoint);
+      this.#lastCheckpoint = fingerprint;
+    } catch (error) {
+      // The previous checkpoint stays correct (it only makes the next start's tail longer).
+      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot write the in-flight index');
+    } finally {
+      this.#writingCheckpoint = false;
+    }
   }
 
   /**
@@ -637,6 +748,7 @@ export class SagaRuntime {
           const next = await iterator.next();
           if (next.done) return;
           const message = next.value;
+          if (message.kind === 'checkpoint') this.#lastPosition = message.position;
           if (message.kind !== 'event') continue;
           delay = 100;
           this.#lastPosition = message.event.position;
@@ -666,6 +778,8 @@ export class SagaRuntime {
     return this.#store.subscribeToAll({
       fromPosition: from,
       filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
+      // Positions to take the in-flight index at: it trails the log by at most this many events.
+      checkpointInterval: INDEX_POSITION_INTERVAL,
       skip: (stream, revision) => {
         if (!this.#live) return false;
         const workflowId = workflowIdOf(stream);
@@ -674,28 +788,27 @@ export class SagaRuntime {
     });
   }
 
-  #catchUp(recorded: RecordedEvent): void {
+  /** Folds one event at start-up; returns the workflow id when its stream must be read whole instead. */
+  #catchUp(recorded: RecordedEvent): string | undefined {
     const workflowId = workflowIdOf(recorded.stream);
-    if (workflowId === undefined) return;
+    if (workflowId === undefined) return undefined;
     this.#lastPosition = recorded.position;
-    if (this.#foreign.has(workflowId)) return;
+    const revision = Number(recorded.revision);
+    if (this.#foreign.has(workflowId) || this.#unreadable.has(workflowId) || this.#cache.knows(workflowId, revision)) return undefined;
     let cached = this.#cache.get(workflowId);
     if (!cached) {
-      if (recorded.revision !== 0n) return; // its start was before a deletion, or it ended: not ours to track
+      // Started before the index's position (an ended workflow taken up again), or a gap: read it.
+      if (revision !== 0) return workflowId;
       cached = { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' };
-    }
+    } else if (revision !== cached.state.revision + 1) return workflowId;
     try {
-      const state = evolve(cached.state, fromRecorded(recorded));
-      if (!this.#owns(state)) {
-        this.#cache.forget(workflowId);
-        this.#foreign.add(workflowId);
-      } else if (state.status !== 'idle' && isTerminal(state.status)) {
-        this.#cache.ended(workflowId, state.revision);
-      } else this.#cache.set(workflowId, { ...cached, state, lastEventId: recorded.id });
+      this.#keep(workflowId, { ...cached, state: evolve(cached.state, fromRecorded(recorded)), lastEventId: recorded.id });
     } catch (error) {
       this.#log.error({ err: error, workflowId, revision: recorded.revision.toString() }, 'unreadable workflow event; workflow left as it was');
       this.#cache.forget(workflowId);
+      this.#unreadable.add(workflowId);
     }
+    return undefined;
   }
 
   // --- logging -----------------------------------------------------------------------------

@@ -49,6 +49,10 @@ export class WorkflowStates {
     this.#inFlight.delete(workflowId);
   }
 
+  ids(): IterableIterator<string> {
+    return this.#inFlight.keys();
+  }
+
   entries(): IterableIterator<[string, CachedWorkflow]> {
     return this.#inFlight.entries();
   }

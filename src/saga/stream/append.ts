@@ -15,6 +15,7 @@ import { metadataObject, type EventData, type EventStore } from '../../store/por
 import { decide } from '../decide.js';
 import type { DecisionContext, Trigger } from '../triggers.js';
 import { toEventDataList } from './codec.js';
+import { saveDefinition } from './definitions.js';
 import { replayWorkflow } from './load.js';
 import { workflowStream } from './names.js';
 
@@ -46,7 +47,7 @@ export async function decideAndAppend(store: EventStore, workflowId: string, tri
     const lastCorrelationId = metadataObject(last.metadata).correlationId;
     const correlationId = typeof lastCorrelationId === 'string' ? lastCorrelationId : workflowId;
     const causationId = options.causationId ?? (trigger.kind === 'command' ? `command:${trigger.command.type}:${last.id}` : last.id);
-    const data = toEventDataList(events, { correlationId, causationId, definitionHash: state.definitionHash });
+    const data = toEventDataList(events, { correlationId, causationId });
     try {
       await store.append(workflowStream(workflowId), data, { expectedRevision: last.revision });
       return data;
@@ -72,14 +73,23 @@ export async function appendStart(
 ): Promise<EventData[]> {
   const events = decide(initialState(workflowId), { kind: 'command', command: { type: 'start', workflowId, definition, input } }, { now: (options.now ?? Date.now)(), random: Math.random, candidates: noAgents });
   const started = events[0];
-  const definitionHash = started?.type === 'WorkflowStarted' ? started.data.definitionHash : '';
-  const data = toEventDataList(events, { correlationId: options.correlationId ?? workflowId, causationId: `command:start:${randomUUID()}`, definitionHash });
+  if (started?.type === 'WorkflowStarted') await saveDefinition(store, started.data.definition, started.data.definitionHash);
+  const data = toEventDataList(events, { correlationId: options.correlationId ?? workflowId, causationId: `command:start:${randomUUID()}` });
   await store.append(workflowStream(workflowId), data, { expectedRevision: 'no_stream' });
   return data;
 }
 
-/** Appends the decisions of a workflow that does not exist yet (a fork), each atomically, in order. */
-export async function appendNewWorkflow(store: EventStore, workflowId: string, decisions: readonly (readonly EventData[])[]): Promise<void> {
+/**
+ * Appends the decisions of a workflow that does not exist yet (a fork), each atomically, in order;
+ * `definition` is the one its WorkflowStarted refers to, stored first.
+ */
+export async function appendNewWorkflow(
+  store: EventStore,
+  workflowId: string,
+  decisions: readonly (readonly EventData[])[],
+  definition: { readonly definition: WorkflowDefinition; readonly hash: string },
+): Promise<void> {
+  await saveDefinition(store, definition.definition, definition.hash);
   let expectedRevision: bigint | 'no_stream' = 'no_stream';
   for (const decision of decisions) {
     const result = await store.append(workflowStream(workflowId), [...decision], { expectedRevision });

@@ -9,6 +9,7 @@ import type { WorkflowEvent } from '../events.js';
 import { initialState, type WorkflowState } from '../state.js';
 import type { EventStore, RecordedEvent } from '../../store/port.js';
 import { fromRecorded } from './codec.js';
+import { definitionsReady } from './definitions.js';
 import { workflowStream } from './names.js';
 
 /** Where a replay stops: at a revision (inclusive), or after the last event recorded at or before a time. */
@@ -33,6 +34,8 @@ export async function* replaySteps(store: EventStore, workflowId: string, until?
   let state: WorkflowState = initialState(workflowId);
   for await (const recorded of store.readStream(workflowStream(workflowId), maxCount === undefined ? {} : { maxCount })) {
     if (until && 'time' in until && recorded.created.getTime() > until.time.getTime()) return;
+    const ready = definitionsReady(store, recorded);
+    if (ready) await ready;
     const event = fromRecorded(recorded);
     state = evolve(state, event);
     yield { recorded, event, state };

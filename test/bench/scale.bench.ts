@@ -1,0 +1,153 @@
+/**
+ * Scale benchmark: a runtime's start-up on an empty store and on a store of many completed trading
+ * workflows (from the in-flight index, and, for comparison, scanning the whole workflow category as
+ * runtimes did before the index), and the bytes a trading workflow takes on the embedded store's
+ * disk. `startup.*` is the runtime's own start; `startup.worker.*` adds opening the store and the
+ * agent registry (whose catch-up over the `agent-` streams still scans the log). Prints figures, then one JSON line:
+ *   {"bench":"scale","results":{"startup.empty.ms":{"value":N,"unit":"ms"},...}}
+ *
+ *   npm run bench:scale            (BENCH_SCALE=0.1 for 10,000 completed workflows instead of 100,000)
+ *
+ * The completed workflows are not run through the engine (at a few hundred a second on this machine
+ * that would take minutes): one trading workflow is run for real, and its stored events are written
+ * again under new workflow ids, in bulk, through the store port. Same streams, same events, same
+ * sizes as the engine writes.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { AgentRegistry } from '../../src/agents/index.js';
+import { SagaRuntime } from '../../src/saga/runtime/index.js';
+import { knownDefinition, saveDefinition, workflowStream } from '../../src/saga/stream/index.js';
+import { openStore } from '../../src/store/open.js';
+import type { EventData, EventStore, Json } from '../../src/store/port.js';
+import { createTradingAgents } from '../../sagas/trading/agents.js';
+import { tradingPipeline } from '../../sagas/trading/definition.js';
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const completedWorkflows = Math.max(1_000, Math.round(100_000 * scale));
+const input = { symbol: 'ACME', side: 'buy', quantity: 10, account: 'acct-1' };
+const dir = mkdtempSync(join(tmpdir(), 'cadenza-bench-scale-'));
+
+async function withRuntime<T>(uri: string, use: (store: EventStore, registry: AgentRegistry) => Promise<T>): Promise<T> {
+  const store = await openStore(uri);
+  const registry = await AgentRegistry.open({ store });
+  try {
+    return await use(store, registry);
+  } finally {
+    await registry.close();
+    await store.close();
+  }
+}
+
+/** Runs `count` trading workflows through the engine (no failures, no latency); returns the ids. */
+async function runTrades(store: EventStore, registry: AgentRegistry, count: number): Promise<string[]> {
+  for (const agent of createTradingAgents({ failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0, replicas: 1 }).agents) await registry.register(agent);
+  const runtime = await SagaRuntime.start({ store, registry });
+  const ids = await Promise.all(Array.from({ length: count }, async () => (await runtime.startWorkflow(tradingPipeline, input)).workflowId));
+  for (const id of ids) {
+    const state = await runtime.waitForEnd(id);
+    if (state.status !== 'completed') throw new Error(`trade ${id} ended ${state.status}`);
+  }
+  await runtime.stop();
+  return ids;
+}
+
+/** Bytes per trading workflow on disk: the file's growth over `count` workflows (the WAL checkpointed by closing). */
+async function bytesPerWorkflow(count: number): Promise<number> {
+  const file = join(dir, 'bytes.db');
+  await withRuntime(`sqlite:${file}`, (store, registry) => runTrades(store, registry, 10));
+  const before = statSync(file).size;
+  await withRuntime(`sqlite:${file}`, (store, registry) => runTrades(store, registry, count));
+  return (statSync(file).size - before) / count;
+}
+
+/** One real trading workflow's stored events, to be written again under other ids. */
+async function recordedTrade(): Promise<{ workflowId: string; events: EventData[] }> {
+  return withRuntime('memory:', async (store, registry) => {
+    const [workflowId] = await runTrades(store, registry, 1);
+    const events: EventData[] = [];
+    for await (const event of store.readStream(workflowStream(workflowId!))) events.push({ id: event.id, type: event.type, data: event.data, metadata: event.metadata });
+    return { workflowId: workflowId!, events };
+  });
+}
+
+async function writeCompleted(uri: string, count: number): Promise<number> {
+  const { workflowId: original, events } = await recordedTrade();
+  const texts = events.map((event) => ({ type: event.type, data: JSON.stringify(event.data), metadata: JSON.stringify(event.metadata) }));
+  const store = await openStore(uri);
+  const hash = (events[0]!.data as { definitionHash: string }).definitionHash;
+  await saveDefinition(store, knownDefinition(hash)!, hash);
+  const started = performance.now();
+  const copy = (workflowId: string): EventData[] =>
+    texts.map(({ type, data, metadata }) => ({ id: randomUUID(), type, data: JSON.parse(data.replaceAll(original, workflowId)) as Json, metadata: JSON.parse(metadata.replaceAll(original, workflowId)) as Record<string, Json> }));
+  const inParallel = 256;
+  for (let next = 0; next < count; next += inParallel) {
+    const batch = Array.from({ length: Math.min(inParallel, count - next) }, (_, i) => `done-${next + i}`);
+    await Promise.all(batch.map((workflowId) => store.append(workflowStream(workflowId), copy(workflowId), { expectedRevision: 'no_stream' })));
+  }
+  await store.close();
+  return performance.now() - started;
+}
+
+interface Startup {
+  /** The runtime's own start-up: SagaRuntime.start until live (caught up, timers armed). */
+  readonly runtime: number;
+  /** A worker's: open the store and the agent registry, then the runtime. */
+  readonly worker: number;
+}
+
+/** Medians of `times` start-ups. */
+async function startup(uri: string, times: number): Promise<Startup> {
+  const runtimes: number[] = [];
+  const workers: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const opened = performance.now();
+    const store = await openStore(uri);
+    const registry = await AgentRegistry.open({ store });
+    const started = performance.now();
+    const runtime = await SagaRuntime.start({ store, registry });
+    const live = performance.now();
+    runtimes.push(live - started);
+    workers.push(live - opened);
+    await runtime.stop();
+    await registry.close();
+    await store.close();
+  }
+  const median = (samples: number[]) => samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+  return { runtime: median(runtimes), worker: median(workers) };
+}
+
+const emptyUri = `sqlite:${join(dir, 'empty.db')}`;
+const fullUri = `sqlite:${join(dir, 'completed.db')}`;
+const perWorkflow = await bytesPerWorkflow(Math.round(200 * Math.max(scale, 0.5)));
+console.log(`bytes per trading workflow on disk: ${perWorkflow.toFixed(0)}`);
+const empty = await startup(emptyUri, 7);
+console.log(`start-up, empty store: runtime ${empty.runtime.toFixed(1)} ms, worker (store, registry, runtime) ${empty.worker.toFixed(1)} ms`);
+const writeMs = await writeCompleted(fullUri, completedWorkflows);
+const fullFile = join(dir, 'completed.db');
+console.log(`wrote ${completedWorkflows} completed trading workflows in bulk in ${(writeMs / 1000).toFixed(1)} s (${(statSync(fullFile).size / 1e6).toFixed(0)} MB)`);
+// No index yet: the first start reads the whole workflow category (what every start did before), and writes one when it stops.
+const scan = await startup(fullUri, 1);
+console.log(`start-up, ${completedWorkflows} completed, no index (whole category): runtime ${scan.runtime.toFixed(1)} ms`);
+const completed = await startup(fullUri, 7);
+console.log(`start-up, ${completedWorkflows} completed, from the index: runtime ${completed.runtime.toFixed(1)} ms (${(completed.runtime / empty.runtime).toFixed(2)}x empty), worker ${completed.worker.toFixed(1)} ms`);
+if (process.env.BENCH_KEEP) console.log(`kept ${dir}`); else rmSync(dir, { recursive: true, force: true });
+
+const result = (value: number, unit: string) => ({ value: Math.round(value * 100) / 100, unit });
+console.log(
+  JSON.stringify({
+    bench: 'scale',
+    results: {
+      'startup.empty.ms': result(empty.runtime, 'ms'),
+      'startup.completed.ms': result(completed.runtime, 'ms'),
+      'startup.completed.ratio': result(completed.runtime / empty.runtime, 'x'),
+      'startup.completed.scan.ms': result(scan.runtime, 'ms'),
+      'startup.worker.empty.ms': result(empty.worker, 'ms'),
+      'startup.worker.completed.ms': result(completed.worker, 'ms'),
+      'completed.workflows': result(completedWorkflows, 'workflows'),
+      'bytes.per_trading_workflow': result(perWorkflow, 'bytes'),
+    },
+  }),
+);
