@@ -62,7 +62,7 @@ describe('http transport', () => {
   });
 
   it('sends JSON with the extra headers, which may replace the defaults', async () => {
-    let received: { method?: string; type?: string; auth?: string; key?: string; body?: unknown } = {};
+    let received: { method?: string; type?: string; auth?: string; key?: unknown; body?: unknown } = {};
     const url = await agentServer((request, body, response) => {
       received = { method: request.method, type: request.headers['content-type'], auth: request.headers.authorization, key: request.headers['idempotency-key'], body: JSON.parse(body) };
       respond(200, { ok: true, output: null })(request, body, response);

@@ -44,13 +44,13 @@ describe('idempotent re-appends', () => {
   });
 
   it('refuses, as a conflict, a re-append that runs past what was stored or differs after its first id', async () => {
-    const stored = events(2);
-    await store.append('s', stored, { expectedRevision: 'no_stream' });
+    const [zero, one] = [event('Counted'), event('Counted')];
+    await store.append('s', [zero, one], { expectedRevision: 'no_stream' });
     for (const [again, expectedRevision] of [
-      [[...stored, event('New')], 'no_stream'],
-      [[stored[0], event('Other')], 'any'],
-      [[stored[1], event('Other')], 'stream_exists'],
-      [[stored[1], event('Other')], 0n],
+      [[zero, one, event('New')], 'no_stream'],
+      [[zero, event('Other')], 'any'],
+      [[one, event('Other')], 'stream_exists'],
+      [[one, event('Other')], 0n],
     ] as const) {
       const error = await store.append('s', [...again], { expectedRevision }).catch((caught: unknown) => caught);
       expect(error, String(expectedRevision)).toBeInstanceOf(WrongExpectedVersionError);
