@@ -43,6 +43,28 @@ describe('idempotent re-appends', () => {
     });
   });
 
+  it('recognises a re-append of a stream\'s only event, and of its last event at a revision', async () => {
+    const only = event('Only');
+    const first = await store.append('one', [only]);
+    expect(await store.append('one', [only], { expectedRevision: 'any' })).toEqual(first);
+    expect(await store.append('one', [only], { expectedRevision: 'stream_exists' })).toEqual(first);
+    const [a, b] = [event('A'), event('B')];
+    await store.append('two', [a]);
+    const second = await store.append('two', [b], { expectedRevision: 0n });
+    expect(await store.append('two', [b], { expectedRevision: 0n })).toEqual(second);
+    expect(await types('one')).toEqual(['Only']);
+    expect(await types('two')).toEqual(['A', 'B']);
+  });
+
+  it('counts a soft-deleted stream written again as existing, from the head it cached', async () => {
+    await store.append('s', events(2));
+    await store.deleteStream('s');
+    await store.append('s', [event('Reborn')]);
+    expect((await store.append('s', [event('Next')], { expectedRevision: 'stream_exists' })).nextExpectedRevision).toBe(3n);
+    await expect(store.append('s', [event('Late')], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    expect(await types('s')).toEqual(['Reborn', 'Next']);
+  });
+
   it('refuses, as a conflict, a re-append that runs past what was stored or differs after its first id', async () => {
     const [zero, one] = [event('Counted'), event('Counted')];
     await store.append('s', [zero, one], { expectedRevision: 'no_stream' });
