@@ -198,6 +198,20 @@ describe('bulkhead limits', () => {
     await running;
   });
 
+  it('gives back the capability slot of a call that got no agent slot', async () => {
+    await setup();
+    const agent = heldAgent();
+    await registry.register({ id: 'one', capabilities: ['work'], maxConcurrency: 1, transport: agent.transport });
+    const invoker = invokerFor(registry, { bulkheads: { perCapability: { work: 2 } } });
+    const running = invoker.invoke('one', call(clock, { stepId: 'a' }));
+    await waitFor(() => agent.calls === 1, { what: 'the first call to take both slots' });
+    expect(failureOf(await invoker.invoke('one', call(clock, { stepId: 'b', deadline: clock.time + 20 }))).code).toBe('bulkhead-timeout');
+    expect(invoker.bulkheads().map(({ name, active, queueLength }) => [name, active, queueLength])).toEqual([['capability:work', 1, 0], ['agent:one', 1, 0]]);
+    agent.release();
+    await running;
+    expect(invoker.bulkheads().map(({ active }) => active)).toEqual([0, 0]);
+  });
+
   it('applies perAgent and perCapabilityDefault when nothing more specific is given', async () => {
     await setup();
     const agent = heldAgent();
