@@ -2,6 +2,7 @@
  * The invoker's guards as docs/agents.md ("The invoker", "Bulkheads", "Logging") lists them: what
  * each refusal answers, what it counts against the agent, and which bulkhead limits apply.
  */
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -94,6 +95,57 @@ describe('invoker refusals', () => {
     expect(failureOf(await invoker.invoke('nobody', call(clock))).message).toBe('Agent "nobody" is not registered');
     expect(failureOf(await invoker.invoke('elsewhere', call(clock))).message).toBe('Agent "elsewhere" has no transport in this process');
     await other.close();
+  });
+});
+
+describe('invoker admission', () => {
+  it('lets one probe through a half-open circuit even when calls passed the first check together', async () => {
+    await setup();
+    let failing = true;
+    let calls = 0;
+    const gates: (() => void)[] = [];
+    await registry.register({ id: 'flaky', capabilities: ['work'], transport: inProcessTransport({
+      work: async () => {
+        calls += 1;
+        if (failing) throw new Error('down');
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return 'up';
+      },
+    }) });
+    // A capability bulkhead makes both calls wait a turn between the availability check and admission.
+    const invoker = invokerFor(registry, { bulkheads: { perCapability: { work: 5 } } });
+    await invoker.invoke('flaky', call(clock));
+    await invoker.invoke('flaky', call(clock));
+    failing = false;
+    clock.advance(10_000);
+    const [probe, second] = [invoker.invoke('flaky', call(clock, { stepId: 'p' })), invoker.invoke('flaky', call(clock, { stepId: 'q' }))];
+    expect(failureOf(await second)).toMatchObject({ code: 'circuit-open', retryable: true, message: 'Circuit of agent "flaky" is open' });
+    await waitFor(() => gates.length === 1, { what: 'the probe to reach the agent' });
+    for (const open of gates) open();
+    expect(await probe).toEqual({ ok: true, output: 'up' });
+    expect(calls).toBe(3);
+  });
+
+  it('does not call the agent for a caller that has already given up', async () => {
+    await setup();
+    const agent = heldAgent();
+    await registry.register({ id: 'a', capabilities: ['work'], transport: agent.transport });
+    const controller = new AbortController();
+    controller.abort();
+    expect(failureOf(await invokerFor(registry).invoke('a', call(clock), { signal: controller.signal })).code).toBe('cancelled');
+    await tick();
+    expect(agent.calls).toBe(0);
+  });
+
+  it('records a call\'s latency as the time it took', async () => {
+    await setup();
+    await registry.register({ id: 'a', capabilities: ['work'], transport: inProcessTransport({ work: () => 1 }) });
+    const before = performance.now();
+    await invokerFor(registry).invoke('a', call(clock));
+    const elapsed = performance.now() - before;
+    const { last } = registry.stats.snapshot('a').latencyMs;
+    expect(last).toBeGreaterThanOrEqual(0);
+    expect(last).toBeLessThanOrEqual(elapsed);
   });
 });
 
