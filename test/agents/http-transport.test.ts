@@ -20,9 +20,11 @@ async function agentServer(handler: Handler): Promise<string> {
 }
 
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  const open = server;
   server = undefined;
+  if (!open) return;
+  open.closeAllConnections();
+  await new Promise((resolve) => open.close(resolve));
 });
 
 const clock = new ManualClock(Date.now());
@@ -59,6 +61,29 @@ describe('http transport', () => {
     expect(received.body).toMatchObject({ workflowId: 'wf-1', stepId: 'step-a', action: 'work', input: { n: 1 } });
   });
 
+  it('sends JSON with the extra headers, which may replace the defaults', async () => {
+    let received: { method?: string; type?: string; auth?: string; key?: unknown; body?: unknown } = {};
+    const url = await agentServer((request, body, response) => {
+      received = { method: request.method, type: request.headers['content-type'], auth: request.headers.authorization, key: request.headers['idempotency-key'], body: JSON.parse(body) };
+      respond(200, { ok: true, output: null })(request, body, response);
+    });
+    const request = call(clock);
+    const transport = httpTransport({ url: new URL(url), headers: { authorization: 'Bearer t', 'idempotency-key': 'mine' } });
+    expect(await invokeTransport(transport, request, new AbortController().signal)).toEqual({ ok: true, output: null });
+    expect(received).toEqual({ method: 'POST', type: 'application/json', auth: 'Bearer t', key: 'mine', body: request });
+  });
+
+  it('sends through an injected fetch when given one', async () => {
+    const seen: string[] = [];
+    const injected: typeof fetch = async (input) => {
+      seen.push(String(input));
+      return new Response(JSON.stringify({ ok: true, output: 'injected' }), { status: 200 });
+    };
+    const transport = httpTransport({ url: 'http://agent.invalid/x', fetch: injected });
+    expect(await invokeTransport(transport, call(clock), new AbortController().signal)).toEqual({ ok: true, output: 'injected' });
+    expect(seen).toEqual(['http://agent.invalid/x']);
+  });
+
   it('classifies error statuses: 5xx, 408 and 429 retryable, other 4xx not', async () => {
     let status = 503;
     const url = await agentServer((request, body, response) => respond(status, { message: 'nope' })(request, body, response));
@@ -73,6 +98,11 @@ describe('http transport', () => {
     });
   });
 
+  it('names the status and the agent, and fails an error status even with a success body', async () => {
+    const url = await agentServer(respond(500, { ok: true, output: 'fine?' }));
+    expect(await invokeOnce(url)).toEqual({ ok: false, error: { message: `HTTP 500 from ${url}`, code: 'http-500', retryable: true } });
+  });
+
   it('reports a 2xx with a malformed body as a non-retryable invalid-result', async () => {
     let payload: unknown = { ok: 'yes' };
     const url = await agentServer((request, body, response) => {
@@ -82,7 +112,7 @@ describe('http transport', () => {
       } else respond(200, payload)(request, body, response);
     });
     for (payload of [{ ok: 'yes' }, { output: 1 }, 'not json {', '']) {
-      expect(await invokeOnce(url)).toMatchObject({ ok: false, error: { code: 'invalid-result', retryable: false } });
+      expect(await invokeOnce(url)).toEqual({ ok: false, error: { message: `Malformed agent response from ${url}`, code: 'invalid-result', retryable: false } });
     }
   });
 
@@ -99,6 +129,12 @@ describe('http transport', () => {
   it('reports an unreachable agent as retryable', async () => {
     const url = await agentServer(respond(200, {}));
     server?.close();
-    expect(await invokeOnce(url)).toMatchObject({ ok: false, error: { code: 'unreachable', retryable: true } });
+    const result = await invokeOnce(url);
+    expect(result).toMatchObject({ ok: false, error: { code: 'unreachable', retryable: true } });
+    if (!result.ok) expect(result.error.message).toBe(`HTTP request to ${url} failed: fetch failed`);
+    const refusing = httpTransport({ url, fetch: () => Promise.reject('not an Error') });
+    expect(await invokeTransport(refusing, call(clock), new AbortController().signal)).toEqual({
+      ok: false, error: { message: `HTTP request to ${url} failed: not an Error`, code: 'unreachable', retryable: true },
+    });
   });
 });

@@ -136,6 +136,22 @@ describe('paths at their edges', () => {
     expect(error).toMatchObject({ path: '$output.quote.price', missingAt: '$output.quote.price', message: 'Step output has no "quote.price" (mapped to "p")' });
   });
 
+  it('takes no empty segment and no signed number for an index', () => {
+    const list = { l: ['a', 'b'] };
+    for (const key of ['', '+1', ' 1']) {
+      expect(hasPath(list, `l.${key}`), JSON.stringify(key)).toBe(false);
+      expect(() => setPath({ l: [] }, `l.${key}`, 1), JSON.stringify(key)).toThrow(`"${key}" is not an array index`);
+    }
+    expect(() => setPath({ l: [] }, 'l.-1', 1)).toThrow('"-1" is not an array index');
+    expect(() => setPath(5, 'xy', 1)).toThrow('Cannot set "xy": "" is not an object');
+  });
+
+  it('treats an empty input target as the whole input, like "$", and then copies it before writing into it', () => {
+    const whole = resolveInput({ '': 'portfolio.positions.1', extra: { value: 1 } }, { data });
+    expect(whole).toEqual({ symbol: 'XYZ', qty: 0, extra: 1 });
+    expect(data.portfolio.positions[1]).toEqual({ symbol: 'XYZ', qty: 0 });
+  });
+
   it('writes each input key once, in order, later keys over earlier ones', () => {
     const literal = { c: 1 };
     expect(resolveInput({ a: { value: literal }, 'a.b': { value: 2 } }, { data })).toEqual({ a: { c: 1, b: 2 } });

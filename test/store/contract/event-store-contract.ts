@@ -166,6 +166,16 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         expect(await collect(() => store.readStream(stream))).toHaveLength(2);
       });
 
+      it('checks the expectation of an empty append and answers the stream\'s last revision', async () => {
+        const stream = streamName('empty-existing');
+        await store.append(stream, events(3));
+        expect((await store.append(stream, [], { expectedRevision: 2n })).nextExpectedRevision).toBe(2n);
+        expect((await store.append(stream, [], { expectedRevision: 'stream_exists' })).nextExpectedRevision).toBe(2n);
+        await expectRejection(() => store.append(stream, [], { expectedRevision: 1n }), WrongExpectedVersionError);
+        await expectRejection(() => store.append(stream, [], { expectedRevision: 'no_stream' }), WrongExpectedVersionError);
+        expect(revisionsOf(await collect(() => store.readStream(stream)))).toEqual([0n, 1n, 2n]);
+      });
+
       it('does not create a stream for an empty append, and reports a missing stream as not found', async () => {
         const stream = streamName('empty');
         await store.append(stream, [], { expectedRevision: 'no_stream' });
@@ -462,6 +472,28 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         await expectRejection(() => store.deleteStream(stream), StreamDeletedError);
         // Its metadata is gone for good too.
         await expectRejection(() => store.setStreamMetadata(stream, { maxCount: 1 }), StreamDeletedError);
+      });
+
+      it('checks the expectation of a delete, and counts a soft-deleted stream as not existing', async () => {
+        const stream = streamName('delete-expect');
+        await store.append(stream, events(2));
+        const refused = (await expectRejection(() => store.deleteStream(stream, { expectedRevision: 'no_stream' }), WrongExpectedVersionError)) as WrongExpectedVersionError;
+        expect([refused.expected, refused.actual]).toEqual(['no_stream', 1n]);
+        await expectRejection(() => store.tombstoneStream(stream, { expectedRevision: 0n }), WrongExpectedVersionError);
+        await store.deleteStream(stream, { expectedRevision: 1n });
+        await expectRejection(() => store.append(stream, [event('Late')], { expectedRevision: 'stream_exists' }), WrongExpectedVersionError);
+        await expectRejection(() => store.deleteStream(stream, { expectedRevision: 'stream_exists' }), WrongExpectedVersionError);
+      });
+
+      it('records a soft delete as a truncation point in the metadata, which metadata set without it lifts', async () => {
+        const stream = streamName('undeleted');
+        await store.append(stream, events(3));
+        await store.setStreamMetadata(stream, { custom: { owner: 'a' } });
+        await store.deleteStream(stream);
+        expect(await store.getStreamMetadata(stream)).toEqual({ truncateBefore: 3n, custom: { owner: 'a' } });
+        await store.setStreamMetadata(stream, { maxCount: 10 });
+        expect(await store.getStreamMetadata(stream)).toEqual({ maxCount: 10 });
+        expect(revisionsOf(await collect(() => store.readStream(stream)))).toEqual([0n, 1n, 2n]);
       });
 
       it('deletes with stream_exists only a stream that exists', async () => {
