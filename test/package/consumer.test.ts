@@ -130,9 +130,10 @@ beforeAll(async () => {
   writeFileSync(join(project, 'typed.ts'), typedConsumer);
 }, 600_000);
 
+// Removing a scratch install of the package (tens of thousands of files) can take a while on a busy machine.
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+}, 180_000);
 
 const project = (): string => join(scratch, 'project');
 
