@@ -19,14 +19,32 @@ export function defaultStoreUri(): string {
   return fromEnvironment ? fromEnvironment : FALLBACK_STORE_URI;
 }
 
-export async function openStore(uri: string = defaultStoreUri()): Promise<EventStore> {
+/**
+ * What a served sqlite store (`cadenza store serve`) defaults to: every batch goes to the writer
+ * thread, so appends from many clients that arrive while a commit is being fsynced wait for the
+ * next one and share it, instead of each small batch committing (and fsyncing) on the server's
+ * event loop (docs/benchmarks.md, "EventStoreDB path"). The URI's own options win.
+ */
+export const SERVED_SQLITE_DEFAULTS: SqliteStoreOptions = { smallBatch: 0 };
+
+/** Open a store for `cadenza store serve`: a local one (sqlite: or memory:), with the served defaults. */
+export function openServedStore(uri: string = defaultStoreUri()): Promise<EventStore> {
+  return openStoreWith(uri, SERVED_SQLITE_DEFAULTS);
+}
+
+export function openStore(uri: string = defaultStoreUri()): Promise<EventStore> {
+  return openStoreWith(uri, {});
+}
+
+/** Open the store a URI names; `sqliteDefaults` apply to a sqlite or memory store where the URI does not say otherwise. */
+async function openStoreWith(uri: string, sqliteDefaults: SqliteStoreOptions): Promise<EventStore> {
   if (typeof uri !== 'string' || uri.trim() === '') throw new InvalidArgumentError('Store URI must be a non-empty string');
   if (uri.startsWith('esdb://') || uri.startsWith('esdb+discover://')) return openEsdb(uri);
-  if (uri === 'memory:' || uri.startsWith('memory:?')) return SqliteEventStore.open(':memory:', parseSqliteOptions(uri, uri.slice('memory:'.length)));
+  if (uri === 'memory:' || uri.startsWith('memory:?')) return SqliteEventStore.open(':memory:', { ...sqliteDefaults, ...parseSqliteOptions(uri, uri.slice('memory:'.length)) });
   if (uri.startsWith('sqlite:')) {
     const [path = '', query = ''] = splitQuery(uri.slice('sqlite:'.length));
     if (path === '') throw new InvalidArgumentError(`Store URI "${uri}" has no file path: use sqlite:<path>, e.g. ${FALLBACK_STORE_URI}`);
-    const options = parseSqliteOptions(uri, query);
+    const options = { ...sqliteDefaults, ...parseSqliteOptions(uri, query) };
     if (path === ':memory:') return SqliteEventStore.open(path, options);
     try {
       mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -48,7 +66,7 @@ function splitQuery(rest: string): [string, string] {
   return at === -1 ? [rest, ''] : [rest.slice(0, at), rest.slice(at + 1)];
 }
 
-/** `?durability=normal&poll=100&busyTimeout=10000&pageSize=1000&writer=inline` */
+/** `?durability=normal&poll=100&busyTimeout=10000&pageSize=1000&writer=inline&smallBatch=0` */
 function parseSqliteOptions(uri: string, query: string): SqliteStoreOptions {
   const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
   const options: { -readonly [K in keyof SqliteStoreOptions]: SqliteStoreOptions[K] } = {};
@@ -62,11 +80,15 @@ function parseSqliteOptions(uri: string, query: string): SqliteStoreOptions {
       if (key === 'poll') options.livePollIntervalMs = number;
       else if (key === 'busyTimeout') options.busyTimeoutMs = number;
       else options.pageSize = number;
+    } else if (key === 'smallBatch') {
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError(`Store URI "${uri}": smallBatch must be a non-negative integer, got "${value}"`);
+      options.smallBatch = number;
     } else if (key === 'writer') {
       if (value !== 'thread' && value !== 'inline') throw new InvalidArgumentError(`Store URI "${uri}": writer must be thread or inline, got "${value}"`);
       options.writer = value;
     } else {
-      throw new InvalidArgumentError(`Store URI "${uri}": unknown option "${key}" (known: durability, poll, busyTimeout, pageSize, writer)`);
+      throw new InvalidArgumentError(`Store URI "${uri}": unknown option "${key}" (known: durability, poll, busyTimeout, pageSize, writer, smallBatch)`);
     }
   }
   return options;

@@ -20,7 +20,7 @@ import { EventStoreDBClient, jsonEvent, START } from '@eventstore/db-client';
 import { AgentRegistry, inProcessTransport } from '../../src/agents/index.js';
 import { startEsdbServer } from '../../src/esdb-server/index.js';
 import { SagaRuntime } from '../../src/saga/runtime/index.js';
-import { openStore } from '../../src/store/open.js';
+import { openServedStore, openStore } from '../../src/store/open.js';
 import type { EventData, EventStore } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
 
@@ -55,9 +55,14 @@ async function timed(action: () => Promise<number>): Promise<[number, number]> {
   return [count, (performance.now() - started) / 1000];
 }
 
-/** Child mode: serve the given sqlite file until SIGTERM, after printing one JSON ready line. */
+/**
+ * Child mode: serve the given sqlite file as `cadenza store serve` does until SIGTERM, after printing
+ * one JSON ready line. `BENCH_SERVED_QUERY` (e.g. `smallBatch=64`, the embedded default) adds store
+ * URI options, to compare writer policies.
+ */
 async function serve(file: string): Promise<void> {
-  const store = await openStore(`sqlite:${file}`);
+  const query = process.env.BENCH_SERVED_QUERY;
+  const store = await openServedStore(`sqlite:${file}${query ? `?${query}` : ''}`);
   const server = await startEsdbServer({ store, port: 0 });
   process.stdout.write(`${JSON.stringify({ address: server.address })}\n`);
   await new Promise((resolve) => process.once('SIGTERM', resolve));

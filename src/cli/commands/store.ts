@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isLoopback } from '../../shared/loopback.js';
-import { defaultStoreUri, openStore } from '../../store/open.js';
+import { defaultStoreUri, openServedStore, openStore } from '../../store/open.js';
 import { formatStoreInfo, storeInfo } from './store-info.js';
 import { CliError, ExitCode, printJson, type GlobalOptions } from '../context.js';
 import { integer } from '../options.js';
@@ -53,7 +53,7 @@ export function register(program: Command): void {
       checkExposure(options.host, credentials !== undefined, options.tlsCert !== undefined, options.insecure === true);
       const uri = options.memory ? 'memory:' : options.db ? `sqlite:${options.db}` : globals.store;
       if (uri?.startsWith('esdb')) throw new CliError('store serve serves a local store (sqlite: or memory:), not an esdb:// one', ExitCode.Usage);
-      const backing = await openStore(uri);
+      const backing = await openServedStore(uri);
       const { startEsdbServer } = await import('../../esdb-server/index.js');
       const server = await startEsdbServer({
         store: backing,
