@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/store/errors.js';
-import { defaultStoreUri, FALLBACK_STORE_URI, openStore } from '../../src/store/open.js';
+import { defaultStoreUri, FALLBACK_STORE_URI, openServedStore, openStore } from '../../src/store/open.js';
+import type { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { collect, event } from './contract/helpers.js';
 import { tempStoreFile } from './temp-store.js';
 
@@ -54,10 +57,40 @@ describe('openStore', () => {
     ['sqlite:', /no file path/],
     ['sqlite:./x.db?durability=sometimes', /durability must be full or normal/],
     ['sqlite:./x.db?poll=-5', /poll must be a positive integer/],
+    ['sqlite:./x.db?smallBatch=few', /smallBatch must be a non-negative integer/],
     ['memory:?colour=blue', /unknown option "colour"/],
   ])('rejects %j with a clear error', async (uri, message) => {
     const error = await openStore(uri).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('opens a served store whose appends, made in separate turns while a commit waits, share commits', async () => {
+    const store = (await openServedStore(`sqlite:${file.path}`)) as SqliteEventStore;
+    const lockHolder = new Database(file.path);
+    try {
+      await store.append('served', [event('First')]);
+      // Another connection holds the write lock: the commit in progress waits for it, as a served
+      // store's commit waits for its fsync, and the clients' appends keep arriving turn by turn.
+      lockHolder.exec('BEGIN IMMEDIATE');
+      const before = store.stats;
+      const appends: Promise<unknown>[] = [];
+      for (let turn = 0; turn < 20; turn++) {
+        appends.push(store.append('served', [event('Appended', { turn })]));
+        // The caller's event loop keeps turning: the waiting commit is on the writer thread.
+        await nextTurn();
+      }
+      lockHolder.exec('COMMIT');
+      await Promise.all(appends);
+      expect(store.stats.operations - before.operations).toBe(20);
+      // One commit for the first batch sent, one for the batches that waited in the thread, one for
+      // those held back while eight were in flight: not one per turn.
+      expect(store.stats.transactions - before.transactions).toBeLessThanOrEqual(3);
+      const turns = (await collect(() => store.readStream('served'))).slice(1).map((one) => (one.data as { turn: number }).turn);
+      expect(turns).toEqual([...Array(20).keys()]);
+    } finally {
+      lockHolder.close();
+      await store.close();
+    }
   });
 });
