@@ -7,10 +7,20 @@
  * start on (a subscription), never again per scrape: a scrape reads only the head's position.
  * With an engine in the same process (the worker) it adds that engine's live figures: its backlog,
  * its workflows in flight, its agents' calls in flight and its store appends' latency.
+ *
+ * With a runtime in the same process the workflow counters are fed from its transitions too, so its
+ * own appends are not read back and folded a second time: each workflow's events are counted in
+ * revision order by whichever feed brings the next one first (the runtime's transitions or the log),
+ * the other passes over what is already counted, and the subscription tells the store to skip those
+ * events unread. The log stays the whole truth: it catches up on what happened before the server
+ * started, and brings what the runtime does not fold (workflows of definitions it does not host,
+ * events it reads as a gap), so the counts are the same as without the runtime, exactly once.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
-import { definitionsReady, knownDefinition, WORKFLOW_STREAM_PREFIX } from '../saga/stream/index.js';
+import type { Subscription as RxSubscription } from 'rxjs';
+import type { Transition } from '../saga/runtime/index.js';
+import { definitionsReady, knownDefinition, WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../saga/stream/index.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
@@ -31,6 +41,19 @@ interface RunInfo {
   readonly agents: Map<string, string>;
   /** Counted in `cadenza_workflows_in_flight`. */
   open: boolean;
+  /** The revision of the last event counted: the next one counted is the one after it, from either feed. */
+  revision: number;
+}
+
+/** An event to count, from the log or from the runtime's transitions. */
+interface Counted {
+  readonly workflowId: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  /** A start's definition name (read as stored from the log, from the state from the runtime). */
+  readonly definition?: string | undefined;
+  readonly fromLog: boolean;
 }
 
 export interface ApiMetricsOptions {
@@ -52,6 +75,13 @@ export class ApiMetrics {
   private readonly waiters = new Set<() => void>();
   private failure: unknown;
   private stopTiming: (() => void) | undefined;
+  private transitions: RxSubscription | undefined;
+  /**
+   * Workflows ended (and forgotten from `runs`) by the runtime's feed, whose last event the log
+   * has not passed yet: their events met in the log are counted already. Left when the log passes
+   * the last one, so it holds only the few appends the log is behind by.
+   */
+  private readonly endedAhead = new Map<string, number>();
 
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
@@ -95,7 +125,19 @@ export class ApiMetrics {
   /** Start folding from the start of the log; runs until `stop`. */
   start(): void {
     if (this.appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => this.appendLatency?.observe(seconds));
-    const subscription = this.store.subscribeToAll({ fromPosition: 'start', filter });
+    const transitions$ = this.options.runtime?.transitions$;
+    this.transitions = transitions$?.subscribe((transition) => this.countTransition(transition));
+    const subscription = this.store.subscribeToAll({
+      fromPosition: 'start',
+      filter,
+      ...(transitions$
+        ? {
+            skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)),
+            // Skipped events are not delivered: a checkpoint at each position lets a scrape see the head reached.
+            checkpointInterval: 1,
+          }
+        : {}),
+    });
     this.subscription = subscription;
     void (async () => {
       try {
@@ -118,6 +160,7 @@ export class ApiMetrics {
 
   async stop(): Promise<void> {
     this.stopTiming?.();
+    this.transitions?.unsubscribe();
     await this.subscription?.unsubscribe();
   }
 
@@ -183,6 +226,29 @@ export class ApiMetrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** The log's `skip`: is this workflow event counted already (by the runtime's feed)? */
+  private counted(stream: string, revision: number): boolean {
+    const workflowId = workflowIdOf(stream);
+    if (workflowId === undefined) return false;
+    const ended = this.endedAhead.get(workflowId);
+    if (ended !== undefined && revision <= ended) {
+      if (revision === ended) this.endedAhead.delete(workflowId);
+      return true;
+    }
+    const run = this.runs.get(workflowId);
+    return run !== undefined && revision <= run.revision;
+  }
+
+  /** Runs inside the runtime's append path: a failure here is the scrape's to report, never the runtime's. */
+  private countTransition({ workflowId, event, state }: Transition): void {
+    try {
+      const definition = event.type === 'WorkflowStarted' && state.status !== 'idle' ? state.definition.name : undefined;
+      this.count({ workflowId, revision: state.revision, type: event.type, data: event.data as unknown as Record<string, unknown>, definition, fromLog: false });
+    } catch (error) {
+      this.failure = error;
+    }
+  }
+
   private apply(recorded: RecordedEvent): void {
     if (recorded.stream.startsWith(AGENT_STREAM_PREFIX)) {
       const event = parseAgentEvent(recorded);
@@ -196,23 +262,40 @@ export class ApiMetrics {
     const data = recorded.data as Record<string, unknown> | null;
     const workflowId = typeof data?.workflowId === 'string' ? data.workflowId : undefined;
     if (!data || workflowId === undefined) return;
+    let definition: unknown;
     if (recorded.type === 'WorkflowStarted') {
       // Inline in a version 1 start; since version 2 a reference to the definition stored once per
       // hash, which definitionsReady (above) has loaded.
       const inline = (data.definition as { name?: unknown } | undefined)?.name;
-      const definition = inline ?? (typeof data.definitionHash === 'string' ? knownDefinition(data.definitionHash)?.name : undefined);
-      if (typeof definition !== 'string') return;
-      this.runs.set(workflowId, { definition, agents: new Map(), open: true });
-      this.started.inc({ definition });
-      this.inFlight.inc({ definition });
+      definition = inline ?? (typeof data.definitionHash === 'string' ? knownDefinition(data.definitionHash)?.name : undefined);
+    }
+    this.count({ workflowId, revision: Number(recorded.revision), type: recorded.type, data, definition: typeof definition === 'string' ? definition : undefined, fromLog: true });
+  }
+
+  /** One workflow event into the counters, unless the other feed counted it already. */
+  private count({ workflowId, revision, type, data, definition: startedAs, fromLog }: Counted): void {
+    const ended = this.endedAhead.get(workflowId);
+    if (ended !== undefined && revision <= ended) {
+      if (fromLog && revision === ended) this.endedAhead.delete(workflowId);
       return;
     }
     const run = this.runs.get(workflowId);
+    if (run && revision <= run.revision) return;
+    if (type === 'WorkflowStarted') {
+      if (startedAs === undefined) return;
+      this.runs.set(workflowId, { definition: startedAs, agents: new Map(), open: true, revision });
+      this.started.inc({ definition: startedAs });
+      this.inFlight.inc({ definition: startedAs });
+      return;
+    }
     if (!run) return;
+    // The runtime passes over events it reads as a gap: the log brings those, then the rest in order.
+    if (!fromLog && revision !== run.revision + 1) return;
+    run.revision = revision;
     const definition = run.definition;
     const step = typeof data.stepId === 'string' ? data.stepId : '';
     const agent = typeof data.agentId === 'string' ? data.agentId : undefined;
-    switch (recorded.type) {
+    switch (type) {
       case 'StepScheduled':
         run.agents.set(step, agent ?? '');
         this.attempts.inc({ definition, step, agent: agent ?? '' });
@@ -238,11 +321,14 @@ export class ApiMetrics {
       case 'WorkflowResolved':
       case 'WorkflowFailed':
       case 'WorkflowCompensationFailed':
-        this.ended.inc({ definition, status: endStatus[recorded.type] });
+        this.ended.inc({ definition, status: endStatus[type] });
         if (run.open) this.inFlight.dec({ definition });
         run.open = false;
         // A failed or compensation-failed workflow stays known: an operator may still resolve it or retry its compensation.
-        if (recorded.type !== 'WorkflowFailed' && recorded.type !== 'WorkflowCompensationFailed') this.runs.delete(workflowId);
+        if (type !== 'WorkflowFailed' && type !== 'WorkflowCompensationFailed') {
+          this.runs.delete(workflowId);
+          if (!fromLog) this.endedAhead.set(workflowId, revision);
+        }
         return;
       case 'CompensationRetried':
         if (!run.open) this.inFlight.inc({ definition });
