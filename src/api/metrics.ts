@@ -82,6 +82,9 @@ export class ApiMetrics {
    * the last one, so it holds only the few appends the log is behind by.
    */
   private readonly endedAhead = new Map<string, number>();
+  /** The last event the log asked `skip` about (`stream@revision`), and how many it was told to deliver that have not been counted yet. */
+  private lastAsked = '';
+  private undelivered = 0;
 
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
@@ -132,9 +135,14 @@ export class ApiMetrics {
       filter,
       ...(transitions$
         ? {
-            skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)),
-            // Skipped events are not delivered: a checkpoint at each position lets a scrape see the head reached.
-            checkpointInterval: 1,
+            skip: (stream: string, revision: bigint) => {
+              const skipped = this.counted(stream, Number(revision));
+              // Skipped events are not delivered, so the log's progress is also read from what it asked.
+              this.lastAsked = `${stream}@${revision}`;
+              if (!skipped) this.undelivered++;
+              else if (this.undelivered === 0) for (const wake of this.waiters) wake();
+              return skipped;
+            },
           }
         : {}),
     });
@@ -146,6 +154,7 @@ export class ApiMetrics {
             // A start's definition is stored once per hash: loaded before the start is decoded.
             await definitionsReady(this.store, message.event)?.catch(() => undefined);
             this.apply(message.event);
+            if (transitions$) this.undelivered--;
           }
           if (message.kind === 'event' || message.kind === 'checkpoint') {
             this.folded = message.kind === 'event' ? message.event.position : message.position;
@@ -176,11 +185,14 @@ export class ApiMetrics {
   }
 
   private async reachHead(): Promise<void> {
-    let head: Position | undefined;
-    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) head = event.position;
+    let head: RecordedEvent | undefined;
+    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) head = event;
     if (head === undefined) return;
-    const target = head;
-    const reached = () => this.folded !== undefined && comparePositions(this.folded, target) >= 0;
+    const target = head.position;
+    const headAsked = `${head.stream}@${head.revision}`;
+    // Reached when the fold has passed the head, or the log has asked to skip the head and every
+    // event it asked about before has been delivered and counted (the log asks in order).
+    const reached = () => (this.folded !== undefined && comparePositions(this.folded, target) >= 0) || (this.lastAsked === headAsked && this.undelivered === 0);
     if (reached()) return;
     await new Promise<void>((resolve) => {
       const done = () => {
