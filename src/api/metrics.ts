@@ -82,9 +82,6 @@ export class ApiMetrics {
    * the last one, so it holds only the few appends the log is behind by.
    */
   private readonly endedAhead = new Map<string, number>();
-  /** The last event the log asked `skip` about (`stream@revision`), and how many it was told to deliver that have not been counted yet. */
-  private lastAsked = '';
-  private undelivered = 0;
 
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
@@ -135,14 +132,7 @@ export class ApiMetrics {
       filter,
       ...(transitions$
         ? {
-            skip: (stream: string, revision: bigint) => {
-              const skipped = this.counted(stream, Number(revision));
-              // Skipped events are not delivered, so the log's progress is also read from what it asked.
-              this.lastAsked = `${stream}@${revision}`;
-              if (!skipped) this.undelivered++;
-              else if (this.undelivered === 0) for (const wake of this.waiters) wake();
-              return skipped;
-            },
+            skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)),
           }
         : {}),
     });
@@ -154,7 +144,6 @@ export class ApiMetrics {
             // A start's definition is stored once per hash: loaded before the start is decoded.
             await definitionsReady(this.store, message.event)?.catch(() => undefined);
             this.apply(message.event);
-            if (transitions$) this.undelivered--;
           }
           if (message.kind === 'event' || message.kind === 'checkpoint') {
             this.folded = message.kind === 'event' ? message.event.position : message.position;
@@ -185,22 +174,25 @@ export class ApiMetrics {
   }
 
   private async reachHead(): Promise<void> {
-    let head: RecordedEvent | undefined;
-    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) head = event;
+    let head: Position | undefined;
+    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) head = event.position;
     if (head === undefined) return;
-    const target = head.position;
-    const headAsked = `${head.stream}@${head.revision}`;
-    // Reached when the fold has passed the head, or the log has asked to skip the head and every
-    // event it asked about before has been delivered and counted (the log asks in order).
-    const reached = () => (this.folded !== undefined && comparePositions(this.folded, target) >= 0) || (this.lastAsked === headAsked && this.undelivered === 0);
-    if (reached()) return;
+    const target = head;
+    const reached = () => this.folded !== undefined && comparePositions(this.folded, target) >= 0;
+    if (reached() || (await this.countedThrough(target))) return;
     await new Promise<void>((resolve) => {
+      let scanning = false;
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(check);
         resolve();
       };
-      const check = () => reached() && done();
+      const check = () => {
+        if (reached()) return done();
+        if (scanning || !this.transitions) return;
+        scanning = true;
+        void this.countedThrough(target).then((all) => (all ? done() : (scanning = false)), done);
+      };
       const timer = setTimeout(done, this.options.scrapeWaitMs ?? 2000);
       this.waiters.add(check);
     });
@@ -236,6 +228,31 @@ export class ApiMetrics {
 
   private counter(name: string, help: string, labelNames: string[]): Counter {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /**
+   * Fed from the runtime, the log skips what is counted and so reports its progress only at
+   * checkpoints: the few events between the fold and `head` are read to see whether all of them are
+   * counted already (or are events the fold passes over). Gives up, to wait for the fold, beyond a page.
+   */
+  private async countedThrough(head: Position): Promise<boolean> {
+    if (!this.transitions || this.folded === undefined) return false;
+    let read = 0;
+    for await (const event of this.store.readAll({ fromPosition: this.folded, maxCount: 64, filter })) {
+      if (comparePositions(event.position, head) > 0) return true;
+      if (++read === 64 || !this.settled(event.stream, Number(event.revision))) return false;
+    }
+    return true;
+  }
+
+  /** Is this event counted already, or one the fold passes over (of a workflow it has seen end)? Changes nothing. */
+  private settled(stream: string, revision: number): boolean {
+    const workflowId = workflowIdOf(stream);
+    if (workflowId === undefined) return false;
+    const ended = this.endedAhead.get(workflowId);
+    if (ended !== undefined && revision <= ended) return true;
+    const run = this.runs.get(workflowId);
+    return run ? revision <= run.revision : revision > 0;
   }
 
   /** The log's `skip`: is this workflow event counted already (by the runtime's feed)? */
