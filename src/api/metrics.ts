@@ -82,6 +82,11 @@ export class ApiMetrics {
    * the last one, so it holds only the few appends the log is behind by.
    */
   private readonly endedAhead = new Map<string, number>();
+  /**
+   * The latest of those the log then skipped past: the fold's position moves only at checkpoints
+   * over skipped events, so a scrape looking between it and the head must still know them counted.
+   */
+  private readonly endedPassed = new Map<string, number>();
 
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
@@ -249,7 +254,7 @@ export class ApiMetrics {
   private settled(stream: string, revision: number): boolean {
     const workflowId = workflowIdOf(stream);
     if (workflowId === undefined) return false;
-    const ended = this.endedAhead.get(workflowId);
+    const ended = this.endedAhead.get(workflowId) ?? this.endedPassed.get(workflowId);
     if (ended !== undefined && revision <= ended) return true;
     const run = this.runs.get(workflowId);
     return run ? revision <= run.revision : revision > 0;
@@ -261,7 +266,12 @@ export class ApiMetrics {
     if (workflowId === undefined) return false;
     const ended = this.endedAhead.get(workflowId);
     if (ended !== undefined && revision <= ended) {
-      if (revision === ended) this.endedAhead.delete(workflowId);
+      if (revision === ended) {
+        this.endedAhead.delete(workflowId);
+        this.endedPassed.set(workflowId, ended);
+        // A checkpoint comes every 32 positions: far fewer than this are ever between the fold and the head.
+        if (this.endedPassed.size > 1024) this.endedPassed.delete(this.endedPassed.keys().next().value as string);
+      }
       return true;
     }
     const run = this.runs.get(workflowId);
