@@ -4,7 +4,8 @@
  * process wrote it; labels are bounded (definition, step, agent, status: never a workflow id).
  * A scrape first waits, briefly, until the fold has reached the head of the log it saw at that
  * moment, so a scrape after a workflow ended counts it. The log is folded once, from the server's
- * start on (a subscription), never again per scrape: a scrape reads only the head's position.
+ * start on (a subscription), never again per scrape: a scrape reads only the head's position (and,
+ * beside a runtime, at most a page of events between the fold's last checkpoint and the head).
  * With an engine in the same process (the worker) it adds that engine's live figures: its backlog,
  * its workflows in flight, its agents' calls in flight and its store appends' latency.
  *
@@ -135,11 +136,7 @@ export class ApiMetrics {
     const subscription = this.store.subscribeToAll({
       fromPosition: 'start',
       filter,
-      ...(transitions$
-        ? {
-            skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)),
-          }
-        : {}),
+      ...(transitions$ ? { skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)) } : {}),
     });
     this.subscription = subscription;
     void (async () => {
