@@ -15,22 +15,23 @@ import pino, { type Logger } from 'pino';
 import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
 import { BoundedSet } from '../../shared/bounded-set.js';
-import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
+import type { EventStore, RecordedEvent } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
 import { jsonDepthProblem, type Json } from '../../workflow/json.js';
 import { decideTransition } from '../decide.js';
 import { evolve, stepsChangedBy } from '../evolve.js';
-import { terminalEventTypes, type WorkflowEvent } from '../events.js';
+import type { WorkflowEvent } from '../events.js';
 import { inFlightCalls, initialState, isTerminal, pendingTimers, pendingTimersOf, waitsForAgents, type ActiveWorkflowState, type TimerRef, type WorkflowState } from '../state.js';
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { AgentWaits } from './agent-waits.js';
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
-import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
+import { assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
-import { INDEX_POSITION_INTERVAL, inFlightIndexStream, readInFlightCheckpoint, writeInFlightCheckpoint } from './in-flight-index.js';
+import { WorkflowFollower } from './follower.js';
+import { inFlightIndexStream } from './in-flight-index.js';
 import { TimerWheel } from './timer-wheel.js';
 import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
@@ -153,23 +154,12 @@ export class SagaRuntime {
   /** Workflows with a step or compensation waiting for an agent: woken when one may be there. */
   readonly #agentWaits: AgentWaits;
   #pipeline: RxSubscription | undefined;
-  #subscription: Subscription | undefined;
-  #following: Promise<void> = Promise.resolve();
-  #live = false;
+  readonly #follower: WorkflowFollower;
   #stopped = false;
   /** Set by drain(): starts are refused. */
   #draining = false;
   #decisions = 0;
   #conflicts = 0;
-  /** Every workflow event up to here has been delivered (or passed over as known). */
-  #lastPosition: Position | undefined;
-  readonly #indexStream: string;
-  readonly #checkpointIntervalMs: number;
-  #checkpointTimer: ReturnType<typeof setInterval> | undefined;
-  #writingCheckpoint = false;
-  #lastCheckpoint = '';
-  /** Workflows whose stream could not be read at start-up: not tried again for each of their events. */
-  readonly #unreadable = new Set<string>();
 
   /** Every transition, appended here or observed from another process. */
   readonly transitions$: Observable<Transition> = this.#transitions.asObservable();
@@ -199,8 +189,18 @@ export class SagaRuntime {
     });
     this.#candidates = (capability) => options.registry.candidates(capability);
     this.#hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
-    this.#indexStream = inFlightIndexStream(this.#hosted);
-    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 5_000;
+    this.#follower = new WorkflowFollower(
+      { store: options.store, log: this.#log, indexStream: inFlightIndexStream(this.#hosted), checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000 },
+      {
+        states: this.#cache,
+        keep: (workflowId, cached) => this.#keep(workflowId, cached),
+        isForeign: (workflowId) => this.#foreign.has(workflowId),
+        ignores: (workflowId) => this.#ignores(workflowId),
+        observed: (workflowId, recorded) => this.#enqueue({ kind: 'observed', workflowId, recorded }),
+        queuedWorkflows: () => [...this.#pendingPerWorkflow].filter(([, pending]) => pending > 0).map(([workflowId]) => workflowId),
+        stopped: () => this.#stopped,
+      },
+    );
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
     this.#dispatcher = new CallDispatcher(this.#invoker, (workflowId, trigger, causationId) => {
       if (!this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger, causationId });
@@ -353,13 +353,11 @@ export class SagaRuntime {
     this.#agentWaits.stop();
     this.#timers.stop();
     const aborted = this.#dispatcher.abortAll();
-    await this.#subscription?.unsubscribe();
-    await this.#following.catch(() => undefined);
+    await this.#follower.unsubscribe();
     await aborted;
     await this.#drain();
     this.#tracing.stop();
-    if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
-    await this.#writeCheckpoint(); // the next start reads next to no tail
+    await this.#follower.close();
     this.#triggers.complete();
     this.#pipeline?.unsubscribe();
   }
@@ -405,7 +403,7 @@ export class SagaRuntime {
         // state is as it was, and a timer that fired must fire again, or the workflow would wait
         // for nothing. (Other errors are not retried this way: they would only fail again.)
         const cached = this.#cache.get(queued.workflowId);
-        if (error instanceof UnavailableError && cached && this.#live && !this.#stopped) this.#timers.set(queued.workflowId, pendingTimers(cached.state));
+        if (error instanceof UnavailableError && cached && this.#follower.live && !this.#stopped) this.#timers.set(queued.workflowId, pendingTimers(cached.state));
       }
     } finally {
       const left = (this.#pendingPerWorkflow.get(queued.workflowId) ?? 1) - 1;
@@ -561,7 +559,7 @@ export class SagaRuntime {
       this.#releaseSlot(workflowId);
     } else {
       this.#cache.set(workflowId, cached);
-      if (this.#live) this.#armTimers(workflowId, state, events);
+      if (this.#follower.live) this.#armTimers(workflowId, state, events);
     }
     this.#waiters.notify(workflowId, state);
   }
@@ -611,39 +609,12 @@ export class SagaRuntime {
     this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'timer', timer }, causationId });
   }
 
-  // --- following the store -----------------------------------------------------------------
+  // --- following the store (follower.ts) ----------------------------------------------------
 
-  /**
-   * Start-up: read the index of in-flight workflows (the last checkpoint), fold those, then catch up
-   * from the checkpoint's position (from the start of the workflow category when there is none).
-   * Then arm the timers of every in-flight workflow and go live.
-   */
+  /** Catch up with the store, then arm the timers of every in-flight workflow and go live. */
   async #follow(): Promise<void> {
-    const checkpoint = await readInFlightCheckpoint(this.#store, this.#indexStream).catch((error: unknown) => {
-      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot read the in-flight index; catching up from the start');
-      return undefined;
-    });
-    if (checkpoint) {
-      await this.#loadAll(checkpoint.workflows);
-      this.#lastPosition = checkpoint.position;
-    }
-    const subscription = this.#subscribeToWorkflows(checkpoint?.position ?? 'start');
-    this.#subscription = subscription;
-    const iterator = subscription[Symbol.asyncIterator]();
-    // Catch-up: fold directly (nothing else runs yet), then arm timers.
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      const message = next.value;
-      if (message.kind === 'caughtUp') break;
-      if (message.kind === 'checkpoint') this.#lastPosition = message.position;
-      if (message.kind !== 'event') continue;
-      const ready = definitionsReady(this.#store, message.event);
-      if (ready) await ready.catch(() => undefined); // an unreadable start is logged by #catchUp
-      const workflowId = this.#catchUp(message.event);
-      if (workflowId !== undefined) await this.#loadFromTail(workflowId);
-    }
-    this.#live = true;
+    const { fromIndex } = await this.#follower.catchUp();
+    if (!this.#follower.live) return;
     let resumed = 0;
     for (const [workflowId, cached] of this.#cache.entries()) {
       this.#timers.set(workflowId, pendingTimers(cached.state));
@@ -655,51 +626,8 @@ export class SagaRuntime {
         this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on start-up` }, causationId: cached.lastEventId });
       }
     }
-    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, fromIndex: checkpoint !== undefined }, 'caught up; live');
-    if (this.#checkpointIntervalMs > 0) {
-      this.#checkpointTimer = setInterval(() => void this.#writeCheckpoint(), this.#checkpointIntervalMs);
-      this.#checkpointTimer.unref();
-    }
-    this.#following = this.#followLive(iterator).catch((error: unknown) => this.#log.error({ err: error }, 'stopped following the store'));
-  }
-
-  /** Folds the workflows the index names, a few at a time. */
-  async #loadAll(workflowIds: readonly string[]): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < workflowIds.length) await this.#load(workflowIds[next++] as string);
-    };
-    await Promise.all(Array.from({ length: Math.min(16, workflowIds.length) }, worker));
-  }
-
-  /** At start-up: fold a workflow's whole stream and keep it if it is in flight and ours. */
-  async #load(workflowId: string): Promise<void> {
-    this.#cache.forget(workflowId);
-    try {
-      this.#keep(workflowId, await this.#cache.read(workflowId));
-    } catch (error) {
-      this.#log.error({ err: error, workflowId }, 'unreadable workflow; workflow left as it was');
-      this.#unreadable.add(workflowId);
-    }
-  }
-
-  /**
-   * A workflow met in the tail at a revision this runtime cannot fold onto. Mostly one that ended
-   * before the index's position, met again because the position trails the log by up to a
-   * checkpoint interval: its last event says so, and the rest is not read.
-   */
-  async #loadFromTail(workflowId: string): Promise<void> {
-    try {
-      for await (const last of this.#store.readStream(workflowStream(workflowId), { direction: 'backwards', fromRevision: 'end', maxCount: 1 })) {
-        if (!terminalEventTypes.has(last.type)) break;
-        this.#cache.forget(workflowId);
-        this.#cache.ended(workflowId, Number(last.revision));
-        return;
-      }
-    } catch {
-      // Not readable this way (deleted, or the store failed): the whole read below says why.
-    }
-    await this.#load(workflowId);
+    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, fromIndex }, 'caught up; live');
+    this.#follower.followLive();
   }
 
   /** At start-up (no timers yet): remember an in-flight workflow, pass over an ended or foreign one. */
@@ -711,104 +639,6 @@ export class SagaRuntime {
       this.#foreign.add(workflowId);
     } else if (isTerminal(state.status)) this.#cache.ended(workflowId, state.revision);
     else this.#cache.set(workflowId, cached);
-  }
-
-  /**
-   * The index of in-flight workflows as of the last position seen: every workflow in memory plus
-   * every workflow with a trigger queued (an event delivered but not yet folded is one of those).
-   */
-  async #writeCheckpoint(): Promise<void> {
-    if (this.#checkpointIntervalMs <= 0 || this.#writingCheckpoint || !this.#live || this.#lastPosition === undefined) return;
-    const workflows = new Set(this.#cache.ids());
-    for (const [workflowId, pending] of this.#pendingPerWorkflow) if (pending > 0) workflows.add(workflowId);
-    const checkpoint = { position: this.#lastPosition, workflows: [...workflows] };
-    const fingerprint = `${checkpoint.position.commit}/${checkpoint.workflows.join(',')}`;
-    if (fingerprint === this.#lastCheckpoint) return;
-    this.#writingCheckpoint = true;
-    try {
-      await writeInFlightCheckpoint(this.#store, this.#indexStream, checkpoint);
-      this.#lastCheckpoint = fingerprint;
-    } catch (error) {
-      // The previous checkpoint stays correct (it only makes the next start's tail longer).
-      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot write the in-flight index');
-    } finally {
-      this.#writingCheckpoint = false;
-    }
-  }
-
-  /**
-   * Live: other processes' appends go through each workflow's queue like any other trigger. If the
-   * subscription fails (a store that went away for longer than its client rides out), follow again
-   * from the last position seen, so this runtime never goes deaf to the others.
-   */
-  async #followLive(iterator: AsyncIterator<SubscriptionMessage>): Promise<void> {
-    for (let delay = 100; !this.#stopped; delay = Math.min(delay * 2, 5_000)) {
-      try {
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) return;
-          const message = next.value;
-          if (message.kind === 'checkpoint') this.#lastPosition = message.position;
-          if (message.kind !== 'event') continue;
-          delay = 100;
-          this.#lastPosition = message.event.position;
-          const workflowId = workflowIdOf(message.event.stream);
-          if (workflowId === undefined || this.#ignores(workflowId)) continue;
-          // Cheap pre-check outside the queue: our own appends come back here too.
-          if (this.#cache.knows(workflowId, Number(message.event.revision))) continue;
-          this.#enqueue({ kind: 'observed', workflowId, recorded: message.event });
-        }
-      } catch (error) {
-        if (this.#stopped) return;
-        this.#log.error({ err: error, retryInMs: delay }, 'workflow subscription failed; following again from the last position');
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        if (this.#stopped) return;
-        const subscription = this.#subscribeToWorkflows(this.#lastPosition ?? 'start');
-        this.#subscription = subscription;
-        iterator = subscription[Symbol.asyncIterator]();
-      }
-    }
-  }
-
-  /**
-   * Every workflow event after `from`. Most of what comes back live is this runtime's own appends,
-   * already folded: the store is told to pass those over without reading them in full.
-   */
-  #subscribeToWorkflows(from: Position | 'start'): Subscription {
-    return this.#store.subscribeToAll({
-      fromPosition: from,
-      filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
-      // Positions to take the in-flight index at: it trails the log by at most this many events.
-      checkpointInterval: INDEX_POSITION_INTERVAL,
-      skip: (stream, revision) => {
-        if (!this.#live) return false;
-        const workflowId = workflowIdOf(stream);
-        return workflowId !== undefined && (this.#ignores(workflowId) || this.#cache.knows(workflowId, Number(revision)));
-      },
-    });
-  }
-
-  /** Folds one event at start-up; returns the workflow id when its stream must be read whole instead. */
-  #catchUp(recorded: RecordedEvent): string | undefined {
-    const workflowId = workflowIdOf(recorded.stream);
-    if (workflowId === undefined) return undefined;
-    this.#lastPosition = recorded.position;
-    const revision = Number(recorded.revision);
-    if (this.#foreign.has(workflowId) || this.#unreadable.has(workflowId) || this.#cache.knows(workflowId, revision)) return undefined;
-    let cached = this.#cache.get(workflowId);
-    if (!cached) {
-      // Started before the index's position (an ended workflow taken up again), or a gap: read it.
-      if (revision !== 0) return workflowId;
-      cached = { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' };
-    } else if (revision !== cached.state.revision + 1) return workflowId;
-    try {
-      this.#keep(workflowId, { ...cached, state: evolve(cached.state, fromRecorded(recorded)), lastEventId: recorded.id });
-    } catch (error) {
-      this.#log.error({ err: error, workflowId, revision: recorded.revision.toString() }, 'unreadable workflow event; workflow left as it was');
-      this.#cache.forget(workflowId);
-      this.#unreadable.add(workflowId);
-    }
-    return undefined;
   }
 
   // --- logging -----------------------------------------------------------------------------

@@ -1,0 +1,270 @@
+/**
+ * Following the store: how a runtime learns what other processes appended. At start-up it reads the
+ * index of in-flight workflows (in-flight-index.ts), folds those, and catches up from the index's
+ * position; then it follows the workflow category live, handing each event it has not seen to the
+ * runtime's per-workflow queue. While live it writes the index now and then, and once more at stop.
+ *
+ * What a workflow means to the runtime (is it ours, is it in flight) is the runtime's to say, through
+ * `FollowedRuntime`; this module owns the subscription, the position reached and the index.
+ */
+import type { Logger } from 'pino';
+import type { EventStore, Position, RecordedEvent, Subscription, SubscriptionMessage } from '../../store/port.js';
+import { evolve } from '../evolve.js';
+import { terminalEventTypes } from '../events.js';
+import { initialState } from '../state.js';
+import { WORKFLOW_STREAM_PREFIX, correlationIdOf, definitionsReady, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
+import { INDEX_POSITION_INTERVAL, readInFlightCheckpoint, writeInFlightCheckpoint } from './in-flight-index.js';
+import type { CachedWorkflow, WorkflowStates } from './workflow-states.js';
+
+/** What the follower asks of the runtime it feeds. */
+export interface FollowedRuntime {
+  readonly states: WorkflowStates;
+  /** At start-up (no timers yet): remember an in-flight workflow of ours, pass over an ended or foreign one. */
+  keep(workflowId: string, cached: CachedWorkflow): void;
+  /** Another runtime's workflow: never folded at start-up. */
+  isForeign(workflowId: string): boolean;
+  /** Its events are passed over unread (another runtime's, and nobody here waits for it). */
+  ignores(workflowId: string): boolean;
+  /** A live event this runtime has not folded: queue it behind the workflow's other triggers. */
+  observed(workflowId: string, recorded: RecordedEvent): void;
+  /** Workflows with triggers queued: in flight even when not (yet) in memory. */
+  queuedWorkflows(): Iterable<string>;
+  stopped(): boolean;
+}
+
+export interface FollowerOptions {
+  readonly store: EventStore;
+  readonly log: Logger;
+  /** The stream of in-flight checkpoints this runtime starts from and writes. */
+  readonly indexStream: string;
+  /** How often, while live, the index is written; 0: never. */
+  readonly checkpointIntervalMs: number;
+}
+
+export class WorkflowFollower {
+  readonly #store: EventStore;
+  readonly #log: Logger;
+  readonly #indexStream: string;
+  readonly #checkpointIntervalMs: number;
+  readonly #runtime: FollowedRuntime;
+  #subscription: Subscription | undefined;
+  #iterator: AsyncIterator<SubscriptionMessage> | undefined;
+  #following: Promise<void> = Promise.resolve();
+  #live = false;
+  /** Every workflow event up to here has been delivered (or passed over as known). */
+  #lastPosition: Position | undefined;
+  #checkpointTimer: ReturnType<typeof setInterval> | undefined;
+  #writingCheckpoint = false;
+  #lastCheckpoint = '';
+  /** Workflows whose stream could not be read at start-up: not tried again for each of their events. */
+  readonly #unreadable = new Set<string>();
+
+  constructor(options: FollowerOptions, runtime: FollowedRuntime) {
+    this.#store = options.store;
+    this.#log = options.log;
+    this.#indexStream = options.indexStream;
+    this.#checkpointIntervalMs = options.checkpointIntervalMs;
+    this.#runtime = runtime;
+  }
+
+  /** True once caught up: from then on timers are armed and events are queued, not folded directly. */
+  get live(): boolean {
+    return this.#live;
+  }
+
+  /**
+   * Start-up: read the index of in-flight workflows (the last checkpoint), fold those, then catch up
+   * from the checkpoint's position (from the start of the workflow category when there is none).
+   * Resolves once caught up, with `live` true; `followLive` then goes on from there.
+   */
+  async catchUp(): Promise<{ readonly fromIndex: boolean }> {
+    const checkpoint = await readInFlightCheckpoint(this.#store, this.#indexStream).catch((error: unknown) => {
+      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot read the in-flight index; catching up from the start');
+      return undefined;
+    });
+    if (checkpoint) {
+      await this.#loadAll(checkpoint.workflows);
+      this.#lastPosition = checkpoint.position;
+    }
+    const subscription = this.#subscribe(checkpoint?.position ?? 'start');
+    this.#subscription = subscription;
+    const iterator = subscription[Symbol.asyncIterator]();
+    this.#iterator = iterator;
+    // Catch-up: fold directly (nothing else runs yet); the runtime arms timers once live.
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return { fromIndex: checkpoint !== undefined }; // stopped while starting: never live
+      const message = next.value;
+      if (message.kind === 'caughtUp') break;
+      if (message.kind === 'checkpoint') this.#lastPosition = message.position;
+      if (message.kind !== 'event') continue;
+      const ready = definitionsReady(this.#store, message.event);
+      if (ready) await ready.catch(() => undefined); // an unreadable start is logged by #foldCaughtUp
+      const workflowId = this.#foldCaughtUp(message.event);
+      if (workflowId !== undefined) await this.#loadFromTail(workflowId);
+    }
+    this.#live = true;
+    return { fromIndex: checkpoint !== undefined };
+  }
+
+  /** After `catchUp`: follow live, and write the index every `checkpointIntervalMs`. */
+  followLive(): void {
+    if (this.#checkpointIntervalMs > 0) {
+      this.#checkpointTimer = setInterval(() => void this.writeCheckpoint(), this.#checkpointIntervalMs);
+      this.#checkpointTimer.unref();
+    }
+    const iterator = this.#iterator;
+    if (iterator) this.#following = this.#followLive(iterator).catch((error: unknown) => this.#log.error({ err: error }, 'stopped following the store'));
+  }
+
+  /** Stop delivering events (the runtime is stopping). */
+  async unsubscribe(): Promise<void> {
+    await this.#subscription?.unsubscribe();
+    await this.#following.catch(() => undefined);
+  }
+
+  /** Last: write the index once more, so the next start reads next to no tail. */
+  async close(): Promise<void> {
+    if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
+    await this.writeCheckpoint();
+  }
+
+  /**
+   * The index of in-flight workflows as of the last position seen: every workflow in memory plus
+   * every workflow with a trigger queued (an event delivered but not yet folded is one of those).
+   */
+  async writeCheckpoint(): Promise<void> {
+    if (this.#checkpointIntervalMs <= 0 || this.#writingCheckpoint || !this.#live || this.#lastPosition === undefined) return;
+    const workflows = new Set(this.#runtime.states.ids());
+    for (const workflowId of this.#runtime.queuedWorkflows()) workflows.add(workflowId);
+    const checkpoint = { position: this.#lastPosition, workflows: [...workflows] };
+    const fingerprint = `${checkpoint.position.commit}/${checkpoint.workflows.join(',')}`;
+    if (fingerprint === this.#lastCheckpoint) return;
+    this.#writingCheckpoint = true;
+    try {
+      await writeInFlightCheckpoint(this.#store, this.#indexStream, checkpoint);
+      this.#lastCheckpoint = fingerprint;
+    } catch (error) {
+      // The previous checkpoint stays correct (it only makes the next start's tail longer).
+      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot write the in-flight index');
+    } finally {
+      this.#writingCheckpoint = false;
+    }
+  }
+
+  /** Folds the workflows the index names, a few at a time. */
+  async #loadAll(workflowIds: readonly string[]): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < workflowIds.length) await this.#load(workflowIds[next++] as string);
+    };
+    await Promise.all(Array.from({ length: Math.min(16, workflowIds.length) }, worker));
+  }
+
+  /** At start-up: fold a workflow's whole stream and keep it if it is in flight and ours. */
+  async #load(workflowId: string): Promise<void> {
+    const states = this.#runtime.states;
+    states.forget(workflowId);
+    try {
+      this.#runtime.keep(workflowId, await states.read(workflowId));
+    } catch (error) {
+      this.#log.error({ err: error, workflowId }, 'unreadable workflow; workflow left as it was');
+      this.#unreadable.add(workflowId);
+    }
+  }
+
+  /**
+   * A workflow met in the tail at a revision this runtime cannot fold onto. Mostly one that ended
+   * before the index's position, met again because the position trails the log by up to a
+   * checkpoint interval: its last event says so, and the rest is not read.
+   */
+  async #loadFromTail(workflowId: string): Promise<void> {
+    try {
+      for await (const last of this.#store.readStream(workflowStream(workflowId), { direction: 'backwards', fromRevision: 'end', maxCount: 1 })) {
+        if (!terminalEventTypes.has(last.type)) break;
+        this.#runtime.states.forget(workflowId);
+        this.#runtime.states.ended(workflowId, Number(last.revision));
+        return;
+      }
+    } catch {
+      // Not readable this way (deleted, or the store failed): the whole read below says why.
+    }
+    await this.#load(workflowId);
+  }
+
+  /** Folds one event at start-up; returns the workflow id when its stream must be read whole instead. */
+  #foldCaughtUp(recorded: RecordedEvent): string | undefined {
+    const workflowId = workflowIdOf(recorded.stream);
+    if (workflowId === undefined) return undefined;
+    this.#lastPosition = recorded.position;
+    const revision = Number(recorded.revision);
+    const states = this.#runtime.states;
+    if (this.#runtime.isForeign(workflowId) || this.#unreadable.has(workflowId) || states.knows(workflowId, revision)) return undefined;
+    let cached = states.get(workflowId);
+    if (!cached) {
+      // Started before the index's position (an ended workflow taken up again), or a gap: read it.
+      if (revision !== 0) return workflowId;
+      cached = { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' };
+    } else if (revision !== cached.state.revision + 1) return workflowId;
+    try {
+      this.#runtime.keep(workflowId, { ...cached, state: evolve(cached.state, fromRecorded(recorded)), lastEventId: recorded.id });
+    } catch (error) {
+      this.#log.error({ err: error, workflowId, revision: recorded.revision.toString() }, 'unreadable workflow event; workflow left as it was');
+      states.forget(workflowId);
+      this.#unreadable.add(workflowId);
+    }
+    return undefined;
+  }
+
+  /**
+   * Live: other processes' appends go through each workflow's queue like any other trigger. If the
+   * subscription fails (a store that went away for longer than its client rides out), follow again
+   * from the last position seen, so this runtime never goes deaf to the others.
+   */
+  async #followLive(iterator: AsyncIterator<SubscriptionMessage>): Promise<void> {
+    for (let delay = 100; !this.#runtime.stopped(); delay = Math.min(delay * 2, 5_000)) {
+      try {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          const message = next.value;
+          if (message.kind === 'checkpoint') this.#lastPosition = message.position;
+          if (message.kind !== 'event') continue;
+          delay = 100;
+          this.#lastPosition = message.event.position;
+          const workflowId = workflowIdOf(message.event.stream);
+          if (workflowId === undefined || this.#runtime.ignores(workflowId)) continue;
+          // Cheap pre-check outside the queue: our own appends come back here too.
+          if (this.#runtime.states.knows(workflowId, Number(message.event.revision))) continue;
+          this.#runtime.observed(workflowId, message.event);
+        }
+      } catch (error) {
+        if (this.#runtime.stopped()) return;
+        this.#log.error({ err: error, retryInMs: delay }, 'workflow subscription failed; following again from the last position');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (this.#runtime.stopped()) return;
+        const subscription = this.#subscribe(this.#lastPosition ?? 'start');
+        this.#subscription = subscription;
+        iterator = subscription[Symbol.asyncIterator]();
+      }
+    }
+  }
+
+  /**
+   * Every workflow event after `from`. Most of what comes back live is this runtime's own appends,
+   * already folded: the store is told to pass those over without reading them in full.
+   */
+  #subscribe(from: Position | 'start'): Subscription {
+    return this.#store.subscribeToAll({
+      fromPosition: from,
+      filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
+      // Positions to take the in-flight index at: it trails the log by at most this many events.
+      checkpointInterval: INDEX_POSITION_INTERVAL,
+      skip: (stream, revision) => {
+        if (!this.#live) return false;
+        const workflowId = workflowIdOf(stream);
+        return workflowId !== undefined && (this.#runtime.ignores(workflowId) || this.#runtime.states.knows(workflowId, Number(revision)));
+      },
+    });
+  }
+}
