@@ -13,7 +13,8 @@ export const WORKFLOW_STATUS_TABLE = 'rm_workflow_status';
 export function workflowStatusProjection(): DocProjection<WorkflowInput, WorkflowStatusReadModel> {
   return new DocProjection({
     name: 'workflow-status',
-    version: 1,
+    // 2: the `queued` status and the priority (the backlog).
+    version: 2,
     filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
     table: WORKFLOW_STATUS_TABLE,
     fold: workflowStatusFold,
@@ -22,6 +23,7 @@ export function workflowStatusProjection(): DocProjection<WorkflowInput, Workflo
       status: { type: 'TEXT', of: (_key, doc) => (doc.kind === 'workflow' ? doc.status : null), indexed: true },
       definition: { type: 'TEXT', of: (_key, doc) => doc.definitionName, indexed: true },
       started_at: { type: 'INTEGER', of: (_key, doc) => (doc.kind === 'workflow' ? doc.startedAt : null), indexed: true },
+      priority: { type: 'INTEGER', of: (_key, doc) => (doc.kind === 'workflow' ? doc.priority : null) },
       updated_at: { type: 'INTEGER', of: (_key, doc) => (doc.kind === 'workflow' ? doc.updatedAt : null) },
       correlation_id: { type: 'TEXT', of: (_key, doc) => (doc.kind === 'workflow' ? (doc.correlationId ?? null) : null), indexed: true },
     },
@@ -74,4 +76,22 @@ export function listWorkflows(db: Database, query: ListWorkflowsQuery, now: numb
     if (!stats.has(doc.definitionName)) stats.set(doc.definitionName, readDefinitionStats(db, doc.definitionName));
     return workflowStatusView(doc, stats.get(doc.definitionName), now);
   });
+}
+
+/** Queued workflows of one priority: how many, and since when the oldest waits. */
+export interface BacklogLevel {
+  readonly priority: number;
+  readonly depth: number;
+  /** WorkflowStarted time of the oldest queued workflow of this priority (epoch ms). */
+  readonly oldestStartedAt: number;
+}
+
+/**
+ * The durable backlog as the store says (every runtime's, and starts appended without one): queued
+ * workflows per priority, highest first. What `cadenza backlog`, `GET /backlog` and `/metrics` show.
+ */
+export function readBacklog(db: Database): BacklogLevel[] {
+  return db
+    .prepare(`SELECT priority, COUNT(*) AS depth, MIN(started_at) AS oldestStartedAt FROM ${WORKFLOW_STATUS_TABLE} WHERE kind = 'workflow' AND status = 'queued' GROUP BY priority ORDER BY priority DESC`)
+    .all() as BacklogLevel[];
 }

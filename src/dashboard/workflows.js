@@ -5,7 +5,7 @@ import { api, ErrorLine, followEvents, throttle } from './api.js';
 import { html } from './html.js';
 import { dateTime, duration } from './format.js';
 
-const statuses = ['running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'];
+const statuses = ['queued', 'running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'];
 const PAGE = 50;
 
 export function WorkflowsPage() {

@@ -10,7 +10,7 @@ import { queryWorkflowList } from '../workflow-list.js';
 import { problemResponses, workflowHistory, workflowList, workflowStateAt, statusViewSchema } from './responses.js';
 import { commaList, isoTime, splitList, workflowIdParams } from './schemas.js';
 
-export const workflowStatuses = ['running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'] as const;
+export const workflowStatuses = ['queued', 'running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'] as const;
 
 const listQuery = z.strictObject({
   status: commaList(workflowStatuses).optional().describe('only these statuses, comma-separated'),
