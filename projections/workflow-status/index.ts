@@ -78,20 +78,3 @@ export function listWorkflows(db: Database, query: ListWorkflowsQuery, now: numb
   });
 }
 
-/** Queued workflows of one priority: how many, and since when the oldest waits. */
-export interface BacklogLevel {
-  readonly priority: number;
-  readonly depth: number;
-  /** WorkflowStarted time of the oldest queued workflow of this priority (epoch ms). */
-  readonly oldestStartedAt: number;
-}
-
-/**
- * The durable backlog as the store says (every runtime's, and starts appended without one): queued
- * workflows per priority, highest first. What `cadenza backlog`, `GET /backlog` and `/metrics` show.
- */
-export function readBacklog(db: Database): BacklogLevel[] {
-  return db
-    .prepare(`SELECT priority, COUNT(*) AS depth, MIN(started_at) AS oldestStartedAt FROM ${WORKFLOW_STATUS_TABLE} WHERE kind = 'workflow' AND status = 'queued' GROUP BY priority ORDER BY priority DESC`)
-    .all() as BacklogLevel[];
-}

@@ -227,7 +227,7 @@ export class SagaRuntime {
    * slot the workflow runs at once (one append); without one it is stored queued and admitted, by
    * priority then age, when a slot frees here or in another runtime that owns it.
    */
-  async startWorkflow(definition: WorkflowDefinition | WorkflowDefinitionInput, input: Json, options: StartWorkflowOptions = {}): Promise<{ workflowId: string }> {
+  async startWorkflow(definition: WorkflowDefinition | WorkflowDefinitionInput, input: Json, options: StartWorkflowOptions = {}): Promise<{ workflowId: string; queued: boolean }> {
     this.#assertRunning();
     const workflowId = options.workflowId ?? randomUUID();
     assertWorkflowId(workflowId);
@@ -247,7 +247,7 @@ export class SagaRuntime {
       if (admit && !this.#cache.has(workflowId)) this.#backlog.forget(workflowId);
       throw error;
     }
-    return { workflowId };
+    return { workflowId, queued: !admit };
   }
 
   /** Cancel a running or paused workflow: its succeeded steps are compensated. */
