@@ -1,7 +1,8 @@
 /**
  * The durable backlog through real runtimes on a real store: a start beyond the slots is stored
  * queued and costs one more event; queued workflows are admitted by priority, then age; a queued
- * workflow can be cancelled; two runtimes admitting the same workflows never both admit one.
+ * workflow can be cancelled; two runtimes admitting the same workflows never both admit one; at a
+ * full bulkhead, steps wait in their workflows' order too.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendStart } from '../../src/saga/stream/index.js';
@@ -93,6 +94,26 @@ describe('a start beyond the slots', () => {
     // The cancelled one was passed over: never admitted, its agent never called.
     expect(held.reached).toEqual(['running', 'next']);
     expect((await historyOf(engine.store, 'unwanted')).map((e) => e.type)).toEqual(['WorkflowStarted', 'WorkflowCancelled']);
+  });
+});
+
+describe('steps at a full bulkhead', () => {
+  it('are served by their workflow\'s priority, then its age', async () => {
+    const held = heldAgent();
+    // Every workflow is admitted at once (slots enough); the capability takes one call at a time.
+    const engine = await startTestEngine({ agents: [held.definition], runtime: { maxInFlight: 100, bulkheads: { perCapability: { work: 1 } } } });
+    engines.push(engine);
+    await engine.runtime.startWorkflow(job, {}, { workflowId: 'holder' });
+    await waitFor(() => held.waiting() === 1, { what: 'the holder to take the bulkhead\'s only slot' });
+    const starts: [string, number][] = [['low', -3], ['first-mid', 2], ['top', 40], ['second-mid', 2], ['plain', 0]];
+    for (const [id, priority] of starts) await engine.runtime.startWorkflow(job, {}, { workflowId: id, priority });
+    await waitFor(() => engine.runtime.stats().bulkheads.some((b) => b.queueLength === starts.length), { what: 'every later step to wait at the bulkhead' });
+    for (let served = 0; served <= starts.length; served++) {
+      await waitFor(() => held.waiting() === 1, { what: `call number ${served + 1} to hold the bulkhead` });
+      held.releaseOne();
+    }
+    for (const [id] of starts) expect((await engine.runtime.waitForEnd(id)).status).toBe('completed');
+    expect(held.reached).toEqual(['holder', 'top', 'first-mid', 'second-mid', 'plain', 'low']);
   });
 });
 
