@@ -658,6 +658,8 @@ export class SagaRuntime {
     if (!this.#follower.live) return;
     let resumed = 0;
     for (const [workflowId, cached] of this.#cache.entries()) {
+      // What is in memory once caught up is what is in flight: slots and the queue are counted from it alone.
+      if (cached.state.status !== 'idle') this.#count(workflowId, cached.state);
       this.#timers.set(workflowId, pendingTimers(cached.state));
       // Calls in flight when the last runtime stopped are re-sent under their keys, not failed at their deadlines.
       const waits = waitsForAgents(cached.state);
@@ -681,10 +683,7 @@ export class SagaRuntime {
       this.#cache.forget(workflowId);
       this.#foreign.add(workflowId);
     } else if (isTerminal(state.status)) this.#cache.ended(workflowId, state.revision);
-    else {
-      this.#cache.set(workflowId, cached);
-      this.#count(workflowId, state);
-    }
+    else this.#cache.set(workflowId, cached);
   }
 
   // --- logging -----------------------------------------------------------------------------
