@@ -146,4 +146,20 @@ describe('two runtimes on one store', () => {
     expect(calls.size).toBe(ids.length);
     await waitFor(() => a.runtime.stats().backlog + b.runtime.stats().backlog === 0, { what: 'both runtimes to have nothing queued' });
   });
+
+  it('carry on a workflow admitted by the one without its agent: the one with the agent schedules it', async () => {
+    const store = await openStore('memory:');
+    stores.push(store);
+    const withAgent = await startTestEngine({ agents: [agent('worker', ['work'], { work: () => Promise.resolve({}) })], store, runtime: { runtimeId: 'with-agent' } });
+    engines.push(withAgent);
+    const without = await startTestEngine({ agents: [], store, runtime: { runtimeId: 'without-agent' } });
+    engines.push(without);
+    // Both race to admit each; whichever wins, the step reaches the agent (when the one without it
+    // won, the step waits for an agent, and the one with it is woken to schedule it).
+    const ids = Array.from({ length: 30 }, (_, i) => `split-${i}`);
+    for (const id of ids) await appendStart(store, id, job, {});
+    for (const id of ids) expect((await withAgent.runtime.waitForEnd(id)).status).toBe('completed');
+    const admittedBy = await Promise.all(ids.map(async (id) => (await historyOf(store, id))[1]?.type === 'WorkflowAdmitted'));
+    expect(admittedBy.every(Boolean)).toBe(true);
+  });
 });

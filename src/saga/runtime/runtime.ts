@@ -448,7 +448,15 @@ export class SagaRuntime {
       const context: DecisionContext = { now: this.#now(), random: this.#random, candidates: owned ? this.#candidates : noCandidates, deciderId: this.runtimeId };
       const { events, state } = decideTransition(cached.state, trigger, context);
       this.#decisions++;
-      if (events.length === 0) return events;
+      if (events.length === 0) {
+        // Read from the store, the workflow may wait for an agent this runtime has (another runtime
+        // admitted it first without one): the events that say so are known now, and will not wake it.
+        if (!known && owned && waitsForAgents(cached.state)) {
+          this.#agentWaits.noteState(workflowId, cached.state);
+          this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: cached.lastEventId });
+        }
+        return events;
+      }
       const correlationId = cached.state.status === 'idle' ? (queued.correlationId ?? workflowId) : cached.correlationId;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
