@@ -31,6 +31,8 @@ export interface WorkflowStatusDoc {
   readonly definitionHash: string;
   readonly correlationId?: string;
   readonly status: Exclude<WorkflowStatus, 'idle'>;
+  /** -100..100, higher first in the backlog (WorkflowStarted's; 0 when it gave none). */
+  readonly priority: number;
   /** Revision of the last event folded in. */
   readonly revision: number;
   readonly startedAt: number;
@@ -72,12 +74,12 @@ export const workflowStatusFold: DocFold<WorkflowInput, WorkflowStatusReadModel>
   apply(view, input) {
     const { event } = input;
     if (event.type === 'WorkflowStarted') {
-      const { workflowId, definition, definitionHash, at } = event.data;
+      const { workflowId, definition, definitionHash, at, priority, queued } = event.data;
       if (view.get(workflowKey(workflowId))) return;
       view.put(workflowKey(workflowId), {
         kind: 'workflow', workflowId, definitionName: definition.name, definitionVersion: definition.version, definitionHash,
         ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
-        status: 'running', revision: input.revision, startedAt: at, updatedAt: at,
+        status: queued === true ? 'queued' : 'running', priority: priority ?? 0, revision: input.revision, startedAt: at, updatedAt: at,
         steps: definition.steps.map((step) => ({
           id: step.id, dependsOn: step.dependsOn, status: 'pending', attempt: 0, hasCompensation: step.compensation !== undefined, compensation: 'none',
         })),
@@ -122,6 +124,8 @@ function evolveStatus(doc: WorkflowStatusDoc, { event }: WorkflowInput, view: Do
       return step(doc, event.data.stepId, (s) => ({ ...s, status: 'retryWaiting' }));
     case 'StepSkipped':
       return step(doc, event.data.stepId, (s) => ({ ...s, status: 'skipped', endedAt: event.data.at }));
+    case 'WorkflowAdmitted':
+      return doc.status === 'queued' ? { ...doc, status: 'running' } : doc;
     case 'WorkflowPaused':
       return { ...doc, status: 'paused' };
     case 'WorkflowResumed':

@@ -13,7 +13,8 @@ export const WORKFLOW_STATUS_TABLE = 'rm_workflow_status';
 export function workflowStatusProjection(): DocProjection<WorkflowInput, WorkflowStatusReadModel> {
   return new DocProjection({
     name: 'workflow-status',
-    version: 1,
+    // 2: the `queued` status and the priority (the backlog).
+    version: 2,
     filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
     table: WORKFLOW_STATUS_TABLE,
     fold: workflowStatusFold,
@@ -22,6 +23,7 @@ export function workflowStatusProjection(): DocProjection<WorkflowInput, Workflo
       status: { type: 'TEXT', of: (_key, doc) => (doc.kind === 'workflow' ? doc.status : null), indexed: true },
       definition: { type: 'TEXT', of: (_key, doc) => doc.definitionName, indexed: true },
       started_at: { type: 'INTEGER', of: (_key, doc) => (doc.kind === 'workflow' ? doc.startedAt : null), indexed: true },
+      priority: { type: 'INTEGER', of: (_key, doc) => (doc.kind === 'workflow' ? doc.priority : null) },
       updated_at: { type: 'INTEGER', of: (_key, doc) => (doc.kind === 'workflow' ? doc.updatedAt : null) },
       correlation_id: { type: 'TEXT', of: (_key, doc) => (doc.kind === 'workflow' ? (doc.correlationId ?? null) : null), indexed: true },
     },
@@ -75,3 +77,4 @@ export function listWorkflows(db: Database, query: ListWorkflowsQuery, now: numb
     return workflowStatusView(doc, stats.get(doc.definitionName), now);
   });
 }
+

@@ -10,6 +10,8 @@ export interface WorkflowStatusView {
   readonly definition: { readonly name: string; readonly version: number; readonly hash: string };
   readonly correlationId?: string;
   readonly status: WorkflowStatusDoc['status'];
+  /** -100..100: admission order in the backlog, higher first. */
+  readonly priority: number;
   readonly revision: number;
   /** 0-100: settled (succeeded or skipped) steps over all steps; 100 once completed. */
   readonly progress: number;
@@ -47,6 +49,7 @@ export function workflowStatusView(doc: WorkflowStatusDoc, stats: DefinitionStat
     definition: { name: doc.definitionName, version: doc.definitionVersion, hash: doc.definitionHash },
     ...(doc.correlationId === undefined ? {} : { correlationId: doc.correlationId }),
     status: doc.status,
+    priority: doc.priority,
     revision: doc.revision,
     progress: doc.status === 'completed' ? 100 : total === 0 ? 0 : Math.floor(((completed + skipped) * 100) / total),
     steps: { total, completed, failed: count((s) => s.status === 'failed'), skipped, running: count((s) => s.status === 'running') },

@@ -1,5 +1,8 @@
 /**
- * A bulkhead: at most `maxConcurrent` holders at once; the rest wait in a bounded FIFO queue.
+ * A bulkhead: at most `maxConcurrent` holders at once; the rest wait in a bounded queue, served by
+ * priority (higher first), then age (`since`, older first), then arrival: the same order in which
+ * the backlog admits workflows, so an urgent workflow's steps do not queue behind a flood of
+ * low-priority ones (docs/agents.md, "Bulkheads"). Without priorities it is first in, first out.
  * One slow agent (or capability) can then only tie up its own share of the engine.
  */
 
@@ -16,6 +19,10 @@ export interface AcquireOptions {
   /** Give up waiting after this many milliseconds. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Higher is served first. Default 0. */
+  readonly priority?: number;
+  /** Among waiters of one priority, the smaller (older: a workflow's start, epoch ms) first. Default: after those that give one. */
+  readonly since?: number;
 }
 
 export type BulkheadRejectionReason = 'timeout' | 'queue-full' | 'aborted';
@@ -32,6 +39,8 @@ export class BulkheadRejectedError extends Error {
 
 interface Waiter {
   readonly grant: (release: Release) => void;
+  readonly priority: number;
+  readonly since: number;
 }
 
 export class Bulkhead {
@@ -80,10 +89,26 @@ export class Bulkhead {
           cleanup();
           resolve(release);
         },
+        priority: options.priority ?? 0,
+        since: options.since ?? Number.POSITIVE_INFINITY,
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.#queue.push(waiter);
+      this.#queue.splice(this.#placeOf(waiter), 0, waiter);
     });
+  }
+
+  /** Where a new waiter goes: after every waiter served before it or at the same rank (arrival breaks ties). */
+  #placeOf(waiter: Waiter): number {
+    let low = 0;
+    let high = this.#queue.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      const other = this.#queue[mid] as Waiter;
+      const servedFirst = other.priority !== waiter.priority ? other.priority > waiter.priority : other.since <= waiter.since;
+      if (servedFirst) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   #take(): Release {

@@ -40,6 +40,10 @@ export interface InvokeOptions {
   readonly signal?: AbortSignal;
   /** Told the id of the remote task the agent accepted the call as (see CallCancellation.taskAccepted). */
   readonly taskAccepted?: (taskId: string) => void;
+  /** At a full bulkhead: the call's place among the waiters (its workflow's priority, higher first). Default 0. */
+  readonly priority?: number;
+  /** At a full bulkhead, among waiters of one priority: older first (its workflow's start, epoch ms). Default: last. */
+  readonly since?: number;
 }
 
 export interface BulkheadSnapshot {
@@ -91,7 +95,7 @@ export class AgentInvoker {
       const capabilityBulkhead = this.#capabilityBulkhead(capability);
       const agentBulkhead = this.#agentBulkhead(agentId);
       // Without bulkheads there is nothing to wait for: no promise, no array.
-      releases = capabilityBulkhead || agentBulkhead ? await this.#acquireSlots([capabilityBulkhead, agentBulkhead], call, options.signal) : NO_RELEASES;
+      releases = capabilityBulkhead || agentBulkhead ? await this.#acquireSlots([capabilityBulkhead, agentBulkhead], call, options) : NO_RELEASES;
     } catch (error) {
       const result = this.#bulkheadFailure(error, call);
       this.#registry.stats.rejected(agentId);
@@ -142,12 +146,13 @@ export class AgentInvoker {
   }
 
   /** Capability first, then agent: always the same order, so waiters cannot deadlock. */
-  async #acquireSlots(bulkheads: readonly (Bulkhead | undefined)[], call: AgentCall, signal: AbortSignal | undefined): Promise<Release[]> {
+  async #acquireSlots(bulkheads: readonly (Bulkhead | undefined)[], call: AgentCall, options: InvokeOptions): Promise<Release[]> {
     const releases: Release[] = [];
+    const { signal, priority, since } = options;
     try {
       for (const bulkhead of bulkheads) {
         if (!bulkhead) continue;
-        releases.push(await bulkhead.acquire({ timeoutMs: call.deadline - this.#now(), signal }));
+        releases.push(await bulkhead.acquire({ timeoutMs: call.deadline - this.#now(), ...(signal ? { signal } : {}), ...(priority === undefined ? {} : { priority }), ...(since === undefined ? {} : { since }) }));
       }
       return releases;
     } catch (error) {

@@ -17,7 +17,7 @@ export type ApiApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpressi
  */
 export interface ApiRuntime extends WorkflowCommander {
   adopt?(workflowId: string): Promise<unknown>;
-  startWorkflow?(definition: WorkflowDefinition, input: Json, options?: StartWorkflowOptions): Promise<{ workflowId: string }>;
+  startWorkflow?(definition: WorkflowDefinition, input: Json, options?: StartWorkflowOptions): Promise<{ workflowId: string; queued?: boolean }>;
   stats?(): Pick<RuntimeStats, 'inFlight' | 'backlog' | 'maxInFlight'>;
   onAppend?(listener: (seconds: number) => void): () => void;
   /** Every event the runtime folds, its own appends first among them: `/metrics` counts from these. */

@@ -44,6 +44,8 @@ interface RunInfo {
   open: boolean;
   /** The revision of the last event counted: the next one counted is the one after it, from either feed. */
   revision: number;
+  /** While stored queued and not admitted: its priority, counted in `cadenza_backlog_workflows`. */
+  queued?: string;
 }
 
 /** An event to count, from the log or from the runtime's transitions. */
@@ -92,6 +94,7 @@ export class ApiMetrics {
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
   private readonly inFlight = new Gauge({ name: 'cadenza_workflows_in_flight', help: 'Workflows started and not ended', labelNames: ['definition'], registers: [this.registry] });
+  private readonly backlog = new Gauge({ name: 'cadenza_backlog_workflows', help: 'Workflows stored queued and not yet admitted, per priority: the whole store\'s durable backlog', labelNames: ['priority'], registers: [this.registry] });
   private readonly attempts = this.counter('cadenza_step_attempts_total', 'Step attempts scheduled', ['definition', 'step', 'agent']);
   private readonly failures = this.counter('cadenza_step_failures_total', 'Step attempts that failed (timeouts not included)', ['definition', 'step', 'agent']);
   private readonly timeouts = this.counter('cadenza_step_timeouts_total', 'Step attempts that timed out', ['definition', 'step', 'agent']);
@@ -208,9 +211,9 @@ export class ApiMetrics {
     if (stats) {
       const gauge = (name: string, help: string, read: (figures: ReturnType<NonNullable<ApiRuntime['stats']>>) => number) =>
         new Gauge({ name, help, registers: [this.registry], collect() { this.set(read(stats())); } });
-      gauge('cadenza_runtime_workflows_in_flight', 'Workflows started by the runtime in this process and not yet ended (each holds one of its maxInFlight slots)', (f) => f.inFlight);
-      gauge('cadenza_runtime_workflows_max_in_flight', "The runtime's maxInFlight: starts beyond it wait in the backlog", (f) => f.maxInFlight);
-      gauge('cadenza_runtime_backlog_workflows', 'Starts waiting for a slot in the runtime in this process (backlog depth)', (f) => f.backlog);
+      gauge('cadenza_runtime_workflows_in_flight', 'Admitted workflows the runtime in this process drives and that have not ended (each holds one of its maxInFlight slots)', (f) => f.inFlight);
+      gauge('cadenza_runtime_workflows_max_in_flight', "The runtime's maxInFlight: starts beyond it are stored queued, admitted as slots free", (f) => f.maxInFlight);
+      gauge('cadenza_runtime_backlog_workflows', 'Queued workflows the runtime in this process owns and admits as its slots free (the whole backlog: cadenza_backlog_workflows)', (f) => f.backlog);
     }
     if (runtime?.onAppend) {
       this.appendLatency = new Histogram({ name: 'cadenza_store_append_seconds', help: "Latency of the store appends of the runtime's decisions in this process", buckets: appendBuckets, registers: [this.registry] });
@@ -319,9 +322,11 @@ export class ApiMetrics {
     if (run && revision <= run.revision) return;
     if (type === 'WorkflowStarted') {
       if (startedAs === undefined) return;
-      this.runs.set(workflowId, { definition: startedAs, agents: new Map(), open: true, revision });
+      const queued = data.queued === true ? String(typeof data.priority === 'number' ? data.priority : 0) : undefined;
+      this.runs.set(workflowId, { definition: startedAs, agents: new Map(), open: true, revision, ...(queued === undefined ? {} : { queued }) });
       this.started.inc({ definition: startedAs });
       this.inFlight.inc({ definition: startedAs });
+      if (queued !== undefined) this.backlog.inc({ priority: queued });
       return;
     }
     if (!run) return;
@@ -331,6 +336,10 @@ export class ApiMetrics {
     const definition = run.definition;
     const step = typeof data.stepId === 'string' ? data.stepId : '';
     const agent = typeof data.agentId === 'string' ? data.agentId : undefined;
+    if (run.queued !== undefined && (type === 'WorkflowAdmitted' || type in endStatus)) {
+      this.backlog.dec({ priority: run.queued });
+      delete run.queued;
+    }
     switch (type) {
       case 'StepScheduled':
         run.agents.set(step, agent ?? '');

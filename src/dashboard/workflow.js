@@ -12,7 +12,7 @@ import { dateTime, duration, time } from './format.js';
 const commands = {
   retry: { statuses: ['paused'], ask: 'Give the failed steps a new round of attempts?' },
   compensate: { statuses: ['running', 'paused', 'compensationFailed'], ask: 'Roll the workflow back by compensation?', field: 'reason' },
-  cancel: { statuses: ['running', 'paused'], ask: 'Cancel the workflow (its completed steps are compensated)?', field: 'reason' },
+  cancel: { statuses: ['queued', 'running', 'paused'], ask: 'Cancel the workflow (its completed steps are compensated)?', field: 'reason' },
   resolve: { statuses: ['failed', 'compensationFailed'], ask: 'Record that this was resolved by hand?', field: 'note', required: true },
 };
 

@@ -5,7 +5,7 @@ import { api, ErrorLine, followEvents, throttle } from './api.js';
 import { html } from './html.js';
 import { dateTime, duration } from './format.js';
 
-const statuses = ['running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'];
+const statuses = ['queued', 'running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'];
 const PAGE = 50;
 
 export function WorkflowsPage() {
@@ -46,7 +46,7 @@ export function WorkflowsPage() {
         ${(page?.workflows ?? []).map((w) => html`<tr data-workflow-id=${w.workflowId} data-status=${w.status}>
           <td><a href="#/workflow/${encodeURIComponent(w.workflowId)}">${w.workflowId}</a></td>
           <td>${w.definition.name} <small>v${w.definition.version}</small></td>
-          <td><span class="badge status-${w.status}">${w.status}</span></td>
+          <td><span class="badge status-${w.status}">${w.status}</span>${w.status === 'queued' && w.priority ? html` <small>priority ${w.priority}</small>` : ''}</td>
           <td><${Progress} workflow=${w} /></td>
           <td>${w.steps.completed}/${w.steps.total}${w.steps.failed ? html` <span class="bad">${w.steps.failed} failed</span>` : ''}${w.running.length ? html` <small>${w.running.map((r) => r.stepId).join(', ')}</small>` : ''}</td>
           <td>${w.eta ? html`<span title=${`from ${w.eta.samples} samples`}>${duration(w.eta.remainingMs)} left</span>` : duration(w.durationMs)}</td>

@@ -9,7 +9,7 @@ import { definitionHash } from '../workflow/hash.js';
 import { hasPath } from '../workflow/mapping.js';
 import type { Json } from '../workflow/json.js';
 import type { StepDefinition, WorkflowDefinition } from '../workflow/definition.js';
-import type { WorkflowEvent } from './events.js';
+import { MAX_PRIORITY, MIN_PRIORITY, prioritySchema, type WorkflowEvent } from './events.js';
 import { active, emit, newDraft, type Draft } from './draft.js';
 import { advanceCompensation, failCompensationAttempt, recordCompensationSuccess, retryCompensation, scheduleCompensation, startCompensation, unresolvedCompensations } from './compensation.js';
 import { agentWaitTimedOut, failAttempt, recordSuccess, recordTimeout, scheduleAttempt, scheduleReadySteps, scheduleWaiting } from './steps.js';
@@ -51,6 +51,10 @@ export function decideTransition(state: WorkflowState, trigger: Trigger, context
     case 'wake':
       if (draft.state.status !== 'idle' && !isTerminal(draft.state.status)) scheduleWaiting(draft);
       break;
+    case 'admit':
+      // Only a queued workflow is admitted: a stale admit (another runtime was first, it was cancelled) decides nothing.
+      if (draft.state.status === 'queued') emit(draft, 'WorkflowAdmitted', { workflowId: draft.state.workflowId, at: draft.context.now });
+      break;
     default: {
       const unknown: never = trigger;
       throw new Error(`Unknown trigger ${JSON.stringify(unknown)}`);
@@ -74,6 +78,7 @@ function progress(draft: Draft): void {
       case 'compensating':
         advanceCompensation(draft, since);
         break;
+      case 'queued':
       case 'paused':
       case 'completed':
       case 'failed':
@@ -106,11 +111,14 @@ function onCommand(draft: Draft, command: WorkflowCommand): void {
   const where = `workflow ${state.workflowId} is ${state.status}`;
   switch (command.type) {
     case 'cancel':
+      // Nothing of a queued workflow has run: it ends at once, with nothing to compensate.
+      if (state.status === 'queued') return emit(draft, 'WorkflowCancelled', { workflowId: state.workflowId, at: draft.context.now, reason: command.reason ?? 'Cancelled by an operator', compensatedSteps: [] });
       if (state.status !== 'running' && state.status !== 'paused') throw new CommandRejectedError('cancel', `Cannot cancel: ${where}`);
       return startCompensation(draft, 'cancel', command.reason ?? 'Cancelled by an operator');
     case 'compensate':
       // Compensating again after a failed compensation retries what failed, in the usual order.
       if (state.status === 'compensationFailed') return retryCompensation(draft, command.reason ?? 'Compensation retried by an operator');
+      if (state.status === 'queued') throw new CommandRejectedError('compensate', `Cannot compensate: ${where} (nothing of it has run: cancel it)`);
       if (state.status !== 'running' && state.status !== 'paused') throw new CommandRejectedError('compensate', `Cannot compensate: ${where}`);
       return startCompensation(draft, 'command', command.reason ?? 'Compensation requested by an operator');
     case 'resolve': {
@@ -140,6 +148,8 @@ function start(draft: Draft, command: Extract<WorkflowCommand, { type: 'start' }
     throw new CommandRejectedError('start', `Cannot start workflow ${command.workflowId} on the state of workflow ${state.workflowId}`);
   }
   if (command.workflowId.length === 0) throw new CommandRejectedError('start', 'Cannot start: the workflow id is empty');
+  const priority = command.priority ?? 0;
+  if (!prioritySchema.safeParse(priority).success) throw new CommandRejectedError('start', `Cannot start: priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${String(priority)}`);
   let prepared;
   try {
     prepared = prepareDefinition(command.definition);
@@ -152,7 +162,12 @@ function start(draft: Draft, command: Extract<WorkflowCommand, { type: 'start' }
   if (missing.length > 0) throw new CommandRejectedError('start', `Cannot start: input is missing ${missing.map((p) => `"${p}"`).join(', ')}`);
   const input: Json = command.input;
   const data: Json = { ...definition.initialData, input };
-  emit(draft, 'WorkflowStarted', { workflowId: command.workflowId, at: draft.context.now, definition, definitionHash: hash, input, data });
+  // The defaults (priority 0, admitted) are left out: such a start is stored as every start was before the backlog.
+  emit(draft, 'WorkflowStarted', {
+    workflowId: command.workflowId, at: draft.context.now, definition, definitionHash: hash, input, data,
+    ...(priority === 0 ? {} : { priority }),
+    ...(command.admit === false ? { queued: true as const } : {}),
+  });
 }
 
 /**

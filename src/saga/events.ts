@@ -17,6 +17,11 @@ import { workflowDefinitionSchema, type WorkflowDefinition } from '../workflow/d
  */
 const jsonPayload = z.custom<Json>((value) => value !== undefined, 'must be a JSON value');
 
+/** Workflow priorities: higher is admitted first (docs/scaling.md, "The backlog"). */
+export const MIN_PRIORITY = -100;
+export const MAX_PRIORITY = 100;
+export const prioritySchema = z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY);
+
 const base = { workflowId: z.string().min(1), at: z.number().int() };
 const stepRef = { ...base, stepId: z.string().min(1) };
 const attempt = z.number().int().min(1);
@@ -71,7 +76,16 @@ export const eventDataSchemas = {
     input: jsonPayload,
     /** Workflow data at the start: the definition's initial data plus `input`. */
     data: jsonPayload,
+    /** Admission order among queued workflows, higher first. Absent: 0 (and in events older than priorities). */
+    priority: prioritySchema.optional(),
+    /**
+     * The start was stored without a slot: the workflow waits in the backlog until a WorkflowAdmitted.
+     * Absent (and in older events): admitted at once, as every start was before the backlog was durable.
+     */
+    queued: z.literal(true).optional(),
   }),
+  /** A queued workflow got a slot: it runs from here (its ready steps are scheduled in the same decision). */
+  WorkflowAdmitted: z.strictObject({ ...base }),
   StepScheduled: z.strictObject({ ...stepRef, ...call }),
   StepResumed: z.strictObject({ ...stepRef, ...resumed }),
   /**

@@ -16,10 +16,11 @@ export function evolve(state: WorkflowState, event: WorkflowEvent): WorkflowStat
   const revision = state.revision + 1;
   if (event.type === 'WorkflowStarted') {
     if (state.status !== 'idle') return { ...state, revision };
-    const { definition, definitionHash, input, data, workflowId, at } = event.data;
+    const { definition, definitionHash, input, data, workflowId, at, priority, queued } = event.data;
     return {
-      status: 'running', workflowId, revision, definition, definitionHash, graph: graphOf(definition), input, data,
-      startedAt: at, steps: initialSteps(definition), runningSteps: 0, settledSteps: 0, openCompensations: 0, pauseRound: 0,
+      // Without `queued` (every start before the backlog was durable, and every start admitted at once): running.
+      status: queued === true ? 'queued' : 'running', workflowId, revision, definition, definitionHash, graph: graphOf(definition), input, data,
+      startedAt: at, priority: priority ?? 0, steps: initialSteps(definition), runningSteps: 0, settledSteps: 0, openCompensations: 0, pauseRound: 0,
       compensation: undefined, compensationRound: 0, lastError: undefined, endedAt: undefined,
     };
   }
@@ -75,6 +76,7 @@ function stepChangedBy(event: WorkflowEvent): string | undefined {
     case 'CompensationResumed':
       return event.data.stepId;
     case 'WorkflowStarted':
+    case 'WorkflowAdmitted':
     case 'CompensationRetried':
     case 'WorkflowResolved':
     case 'WorkflowPaused':
@@ -138,6 +140,8 @@ function evolveActive(state: ActiveWorkflowState, event: Exclude<WorkflowEvent, 
     }
     case 'StepSkipped':
       return updateStep(state, event.data.stepId, (step) => patchStep(step, { status: 'skipped', notBefore: undefined }));
+    case 'WorkflowAdmitted':
+      return state.status === 'queued' ? patchWorkflow(state, { status: 'running' }) : state;
     case 'WorkflowPaused':
       return patchWorkflow(state, { status: 'paused', pauseRound: event.data.round });
     case 'WorkflowResumed':

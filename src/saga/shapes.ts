@@ -53,6 +53,7 @@ export function patchWorkflow(s: ActiveWorkflowState, p: Partial<ActiveWorkflowS
     input: s.input,
     data: has(p, 'data') ? (p.data as ActiveWorkflowState['data']) : s.data,
     startedAt: s.startedAt,
+    priority: s.priority,
     steps: p.steps ?? s.steps,
     runningSteps: p.runningSteps ?? s.runningSteps,
     settledSteps: p.settledSteps ?? s.settledSteps,

@@ -10,6 +10,7 @@ import { vectorOf, vget, vtoArray, type Vector } from './vector.js';
 
 export type WorkflowStatus =
   | 'idle' // no WorkflowStarted yet
+  | 'queued' // started without a slot: waits in the backlog for WorkflowAdmitted (nothing runs)
   | 'running'
   | 'paused' // a step failed for good under the 'pause' strategy: waits for retry or compensate
   | 'compensating' // in-flight steps drain, then compensations run in reverse dependency order
@@ -93,7 +94,10 @@ export interface ActiveWorkflowState {
   readonly input: Json;
   /** Workflow data: initial data, `input`, and every output mapping applied so far. */
   readonly data: Json;
+  /** When WorkflowStarted was decided: a queued workflow's age counts from here. */
   readonly startedAt: number;
+  /** -100..100: admission order in the backlog (higher first, then older), and the order of its calls' waits at a full bulkhead. */
+  readonly priority: number;
   /** Steps in definition order (see `stepStates`, `stepState`). */
   readonly steps: Vector<StepState>;
   /** Steps with status 'running'. */
@@ -127,6 +131,7 @@ export function isTerminal(status: WorkflowStatus): status is TerminalStatus {
     case 'resolved':
       return true;
     case 'idle':
+    case 'queued':
     case 'running':
     case 'paused':
     case 'compensating':

@@ -38,7 +38,7 @@ function candidateSteps(state: ActiveWorkflowState, events: readonly WorkflowEve
   let many: Set<number> | undefined;
   for (let k = since; k < events.length; k++) {
     const event = events[k] as WorkflowEvent;
-    if (event.type === 'WorkflowStarted' || event.type === 'WorkflowResumed') return state.definition.steps.keys();
+    if (event.type === 'WorkflowStarted' || event.type === 'WorkflowAdmitted' || event.type === 'WorkflowResumed') return state.definition.steps.keys();
     if (event.type !== 'StepSucceeded' && event.type !== 'StepSkipped') continue;
     const dependents = state.graph.dependents[state.graph.indexOf.get(event.data.stepId) ?? -1] ?? [];
     if (only === undefined && many === undefined && isAscending(dependents)) {

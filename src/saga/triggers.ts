@@ -5,7 +5,19 @@ import type { StepError } from './events.js';
 import type { TimerRef } from './state.js';
 
 export type WorkflowCommand =
-  | { readonly type: 'start'; readonly workflowId: string; readonly definition: WorkflowDefinition | WorkflowDefinitionInput; readonly input: Json }
+  | {
+      readonly type: 'start';
+      readonly workflowId: string;
+      readonly definition: WorkflowDefinition | WorkflowDefinitionInput;
+      readonly input: Json;
+      /** -100..100, higher first when admitted from the backlog. Default 0. */
+      readonly priority?: number;
+      /**
+       * Whether the workflow runs at once (the runtime that decides has a slot for it) or is stored
+       * queued, to be admitted later (the `admit` trigger). The runtime decides; the core is told. Default true.
+       */
+      readonly admit?: boolean;
+    }
   | { readonly type: 'cancel'; readonly reason?: string }
   | { readonly type: 'compensate'; readonly reason?: string }
   /** Resume a paused workflow: its failed steps get a fresh round of attempts. */
@@ -37,7 +49,12 @@ export type Trigger =
    * another process appended a decision (a start, an operator command) that this runtime must carry
    * on. Schedules what waits for an agent and now has one; decides nothing otherwise.
    */
-  | { readonly kind: 'wake' };
+  | { readonly kind: 'wake' }
+  /**
+   * A runtime has a slot for a queued workflow: it is admitted and its ready steps scheduled. Decides
+   * nothing for a workflow that is not queued (another runtime admitted it first, or it was cancelled).
+   */
+  | { readonly kind: 'admit' };
 
 export interface DecisionContext {
   /** Epoch ms: the decision time (deadlines and not-before times are computed from it). */

@@ -24,6 +24,29 @@ describe('bulkhead', () => {
     expect(bulkhead.queueLength).toBe(0);
   });
 
+  it('serves waiters by priority, higher first, then the oldest (since), then in arrival order', async () => {
+    const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1 });
+    const holder = await bulkhead.acquire();
+    const order: string[] = [];
+    const wait = (name: string, options: { priority?: number; since?: number }) =>
+      bulkhead.acquire(options).then((release) => {
+        order.push(name);
+        release();
+      });
+    const waiters = [
+      wait('default-first', {}),
+      wait('low', { priority: -5, since: 1 }),
+      wait('high-new', { priority: 10, since: 300 }),
+      wait('high-old', { priority: 10, since: 100 }),
+      wait('default-second', {}),
+      wait('zero-old', { priority: 0, since: 50 }),
+      wait('high-old-later', { priority: 10, since: 100 }),
+    ];
+    holder();
+    await Promise.all(waiters);
+    expect(order).toEqual(['high-old', 'high-old-later', 'high-new', 'zero-old', 'default-first', 'default-second', 'low']);
+  });
+
   it('serves waiters first in, first out', async () => {
     const bulkhead = new Bulkhead({ name: 'b', maxConcurrent: 1 });
     const holder = await bulkhead.acquire();

@@ -101,7 +101,7 @@ describe('hosted definitions', () => {
   it('starts a workflow of a hosted definition, which then runs and records the same hash', async () => {
     const started = await request('POST', '/api/v1/workflows', { definition: 'order@1', input: { amount: 5 }, workflowId: 'api-start-1', correlationId: 'basket-9' });
     expect(started.status).toBe(201);
-    expect(started.body).toEqual({ workflowId: 'api-start-1', definition: 'order', version: 1, hash: definitionHash(validateDefinition(order)) });
+    expect(started.body).toEqual({ workflowId: 'api-start-1', definition: 'order', version: 1, hash: definitionHash(validateDefinition(order)), priority: 0, status: 'running' });
     expect((await engine.wait('api-start-1')).status).toBe('completed');
     const [first] = await streamEvents(store, 'api-start-1');
     // The hash is WorkflowStarted's (data); metadata carries only what differs from the defaults.
@@ -159,7 +159,7 @@ describe("the engine's live figures in /metrics", () => {
   it('shows the backlog, the workflows and agent calls in flight, and every store append of a decision', async () => {
     gate.open = false;
     const first = await engine.start('order@1', { amount: 1 }, { workflowId: 'm-held' });
-    // maxInFlight is 1: the second start waits in the backlog until the first ends.
+    // maxInFlight is 1: the second start is stored queued and admitted when the first ends.
     const second = engine.start('order@1', { amount: 2 }, { workflowId: 'm-waiting' });
     for (let tries = 0; gate.waiting.length === 0 || engine.runtime.stats().backlog === 0; tries++) {
       if (tries > 200) throw new Error('the charge never reached the agent, or the second start never waited');
@@ -168,6 +168,8 @@ describe("the engine's live figures in /metrics", () => {
     const during = await scrape();
     expect(sample(during, 'cadenza_runtime_workflows_in_flight')).toBe(1);
     expect(sample(during, 'cadenza_runtime_backlog_workflows')).toBe(1);
+    // The store's whole backlog, per priority, folded from the log.
+    expect(sample(during, 'cadenza_backlog_workflows', { priority: '0' })).toBe(1);
     expect(sample(during, 'cadenza_runtime_workflows_max_in_flight')).toBe(1);
     expect(sample(during, 'cadenza_agent_calls_in_flight', { agent: 'payments-1' })).toBe(1);
 
@@ -178,6 +180,7 @@ describe("the engine's live figures in /metrics", () => {
     const after = await scrape();
     expect(sample(after, 'cadenza_runtime_workflows_in_flight')).toBe(0);
     expect(sample(after, 'cadenza_runtime_backlog_workflows')).toBe(0);
+    expect(sample(after, 'cadenza_backlog_workflows', { priority: '0' })).toBe(0);
     expect(sample(after, 'cadenza_agent_calls_in_flight', { agent: 'payments-1' })).toBe(0);
     expect(after.find((f) => f.name === 'cadenza_store_append_seconds')?.type).toBe('HISTOGRAM');
     const values = ((await metrics.registry.getSingleMetric('cadenza_store_append_seconds')?.get())?.values ?? []) as { metricName?: string; value: number }[];

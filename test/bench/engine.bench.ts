@@ -1,6 +1,7 @@
 /**
  * Engine benchmark: the trading saga with no-op agents on the embedded store (durable commits),
- * at 1, 50 and 500 workflows in flight. Then the same at 50 and 500 "observed", as a worker with
+ * at 1, 50 and 500 workflows in flight (kept there by the driver: every start finds a slot). Then
+ * the durable backlog's cost at 50: every start submitted at once, most stored queued. Then the same at 50 and 500 "observed", as a worker with
  * `--http` and an OpenTelemetry SDK runs: the HTTP API serving with /metrics scraped every second
  * (its fold of the log, the runtime's live figures) and tracing on (a real SDK, batch span
  * processor, an exporter that drops the spans), alternated with plain runs in the same process
@@ -93,7 +94,13 @@ async function observe(store: Awaited<ReturnType<typeof openStore>>, registry: A
   };
 }
 
-async function run(concurrency: number, workflows: number, observed = false): Promise<RunResult> {
+/**
+ * `concurrency` workflows in flight, kept there by the driver (each start finds a free slot: the
+ * fast path, one append per start), or with `submitAll` every start submitted at once, so those
+ * beyond `maxInFlight` are stored queued and admitted as slots free (the durable backlog: one more
+ * append per start, and latency then includes the wait in the backlog).
+ */
+async function run(concurrency: number, workflows: number, observed = false, submitAll = false): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'cadenza-bench-engine-'));
   const store = await openStore(`sqlite:${join(dir, 'store.db')}?durability=${durability}&writer=${writer}`);
   const registry = await AgentRegistry.open({ store });
@@ -103,16 +110,23 @@ async function run(concurrency: number, workflows: number, observed = false): Pr
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  // All starts are submitted at once; the runtime's backlog keeps `concurrency` in flight.
   // Latency runs from the stored WorkflowStarted to the stored WorkflowCompleted.
-  await Promise.all(
-    Array.from({ length: workflows }, async (_, i) => {
-      const { workflowId } = await runtime.startWorkflow(tradingPipeline, input, { workflowId: `bench-${concurrency}-${i}` });
-      const state = await runtime.waitForEnd(workflowId);
-      if (state.status !== 'completed') throw new Error(`workflow ${workflowId} ended ${state.status}`);
-      latencies.push((state.endedAt ?? state.startedAt) - state.startedAt);
-    }),
-  );
+  let queued = 0;
+  const one = async (i: number): Promise<void> => {
+    const started = await runtime.startWorkflow(tradingPipeline, input, { workflowId: `bench-${concurrency}-${i}` });
+    if (started.queued) queued++;
+    const state = await runtime.waitForEnd(started.workflowId);
+    if (state.status !== 'completed') throw new Error(`workflow ${started.workflowId} ended ${state.status}`);
+    latencies.push((state.endedAt ?? state.startedAt) - state.startedAt);
+  };
+  if (submitAll) await Promise.all(Array.from({ length: workflows }, (_, i) => one(i)));
+  else {
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(concurrency, workflows) }, async () => {
+      while (next < workflows) await one(next++);
+    }));
+  }
+  if (submitAll ? queued !== workflows - concurrency : queued !== 0) throw new Error(`${queued} of ${workflows} starts were queued at c${concurrency}${submitAll ? '' : ' under capacity'}`);
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   if (unobserve && (await unobserve()) === 0 && elapsedMs > 1500 && observedParts.has('scrape')) throw new Error('observed run: /metrics was never scraped');
@@ -175,6 +189,18 @@ async function paired(concurrency: number, workflows: number): Promise<{ plain: 
   return { plain: mean(plain1, plain2), observed: mean(observed1, observed2) };
 }
 const pair50 = await paired(50, Math.max(100, Math.round(2_000 * scale)));
+
+// The durable backlog's cost: every start submitted at once (all but the first 50 stored queued, then
+// admitted: one more append each) against the fast path, alternated the same way.
+async function queuedPair(concurrency: number, workflows: number): Promise<{ fast: RunResult; queued: RunResult }> {
+  const fast1 = await run(concurrency, workflows);
+  const queued1 = await run(concurrency, workflows, false, true);
+  const queued2 = await run(concurrency, workflows, false, true);
+  const fast2 = await run(concurrency, workflows);
+  const mean = (a: RunResult, b: RunResult): RunResult => ({ perSecond: (a.perSecond + b.perSecond) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, cpuPerStepUs: (a.cpuPerStepUs + b.cpuPerStepUs) / 2, workflows });
+  return { fast: mean(fast1, fast2), queued: mean(queued1, queued2) };
+}
+const backlog50 = await queuedPair(50, Math.max(100, Math.round(2_000 * scale)));
 const pair500 = await paired(500, Math.max(500, Math.round(10_000 * scale)));
 if (spansExported === 0 && observedParts.has('tracing')) throw new Error('observed runs exported no spans: tracing was not on');
 
@@ -190,6 +216,7 @@ for (const [name, pair] of [['c50', pair50], ['c500', pair500]] as const) {
   console.log(`${name.padEnd(5)} plain ${round(pair.plain.perSecond)} workflows/s, observed (HTTP + /metrics each second + tracing) ${round(pair.observed.perSecond)} workflows/s: ${round(overheadPct(pair))}% slower; cpu/step ${round(pair.plain.cpuPerStepUs)} -> ${round(pair.observed.cpuPerStepUs)} us`);
 }
 console.log(`(${spansExported} spans exported and dropped in the observed runs)`);
+console.log(`c50   backlog: fast path ${round(backlog50.fast.perSecond)} workflows/s, all submitted at once (queued, then admitted) ${round(backlog50.queued.perSecond)} workflows/s; cpu/step ${round(backlog50.fast.cpuPerStepUs)} -> ${round(backlog50.queued.cpuPerStepUs)} us`);
 console.log(
   JSON.stringify({
     bench: 'engine',
@@ -213,6 +240,10 @@ console.log(
       'paired.c500.observed_overhead': { value: round(overheadPct(pair500)), unit: '%' },
       'paired.c500.observed.cpu_per_step.us': { value: round(pair500.observed.cpuPerStepUs), unit: 'us' },
       'paired.c500.plain.cpu_per_step.us': { value: round(pair500.plain.cpuPerStepUs), unit: 'us' },
+      'backlog.c50.fast': { value: round(backlog50.fast.perSecond), unit: 'workflows/s' },
+      'backlog.c50.queued': { value: round(backlog50.queued.perSecond), unit: 'workflows/s' },
+      'backlog.c50.fast.cpu_per_step.us': { value: round(backlog50.fast.cpuPerStepUs), unit: 'us' },
+      'backlog.c50.queued.cpu_per_step.us': { value: round(backlog50.queued.cpuPerStepUs), unit: 'us' },
     },
   }),
 );

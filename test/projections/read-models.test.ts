@@ -144,9 +144,10 @@ describe('projection runner', () => {
     await populate(store, { workflows: 5, seed: 91 });
     await catchUpProjections(store, db, ['workflow-status']);
     const previous = readCheckpoint(db, 'workflow-status');
-    const bumped = Object.assign(createProjection('workflow-status'), { version: 2 });
+    const next = createProjection('workflow-status').version + 1;
+    const bumped = Object.assign(createProjection('workflow-status'), { version: next });
     const runner = new ProjectionRunner(store, db, bumped);
-    expect(readCheckpoint(db, 'workflow-status')).toMatchObject({ version: 2, eventsApplied: 0, position: undefined });
+    expect(readCheckpoint(db, 'workflow-status')).toMatchObject({ version: next, eventsApplied: 0, position: undefined });
     await runner.catchUp();
     expect(readCheckpoint(db, 'workflow-status')?.eventsApplied).toBe(previous?.eventsApplied);
   });

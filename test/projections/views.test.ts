@@ -33,7 +33,7 @@ describe('workflow status view', () => {
   const step = (id: string, dependsOn: string[], status: WorkflowStatusDoc['steps'][number]['status'], extra: object = {}) =>
     ({ id, dependsOn, status, attempt: status === 'pending' ? 0 : 1, hasCompensation: false, compensation: 'none' as const, ...extra });
   const doc: WorkflowStatusDoc = {
-    kind: 'workflow', workflowId: 'w', definitionName: 'd', definitionVersion: 1, definitionHash: 'h', status: 'running', revision: 4,
+    kind: 'workflow', workflowId: 'w', definitionName: 'd', definitionVersion: 1, definitionHash: 'h', status: 'running', priority: 0, revision: 4,
     startedAt: 0, updatedAt: 1_000,
     steps: [
       step('a', [], 'succeeded', { startedAt: 0, endedAt: 1_000 }),

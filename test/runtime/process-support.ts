@@ -16,7 +16,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export const terminal = new Set(['WorkflowCompleted', 'WorkflowCompensated', 'WorkflowFailed', 'WorkflowCompensationFailed', 'WorkflowCancelled', 'WorkflowResolved']);
 
 export function startWorker(...args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startFixture(worker, ...args);
+}
+
+/** Another fixture of fixtures/ (by file name) in its own process. */
+export function startFixture(file: string, ...args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const path = file.includes('/') ? file : fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Backlog } from '../../src/saga/runtime/backlog.js';
 import { TimerWheel } from '../../src/saga/runtime/timer-wheel.js';
 import type { TimerRef } from '../../src/saga/state.js';
 
@@ -70,26 +69,5 @@ describe('TimerWheel', () => {
     w.stop();
     vi.advanceTimersByTime(100);
     expect(fired).toEqual([]);
-  });
-});
-
-describe('Backlog', () => {
-  it('admits up to the limit and then in FIFO order as slots are released', async () => {
-    const backlog = new Backlog(2);
-    const admitted: number[] = [];
-    const waits = [1, 2, 3, 4].map((n) => backlog.acquire().then(() => admitted.push(n)));
-    await Promise.resolve();
-    await Promise.resolve();
-    expect(admitted).toEqual([1, 2]);
-    expect({ active: backlog.active, waiting: backlog.waiting }).toEqual({ active: 2, waiting: 2 });
-    backlog.release();
-    await waits[2];
-    expect(admitted).toEqual([1, 2, 3]);
-    backlog.release();
-    backlog.release();
-    backlog.release();
-    await Promise.all(waits);
-    expect({ active: backlog.active, waiting: backlog.waiting }).toEqual({ active: 0, waiting: 0 });
-    expect(() => new Backlog(0)).toThrow(/maxInFlight must be a positive integer/);
   });
 });

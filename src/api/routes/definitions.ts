@@ -13,6 +13,7 @@ import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { NotHostedError, UnprocessableError } from '../problems.js';
 import { definitionSummary, problemResponses, startedWorkflow } from './responses.js';
 import { workflowId } from './schemas.js';
+import { prioritySchema } from '../../saga/events.js';
 
 const definitionRef = z
   .string()
@@ -24,6 +25,7 @@ const startBody = z.strictObject({
   input: z.unknown().default({}).describe("the workflow's input (JSON); checked against the definition's required input paths"),
   workflowId: workflowId.optional().describe('default: a random UUID'),
   correlationId: z.string().min(1).max(200).optional().describe('default: the workflow id'),
+  priority: prioritySchema.default(0).describe('-100..100: admission order in the backlog when no slot is free, higher first'),
 });
 
 /** The hosting engine's definitions, or the 501 that says there is none. */
@@ -76,11 +78,13 @@ export function registerDefinitionRoutes(app: ApiApp, context: ApiContext): void
       if (tooDeep !== undefined) throw new UnprocessableError('body.input', `is ${tooDeep}`);
       const missing = definition.input.required.filter((path) => !hasPath(input, path));
       if (missing.length > 0) throw new UnprocessableError(missing.map((path) => `body.input.${path}`), `is required by ${definition.name}@${definition.version}`);
-      const { workflowId } = await start(definition, input, {
+      const { priority } = request.body;
+      const { workflowId, queued } = await start(definition, input, {
         ...(request.body.workflowId === undefined ? {} : { workflowId: request.body.workflowId }),
         ...(request.body.correlationId === undefined ? {} : { correlationId: request.body.correlationId }),
+        priority,
       });
-      return reply.code(201).send({ workflowId, definition: definition.name, version: definition.version, hash: definitionHash(definition) });
+      return reply.code(201).send({ workflowId, definition: definition.name, version: definition.version, hash: definitionHash(definition), priority, status: queued === true ? 'queued' : 'running' });
     },
   );
 }

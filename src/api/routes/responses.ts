@@ -102,4 +102,25 @@ export const definitionSummary = z.object({
   requiredInput: z.array(z.string()).describe('dotted paths the start input must hold'),
 });
 
-export const startedWorkflow = documented(z.object({ workflowId: z.string(), definition: z.string(), version: z.number().int(), hash: z.string() }));
+export const startedWorkflow = documented(
+  z.object({
+    workflowId: z.string(),
+    definition: z.string(),
+    version: z.number().int(),
+    hash: z.string(),
+    priority: z.number().int(),
+    status: z.enum(['running', 'queued']).describe('running: admitted at once; queued: stored in the backlog, admitted by priority then age as slots free'),
+  }),
+);
+
+const backlogLevel = z.object({ priority: z.number().int(), depth: z.number().int(), oldestStartedAt: z.string(), oldestAgeMs: z.number().int() });
+export const backlog = documented(
+  z
+    .object({
+      depth: z.number().int().describe('queued workflows, every priority'),
+      oldestStartedAt: z.string().nullable(),
+      oldestAgeMs: z.number().int().nullable(),
+      priorities: z.array(backlogLevel).describe('highest priority (admitted first) first; empty priorities left out'),
+    })
+    .describe('the durable backlog: workflows stored queued and not yet admitted, from the workflow-status read model'),
+);

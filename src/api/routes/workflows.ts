@@ -1,4 +1,4 @@
-/** Reading workflows: the list (workflow-status read model), one workflow's status, its history, and its state at a revision or time. */
+/** Reading workflows: the list and the backlog (workflow-status read model), one workflow's status, its history, and its state at a revision or time. */
 import { z } from 'zod';
 import { statusView } from '../../saga/status-view.js';
 import { replayWorkflow, workflowStream, type ReplayUntil } from '../../saga/stream/index.js';
@@ -7,10 +7,11 @@ import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { positionText } from '../json.js';
 import { BadRequestError, NotFoundError } from '../problems.js';
 import { queryWorkflowList } from '../workflow-list.js';
-import { problemResponses, workflowHistory, workflowList, workflowStateAt, statusViewSchema } from './responses.js';
+import { backlogView, readBacklog } from '../../../projections/workflow-status/backlog.js';
+import { backlog, problemResponses, workflowHistory, workflowList, workflowStateAt, statusViewSchema } from './responses.js';
 import { commaList, isoTime, splitList, workflowIdParams } from './schemas.js';
 
-export const workflowStatuses = ['running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'] as const;
+export const workflowStatuses = ['queued', 'running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'] as const;
 
 const listQuery = z.strictObject({
   status: commaList(workflowStatuses).optional().describe('only these statuses, comma-separated'),
@@ -59,6 +60,12 @@ export function registerWorkflowRoutes(app: ApiApp, context: ApiContext): void {
       ),
     );
   });
+
+  app.get(
+    `${API_PREFIX}/backlog`,
+    { schema: { tags: ['workflows'], summary: 'The durable backlog: queued workflows, depth and oldest age per priority', response: { 200: backlog, ...problemResponses } } },
+    () => context.readModels.fresh(['workflow-status'], (db) => backlogView(readBacklog(db), context.now())),
+  );
 
   app.get(`${API_PREFIX}/workflows/:workflowId`, { schema: { tags: ['workflows'], summary: "A workflow's status view", params: workflowIdParams, response: { 200: statusViewSchema, ...problemResponses } } }, async (request) => {
     const { state } = await replayWorkflow(context.store, request.params.workflowId);

@@ -15,6 +15,7 @@ export const commandModules: ReadonlyArray<() => Promise<{ register: Registrar }
   () => import('./sagas.js'),
   () => import('./store.js'),
   () => import('./list.js'),
+  () => import('./backlog.js'),
   () => import('./watch.js'),
   () => import('./replay.js'),
   () => import('./fork.js'),

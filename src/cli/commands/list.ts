@@ -6,7 +6,7 @@ import type { WorkflowStatusView } from '../../../projections/workflow-status/vi
 import { CliError, ExitCode, printJson, withStore, type GlobalOptions } from '../context.js';
 import { integer } from '../options.js';
 
-const statuses = ['running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'];
+const statuses = ['queued', 'running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'];
 
 interface ListOptions {
   status?: string[];

@@ -41,6 +41,7 @@ interface RunOptions {
   config?: string;
   wait: boolean;
   workflowId?: string;
+  priority?: number;
   seed: number;
   failureRate: number;
   rejectionRate: number;
@@ -57,6 +58,7 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'worker config (cadenza.config.mjs): its agents run the workflow here')
     .option('--no-wait', 'append the start and return; a running worker carries the workflow out')
     .option('--workflow-id <id>', 'workflow id (default: a new UUID)')
+    .option('--priority <n>', 'admission order in the backlog when no slot is free, higher first (-100..100, default 0)', integer(-100, 100))
     .option('--seed <n>', 'trading saga without --config: seed of the simulated agents', integer(0), 1)
     .option('--failure-rate <p>', 'trading saga without --config: probability of a transient agent failure', probability, 0.05)
     .option('--rejection-rate <p>', 'trading saga without --config: probability that compliance rejects the trade', probability, 0)
@@ -72,16 +74,16 @@ export function register(program: Command): void {
       if (!options.wait) {
         const workflowId = options.workflowId ?? randomUUID();
         checkedWorkflowId(workflowId);
-        await withStore(storeOptions, (opened) => appendStart(opened, definition, input, workflowId));
-        if (globals.json) printJson({ workflowId, name: definition.name, version: definition.version });
-        else process.stderr.write(`started ${definition.name} as ${workflowId}\n`);
+        await withStore(storeOptions, (opened) => appendStart(opened, definition, input, workflowId, options.priority));
+        if (globals.json) printJson({ workflowId, name: definition.name, version: definition.version, priority: options.priority ?? 0, status: 'queued' });
+        else process.stderr.write(`started ${definition.name} as ${workflowId} (queued, priority ${options.priority ?? 0}: a worker hosting it admits it)\n`);
         return;
       }
       const config = await hostConfig(definition, loaded, options);
       const view = await withStore(storeOptions, async (opened) => {
         const worker = await Worker.start({ config, store: opened, logger: createLogger(globals) });
         try {
-          const { workflowId } = await start(worker, definition, input, options.workflowId);
+          const { workflowId } = await start(worker, definition, input, { ...(options.workflowId === undefined ? {} : { workflowId: options.workflowId }), ...(options.priority === undefined ? {} : { priority: options.priority }) });
           if (!globals.json) process.stderr.write(`started ${definition.name} as ${workflowId}\n`);
           const bar = progressBar(definition.steps.length, `${workflowId} |{bar}| {value}/{total} steps | {status}`);
           const watching = worker.runtime.transitions$.subscribe(({ workflowId: id, state }) => {
@@ -154,9 +156,9 @@ async function hostConfig(definition: WorkflowDefinition, config: WorkerConfig |
   throw new CliError(`run ${definition.name} needs --config <file> with its agents (or --no-wait, to leave it to a running worker)`, ExitCode.Usage);
 }
 
-async function start(worker: Worker, definition: WorkflowDefinition, input: Json, workflowId: string | undefined): Promise<{ workflowId: string }> {
+async function start(worker: Worker, definition: WorkflowDefinition, input: Json, options: { workflowId?: string; priority?: number }): Promise<{ workflowId: string }> {
   try {
-    return await worker.engine.start(definition, input, workflowId === undefined ? {} : { workflowId });
+    return await worker.engine.start(definition, input, options);
   } catch (error) {
     if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
     throw error;
@@ -164,14 +166,13 @@ async function start(worker: Worker, definition: WorkflowDefinition, input: Json
 }
 
 /**
- * `--no-wait`: the start decided and appended without a runtime. A runtime hosting the definition
- * would own its workflows (take this one's first steps, and on start-up re-send the calls in flight
- * of others, which are the running worker's); decided with no agents, the first steps wait for one,
- * and the owning worker, woken by the append, carries the workflow on.
+ * `--no-wait`: the start decided and appended without a runtime (a runtime hosting the definition
+ * would own its workflows and re-send the calls in flight of others, which are the running worker's).
+ * It is stored queued, and the owning worker admits it, by priority then age, as its slots allow.
  */
-async function appendStart(store: EventStore, definition: WorkflowDefinition, input: Json, workflowId: string): Promise<void> {
+async function appendStart(store: EventStore, definition: WorkflowDefinition, input: Json, workflowId: string, priority: number | undefined): Promise<void> {
   try {
-    await appendWorkflowStart(store, workflowId, definition, input);
+    await appendWorkflowStart(store, workflowId, definition, input, priority === undefined ? {} : { priority });
   } catch (error) {
     if (error instanceof CommandRejectedError) throw new CliError(error.message, ExitCode.Usage);
     if (error instanceof WrongExpectedVersionError) throw new CliError(`Workflow "${workflowId}" already exists: choose another --workflow-id`, ExitCode.Usage);

@@ -76,7 +76,7 @@ export class CallDispatcher {
   call(workflowId: string, call: InFlightCall, causationId: string, state: ActiveWorkflowState): void {
     if (this.#holding) return;
     this.#active++;
-    void this.#run(workflowId, call, causationId, state.definition.name);
+    void this.#run(workflowId, call, causationId, state.definition.name, { priority: state.priority, since: state.startedAt });
   }
 
   /**
@@ -116,7 +116,7 @@ export class CallDispatcher {
   }
 
   // A counter, not a set of promises: a call costs one async frame here and nothing else.
-  async #run(workflowId: string, call: InFlightCall, causationId: string, definition: string): Promise<void> {
+  async #run(workflowId: string, call: InFlightCall, causationId: string, definition: string, order: { priority: number; since: number }): Promise<void> {
     const { kind, stepId, attempt, agentId, action, capability, input, deadline, idempotencyKey, compensates, taskId } = call;
     const signal = this.#shutdown.signal;
     try {
@@ -125,7 +125,9 @@ export class CallDispatcher {
       const result = await this.#tracing.call(workflowId, definition, call, (trace) => {
         const base = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
         const withTask = taskId === undefined ? base : { ...base, taskId };
-        return this.#invoker.invoke(agentId, trace ? { ...withTask, trace } : withTask, taskAccepted ? { capability, signal, taskAccepted } : { capability, signal });
+        // At a full bulkhead the call waits in its workflow's order: priority, then the workflow's age.
+        const options = { capability, signal, priority: order.priority, since: order.since };
+        return this.#invoker.invoke(agentId, trace ? { ...withTask, trace } : withTask, taskAccepted ? { ...options, taskAccepted } : options);
       });
       if (signal.aborted) return;
       const outcome = result.ok

@@ -51,7 +51,10 @@ export interface SagaRuntimeOptions {
   readonly now?: () => number;
   /** Jitter source in [0, 1). Default `Math.random`. */
   readonly random?: () => number;
-  /** Workflows started by this runtime and not yet ended; further starts wait in the backlog. Default 1000. */
+  /**
+   * Admitted workflows this runtime drives at once (its slots). A start beyond them is stored queued
+   * (durable, visible to all) and admitted, by priority then age, as slots free. Default 1000.
+   */
   readonly maxInFlight?: number;
   /** How many conflicting appends a trigger is decided again before it gives up. Default 20. */
   readonly maxConflictRetries?: number;
@@ -78,12 +81,14 @@ export interface StartWorkflowOptions {
   readonly workflowId?: string;
   /** Default: the workflow id. */
   readonly correlationId?: string;
+  /** -100..100: admission order when the workflow waits in the backlog, higher first. Default 0. */
+  readonly priority?: number;
 }
 
 export interface RuntimeStats {
-  /** Workflows started here and not yet ended (they hold a backlog slot). */
+  /** Admitted workflows this runtime drives and that have not ended (they hold its slots). */
   readonly inFlight: number;
-  /** Starts waiting for a slot. */
+  /** Queued workflows this runtime owns: the ones it admits as its slots free (the whole backlog is in the store: readBacklog). */
   readonly backlog: number;
   readonly maxInFlight: number;
   /** Workflow states held in memory (in-flight workflows, whoever started them). */
@@ -131,10 +136,9 @@ export class SagaRuntime {
   readonly #maxConflictRetries: number;
   readonly #appender: DecisionAppender;
   readonly runtimeId: string;
+  /** Slots and the queued workflows this runtime owns, in admission order. */
   readonly #backlog: Backlog;
   readonly #cache: WorkflowStates;
-  /** Workflows started here that hold a backlog slot until they end. */
-  readonly #slots = new Set<string>();
   readonly #waiters = new StateWaiters();
   readonly #timers: TimerWheel;
   readonly #triggers = new Subject<QueuedTrigger>();
@@ -218,8 +222,12 @@ export class SagaRuntime {
     return runtime;
   }
 
-  /** Start a workflow. Waits for a backlog slot, then resolves once WorkflowStarted is stored. */
-  async startWorkflow(definition: WorkflowDefinition | WorkflowDefinitionInput, input: Json, options: StartWorkflowOptions = {}): Promise<{ workflowId: string }> {
+  /**
+   * Start a workflow: resolves once WorkflowStarted is stored, never waiting for a slot. With a free
+   * slot the workflow runs at once (one append); without one it is stored queued and admitted, by
+   * priority then age, when a slot frees here or in another runtime that owns it.
+   */
+  async startWorkflow(definition: WorkflowDefinition | WorkflowDefinitionInput, input: Json, options: StartWorkflowOptions = {}): Promise<{ workflowId: string; queued: boolean }> {
     this.#assertRunning();
     const workflowId = options.workflowId ?? randomUUID();
     assertWorkflowId(workflowId);
@@ -230,16 +238,16 @@ export class SagaRuntime {
     }
     const tooDeep = jsonDepthProblem(input);
     if (tooDeep !== undefined) throw new CommandRejectedError('start', `Cannot start: input is ${tooDeep}`);
-    await this.#backlog.acquire();
-    this.#slots.add(workflowId);
+    // Admitted at once only by the runtime that drives it, with a slot free and nobody queued before it.
+    const admit = this.#owns(initialState(workflowId)) && this.#backlog.tryHold(workflowId);
     try {
-      const command: WorkflowCommand = { type: 'start', workflowId, definition: validated, input };
+      const command: WorkflowCommand = { type: 'start', workflowId, definition: validated, input, ...(options.priority === undefined ? {} : { priority: options.priority }), admit };
       await this.#command(workflowId, command, options.correlationId ?? workflowId);
     } catch (error) {
-      this.#releaseSlot(workflowId);
+      if (admit && !this.#cache.has(workflowId)) this.#backlog.forget(workflowId);
       throw error;
     }
-    return { workflowId };
+    return { workflowId, queued: !admit };
   }
 
   /** Cancel a running or paused workflow: its succeeded steps are compensated. */
@@ -440,7 +448,15 @@ export class SagaRuntime {
       const context: DecisionContext = { now: this.#now(), random: this.#random, candidates: owned ? this.#candidates : noCandidates, deciderId: this.runtimeId };
       const { events, state } = decideTransition(cached.state, trigger, context);
       this.#decisions++;
-      if (events.length === 0) return events;
+      if (events.length === 0) {
+        // Read from the store, the workflow may wait for an agent this runtime has (another runtime
+        // admitted it first without one): the events that say so are known now, and will not wake it.
+        if (!known && owned && waitsForAgents(cached.state)) {
+          this.#agentWaits.noteState(workflowId, cached.state);
+          this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: cached.lastEventId });
+        }
+        return events;
+      }
       const correlationId = cached.state.status === 'idle' ? (queued.correlationId ?? workflowId) : cached.correlationId;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
       try {
@@ -551,27 +567,60 @@ export class SagaRuntime {
       this.#cache.forget(workflowId);
       this.#foreign.add(workflowId);
       this.#timers.clear(workflowId);
+      this.#backlog.forget(workflowId);
     } else if (isTerminal(state.status)) {
       this.#agentWaits.forget(workflowId);
       this.#tracing.ended(workflowId, state);
       this.#timers.clear(workflowId);
       this.#cache.ended(workflowId, state.revision);
-      this.#releaseSlot(workflowId);
+      this.#backlog.forget(workflowId);
     } else {
       this.#cache.set(workflowId, cached);
+      this.#count(workflowId, state);
       if (this.#follower.live) this.#armTimers(workflowId, state, events);
     }
     this.#waiters.notify(workflowId, state);
+    this.#admitQueued();
+  }
+
+  /** A workflow this runtime drives: queued, it waits its turn; admitted, it holds a slot. */
+  #count(workflowId: string, state: ActiveWorkflowState): void {
+    if (state.status === 'queued') this.#backlog.enqueue(workflowId, state.priority, state.startedAt);
+    else this.#backlog.hold(workflowId);
+  }
+
+  /**
+   * Admits queued workflows while slots are free, best first (backlog.ts): each through the
+   * workflow's own trigger queue, decided on its state and appended with the expected revision. Two
+   * runtimes admitting one workflow: one append conflicts, and the loser decides again and finds it
+   * admitted (the `admit` trigger then decides nothing). Not while catching up or draining.
+   */
+  #admitQueued(): void {
+    if (!this.#follower.live || this.#stopped || this.#draining) return;
+    for (let workflowId = this.#backlog.admitNext(); workflowId !== undefined; workflowId = this.#backlog.admitNext()) {
+      const admitted = workflowId;
+      this.#enqueue({
+        kind: 'decide',
+        workflowId: admitted,
+        trigger: { kind: 'admit' },
+        causationId: this.#cache.get(admitted)?.lastEventId ?? `admit:${admitted}`,
+        reply: { resolve: () => undefined, reject: (error: unknown) => this.#admissionFailed(admitted, error) },
+      });
+    }
+  }
+
+  /** The admission was not stored (the store stayed unavailable): the workflow waits in its place for the next round. */
+  #admissionFailed(workflowId: string, error: unknown): void {
+    this.#log.error({ err: error, workflowId }, 'admission failed; the workflow stays queued');
+    const state = this.#cache.get(workflowId)?.state;
+    if (state?.status === 'queued') this.#backlog.requeue(workflowId, state.priority, state.startedAt);
+    else if (state === undefined) this.#backlog.forget(workflowId);
   }
 
   #armTimers(workflowId: string, state: WorkflowState, events: readonly WorkflowEvent[] | undefined): void {
     const changed = events === undefined ? undefined : stepsChangedBy(events);
     if (changed) this.#timers.setSteps(workflowId, changed, pendingTimersOf(state, changed));
     else this.#timers.set(workflowId, pendingTimers(state));
-  }
-
-  #releaseSlot(workflowId: string): void {
-    if (this.#slots.delete(workflowId)) this.#backlog.release();
   }
 
   // --- commands ----------------------------------------------------------------------------
@@ -617,6 +666,8 @@ export class SagaRuntime {
     if (!this.#follower.live) return;
     let resumed = 0;
     for (const [workflowId, cached] of this.#cache.entries()) {
+      // What is in memory once caught up is what is in flight: slots and the queue are counted from it alone.
+      if (cached.state.status !== 'idle') this.#count(workflowId, cached.state);
       this.#timers.set(workflowId, pendingTimers(cached.state));
       // Calls in flight when the last runtime stopped are re-sent under their keys, not failed at their deadlines.
       const waits = waitsForAgents(cached.state);
@@ -626,8 +677,10 @@ export class SagaRuntime {
         this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on start-up` }, causationId: cached.lastEventId });
       }
     }
-    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, fromIndex }, 'caught up; live');
+    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, queued: this.#backlog.waiting, fromIndex }, 'caught up; live');
     this.#follower.followLive();
+    // Queued workflows (in the index like any unfinished one) are admitted as far as slots allow.
+    this.#admitQueued();
   }
 
   /** At start-up (no timers yet): remember an in-flight workflow, pass over an ended or foreign one. */

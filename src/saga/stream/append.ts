@@ -59,19 +59,21 @@ export async function decideAndAppend(store: EventStore, workflowId: string, tri
 }
 
 /**
- * Starts a workflow without a runtime (`cadenza run --no-wait`): the start is decided with no agents,
- * so its first steps wait for an agent, and a runtime hosting the definition, woken by the append,
- * runs them. Throws the core's CommandRejectedError for a start that makes no sense (a bad
- * definition, missing input), the store's WrongExpectedVersionError when the workflow exists.
+ * Starts a workflow without a runtime (`cadenza run --no-wait`): with no slot to give it, the start
+ * is stored queued (durable and visible at once), and a runtime hosting the definition admits it,
+ * by priority then age, when it has a free slot. Throws the core's CommandRejectedError for a start
+ * that makes no sense (a bad definition, missing input, a priority out of range), the store's
+ * WrongExpectedVersionError when the workflow exists.
  */
 export async function appendStart(
   store: EventStore,
   workflowId: string,
   definition: WorkflowDefinition | WorkflowDefinitionInput,
   input: Json,
-  options: { readonly now?: () => number; readonly correlationId?: string } = {},
+  options: { readonly now?: () => number; readonly correlationId?: string; readonly priority?: number } = {},
 ): Promise<EventData[]> {
-  const events = decide(initialState(workflowId), { kind: 'command', command: { type: 'start', workflowId, definition, input } }, { now: (options.now ?? Date.now)(), random: Math.random, candidates: noAgents });
+  const command = { type: 'start', workflowId, definition, input, admit: false, ...(options.priority === undefined ? {} : { priority: options.priority }) } as const;
+  const events = decide(initialState(workflowId), { kind: 'command', command }, { now: (options.now ?? Date.now)(), random: Math.random, candidates: noAgents });
   const started = events[0];
   if (started?.type === 'WorkflowStarted') await saveDefinition(store, started.data.definition, started.data.definitionHash);
   const data = toEventDataList(events, { correlationId: options.correlationId ?? workflowId, causationId: `command:start:${randomUUID()}` });
