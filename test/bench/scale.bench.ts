@@ -124,14 +124,18 @@ async function startup(uri: string, times: number): Promise<Startup> {
 interface RegistryOpen {
   /** The first open, with no directory of agents yet: the scan of the log every open did before. */
   readonly scan: number;
-  /** Median of `times` opens from the directory, with the trading agents registered (after two warm-up opens). */
+  /** Median of the opens from the directory, with the trading agents registered (after two warm-up opens). */
   readonly fromDirectory: number;
 }
 
-/** `AgentRegistry.open` until caught up: once on a store without a directory, then from the directory. */
-async function registryOpen(uri: string, times: number): Promise<RegistryOpen> {
+/**
+ * `AgentRegistry.open` until caught up, on each store: once without a directory (registering the
+ * trading agents after it), then from the directory, `times` rounds that interleave the stores so
+ * that the machine's load falls on all of them alike.
+ */
+async function registryOpens(uris: readonly string[], times: number): Promise<RegistryOpen[]> {
   const tradingAgents = createTradingAgents({ failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0, replicas: 1 }).agents;
-  const open = async (registerAgents: boolean): Promise<number> => {
+  const open = async (uri: string, registerAgents = false): Promise<number> => {
     const store = await openStore(uri);
     const started = performance.now();
     const registry = await AgentRegistry.open({ store });
@@ -141,12 +145,13 @@ async function registryOpen(uri: string, times: number): Promise<RegistryOpen> {
     await store.close();
     return opened;
   };
-  const scan = await open(true);
-  // Two opens unmeasured: the first opens from a directory run cold (JIT), whichever store comes first.
-  for (let i = 0; i < 2; i++) await open(false);
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) samples.push(await open(false));
-  return { scan, fromDirectory: samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]! };
+  const scans: number[] = [];
+  for (const uri of uris) scans.push(await open(uri, true));
+  // Unmeasured: the first opens from a directory run cold (JIT).
+  for (const uri of uris) for (let i = 0; i < 2; i++) await open(uri);
+  const samples = uris.map((): number[] => []);
+  for (let round = 0; round < times; round++) for (const [i, uri] of uris.entries()) samples[i]!.push(await open(uri));
+  return uris.map((_, i) => ({ scan: scans[i]!, fromDirectory: samples[i]!.sort((a, b) => a - b)[Math.floor(times / 2)]! }));
 }
 
 const emptyUri = `sqlite:${join(dir, 'empty.db')}`;
@@ -159,8 +164,7 @@ const writeMs = await writeCompleted(fullUri, completedWorkflows);
 const fullFile = join(dir, 'completed.db');
 console.log(`wrote ${completedWorkflows} completed trading workflows in bulk in ${(writeMs / 1000).toFixed(1)} s (${(statSync(fullFile).size / 1e6).toFixed(0)} MB)`);
 // Before anything opens a registry on it: the store has no directory of agents yet.
-const registryEmpty = await registryOpen(`sqlite:${join(dir, 'registry-empty.db')}`, 7);
-const registryCompleted = await registryOpen(fullUri, 7);
+const [registryEmpty, registryCompleted] = (await registryOpens([`sqlite:${join(dir, 'registry-empty.db')}`, fullUri], 9)) as [RegistryOpen, RegistryOpen];
 console.log(
   `registry open: empty ${registryEmpty.fromDirectory.toFixed(1)} ms; ${completedWorkflows} completed: ${registryCompleted.fromDirectory.toFixed(1)} ms from the directory, ${registryCompleted.scan.toFixed(1)} ms scanning the log (no directory)`,
 );
