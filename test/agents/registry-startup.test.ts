@@ -5,12 +5,16 @@
  * written before the directory is scanned once and gets one.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_DIRECTORY_STREAM, listAgent, readAgentDirectory } from '../../src/agents/agent-directory.js';
 import { type AgentEvent, agentStream, toEventData } from '../../src/agents/events.js';
 import { inProcessTransport } from '../../src/agents/in-process-transport.js';
 import type { AgentRegistry } from '../../src/agents/registry.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
+import { openStore } from '../../src/store/open.js';
 import type { EventStore, Position } from '../../src/store/port.js';
 import { startEmbedded } from '../esdb/support.js';
 import { CountingStore } from '../support/counting-store.js';
@@ -157,6 +161,35 @@ describe('opening the agent registry', () => {
     const c = await opened(store, clock);
     expect(views(c, ids)).toEqual(views(a, ids));
     expect((await readAgentDirectory(store))?.sort()).toEqual(ids);
+  });
+
+  it('two stores on one SQLite file, as two processes: both open a file without a directory at once, then register at once; nothing is missed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cadenza-registry-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const uri = `sqlite:${join(dir, 'store.db')}`;
+    const [one, two] = await Promise.all([openStore(uri), openStore(uri)]);
+    cleanups.push(() => one!.close(), () => two!.close());
+    await appendUnlisted(one!, { type: 'AgentRegistered', data: { v: 1, agentId: 'legacy', capabilities: ['a'], weight: 1, at: AT } });
+    await addHistory(one!, 50);
+
+    // Both scan and race to create the directory; then both register agents, interleaved.
+    const [a, b] = await Promise.all([opened(one!), opened(two!)]);
+    const ids = (side: string) => Array.from({ length: 10 }, (_, i) => `${side}-${i}`);
+    await Promise.all([
+      (async () => { for (const id of ids('a')) await a.register({ id, capabilities: ['x'], transport: noop }); })(),
+      (async () => { for (const id of ids('b')) await b.register({ id, capabilities: ['y'], transport: noop }); })(),
+    ]);
+    const all = ['legacy', ...ids('a'), ...ids('b')].sort();
+    expect((await readAgentDirectory(one!))?.sort()).toEqual(all);
+    const registered = (registry: AgentRegistry) => registry.agents().map((agent) => agent.id);
+    await waitFor(() => registered(a).length === all.length && registered(b).length === all.length, { what: 'both registries to see every agent' });
+
+    // A third, from the directory, agrees with both.
+    const { registry: c, from } = await openCounted(one!);
+    expect(from).not.toBe('start');
+    expect(registered(c)).toEqual(all);
+    expect(views(c, all)).toEqual(views(a, all));
+    expect(views(c, all)).toEqual(views(b, all));
   });
 
   for (const moment of ['after it read the head', 'after it read the directory'] as const) {
