@@ -21,8 +21,6 @@ const READS_IN_PARALLEL = 16;
 export interface AgentFeed {
   /** Resolves once caught up with the log; rejects if start-up fails before that. */
   readonly caughtUp: Promise<void>;
-  /** Once caught up: whether start-up read the directory (false: it scanned the log and created the directory). */
-  readonly fromDirectory: boolean;
   stop(): Promise<void>;
 }
 
@@ -122,7 +120,6 @@ export function followAgentStreams(store: EventStore, onEvent: (event: RecordedE
   const createDirectory = async (): Promise<void> => {
     try {
       await createAgentDirectory(store, [...scanned]);
-      logger.info({ agents: scanned.size }, 'agent directory created from a scan of the log');
     } catch (error) {
       // Harmless: the next start scans again.
       logger.warn({ err: error }, 'cannot create the agent directory; the next start scans the log again');
@@ -133,9 +130,6 @@ export function followAgentStreams(store: EventStore, onEvent: (event: RecordedE
 
   return {
     caughtUp,
-    get fromDirectory() {
-      return listed !== undefined;
-    },
     async stop() {
       stopped = true;
       wakeUp();

@@ -114,10 +114,8 @@ export class AgentRegistry {
   /** Open a registry and wait until it has caught up with every agent stream. */
   static async open(options: AgentRegistryOptions): Promise<AgentRegistry> {
     const registry = new AgentRegistry(options);
-    const feed = followAgentStreams(registry.#store, (event) => registry.#onEvent(event), registry.#logger);
-    registry.#feed = feed;
-    await feed.caughtUp;
-    registry.#logger.debug({ agents: registry.#records.size, fromDirectory: feed.fromDirectory }, 'agent registry open');
+    registry.#feed = followAgentStreams(registry.#store, (event) => registry.#onEvent(event), registry.#logger);
+    await registry.#feed.caughtUp;
     return registry;
   }
 
