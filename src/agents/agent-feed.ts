@@ -68,9 +68,10 @@ export function followAgentStreams(store: EventStore, onEvent: (event: RecordedE
   };
 
   const start = async (): Promise<void> => {
-    // The head first: whatever is appended after it comes through the subscription.
+    // The head first: whatever is appended after it comes through the subscription. The last event
+    // outside system streams (`$…`, which EventStoreDB writes on its own and reads skip).
     let head: Position | undefined;
-    for await (const event of store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1 })) head = event.position;
+    for await (const event of store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter: { streamNameRegex: '^[^$]' } })) head = event.position;
     listed = await readAgentDirectory(store);
     if (!listed) return;
     await readListed(listed);
