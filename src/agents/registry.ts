@@ -5,6 +5,10 @@
  * is reloaded (another process may have recorded the same transition) and the write retried only if
  * it still applies.
  *
+ * Opening reads the directory of agents and their streams by name, then follows the `agent-` prefix
+ * from the head of the log (agent-feed.ts): its cost is the agents', not the log's. An agent's first
+ * event is preceded by its listing in the directory (agent-directory.ts).
+ *
  * Transports are local: a process can call only the agents it registered itself (or attached a
  * transport for). Agents registered by other processes are known but not callable here.
  */
@@ -13,6 +17,7 @@ import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.js';
 import type { EventStore, ExpectedRevision, RecordedEvent } from '../store/port.js';
+import { listAgent } from './agent-directory.js';
 import { type AgentFeed, followAgentStreams } from './agent-feed.js';
 import { type AgentRecord, emptyAgentRecord, evolveAgent } from './agent-record.js';
 import {
@@ -91,6 +96,8 @@ export class AgentRegistry {
   /** One write at a time per agent stream, so this process's own transitions stay in order. */
   readonly #writes = new Map<string, Promise<void>>();
   readonly #changes = new Subject<AgentRecord>();
+  /** Agents whose stream is being read whole after a gap; `again`: read once more when done. */
+  readonly #rereads = new Map<string, { again: boolean; done: Promise<void> }>();
   #feed: AgentFeed | undefined;
 
   /** Every change of an agent's record (registration, circuit), local or from another process. */
@@ -236,6 +243,7 @@ export class AgentRegistry {
   async close(): Promise<void> {
     await this.flush();
     await this.#feed?.stop();
+    await Promise.all([...this.#rereads.values()].map((reread) => reread.done));
     this.#changes.complete();
   }
 
@@ -279,10 +287,13 @@ export class AgentRegistry {
 
   async #writeNow(agentId: string, event: AgentEvent, { precondition, stillApplies, target }: WriteRules): Promise<void> {
     const log = this.#logger.child({ agentId });
+    let listed = false;
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
       const record = this.#record(agentId);
       if (attempt === 1 && precondition && !precondition(record)) return;
       try {
+        // A new agent stream: listed first, so that a registry opening from the directory reads it.
+        if (record.revision < 0n && !listed) listed = await listAgent(this.#store, agentId);
         const result = await this.#store.append(agentStream(agentId), [toEventData(event, randomUUID())], {
           expectedRevision: expectedRevisionOf(record.revision),
         });
@@ -359,6 +370,11 @@ export class AgentRegistry {
     const agentId = recorded.stream.slice(AGENT_STREAM_PREFIX.length);
     const current = this.#record(agentId);
     if (recorded.revision <= current.revision) return; // our own write, already applied
+    if (recorded.revision > current.revision + 1n) {
+      // Earlier events of this agent were never seen (an agent missing from the directory): read it whole.
+      this.#reread(agentId);
+      return;
+    }
     const event = this.#parse(recorded);
     if (!event) {
       this.#records.set(agentId, { ...current, revision: recorded.revision });
@@ -366,6 +382,29 @@ export class AgentRegistry {
     }
     this.#adopt(evolveAgent(current, event, recorded.revision));
     if (isCircuitEvent(event)) this.#logger.info({ agentId, event: event.type }, 'circuit transition seen');
+  }
+
+  /** Read an agent's stream whole and take it; once more if another gap is met meanwhile. */
+  #reread(agentId: string): void {
+    const running = this.#rereads.get(agentId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const reread = { again: true, done: Promise.resolve() };
+    this.#rereads.set(agentId, reread);
+    reread.done = (async () => {
+      try {
+        while (reread.again) {
+          reread.again = false;
+          this.#adopt(await this.#reload(agentId));
+        }
+      } catch (error) {
+        this.#logger.error({ err: error, agentId }, 'cannot read an agent stream; its record stays behind until its next event');
+      } finally {
+        this.#rereads.delete(agentId);
+      }
+    })();
   }
 }
 

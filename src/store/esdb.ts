@@ -121,14 +121,12 @@ export class EsdbEventStore implements EventStore {
         ...(Number.isFinite(maxCount) ? { maxCount } : {}),
       });
       try {
-        for await (const resolved of read) {
+        for await (const resolved of cancelledOnEarlyExit(read)) {
           const event = toRecordedEvent(resolved);
           if (event) yield event;
         }
       } catch (error) {
         throw translateClientError(error, { stream });
-      } finally {
-        await read.cancel().catch(() => undefined);
       }
     })();
   }
@@ -154,7 +152,7 @@ export class EsdbEventStore implements EventStore {
       const read = client.readAll(clientOptions);
       let delivered = 0;
       try {
-        for await (const resolved of read) {
+        for await (const resolved of cancelledOnEarlyExit(read)) {
           const event = toRecordedEvent(resolved as AllStreamResolvedEvent);
           if (!event) continue;
           if (typeof from === 'object') {
@@ -169,8 +167,6 @@ export class EsdbEventStore implements EventStore {
         }
       } catch (error) {
         throw translateClientError(error);
-      } finally {
-        await read.cancel().catch(() => undefined);
       }
     })();
   }
@@ -291,6 +287,31 @@ export class EsdbEventStore implements EventStore {
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.unsubscribe()));
     await this.#client.dispose();
+  }
+}
+
+/**
+ * A client read's events; left before its end, the call is cancelled first and the stream closed
+ * after. The other way round (what leaving a `for await` over the stream does) leaves the call
+ * paused with its end unread, and the client's `dispose` then waits for it forever.
+ */
+async function* cancelledOnEarlyExit<T>(read: AsyncIterable<T> & { cancel(): Promise<void> }): AsyncGenerator<T> {
+  const iterator = read[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!ended) {
+      await read.cancel().catch(() => undefined);
+      await Promise.resolve(iterator.return?.()).catch(() => undefined);
+    }
   }
 }
 

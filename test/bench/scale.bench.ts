@@ -3,7 +3,9 @@
  * workflows (from the in-flight index, and, for comparison, scanning the whole workflow category as
  * runtimes did before the index), and the bytes a trading workflow takes on the embedded store's
  * disk. `startup.*` is the runtime's own start; `startup.worker.*` adds opening the store and the
- * agent registry (whose catch-up over the `agent-` streams still scans the log). Prints figures, then one JSON line:
+ * agent registry. `registry.open.*` is the registry's open alone: from its directory of agents, and,
+ * for comparison, the first open of a store without one (a scan of the log, as every open did
+ * before the directory). Prints figures, then one JSON line:
  *   {"bench":"scale","results":{"startup.empty.ms":{"value":N,"unit":"ms"},...}}
  *
  *   npm run bench:scale            (BENCH_SCALE=0.1 for 10,000 completed workflows instead of 100,000)
@@ -119,6 +121,39 @@ async function startup(uri: string, times: number): Promise<Startup> {
   return { runtime: median(runtimes), worker: median(workers) };
 }
 
+interface RegistryOpen {
+  /** The first open, with no directory of agents yet: the scan of the log every open did before. */
+  readonly scan: number;
+  /** Median of the opens from the directory, with the trading agents registered (after two warm-up opens). */
+  readonly fromDirectory: number;
+}
+
+/**
+ * `AgentRegistry.open` until caught up, on each store: once without a directory (registering the
+ * trading agents after it), then from the directory, `times` rounds that interleave the stores so
+ * that the machine's load falls on all of them alike.
+ */
+async function registryOpens(uris: readonly string[], times: number): Promise<RegistryOpen[]> {
+  const tradingAgents = createTradingAgents({ failureRate: 0, rejectionRate: 0, postTradeFailureRate: 0, latencyMs: 0, replicas: 1 }).agents;
+  const open = async (uri: string, registerAgents = false): Promise<number> => {
+    const store = await openStore(uri);
+    const started = performance.now();
+    const registry = await AgentRegistry.open({ store });
+    const opened = performance.now() - started;
+    if (registerAgents) for (const agent of tradingAgents) await registry.register(agent);
+    await registry.close();
+    await store.close();
+    return opened;
+  };
+  const scans: number[] = [];
+  for (const uri of uris) scans.push(await open(uri, true));
+  // Unmeasured: the first opens from a directory run cold (JIT).
+  for (const uri of uris) for (let i = 0; i < 2; i++) await open(uri);
+  const samples = uris.map((): number[] => []);
+  for (let round = 0; round < times; round++) for (const [i, uri] of uris.entries()) samples[i]!.push(await open(uri));
+  return uris.map((_, i) => ({ scan: scans[i]!, fromDirectory: samples[i]!.sort((a, b) => a - b)[Math.floor(times / 2)]! }));
+}
+
 const emptyUri = `sqlite:${join(dir, 'empty.db')}`;
 const fullUri = `sqlite:${join(dir, 'completed.db')}`;
 const perWorkflow = await bytesPerWorkflow(Math.round(200 * Math.max(scale, 0.5)));
@@ -128,6 +163,11 @@ console.log(`start-up, empty store: runtime ${empty.runtime.toFixed(1)} ms, work
 const writeMs = await writeCompleted(fullUri, completedWorkflows);
 const fullFile = join(dir, 'completed.db');
 console.log(`wrote ${completedWorkflows} completed trading workflows in bulk in ${(writeMs / 1000).toFixed(1)} s (${(statSync(fullFile).size / 1e6).toFixed(0)} MB)`);
+// Before anything opens a registry on it: the store has no directory of agents yet.
+const [registryEmpty, registryCompleted] = (await registryOpens([`sqlite:${join(dir, 'registry-empty.db')}`, fullUri], 9)) as [RegistryOpen, RegistryOpen];
+console.log(
+  `registry open: empty ${registryEmpty.fromDirectory.toFixed(1)} ms; ${completedWorkflows} completed: ${registryCompleted.fromDirectory.toFixed(1)} ms from the directory, ${registryCompleted.scan.toFixed(1)} ms scanning the log (no directory)`,
+);
 // No index yet: the first start reads the whole workflow category (what every start did before), and writes one when it stops.
 const scan = await startup(fullUri, 1);
 console.log(`start-up, ${completedWorkflows} completed, no index (whole category): runtime ${scan.runtime.toFixed(1)} ms`);
@@ -146,6 +186,10 @@ console.log(
       'startup.completed.scan.ms': result(scan.runtime, 'ms'),
       'startup.worker.empty.ms': result(empty.worker, 'ms'),
       'startup.worker.completed.ms': result(completed.worker, 'ms'),
+      'registry.open.empty.ms': result(registryEmpty.fromDirectory, 'ms'),
+      'registry.open.completed.ms': result(registryCompleted.fromDirectory, 'ms'),
+      'registry.open.completed.ratio': result(registryCompleted.fromDirectory / registryEmpty.fromDirectory, 'x'),
+      'registry.open.completed.scan.ms': result(registryCompleted.scan, 'ms'),
       'completed.workflows': result(completedWorkflows, 'workflows'),
       'bytes.per_trading_workflow': result(perWorkflow, 'bytes'),
     },

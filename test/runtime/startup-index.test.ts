@@ -11,43 +11,10 @@ import { SagaRuntime } from '../../src/saga/runtime/index.js';
 import { INDEX_POSITION_INTERVAL, IN_FLIGHT_INDEX_PREFIX } from '../../src/saga/runtime/in-flight-index.js';
 import { appendStart, decideAndAppend } from '../../src/saga/stream/index.js';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore, RecordedEvent, Subscription, SubscriptionMessage } from '../../src/store/port.js';
+import type { EventStore } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
+import { CountingStore } from '../support/counting-store.js';
 import { agent, historyOf } from './support.js';
-
-/** The store port, counting the events it hands over (reads and subscriptions). */
-class CountingStore {
-  events = 0;
-  constructor(readonly inner: EventStore) {}
-
-  port(): EventStore {
-    const counted = (): void => void this.events++;
-    const count = <T>(source: AsyncIterable<T>, isEvent: (item: T) => boolean): AsyncIterable<T> => ({
-      async *[Symbol.asyncIterator]() {
-        for await (const item of source) {
-          if (isEvent(item)) counted();
-          yield item;
-        }
-      },
-    });
-    const inner = this.inner;
-    return new Proxy(inner, {
-      get: (target, property, receiver) => {
-        if (property === 'readStream') return (...args: Parameters<EventStore['readStream']>) => count<RecordedEvent>(inner.readStream(...args), () => true);
-        if (property === 'readAll') return (...args: Parameters<EventStore['readAll']>) => count<RecordedEvent>(inner.readAll(...args), () => true);
-        if (property === 'subscribeToAll') {
-          return (...args: Parameters<EventStore['subscribeToAll']>): Subscription => {
-            const subscription = inner.subscribeToAll(...args);
-            const events = count<SubscriptionMessage>(subscription, (message) => message.kind === 'event');
-            return { [Symbol.asyncIterator]: () => events[Symbol.asyncIterator](), unsubscribe: () => subscription.unsubscribe() };
-          };
-        }
-        const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  }
-}
 
 const quick = workflow('quick').step({ id: 'a', action: 'a', capability: 'quick' }).step({ id: 'b', action: 'b', capability: 'quick', dependsOn: ['a'] }).build();
 const slow = workflow('slow').step({ id: 'hold', action: 'hold', capability: 'slow', timeoutMs: 120_000 }).build();
