@@ -15,7 +15,9 @@
  * the other passes over what is already counted, and the subscription tells the store to skip those
  * events unread. The log stays the whole truth: it catches up on what happened before the server
  * started, and brings what the runtime does not fold (workflows of definitions it does not host,
- * events it reads as a gap), so the counts are the same as without the runtime, exactly once.
+ * events it reads as a gap), so the counts are the same as without the runtime, exactly once. Either
+ * feed may be the late one: each remembers the workflows the other has counted to their end (the
+ * log's memory is bounded: a transition later than 4,096 workflows ended through the log counts twice).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
@@ -90,6 +92,14 @@ export class ApiMetrics {
    * over skipped events, so a scrape looking between it and the head must still know them counted.
    */
   private readonly endedPassed = new Map<string, number>();
+  /**
+   * The other way round: workflows the log counted to their end (and forgotten from `runs`) whose
+   * events the runtime's feed may still bring, late: another process ended one while this runtime's
+   * transition of its start was still on the way, or a second runtime hosting the same definitions
+   * folded another's workflow after the log had. Left when the feed brings the end; the oldest go
+   * past a limit, for the workflows the runtime never folds (definitions it does not host).
+   */
+  private readonly endedInLog = new Map<string, number>();
 
   private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
   private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
@@ -270,7 +280,7 @@ export class ApiMetrics {
         this.endedAhead.delete(workflowId);
         this.endedPassed.set(workflowId, ended);
         // A checkpoint comes every 32 positions: far fewer than this are ever between the fold and the head.
-        if (this.endedPassed.size > 1024) this.endedPassed.delete(this.endedPassed.keys().next().value as string);
+        forgetOldest(this.endedPassed, 1024);
       }
       return true;
     }
@@ -313,9 +323,14 @@ export class ApiMetrics {
 
   /** One workflow event into the counters, unless the other feed counted it already. */
   private count({ workflowId, revision, type, data, definition: startedAs, fromLog }: Counted): void {
-    const ended = this.endedAhead.get(workflowId);
-    if (ended !== undefined && revision <= ended) {
-      if (fromLog && revision === ended) this.endedAhead.delete(workflowId);
+    const endedAhead = this.endedAhead.get(workflowId);
+    if (endedAhead !== undefined && revision <= endedAhead) {
+      if (fromLog && revision === endedAhead) this.endedAhead.delete(workflowId);
+      return;
+    }
+    const endedInLog = fromLog ? undefined : this.endedInLog.get(workflowId);
+    if (endedInLog !== undefined && revision <= endedInLog) {
+      if (revision === endedInLog) this.endedInLog.delete(workflowId);
       return;
     }
     const run = this.runs.get(workflowId);
@@ -373,6 +388,10 @@ export class ApiMetrics {
         if (type !== 'WorkflowFailed' && type !== 'WorkflowCompensationFailed') {
           this.runs.delete(workflowId);
           if (!fromLog) this.endedAhead.set(workflowId, revision);
+          else if (this.transitions) {
+            this.endedInLog.set(workflowId, revision);
+            forgetOldest(this.endedInLog, 4096);
+          }
         }
         return;
       case 'CompensationRetried':
@@ -383,6 +402,11 @@ export class ApiMetrics {
         return;
     }
   }
+}
+
+/** Bounds a memory of ended workflows: the oldest entry goes once `limit` is passed. */
+function forgetOldest(map: Map<string, number>, limit: number): void {
+  if (map.size > limit) map.delete(map.keys().next().value as string);
 }
 
 const endStatus = {
