@@ -19,7 +19,7 @@
  * feed may be the late one: each remembers the workflows the other has counted to their end (the
  * log's memory is bounded: a transition later than 4,096 workflows ended through the log counts twice).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
 import type { Subscription as RxSubscription } from 'rxjs';
 import type { Transition } from '../saga/runtime/index.js';
@@ -27,6 +27,7 @@ import { definitionsReady, knownDefinition, WORKFLOW_STREAM_PREFIX, workflowIdOf
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
+import { TalliedHistogram, TalliedNumber } from './tallies.js';
 
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
 
@@ -101,26 +102,24 @@ export class ApiMetrics {
    */
   private readonly endedInLog = new Map<string, number>();
 
-  private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
-  private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
-  private readonly inFlight = new Gauge({ name: 'cadenza_workflows_in_flight', help: 'Workflows started and not ended', labelNames: ['definition'], registers: [this.registry] });
-  private readonly backlog = new Gauge({ name: 'cadenza_backlog_workflows', help: 'Workflows stored queued and not yet admitted, per priority: the whole store\'s durable backlog', labelNames: ['priority'], registers: [this.registry] });
-  private readonly attempts = this.counter('cadenza_step_attempts_total', 'Step attempts scheduled', ['definition', 'step', 'agent']);
-  private readonly failures = this.counter('cadenza_step_failures_total', 'Step attempts that failed (timeouts not included)', ['definition', 'step', 'agent']);
-  private readonly timeouts = this.counter('cadenza_step_timeouts_total', 'Step attempts that timed out', ['definition', 'step', 'agent']);
-  private readonly latency = new Histogram({
-    name: 'cadenza_step_duration_seconds',
-    help: 'Duration of successful step attempts as the agent reported it',
-    labelNames: ['definition', 'step', 'agent'],
-    buckets: latencyBuckets,
-    registers: [this.registry],
-  });
-  private readonly compensations = this.counter('cadenza_compensations_total', 'Compensation attempts scheduled', ['definition', 'step']);
-  private readonly compensationFailures = this.counter('cadenza_compensation_failures_total', 'Compensation attempts that failed', ['definition', 'step']);
+  // Counted per event, so tallied as plain numbers and rendered at scrape time (tallies.ts).
+  private readonly started = this.tallied('counter', 'cadenza_workflows_started_total', 'Workflows started', ['definition']);
+  private readonly ended = this.tallied('counter', 'cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
+  private readonly inFlight = this.tallied('gauge', 'cadenza_workflows_in_flight', 'Workflows started and not ended', ['definition']);
+  private readonly backlog = this.tallied('gauge', 'cadenza_backlog_workflows', "Workflows stored queued and not yet admitted, per priority: the whole store's durable backlog", ['priority']);
+  private readonly attempts = this.tallied('counter', 'cadenza_step_attempts_total', 'Step attempts scheduled', ['definition', 'step', 'agent']);
+  private readonly failures = this.tallied('counter', 'cadenza_step_failures_total', 'Step attempts that failed (timeouts not included)', ['definition', 'step', 'agent']);
+  private readonly timeouts = this.tallied('counter', 'cadenza_step_timeouts_total', 'Step attempts that timed out', ['definition', 'step', 'agent']);
+  private readonly latency = new TalliedHistogram(
+    { name: 'cadenza_step_duration_seconds', help: 'Duration of successful step attempts as the agent reported it', labelNames: ['definition', 'step', 'agent'], registry: this.registry },
+    latencyBuckets,
+  );
+  private readonly compensations = this.tallied('counter', 'cadenza_compensations_total', 'Compensation attempts scheduled', ['definition', 'step']);
+  private readonly compensationFailures = this.tallied('counter', 'cadenza_compensation_failures_total', 'Compensation attempts that failed', ['definition', 'step']);
   private readonly circuit = new Gauge({ name: 'cadenza_agent_circuit_state', help: 'Circuit breaker per agent: 0 closed, 1 half-open, 2 open', labelNames: ['agent'], registers: [this.registry] });
 
   /** SSE clients dropped because they stopped reading. */
-  readonly sseClientsDropped = this.counter('cadenza_sse_clients_dropped_total', 'SSE clients dropped because they stopped reading', []);
+  readonly sseClientsDropped = new Counter({ name: 'cadenza_sse_clients_dropped_total', help: 'SSE clients dropped because they stopped reading', registers: [this.registry] });
 
   constructor(
     private readonly store: EventStore,
@@ -143,7 +142,8 @@ export class ApiMetrics {
 
   /** Start folding from the start of the log; runs until `stop`. */
   start(): void {
-    if (this.appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => this.appendLatency?.observe(seconds));
+    const appendLatency = this.appendLatency;
+    if (appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => appendLatency.observe(seconds));
     const transitions$ = this.options.runtime?.transitions$;
     this.transitions = transitions$?.subscribe((transition) => this.countTransition(transition));
     const subscription = this.store.subscribeToAll({
@@ -213,7 +213,7 @@ export class ApiMetrics {
     });
   }
 
-  private appendLatency: Histogram | undefined;
+  private appendLatency: TalliedHistogram | undefined;
 
   /** Gauges read from the hosted runtime and agents at each scrape; the append histogram fed as appends happen. */
   private hostedFigures({ runtime, agentCalls }: ApiMetricsOptions): void {
@@ -226,7 +226,7 @@ export class ApiMetrics {
       gauge('cadenza_runtime_backlog_workflows', 'Queued workflows the runtime in this process owns and admits as its slots free (the whole backlog: cadenza_backlog_workflows)', (f) => f.backlog);
     }
     if (runtime?.onAppend) {
-      this.appendLatency = new Histogram({ name: 'cadenza_store_append_seconds', help: "Latency of the store appends of the runtime's decisions in this process", buckets: appendBuckets, registers: [this.registry] });
+      this.appendLatency = new TalliedHistogram({ name: 'cadenza_store_append_seconds', help: "Latency of the store appends of the runtime's decisions in this process", labelNames: [], registry: this.registry }, appendBuckets);
     }
     if (agentCalls) {
       new Gauge({
@@ -241,8 +241,8 @@ export class ApiMetrics {
     }
   }
 
-  private counter(name: string, help: string, labelNames: string[]): Counter {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  private tallied(kind: 'counter' | 'gauge', name: string, help: string, labelNames: string[]): TalliedNumber {
+    return new TalliedNumber({ name, help, labelNames, registry: this.registry }, kind);
   }
 
   /**
@@ -339,9 +339,9 @@ export class ApiMetrics {
       if (startedAs === undefined) return;
       const queued = data.queued === true ? String(typeof data.priority === 'number' ? data.priority : 0) : undefined;
       this.runs.set(workflowId, { definition: startedAs, agents: new Map(), open: true, revision, ...(queued === undefined ? {} : { queued }) });
-      this.started.inc({ definition: startedAs });
-      this.inFlight.inc({ definition: startedAs });
-      if (queued !== undefined) this.backlog.inc({ priority: queued });
+      this.started.add(1, startedAs);
+      this.inFlight.add(1, startedAs);
+      if (queued !== undefined) this.backlog.add(1, queued);
       return;
     }
     if (!run) return;
@@ -352,28 +352,28 @@ export class ApiMetrics {
     const step = typeof data.stepId === 'string' ? data.stepId : '';
     const agent = typeof data.agentId === 'string' ? data.agentId : undefined;
     if (run.queued !== undefined && (type === 'WorkflowAdmitted' || type in endStatus)) {
-      this.backlog.dec({ priority: run.queued });
+      this.backlog.add(-1, run.queued);
       delete run.queued;
     }
     switch (type) {
       case 'StepScheduled':
         run.agents.set(step, agent ?? '');
-        this.attempts.inc({ definition, step, agent: agent ?? '' });
+        this.attempts.add(1, definition, step, agent ?? '');
         return;
       case 'StepSucceeded':
-        if (typeof data.durationMs === 'number') this.latency.observe({ definition, step, agent: agent ?? run.agents.get(step) ?? '' }, data.durationMs / 1000);
+        if (typeof data.durationMs === 'number') this.latency.observe(data.durationMs / 1000, definition, step, agent ?? run.agents.get(step) ?? '');
         return;
       case 'StepFailed':
-        this.failures.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
+        this.failures.add(1, definition, step, agent ?? run.agents.get(step) ?? '');
         return;
       case 'StepTimedOut':
-        this.timeouts.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
+        this.timeouts.add(1, definition, step, agent ?? run.agents.get(step) ?? '');
         return;
       case 'CompensationScheduled':
-        this.compensations.inc({ definition, step });
+        this.compensations.add(1, definition, step);
         return;
       case 'CompensationFailed':
-        this.compensationFailures.inc({ definition, step });
+        this.compensationFailures.add(1, definition, step);
         return;
       case 'WorkflowCompleted':
       case 'WorkflowCompensated':
@@ -381,8 +381,8 @@ export class ApiMetrics {
       case 'WorkflowResolved':
       case 'WorkflowFailed':
       case 'WorkflowCompensationFailed':
-        this.ended.inc({ definition, status: endStatus[type] });
-        if (run.open) this.inFlight.dec({ definition });
+        this.ended.add(1, definition, endStatus[type]);
+        if (run.open) this.inFlight.add(-1, definition);
         run.open = false;
         // A failed or compensation-failed workflow stays known: an operator may still resolve it or retry its compensation.
         if (type !== 'WorkflowFailed' && type !== 'WorkflowCompensationFailed') {
@@ -395,7 +395,7 @@ export class ApiMetrics {
         }
         return;
       case 'CompensationRetried':
-        if (!run.open) this.inFlight.inc({ definition });
+        if (!run.open) this.inFlight.add(1, definition);
         run.open = true;
         return;
       default:
