@@ -30,6 +30,10 @@ import type { ProjectionLagView } from './routes/read-models.js';
 import { TalliedHistogram, TalliedNumber } from './tallies.js';
 
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
+const folded = (stream: string): boolean => filter.streamNamePrefix.some((prefix) => stream.startsWith(prefix));
+
+/** A scrape looks at most this many events past the fold to see whether they are counted already. */
+const scanPage = 64;
 
 /** Store appends: a fraction of a millisecond on the embedded store, a few on a replicated EventStoreDB; seconds mean trouble. */
 const appendBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -189,12 +193,14 @@ export class ApiMetrics {
   }
 
   private async reachHead(): Promise<void> {
-    let head: Position | undefined;
-    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) head = event.position;
+    const head = await this.newestFolded();
     if (head === undefined) return;
     const target = head;
     const reached = () => this.folded !== undefined && comparePositions(this.folded, target) >= 0;
-    if (reached() || (await this.countedThrough(target))) return;
+    if (reached()) return;
+    const first = await this.firstUncounted(target);
+    if (first === undefined) return;
+    let holding: RecordedEvent | 'unknown' = first;
     await new Promise<void>((resolve) => {
       let scanning = false;
       const done = () => {
@@ -205,8 +211,14 @@ export class ApiMetrics {
       const check = () => {
         if (reached()) return done();
         if (scanning || !this.transitions) return;
+        // The fold moves often: look again only once the event that held the last look back is counted.
+        if (holding !== 'unknown' && comparePositions(this.folded!, holding.position) < 0 && !this.settled(holding.stream, Number(holding.revision))) return;
         scanning = true;
-        void this.countedThrough(target).then((all) => (all ? done() : (scanning = false)), done);
+        void this.firstUncounted(target).then((found) => {
+          if (found === undefined) return done();
+          holding = found;
+          scanning = false;
+        }, done);
       };
       const timer = setTimeout(done, this.options.scrapeWaitMs ?? 2000);
       this.waiters.add(check);
@@ -247,17 +259,28 @@ export class ApiMetrics {
 
   /**
    * Fed from the runtime, the log skips what is counted and so reports its progress only at
-   * checkpoints: the few events between the fold and `head` are read to see whether all of them are
-   * counted already (or are events the fold passes over). Gives up, to wait for the fold, beyond a page.
+   * checkpoints: the few events between the fold and `head` are read to find the first one not
+   * counted yet (undefined when all are, or are events the fold passes over; `unknown` beyond a page
+   * or without the runtime's feed, when only the fold can tell).
    */
-  private async countedThrough(head: Position): Promise<boolean> {
-    if (!this.transitions || this.folded === undefined) return false;
+  private async firstUncounted(head: Position): Promise<RecordedEvent | 'unknown' | undefined> {
+    if (!this.transitions || this.folded === undefined) return 'unknown';
+    // Unfiltered, so that the store reads these events and no more (a filtered read of the embedded
+    // store takes a page of 500 rows); the streams the fold does not follow are passed over here.
     let read = 0;
-    for await (const event of this.store.readAll({ fromPosition: this.folded, maxCount: 64, filter })) {
-      if (comparePositions(event.position, head) > 0) return true;
-      if (++read === 64 || !this.settled(event.stream, Number(event.revision))) return false;
+    for await (const event of this.store.readAll({ fromPosition: this.folded, maxCount: scanPage })) {
+      read++;
+      if (comparePositions(event.position, head) > 0) return undefined;
+      if (folded(event.stream) && !this.settled(event.stream, Number(event.revision))) return event;
     }
-    return true;
+    return read < scanPage ? undefined : 'unknown';
+  }
+
+  /** The position of the newest event the fold follows: among the newest few of the log, else by a filtered read however far back. */
+  private async newestFolded(): Promise<Position | undefined> {
+    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 16 })) if (folded(event.stream)) return event.position;
+    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) return event.position;
+    return undefined;
   }
 
   /** Is this event counted already, or one the fold passes over (of a workflow it has seen end)? Changes nothing. */
