@@ -32,8 +32,11 @@ import { TalliedHistogram, TalliedNumber } from './tallies.js';
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
 const folded = (stream: string): boolean => filter.streamNamePrefix.some((prefix) => stream.startsWith(prefix));
 
-/** A scrape looks at most this many events past the fold to see whether they are counted already. */
+/** A scrape looks at most this many events past the fold at a time to see whether they are counted already. */
 const scanPage = 64;
+
+/** What a scrape's look past the fold found (ApiMetrics.lookPastFold). */
+type Look = 'counted' | { readonly holding: RecordedEvent } | { readonly from: Position | undefined };
 
 /** Store appends: a fraction of a millisecond on the embedded store, a few on a replicated EventStoreDB; seconds mean trouble. */
 const appendBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -198,9 +201,9 @@ export class ApiMetrics {
     const target = head;
     const reached = () => this.folded !== undefined && comparePositions(this.folded, target) >= 0;
     if (reached()) return;
-    const first = await this.firstUncounted(target);
-    if (first === undefined) return;
-    let holding: RecordedEvent | 'unknown' = first;
+    const first = await this.lookPastFold(target, this.folded);
+    if (first === 'counted') return;
+    let look: Exclude<Look, 'counted'> = first;
     await new Promise<void>((resolve) => {
       let scanning = false;
       const done = () => {
@@ -211,12 +214,15 @@ export class ApiMetrics {
       const check = () => {
         if (reached()) return done();
         if (scanning || !this.transitions) return;
-        // The fold moves often: look again only once the event that held the last look back is counted.
-        if (holding !== 'unknown' && comparePositions(this.folded!, holding.position) < 0 && !this.settled(holding.stream, Number(holding.revision))) return;
+        // The fold moves often: look again only once the event that held the last look back is
+        // counted, and from there on (what was read before it is counted already).
+        const holding = 'holding' in look ? look.holding : undefined;
+        if (holding && comparePositions(this.folded!, holding.position) < 0 && !this.settled(holding.stream, Number(holding.revision))) return;
+        const from = holding?.position ?? ('from' in look ? look.from : undefined);
         scanning = true;
-        void this.firstUncounted(target).then((found) => {
-          if (found === undefined) return done();
-          holding = found;
+        void this.lookPastFold(target, from && this.folded && comparePositions(from, this.folded) > 0 ? from : this.folded).then((found) => {
+          if (found === 'counted') return done();
+          look = found;
           scanning = false;
         }, done);
       };
@@ -259,21 +265,24 @@ export class ApiMetrics {
 
   /**
    * Fed from the runtime, the log skips what is counted and so reports its progress only at
-   * checkpoints: the few events between the fold and `head` are read to find the first one not
-   * counted yet (undefined when all are, or are events the fold passes over; `unknown` beyond a page
-   * or without the runtime's feed, when only the fold can tell).
+   * checkpoints: the few events between `from` (the fold, or where the last look stopped) and `head`
+   * are read to find the first one not counted yet. `counted` when all are (or are events the fold
+   * passes over); else the event holding the scrape back, or, past a page or without the runtime's
+   * feed, where to look on from (only the fold can tell).
    */
-  private async firstUncounted(head: Position): Promise<RecordedEvent | 'unknown' | undefined> {
-    if (!this.transitions || this.folded === undefined) return 'unknown';
+  private async lookPastFold(head: Position, from: Position | undefined): Promise<Look> {
+    if (!this.transitions || from === undefined) return { from };
     // Unfiltered, so that the store reads these events and no more (a filtered read of the embedded
     // store takes a page of 500 rows); the streams the fold does not follow are passed over here.
     let read = 0;
-    for await (const event of this.store.readAll({ fromPosition: this.folded, maxCount: scanPage })) {
+    let last = from;
+    for await (const event of this.store.readAll({ fromPosition: from, maxCount: scanPage })) {
       read++;
-      if (comparePositions(event.position, head) > 0) return undefined;
-      if (folded(event.stream) && !this.settled(event.stream, Number(event.revision))) return event;
+      if (comparePositions(event.position, head) > 0) return 'counted';
+      if (folded(event.stream) && !this.settled(event.stream, Number(event.revision))) return { holding: event };
+      last = event.position;
     }
-    return read < scanPage ? undefined : 'unknown';
+    return read < scanPage ? 'counted' : { from: last };
   }
 
   /** The position of the newest event the fold follows: among the newest few of the log, else by a filtered read however far back. */
