@@ -4,9 +4,9 @@
  * label object at every call (2-3 µs); `/metrics` beside an engine counts several events of every
  * step, and that cost fell on the engine's thread (docs/benchmarks.md, "the cost of /metrics").
  * Here a call joins the label values into a key and adds to a number. Counters and gauges render
- * through prom-client's own classes (set from the tallies in their `collect`); a histogram renders
- * through the registry's text format as prom-client's does (cumulative `_bucket` series with `le`,
- * `_sum`, `_count`), since prom-client's histogram takes observations one by one only.
+ * through prom-client's own classes (set from the tallies in their `collect`); a histogram hands the
+ * registry the values prom-client's histogram would (cumulative `_bucket` series with `le`, `_sum`,
+ * `_count`), since that one takes observations one by one only: the text is the same.
  */
 import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 
@@ -77,27 +77,23 @@ export class TalliedHistogram {
   constructor(family: Family, buckets: readonly number[]) {
     const bounds = (this.#bounds = [...buckets].sort((a, b) => a - b));
     const series = (this.#series = new Series(family.labelNames, () => ({ counts: bounds.map(() => 0), sum: 0, count: 0 })));
-    // What the registry reads to render a histogram; prom-client's Histogram hands it the same shape.
+    // What the registry reads: `getForPromString` for the text (the series' labels as shared labels
+    // after `le`, as prom-client writes them), `get` for JSON (the labels merged), as prom-client's histogram.
+    const values = () =>
+      [...series.entries()].flatMap(({ labels, figures }) => {
+        let cumulative = 0;
+        return [
+          ...bounds.map((le, i) => ({ labels: { le } as Record<string, string | number>, sharedLabels: labels, value: (cumulative += figures.counts[i]!), metricName: `${family.name}_bucket` })),
+          { labels: { le: '+Inf' }, sharedLabels: labels, value: figures.count, metricName: `${family.name}_bucket` },
+          { labels: {}, sharedLabels: labels, value: figures.sum, metricName: `${family.name}_sum` },
+          { labels: {}, sharedLabels: labels, value: figures.count, metricName: `${family.name}_count` },
+        ];
+      });
+    const about = { name: family.name, help: family.help, type: 'histogram', aggregator: 'sum' } as const;
     const rendered = {
-      name: family.name,
-      help: family.help,
-      type: 'histogram',
-      aggregator: 'sum',
-      get: async () => ({
-        name: family.name,
-        help: family.help,
-        type: 'histogram',
-        aggregator: 'sum',
-        values: [...series.entries()].flatMap(({ labels, figures }) => {
-          let cumulative = 0;
-          return [
-            ...bounds.map((le, i) => ({ labels: { ...labels, le }, value: (cumulative += figures.counts[i]!), metricName: `${family.name}_bucket` })),
-            { labels: { ...labels, le: '+Inf' }, value: figures.count, metricName: `${family.name}_bucket` },
-            { labels, value: figures.sum, metricName: `${family.name}_sum` },
-            { labels, value: figures.count, metricName: `${family.name}_count` },
-          ];
-        }),
-      }),
+      ...about,
+      getForPromString: async () => ({ ...about, values: values() }),
+      get: async () => ({ ...about, values: values().map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })) }),
     };
     family.registry.registerMetric(rendered as unknown as Metric);
   }

@@ -1,6 +1,6 @@
 /**
  * The tallied metrics of `/metrics` (src/api/tallies.ts) render what prom-client's own counter,
- * gauge and histogram render for the same calls: prom-client is the oracle, the parser reads both.
+ * gauge and histogram render for the same calls, the same text: prom-client is the oracle.
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -48,6 +48,10 @@ describe('tallied metrics', () => {
     gauge.add(-1, 'a');
     oGauge.dec({ one: 'a' });
 
+    expect(await tallied.metrics()).toEqual(await oracle.metrics());
+    // As JSON too (what registry.getMetricsAsJSON hands a test), exemplars aside: none are kept here.
+    const asJson = async (registry: Registry): Promise<unknown> => JSON.parse(JSON.stringify(await registry.getMetricsAsJSON(), (key, value: unknown) => (key === 'exemplar' ? undefined : value)));
+    expect(await asJson(tallied)).toEqual(await asJson(oracle));
     const [mine, theirs] = [await parsed(tallied), await parsed(oracle)];
     expect(mine.map((family) => family.name)).toEqual(['c_total', 'g', 'h_seconds', 'u_seconds']);
     expect(mine).toEqual(theirs);
@@ -63,5 +67,8 @@ describe('tallied metrics', () => {
     new Histogram({ name: 'h_seconds', help: 'h', labelNames: ['one'], buckets, registers: [oracle] });
     new Counter({ name: 'c_total', help: 'c', labelNames: ['one'], registers: [oracle] });
     expect(await tallied.metrics()).toEqual(await oracle.metrics());
+    // As JSON too (what registry.getMetricsAsJSON hands a test), exemplars aside: none are kept here.
+    const asJson = async (registry: Registry): Promise<unknown> => JSON.parse(JSON.stringify(await registry.getMetricsAsJSON(), (key, value: unknown) => (key === 'exemplar' ? undefined : value)));
+    expect(await asJson(tallied)).toEqual(await asJson(oracle));
   });
 });
