@@ -5,7 +5,7 @@
  * A scrape first waits, briefly, until the fold has reached the head of the log it saw at that
  * moment, so a scrape after a workflow ended counts it. The log is folded once, from the server's
  * start on (a subscription), never again per scrape: a scrape reads only the head's position (and,
- * beside a runtime, at most a page of events between the fold's last checkpoint and the head).
+ * beside a runtime, the events between the fold's last checkpoint and the head, 64 at a time, each once).
  * With an engine in the same process (the worker) it adds that engine's live figures: its backlog,
  * its workflows in flight, its agents' calls in flight and its store appends' latency.
  *
