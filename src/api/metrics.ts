@@ -5,7 +5,7 @@
  * A scrape first waits, briefly, until the fold has reached the head of the log it saw at that
  * moment, so a scrape after a workflow ended counts it. The log is folded once, from the server's
  * start on (a subscription), never again per scrape: a scrape reads only the head's position (and,
- * beside a runtime, at most a page of events between the fold's last checkpoint and the head).
+ * beside a runtime, the events between the fold's last checkpoint and the head, 64 at a time, each once).
  * With an engine in the same process (the worker) it adds that engine's live figures: its backlog,
  * its workflows in flight, its agents' calls in flight and its store appends' latency.
  *
@@ -15,9 +15,11 @@
  * the other passes over what is already counted, and the subscription tells the store to skip those
  * events unread. The log stays the whole truth: it catches up on what happened before the server
  * started, and brings what the runtime does not fold (workflows of definitions it does not host,
- * events it reads as a gap), so the counts are the same as without the runtime, exactly once.
+ * events it reads as a gap), so the counts are the same as without the runtime, exactly once. Either
+ * feed may be the late one: each remembers the workflows the other has counted to their end (the
+ * log's memory is bounded: a transition later than 4,096 workflows ended through the log counts twice).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
 import type { Subscription as RxSubscription } from 'rxjs';
 import type { Transition } from '../saga/runtime/index.js';
@@ -25,8 +27,16 @@ import { definitionsReady, knownDefinition, WORKFLOW_STREAM_PREFIX, workflowIdOf
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
+import { TalliedHistogram, TalliedNumber } from './tallies.js';
 
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
+const folded = (stream: string): boolean => filter.streamNamePrefix.some((prefix) => stream.startsWith(prefix));
+
+/** A scrape looks at most this many events past the fold at a time to see whether they are counted already. */
+const scanPage = 64;
+
+/** What a scrape's look past the fold found (ApiMetrics.lookPastFold). */
+type Look = 'counted' | { readonly holding: RecordedEvent } | { readonly from: Position | undefined };
 
 /** Store appends: a fraction of a millisecond on the embedded store, a few on a replicated EventStoreDB; seconds mean trouble. */
 const appendBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -90,27 +100,33 @@ export class ApiMetrics {
    * over skipped events, so a scrape looking between it and the head must still know them counted.
    */
   private readonly endedPassed = new Map<string, number>();
+  /**
+   * The other way round: workflows the log counted to their end (and forgotten from `runs`) whose
+   * events the runtime's feed may still bring, late: another process ended one while this runtime's
+   * transition of its start was still on the way, or a second runtime hosting the same definitions
+   * folded another's workflow after the log had. Left when the feed brings the end; the oldest go
+   * past a limit, for the workflows the runtime never folds (definitions it does not host).
+   */
+  private readonly endedInLog = new Map<string, number>();
 
-  private readonly started = this.counter('cadenza_workflows_started_total', 'Workflows started', ['definition']);
-  private readonly ended = this.counter('cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
-  private readonly inFlight = new Gauge({ name: 'cadenza_workflows_in_flight', help: 'Workflows started and not ended', labelNames: ['definition'], registers: [this.registry] });
-  private readonly backlog = new Gauge({ name: 'cadenza_backlog_workflows', help: 'Workflows stored queued and not yet admitted, per priority: the whole store\'s durable backlog', labelNames: ['priority'], registers: [this.registry] });
-  private readonly attempts = this.counter('cadenza_step_attempts_total', 'Step attempts scheduled', ['definition', 'step', 'agent']);
-  private readonly failures = this.counter('cadenza_step_failures_total', 'Step attempts that failed (timeouts not included)', ['definition', 'step', 'agent']);
-  private readonly timeouts = this.counter('cadenza_step_timeouts_total', 'Step attempts that timed out', ['definition', 'step', 'agent']);
-  private readonly latency = new Histogram({
-    name: 'cadenza_step_duration_seconds',
-    help: 'Duration of successful step attempts as the agent reported it',
-    labelNames: ['definition', 'step', 'agent'],
-    buckets: latencyBuckets,
-    registers: [this.registry],
-  });
-  private readonly compensations = this.counter('cadenza_compensations_total', 'Compensation attempts scheduled', ['definition', 'step']);
-  private readonly compensationFailures = this.counter('cadenza_compensation_failures_total', 'Compensation attempts that failed', ['definition', 'step']);
+  // Counted per event, so tallied as plain numbers and rendered at scrape time (tallies.ts).
+  private readonly started = this.tallied('counter', 'cadenza_workflows_started_total', 'Workflows started', ['definition']);
+  private readonly ended = this.tallied('counter', 'cadenza_workflows_ended_total', 'Workflows that reached an end status (failed and compensationFailed may later be retried or resolved)', ['definition', 'status']);
+  private readonly inFlight = this.tallied('gauge', 'cadenza_workflows_in_flight', 'Workflows started and not ended', ['definition']);
+  private readonly backlog = this.tallied('gauge', 'cadenza_backlog_workflows', "Workflows stored queued and not yet admitted, per priority: the whole store's durable backlog", ['priority']);
+  private readonly attempts = this.tallied('counter', 'cadenza_step_attempts_total', 'Step attempts scheduled', ['definition', 'step', 'agent']);
+  private readonly failures = this.tallied('counter', 'cadenza_step_failures_total', 'Step attempts that failed (timeouts not included)', ['definition', 'step', 'agent']);
+  private readonly timeouts = this.tallied('counter', 'cadenza_step_timeouts_total', 'Step attempts that timed out', ['definition', 'step', 'agent']);
+  private readonly latency = new TalliedHistogram(
+    { name: 'cadenza_step_duration_seconds', help: 'Duration of successful step attempts as the agent reported it', labelNames: ['definition', 'step', 'agent'], registry: this.registry },
+    latencyBuckets,
+  );
+  private readonly compensations = this.tallied('counter', 'cadenza_compensations_total', 'Compensation attempts scheduled', ['definition', 'step']);
+  private readonly compensationFailures = this.tallied('counter', 'cadenza_compensation_failures_total', 'Compensation attempts that failed', ['definition', 'step']);
   private readonly circuit = new Gauge({ name: 'cadenza_agent_circuit_state', help: 'Circuit breaker per agent: 0 closed, 1 half-open, 2 open', labelNames: ['agent'], registers: [this.registry] });
 
   /** SSE clients dropped because they stopped reading. */
-  readonly sseClientsDropped = this.counter('cadenza_sse_clients_dropped_total', 'SSE clients dropped because they stopped reading', []);
+  readonly sseClientsDropped = new Counter({ name: 'cadenza_sse_clients_dropped_total', help: 'SSE clients dropped because they stopped reading', registers: [this.registry] });
 
   constructor(
     private readonly store: EventStore,
@@ -133,7 +149,8 @@ export class ApiMetrics {
 
   /** Start folding from the start of the log; runs until `stop`. */
   start(): void {
-    if (this.appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => this.appendLatency?.observe(seconds));
+    const appendLatency = this.appendLatency;
+    if (appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => appendLatency.observe(seconds));
     const transitions$ = this.options.runtime?.transitions$;
     this.transitions = transitions$?.subscribe((transition) => this.countTransition(transition));
     const subscription = this.store.subscribeToAll({
@@ -179,12 +196,14 @@ export class ApiMetrics {
   }
 
   private async reachHead(): Promise<void> {
-    let head: Position | undefined;
-    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) head = event.position;
+    const head = await this.newestFolded();
     if (head === undefined) return;
     const target = head;
     const reached = () => this.folded !== undefined && comparePositions(this.folded, target) >= 0;
-    if (reached() || (await this.countedThrough(target))) return;
+    if (reached()) return;
+    const first = await this.lookPastFold(target, this.folded);
+    if (first === 'counted') return;
+    let look: Exclude<Look, 'counted'> = first;
     await new Promise<void>((resolve) => {
       let scanning = false;
       const done = () => {
@@ -195,15 +214,24 @@ export class ApiMetrics {
       const check = () => {
         if (reached()) return done();
         if (scanning || !this.transitions) return;
+        // The fold moves often: look again only once the event that held the last look back is
+        // counted, and from there on (what was read before it is counted already).
+        const holding = 'holding' in look ? look.holding : undefined;
+        if (holding && comparePositions(this.folded!, holding.position) < 0 && !this.settled(holding.stream, Number(holding.revision))) return;
+        const from = holding?.position ?? ('from' in look ? look.from : undefined);
         scanning = true;
-        void this.countedThrough(target).then((all) => (all ? done() : (scanning = false)), done);
+        void this.lookPastFold(target, from && this.folded && comparePositions(from, this.folded) > 0 ? from : this.folded).then((found) => {
+          if (found === 'counted') return done();
+          look = found;
+          scanning = false;
+        }, done);
       };
       const timer = setTimeout(done, this.options.scrapeWaitMs ?? 2000);
       this.waiters.add(check);
     });
   }
 
-  private appendLatency: Histogram | undefined;
+  private appendLatency: TalliedHistogram | undefined;
 
   /** Gauges read from the hosted runtime and agents at each scrape; the append histogram fed as appends happen. */
   private hostedFigures({ runtime, agentCalls }: ApiMetricsOptions): void {
@@ -216,7 +244,7 @@ export class ApiMetrics {
       gauge('cadenza_runtime_backlog_workflows', 'Queued workflows the runtime in this process owns and admits as its slots free (the whole backlog: cadenza_backlog_workflows)', (f) => f.backlog);
     }
     if (runtime?.onAppend) {
-      this.appendLatency = new Histogram({ name: 'cadenza_store_append_seconds', help: "Latency of the store appends of the runtime's decisions in this process", buckets: appendBuckets, registers: [this.registry] });
+      this.appendLatency = new TalliedHistogram({ name: 'cadenza_store_append_seconds', help: "Latency of the store appends of the runtime's decisions in this process", labelNames: [], registry: this.registry }, appendBuckets);
     }
     if (agentCalls) {
       new Gauge({
@@ -231,23 +259,37 @@ export class ApiMetrics {
     }
   }
 
-  private counter(name: string, help: string, labelNames: string[]): Counter {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  private tallied(kind: 'counter' | 'gauge', name: string, help: string, labelNames: string[]): TalliedNumber {
+    return new TalliedNumber({ name, help, labelNames, registry: this.registry }, kind);
   }
 
   /**
    * Fed from the runtime, the log skips what is counted and so reports its progress only at
-   * checkpoints: the few events between the fold and `head` are read to see whether all of them are
-   * counted already (or are events the fold passes over). Gives up, to wait for the fold, beyond a page.
+   * checkpoints: the few events between `from` (the fold, or where the last look stopped) and `head`
+   * are read to find the first one not counted yet. `counted` when all are (or are events the fold
+   * passes over); else the event holding the scrape back, or, past a page or without the runtime's
+   * feed, where to look on from (only the fold can tell).
    */
-  private async countedThrough(head: Position): Promise<boolean> {
-    if (!this.transitions || this.folded === undefined) return false;
+  private async lookPastFold(head: Position, from: Position | undefined): Promise<Look> {
+    if (!this.transitions || from === undefined) return { from };
+    // Unfiltered, so that the store reads these events and no more (a filtered read of the embedded
+    // store takes a page of 500 rows); the streams the fold does not follow are passed over here.
     let read = 0;
-    for await (const event of this.store.readAll({ fromPosition: this.folded, maxCount: 64, filter })) {
-      if (comparePositions(event.position, head) > 0) return true;
-      if (++read === 64 || !this.settled(event.stream, Number(event.revision))) return false;
+    let last = from;
+    for await (const event of this.store.readAll({ fromPosition: from, maxCount: scanPage })) {
+      read++;
+      if (comparePositions(event.position, head) > 0) return 'counted';
+      if (folded(event.stream) && !this.settled(event.stream, Number(event.revision))) return { holding: event };
+      last = event.position;
     }
-    return true;
+    return read < scanPage ? 'counted' : { from: last };
+  }
+
+  /** The position of the newest event the fold follows: among the newest few of the log, else by a filtered read however far back. */
+  private async newestFolded(): Promise<Position | undefined> {
+    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 16 })) if (folded(event.stream)) return event.position;
+    for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) return event.position;
+    return undefined;
   }
 
   /** Is this event counted already, or one the fold passes over (of a workflow it has seen end)? Changes nothing. */
@@ -270,7 +312,7 @@ export class ApiMetrics {
         this.endedAhead.delete(workflowId);
         this.endedPassed.set(workflowId, ended);
         // A checkpoint comes every 32 positions: far fewer than this are ever between the fold and the head.
-        if (this.endedPassed.size > 1024) this.endedPassed.delete(this.endedPassed.keys().next().value as string);
+        forgetOldest(this.endedPassed, 1024);
       }
       return true;
     }
@@ -313,9 +355,14 @@ export class ApiMetrics {
 
   /** One workflow event into the counters, unless the other feed counted it already. */
   private count({ workflowId, revision, type, data, definition: startedAs, fromLog }: Counted): void {
-    const ended = this.endedAhead.get(workflowId);
-    if (ended !== undefined && revision <= ended) {
-      if (fromLog && revision === ended) this.endedAhead.delete(workflowId);
+    const endedAhead = this.endedAhead.get(workflowId);
+    if (endedAhead !== undefined && revision <= endedAhead) {
+      if (fromLog && revision === endedAhead) this.endedAhead.delete(workflowId);
+      return;
+    }
+    const endedInLog = fromLog ? undefined : this.endedInLog.get(workflowId);
+    if (endedInLog !== undefined && revision <= endedInLog) {
+      if (revision === endedInLog) this.endedInLog.delete(workflowId);
       return;
     }
     const run = this.runs.get(workflowId);
@@ -324,9 +371,9 @@ export class ApiMetrics {
       if (startedAs === undefined) return;
       const queued = data.queued === true ? String(typeof data.priority === 'number' ? data.priority : 0) : undefined;
       this.runs.set(workflowId, { definition: startedAs, agents: new Map(), open: true, revision, ...(queued === undefined ? {} : { queued }) });
-      this.started.inc({ definition: startedAs });
-      this.inFlight.inc({ definition: startedAs });
-      if (queued !== undefined) this.backlog.inc({ priority: queued });
+      this.started.add(1, startedAs);
+      this.inFlight.add(1, startedAs);
+      if (queued !== undefined) this.backlog.add(1, queued);
       return;
     }
     if (!run) return;
@@ -337,28 +384,28 @@ export class ApiMetrics {
     const step = typeof data.stepId === 'string' ? data.stepId : '';
     const agent = typeof data.agentId === 'string' ? data.agentId : undefined;
     if (run.queued !== undefined && (type === 'WorkflowAdmitted' || type in endStatus)) {
-      this.backlog.dec({ priority: run.queued });
+      this.backlog.add(-1, run.queued);
       delete run.queued;
     }
     switch (type) {
       case 'StepScheduled':
         run.agents.set(step, agent ?? '');
-        this.attempts.inc({ definition, step, agent: agent ?? '' });
+        this.attempts.add(1, definition, step, agent ?? '');
         return;
       case 'StepSucceeded':
-        if (typeof data.durationMs === 'number') this.latency.observe({ definition, step, agent: agent ?? run.agents.get(step) ?? '' }, data.durationMs / 1000);
+        if (typeof data.durationMs === 'number') this.latency.observe(data.durationMs / 1000, definition, step, agent ?? run.agents.get(step) ?? '');
         return;
       case 'StepFailed':
-        this.failures.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
+        this.failures.add(1, definition, step, agent ?? run.agents.get(step) ?? '');
         return;
       case 'StepTimedOut':
-        this.timeouts.inc({ definition, step, agent: agent ?? run.agents.get(step) ?? '' });
+        this.timeouts.add(1, definition, step, agent ?? run.agents.get(step) ?? '');
         return;
       case 'CompensationScheduled':
-        this.compensations.inc({ definition, step });
+        this.compensations.add(1, definition, step);
         return;
       case 'CompensationFailed':
-        this.compensationFailures.inc({ definition, step });
+        this.compensationFailures.add(1, definition, step);
         return;
       case 'WorkflowCompleted':
       case 'WorkflowCompensated':
@@ -366,23 +413,32 @@ export class ApiMetrics {
       case 'WorkflowResolved':
       case 'WorkflowFailed':
       case 'WorkflowCompensationFailed':
-        this.ended.inc({ definition, status: endStatus[type] });
-        if (run.open) this.inFlight.dec({ definition });
+        this.ended.add(1, definition, endStatus[type]);
+        if (run.open) this.inFlight.add(-1, definition);
         run.open = false;
         // A failed or compensation-failed workflow stays known: an operator may still resolve it or retry its compensation.
         if (type !== 'WorkflowFailed' && type !== 'WorkflowCompensationFailed') {
           this.runs.delete(workflowId);
           if (!fromLog) this.endedAhead.set(workflowId, revision);
+          else if (this.transitions) {
+            this.endedInLog.set(workflowId, revision);
+            forgetOldest(this.endedInLog, 4096);
+          }
         }
         return;
       case 'CompensationRetried':
-        if (!run.open) this.inFlight.inc({ definition });
+        if (!run.open) this.inFlight.add(1, definition);
         run.open = true;
         return;
       default:
         return;
     }
   }
+}
+
+/** Bounds a memory of ended workflows: the oldest entry goes once `limit` is passed. */
+function forgetOldest(map: Map<string, number>, limit: number): void {
+  if (map.size > limit) map.delete(map.keys().next().value as string);
 }
 
 const endStatus = {

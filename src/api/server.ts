@@ -77,6 +77,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<{ app: 
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(createSerializerCompiler({ replacer: jsonReplacer }));
+  // Every answer is written by jsonText, ahead of the response schemas' serializer: the schemas
+  // document the routes (OpenAPI) and test/api/openapi.test.ts holds real answers to them.
   app.setReplySerializer((payload) => jsonText(payload));
   installProblemHandlers(app);
   if (options.token !== undefined) installBearerAuth(app, options.token);

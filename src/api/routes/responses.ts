@@ -1,14 +1,16 @@
 /**
  * Response schemas: what each route answers, for the OpenAPI document. They name the fields a client
  * reads and let the rest through (loose objects), since the read models and views they describe
- * have owners of their own; the serializer checks them, so a route cannot answer other than documented.
+ * have owners of their own. Answers are written by the server's own JSON serializer (server.ts), not
+ * checked against these at each request: test/api/openapi.test.ts checks every route's real answer
+ * against the document generated from them.
  */
 import { z } from 'zod';
 
 /**
  * A response schema as the handlers see it: unknown. The views they return are interfaces, which
  * TypeScript will not match against a loose object's index signature; the schema itself still
- * documents the route and checks every answer at run time.
+ * documents the route.
  */
 const documented = (schema: z.ZodType): z.ZodType<unknown> => schema;
 
@@ -44,7 +46,28 @@ const statusView = z
 
 export const statusViewSchema = documented(statusView);
 
-export const workflowList = documented(z.object({ workflows: z.array(statusView), total: z.number().int(), offset: z.number().int(), nextOffset: z.number().int().nullable() }));
+/** A row of the workflows list: the workflow-status read model's view (projections/workflow-status/view.ts), not the replayed status view. */
+const listedWorkflow = z
+  .looseObject({
+    workflowId: z.string(),
+    definition: z.object({ name: z.string(), version: z.number().int(), hash: z.string() }),
+    correlationId: z.string().optional(),
+    status: z.string(),
+    revision: z.number().int(),
+    progress: z.number().describe('0-100: settled steps over all steps'),
+    steps: z.looseObject({ total: z.number().int(), completed: z.number().int(), failed: z.number().int(), skipped: z.number().int(), running: z.number().int() }),
+    running: z.array(z.looseObject({ stepId: z.string(), attempt: z.number().int(), agentId: z.string().optional(), since: z.string().optional() })),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    endedAt: z.string().optional(),
+    durationMs: z.number().optional(),
+    eta: z.looseObject({ at: z.string(), remainingMs: z.number(), samples: z.number().int() }).optional().describe('while running, from the durations of earlier runs'),
+    lastError: z.looseObject({ stepId: z.string().optional(), message: z.string(), code: z.string().optional() }).optional(),
+    compensation: z.looseObject({ cause: z.string(), reason: z.string(), total: z.number().int(), compensated: z.number().int(), failed: z.number().int(), running: z.number().int(), progress: z.number() }).optional(),
+  })
+  .describe('a workflow as the workflow-status read model holds it');
+
+export const workflowList = documented(z.object({ workflows: z.array(listedWorkflow), total: z.number().int(), offset: z.number().int(), nextOffset: z.number().int().nullable() }));
 
 const storedEvent = z.looseObject({ revision: z.number().int(), position: z.string(), type: z.string(), created: z.string(), id: z.string(), data: z.unknown(), metadata: z.unknown() });
 export const workflowHistory = documented(z.object({ workflowId: z.string(), events: z.array(storedEvent), nextRevision: z.number().int().nullable().describe('the next page\'s fromRevision; null on the last page') }));
@@ -124,3 +147,38 @@ export const backlog = documented(
     })
     .describe('the durable backlog: workflows stored queued and not yet admitted, from the workflow-status read model'),
 );
+
+export const workflowGraph = documented(z.object({
+  workflowId: z.string(),
+  definition: z.object({ name: z.string(), version: z.number().int(), hash: z.string().describe('sha256:<hex>, as WorkflowStarted records it') }),
+  steps: z.array(z.object({
+    id: z.string(),
+    action: z.string(),
+    capability: z.string(),
+    dependsOn: z.array(z.string()).readonly(),
+    optional: z.boolean(),
+    compensation: z.string().nullable().describe("the compensation's action; null for a step with none"),
+  })),
+}).describe("a workflow's DAG, from the definition snapshot its WorkflowStarted names"));
+
+/** What a call of the Gantt chart came to (routes/views.ts folds them). */
+export const callOutcome = z.enum(['waitingForAgent', 'running', 'succeeded', 'failed', 'timedOut']);
+export const callKind = z.enum(['step', 'compensation']);
+
+export const workflowCalls = documented(z.object({
+  workflowId: z.string(),
+  revision: z.number().int().describe('the last revision folded'),
+  startedAt: z.number().nullable().describe('epoch ms of WorkflowStarted; null if it was not folded'),
+  calls: z.array(z.object({
+    stepId: z.string(),
+    kind: callKind,
+    attempt: z.number().int(),
+    agentId: z.string().nullable(),
+    startedAt: z.number().describe('epoch ms: scheduled, or began to wait for an agent'),
+    endedAt: z.number().nullable().describe('epoch ms; null while it runs or waits'),
+    durationMs: z.number().nullable().describe("the agent's reported duration for a success, else endedAt - startedAt; null while open"),
+    outcome: callOutcome,
+    error: z.string().nullable(),
+    revision: z.number().int().describe('the event that settled it, or the last that touched it'),
+  })).describe('every attempt and compensation attempt, in the order they began'),
+}));

@@ -9,6 +9,7 @@ import type { WorkflowEvent } from '../../saga/events.js';
 import { definitionsReady, fromRecorded, workflowStream } from '../../saga/stream/index.js';
 import { API_PREFIX, type ApiApp, type ApiContext } from '../app.js';
 import { NotFoundError } from '../problems.js';
+import { problemResponses, workflowCalls, workflowGraph, type callKind, type callOutcome } from './responses.js';
 import { workflowIdParams } from './schemas.js';
 
 export interface GraphStep {
@@ -21,8 +22,8 @@ export interface GraphStep {
   readonly compensation: string | null;
 }
 
-export type CallKind = 'step' | 'compensation';
-export type CallOutcome = 'waitingForAgent' | 'running' | 'succeeded' | 'failed' | 'timedOut';
+export type CallKind = z.infer<typeof callKind>;
+export type CallOutcome = z.infer<typeof callOutcome>;
 
 /** One attempt of a step or of a compensation: a bar of the Gantt chart. */
 export interface CallView {
@@ -115,7 +116,7 @@ const errorText = (error: { message: string; code?: string } | undefined): strin
 export function registerViewRoutes(app: ApiApp, context: ApiContext): void {
   app.get(
     `${API_PREFIX}/workflows/:workflowId/graph`,
-    { schema: { tags: ['views'], summary: "A workflow's DAG: the steps of its definition snapshot with their dependencies", params: workflowIdParams } },
+    { schema: { tags: ['views'], summary: "A workflow's DAG: the steps of its definition snapshot with their dependencies", params: workflowIdParams, response: { 200: workflowGraph, ...problemResponses } } },
     async (request) => {
       const { workflowId } = request.params;
       for await (const recorded of context.store.readStream(workflowStream(workflowId), { maxCount: 1n })) {
@@ -139,7 +140,7 @@ export function registerViewRoutes(app: ApiApp, context: ApiContext): void {
 
   app.get(
     `${API_PREFIX}/workflows/:workflowId/calls`,
-    { schema: { tags: ['views'], summary: 'Every attempt and compensation of a workflow with agent, times, outcome and error (the Gantt chart)', params: workflowIdParams, querystring: callsQuery } },
+    { schema: { tags: ['views'], summary: 'Every attempt and compensation of a workflow with agent, times, outcome and error (the Gantt chart)', params: workflowIdParams, querystring: callsQuery, response: { 200: workflowCalls, ...problemResponses } } },
     async (request) => {
       const { workflowId } = request.params;
       const { revision } = request.query;

@@ -1,0 +1,114 @@
+/**
+ * Counters, gauges and histograms tallied as plain numbers per label set, and handed to a prom-client
+ * registry only when it renders a scrape. prom-client's own `inc`/`observe` validate and hash the
+ * label object at every call (2-3 µs); `/metrics` beside an engine counts several events of every
+ * step, and that cost fell on the engine's thread (docs/benchmarks.md, "the cost of /metrics").
+ * Here a call joins the label values into a key and adds to a number. Counters and gauges render
+ * through prom-client's own classes (set from the tallies in their `collect`); a histogram hands the
+ * registry the values prom-client's histogram would (cumulative `_bucket` series with `le`, `_sum`,
+ * `_count`), since that one takes observations one by one only: the text is the same.
+ */
+import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
+
+type Labels = Record<string, string>;
+
+/** One label set's figures: found by its values joined with a character label values never hold here. */
+class Series<T> {
+  readonly #byKey = new Map<string, { readonly labels: Labels; figures: T }>();
+
+  constructor(
+    private readonly labelNames: readonly string[],
+    private readonly fresh: () => T,
+  ) {}
+
+  /** The figures of the label set with these values, in `labelNames` order (created at first use). */
+  of(values: readonly string[]): T {
+    const key = values.length === 1 ? values[0]! : values.join('\u0000');
+    let entry = this.#byKey.get(key);
+    if (!entry) {
+      const labels: Labels = {};
+      this.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
+      entry = { labels, figures: this.fresh() };
+      this.#byKey.set(key, entry);
+    }
+    return entry.figures;
+  }
+
+  entries(): IterableIterator<{ readonly labels: Labels; figures: T }> {
+    return this.#byKey.values();
+  }
+}
+
+interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly registry: Registry;
+}
+
+/** A counter (`kind: 'counter'`) or a gauge that goes up and down (`'gauge'`): `add(n, ...labelValues)`. */
+export class TalliedNumber {
+  readonly #series: Series<{ value: number }>;
+
+  constructor({ name, help, labelNames, registry }: Family, kind: 'counter' | 'gauge') {
+    const series = (this.#series = new Series(labelNames, () => ({ value: 0 })));
+    const collect = function (this: Counter | Gauge) {
+      this.reset();
+      for (const { labels, figures } of series.entries()) {
+        if (this instanceof Counter) this.inc(labels, figures.value);
+        else this.set(labels, figures.value);
+      }
+    };
+    const options = { name, help, labelNames: [...labelNames], registers: [registry], collect };
+    if (kind === 'counter') new Counter(options);
+    else new Gauge(options);
+  }
+
+  add(amount: number, ...labelValues: string[]): void {
+    this.#series.of(labelValues).value += amount;
+  }
+}
+
+/** A histogram with fixed buckets: `observe(value, ...labelValues)`. */
+export class TalliedHistogram {
+  readonly #series: Series<{ counts: number[]; sum: number; count: number }>;
+  readonly #bounds: readonly number[];
+
+  constructor(family: Family, buckets: readonly number[]) {
+    const bounds = (this.#bounds = [...buckets].sort((a, b) => a - b));
+    const series = (this.#series = new Series(family.labelNames, () => ({ counts: bounds.map(() => 0), sum: 0, count: 0 })));
+    // What the registry reads: `getForPromString` for the text (the series' labels as shared labels
+    // after `le`, as prom-client writes them), `get` for JSON (the labels merged), as prom-client's histogram.
+    const values = () =>
+      [...series.entries()].flatMap(({ labels, figures }) => {
+        let cumulative = 0;
+        return [
+          ...bounds.map((le, i) => ({ labels: { le } as Record<string, string | number>, sharedLabels: labels, value: (cumulative += figures.counts[i]!), metricName: `${family.name}_bucket` })),
+          { labels: { le: '+Inf' }, sharedLabels: labels, value: figures.count, metricName: `${family.name}_bucket` },
+          { labels: {}, sharedLabels: labels, value: figures.sum, metricName: `${family.name}_sum` },
+          { labels: {}, sharedLabels: labels, value: figures.count, metricName: `${family.name}_count` },
+        ];
+      });
+    const about = { name: family.name, help: family.help, type: 'histogram', aggregator: 'sum' } as const;
+    const rendered = {
+      ...about,
+      getForPromString: async () => ({ ...about, values: values() }),
+      get: async () => ({ ...about, values: values().map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })) }),
+    };
+    family.registry.registerMetric(rendered as unknown as Metric);
+  }
+
+  observe(value: number, ...labelValues: string[]): void {
+    const figures = this.#series.of(labelValues);
+    figures.sum += value;
+    figures.count += 1;
+    // The first bucket whose bound holds the value; above the last, only +Inf (the count) has it.
+    const bounds = this.#bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (value <= bounds[i]!) {
+        figures.counts[i]! += 1;
+        return;
+      }
+    }
+  }
+}
