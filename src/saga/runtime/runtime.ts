@@ -114,8 +114,13 @@ export interface RuntimeStats {
   readonly decisions: number;
   readonly conflicts: number;
   readonly bulkheads: BulkheadSnapshot[];
-  /** Workflow events the store decoded for this runtime (subscription and takeovers); its own appends come back unread. */
+  /**
+   * Workflow events the store decoded for this runtime (subscription and takeovers). Its own
+   * appends are passed over unread, except those delivered before their append returned (the
+   * embedded store's writer thread commits while the runtime goes on): `decodedOwnEvents`.
+   */
   readonly decodedEvents: number;
+  readonly decodedOwnEvents: number;
   /** Workflow events this runtime appended. */
   readonly appendedEvents: number;
   /** Partitions leased, per table (`name@version`, or `*` for a runtime hosting every definition). */
@@ -191,6 +196,8 @@ export class SagaRuntime {
   #decisions = 0;
   #conflicts = 0;
   #appended = 0;
+  /** Own appends the subscription delivered before this runtime knew them (decoded, then found known). */
+  #decodedOwn = 0;
   /** Workflow events decoded while taking partitions over (the subscription counts its own). */
   #takeoverDecoded = 0;
   /** The partitions this runtime drives (partitions.ts). */
@@ -386,6 +393,7 @@ export class SagaRuntime {
       conflicts: this.#conflicts,
       bulkheads: this.#invoker.bulkheads(),
       decodedEvents: this.#follower.decoded + this.#takeoverDecoded,
+      decodedOwnEvents: this.#decodedOwn,
       appendedEvents: this.#appended,
       partitions: Object.fromEntries(this.#leases.owned()),
     };
@@ -575,7 +583,10 @@ export class SagaRuntime {
   async #observe(workflowId: string, recorded: RecordedEvent): Promise<void> {
     const revision = Number(recorded.revision);
     if (this.#foreign.has(workflowId) || !this.#leases.followsAny(workflowId)) return this.#observeForeign(workflowId);
-    if (this.#cache.knows(workflowId, revision)) return;
+    if (this.#cache.knows(workflowId, revision)) {
+      this.#decodedOwn++;
+      return;
+    }
     const cached = this.#cache.get(workflowId) ?? (revision === 0 ? { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' } : undefined);
     if (cached && revision === cached.state.revision + 1) {
       const ready = definitionsReady(this.#store, recorded);
