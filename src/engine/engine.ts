@@ -44,6 +44,8 @@ export interface EngineOptions {
    * one is live (docs/scaling.md, "Ownership").
    */
   readonly leases?: 'worker' | 'guest';
+  /** Engines that can call different agents lease separately (SagaRuntimeOptions.ownershipGroup). */
+  readonly ownershipGroup?: string;
 }
 
 /** A hosted definition asked for by a name (or `name@version`) the engine does not host. */
@@ -132,6 +134,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
       ...(options.bulkheads === undefined ? {} : { bulkheads: options.bulkheads }),
       ...(options.leases === undefined ? {} : { leases: options.leases }),
+      ...(options.ownershipGroup === undefined ? {} : { ownershipGroup: options.ownershipGroup }),
     });
     return new CadenzaEngine(store, ownsStore, registry, runtime, definitions, options.definitions !== undefined);
   } catch (error) {

@@ -58,6 +58,8 @@ export class Worker {
       agents: [...config.agents, ...discovered],
       ...(config.maxInFlight === undefined ? {} : { maxInFlight: config.maxInFlight }),
       ...(leases === undefined ? {} : { leases }),
+      // Workers that call different agents are not interchangeable: each set leases its own partitions.
+      ownershipGroup: [...new Set([...config.agents.flatMap((agent) => agent.capabilities), ...config.a2aAgents.map((agent) => `a2a:${agent.id}`)])].sort().join(','),
     });
     engine.runtime.transitions$.subscribe(({ workflowId, event, state }) => {
       if (state.status !== 'idle' && isTerminal(state.status) && event.type.startsWith('Workflow')) logger.info({ workflowId, workflow: state.definition.name, status: state.status }, 'workflow ended');

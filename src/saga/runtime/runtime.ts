@@ -89,6 +89,13 @@ export interface SagaRuntimeOptions {
    * as soon as one is live, so a tool never takes work from running workers.
    */
   readonly leases?: 'worker' | 'guest';
+  /**
+   * Runtimes are interchangeable for a definition only when they can call the same agents: the
+   * group (e.g. the worker's capabilities) joins the partition table's key, so workers hosting
+   * different agents of one saga each drive every workflow, as before ownership, while replicas of
+   * one worker share its partitions. Default: one group.
+   */
+  readonly ownershipGroup?: string;
 }
 
 export interface StartWorkflowOptions {
@@ -200,6 +207,8 @@ export class SagaRuntime {
   #decodedOwn = 0;
   /** Workflow events decoded while taking partitions over (the subscription counts its own). */
   #takeoverDecoded = 0;
+  /** Joins the table keys: runtimes of other groups keep their own tables (SagaRuntimeOptions.ownershipGroup). */
+  readonly #group: string | undefined;
   /** The partitions this runtime drives (partitions.ts). */
   readonly #leases: PartitionLeases;
   /** `tableKey/partition` being taken over: not indexed until every workflow found is queued. */
@@ -236,11 +245,12 @@ export class SagaRuntime {
     });
     this.#candidates = (capability) => options.registry.candidates(capability);
     this.#hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
+    this.#group = options.ownershipGroup;
     this.#leases = new PartitionLeases({
       store: options.store,
       log: this.#log,
       runtimeId: this.runtimeId,
-      tableKeys: this.#hosted === undefined ? [ALL_DEFINITIONS] : [...this.#hosted],
+      tableKeys: (this.#hosted === undefined ? [ALL_DEFINITIONS] : [...this.#hosted]).map((key) => this.#grouped(key)),
       partitions: options.partitions ?? DEFAULT_PARTITIONS,
       ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
       guest: options.leases === 'guest',
@@ -635,7 +645,11 @@ export class SagaRuntime {
 
   /** The partition table a definition's workflows are leased through. */
   #tableKey(definition: Pick<WorkflowDefinition, 'name' | 'version'>): string {
-    return this.#hosted === undefined ? ALL_DEFINITIONS : definitionKey(definition);
+    return this.#grouped(this.#hosted === undefined ? ALL_DEFINITIONS : definitionKey(definition));
+  }
+
+  #grouped(key: string): string {
+    return this.#group === undefined ? key : `${key}#${this.#group}`;
   }
 
   /**
