@@ -137,7 +137,7 @@ export class PartitionLeases {
   readonly #options: PartitionLeasesOptions;
   readonly #leases: Lease[];
   readonly #byKey = new Map<string, Lease>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
   #renewing: Promise<void> = Promise.resolve();
   #stopped = false;
 
@@ -190,16 +190,22 @@ export class PartitionLeases {
   /** Stop renewing and leave every table: the partitions are free for the others at once. */
   async leave(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) clearInterval(this.#timer);
     await this.renew(true).catch((error: unknown) => this.#options.log.warn({ err: error }, 'cannot release the partitions; they expire'));
   }
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      void this.renew().finally(() => this.#schedule());
+    // An interval, not a timer set again after each renewal: a renewal awaiting a client whose
+    // socket is unref'd (EventStoreDB's) would otherwise leave nothing to keep the process alive.
+    // Not unref'd either: a live runtime keeps its process alive until stopped, also while it holds
+    // no partition and waits for a dead runtime's lease to run out. Renewals never overlap (renew()).
+    let renewing = false;
+    this.#timer = setInterval(() => {
+      if (renewing) return;
+      renewing = true;
+      void this.renew().finally(() => (renewing = false));
     }, Math.max(10, Math.floor(this.#options.ttlMs / 3)));
-    this.#timer.unref();
   }
 
   async #renewAll(leave: boolean): Promise<void> {
