@@ -214,6 +214,8 @@ export class SagaRuntime {
   /** `tableKey/partition` being taken over: not indexed until every workflow found is queued. */
   readonly #takingOver = new Set<string>();
   readonly #takeovers = new Set<Promise<void>>();
+  /** `takeover` triggers queued and not yet processed: admissions wait until every taken workflow holds its slot or its place. */
+  #takeoversQueued = 0;
   /** Per index stream, what was written last (a partition's checkpoint is written only when it changed). */
   readonly #indexWritten = new Map<string, string>();
 
@@ -713,7 +715,7 @@ export class SagaRuntime {
    * admitted (the `admit` trigger then decides nothing). Not while catching up or draining.
    */
   #admitQueued(): void {
-    if (!this.#follower.live || this.#stopped || this.#draining) return;
+    if (!this.#follower.live || this.#stopped || this.#draining || this.#takeoversQueued > 0) return;
     for (let workflowId = this.#backlog.admitNext(); workflowId !== undefined; workflowId = this.#backlog.admitNext()) {
       const admitted = workflowId;
       this.#enqueue({
@@ -876,7 +878,11 @@ export class SagaRuntime {
       } finally {
         await tail.unsubscribe();
       }
-      for (const workflowId of found) if (!this.#stopped) this.#enqueue({ kind: 'takeover', workflowId });
+      for (const workflowId of found) {
+        if (this.#stopped) break;
+        this.#takeoversQueued++;
+        this.#enqueue({ kind: 'takeover', workflowId });
+      }
       for (const mark of marks) this.#takingOver.delete(mark);
       void this.#follower.writeCheckpoint(true);
       this.#log.info({ table: tableKey, gained: partitions, workflows: found.size, fromIndex: checkpoint !== undefined }, 'partitions taken over');
@@ -887,6 +893,15 @@ export class SagaRuntime {
 
   /** In the workflow's queue: load it fresh, arm its timers, and re-send its calls in flight under their keys (as start-up does). */
   async #takeOver(workflowId: string): Promise<void> {
+    try {
+      await this.#loadTakenOver(workflowId);
+    } finally {
+      // The last one admits: a workflow that held a slot at the old owner keeps it before any queued one is admitted.
+      if (--this.#takeoversQueued === 0) this.#admitQueued();
+    }
+  }
+
+  async #loadTakenOver(workflowId: string): Promise<void> {
     this.#cache.forget(workflowId);
     const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
