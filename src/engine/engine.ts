@@ -38,6 +38,14 @@ export interface EngineOptions {
   /** Workflows started here and in flight at once; further starts wait. Default 1000. */
   readonly maxInFlight?: number;
   readonly bulkheads?: BulkheadLimits;
+  /**
+   * `worker` (default): the runtime leases a fair share of the workflow partitions. `guest`: a
+   * short-lived tool's engine takes only partitions no live worker holds, and yields them as soon as
+   * one is live (docs/scaling.md, "Ownership").
+   */
+  readonly leases?: 'worker' | 'guest';
+  /** Engines that can call different agents lease separately (SagaRuntimeOptions.ownershipGroup). */
+  readonly ownershipGroup?: string;
 }
 
 /** A hosted definition asked for by a name (or `name@version`) the engine does not host. */
@@ -125,6 +133,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       ...(options.definitions === undefined ? {} : { definitions }),
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
       ...(options.bulkheads === undefined ? {} : { bulkheads: options.bulkheads }),
+      ...(options.leases === undefined ? {} : { leases: options.leases }),
+      ...(options.ownershipGroup === undefined ? {} : { ownershipGroup: options.ownershipGroup }),
     });
     return new CadenzaEngine(store, ownsStore, registry, runtime, definitions, options.definitions !== undefined);
   } catch (error) {

@@ -18,6 +18,8 @@ export interface WorkerOptions {
   readonly config: WorkerConfig;
   readonly store: EventStore;
   readonly logger: Logger;
+  /** `guest` for a command that runs an engine briefly (run, fork, compensate): it takes no partitions from live workers. */
+  readonly leases?: 'worker' | 'guest';
 }
 
 export interface DrainReport {
@@ -43,7 +45,7 @@ export class Worker {
   }
 
   /** Registers the config's agents and starts the engine (it catches up with its workflows first). */
-  static async start({ config, store, logger }: WorkerOptions): Promise<Worker> {
+  static async start({ config, store, logger, leases }: WorkerOptions): Promise<Worker> {
     // Remote A2A agents are discovered from their cards before the engine starts (its start-up
     // re-sends calls in flight and needs their transports), then watched. One whose card cannot be
     // read yet is not registered: its steps wait for it, visibly, and nothing fails.
@@ -55,6 +57,9 @@ export class Worker {
       definitions: config.definitions,
       agents: [...config.agents, ...discovered],
       ...(config.maxInFlight === undefined ? {} : { maxInFlight: config.maxInFlight }),
+      ...(leases === undefined ? {} : { leases }),
+      // Workers that call different agents are not interchangeable: each set leases its own partitions.
+      ownershipGroup: [...new Set([...config.agents.flatMap((agent) => agent.capabilities), ...config.a2aAgents.map((agent) => `a2a:${agent.id}`)])].sort().join(','),
     });
     engine.runtime.transitions$.subscribe(({ workflowId, event, state }) => {
       if (state.status !== 'idle' && isTerminal(state.status) && event.type.startsWith('Workflow')) logger.info({ workflowId, workflow: state.definition.name, status: state.status }, 'workflow ended');

@@ -162,9 +162,10 @@ describe('two runtimes on one store', () => {
         };
       },
     });
-    const withAgent = await startTestEngine({ agents: [agent('worker', ['work'], { work: () => Promise.resolve({}) })], store: late, runtime: { runtimeId: 'with-agent' } });
+    const withAgent = await startTestEngine({ agents: [agent('worker', ['work'], { work: () => Promise.resolve({}) })], store: late, runtime: { runtimeId: 'with-agent', ownershipGroup: 'with-agent' } });
     engines.push(withAgent);
-    const without = await startTestEngine({ agents: [], store, runtime: { runtimeId: 'without-agent' } });
+    // Different agents: different ownership groups (docs/scaling.md), so both drive every workflow.
+    const without = await startTestEngine({ agents: [], store, runtime: { runtimeId: 'without-agent', ownershipGroup: 'without-agent' } });
     engines.push(without);
     const ids = Array.from({ length: 5 }, (_, i) => `split-${i}`);
     for (const id of ids) await appendStart(store, id, job, {});

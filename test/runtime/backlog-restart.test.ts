@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
-import { inFlightIndexStream, readInFlightCheckpoint } from '../../src/saga/runtime/in-flight-index.js';
+import { inFlightIndexStream, partitionIndexStream, readPartitionCheckpoints } from '../../src/saga/runtime/in-flight-index.js';
+import { ALL_DEFINITIONS, DEFAULT_PARTITIONS } from '../../src/saga/runtime/partitions.js';
 import { waitFor } from '../support/wait-for.js';
 import { startFixture } from './process-support.js';
 import { dataOf, historyOf } from './support.js';
@@ -40,7 +41,9 @@ describe('a runtime killed with workflows queued', () => {
       // Queued workflows are unfinished: the in-flight index the next process starts from names them.
       const all = ['blocker', 'p-low', 'p-top', 'p-zero', 'p-mid', 'p-high', ...fillers];
       await waitFor(async () => {
-        const checkpoint = await readInFlightCheckpoint(store, inFlightIndexStream(undefined));
+        // One checkpoint per partition of the table a runtime hosting every definition leases.
+        const partitions = Array.from({ length: DEFAULT_PARTITIONS }, (_, partition) => partitionIndexStream(ALL_DEFINITIONS, partition));
+        const checkpoint = await readPartitionCheckpoints(store, partitions, inFlightIndexStream(undefined));
         return all.every((id) => checkpoint?.workflows.includes(id));
       }, { what: 'an in-flight index checkpoint naming the blocker and the five queued workflows', timeoutMs: 30_000 });
       first.child.kill('SIGKILL');

@@ -67,15 +67,17 @@ describe('ownership by definition', () => {
   it('the owner carries on at once a decision another runtime appended (here: a start appended with no agents)', async () => {
     store = await openStore('memory:');
     const owner = await engineOn(store, [reports], [agent('renderer', ['rendering'], { render: () => ({ pdf: 'ok' }) })]);
-    // Another process hosts the definition but has no agents: its start leaves the step waiting.
+    // Another process hosts the definition but has no agents: its start leaves the step waiting. (A
+    // guest, as a tool is: it takes none of the owner's partitions.)
     const registry = await AgentRegistry.open({ store });
-    const appender = await SagaRuntime.start({ store, registry, definitions: [reports] });
+    const appender = await SagaRuntime.start({ store, registry, definitions: [reports], leases: 'guest' });
     const { workflowId } = await appender.startWorkflow(reports, {});
     await appender.stop();
     await registry.close();
     const end = await owner.runtime.waitForEnd(workflowId);
     expect(end.status).toBe('completed');
     const types = (await historyOf(store, workflowId)).map((e) => e.type);
-    expect(types).toEqual(['WorkflowStarted', 'StepWaitingForAgent', 'StepScheduled', 'StepSucceeded', 'WorkflowCompleted']);
+    // The guest owns no partition: the start is stored queued, and the owner admits it.
+    expect(types).toEqual(['WorkflowStarted', 'WorkflowAdmitted', 'StepScheduled', 'StepSucceeded', 'WorkflowCompleted']);
   });
 });

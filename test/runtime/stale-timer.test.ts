@@ -8,40 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../src/saga/decide.js';
 import { toEventData, workflowStream } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore, Subscription, SubscribeToAllOptions, SubscriptionMessage } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
 import { waitFor } from '../support/wait-for.js';
-import { agent, deferred, historyOf, startTestEngine, type TestEngine } from './support.js';
-
-/** The store, with live delivery of the workflow subscription held back until `release()`. */
-function holdingLiveEvents(store: EventStore): { store: EventStore; hold: () => void; release: () => void } {
-  let holding = false;
-  let released = deferred();
-  const wrapper = Object.create(store) as EventStore;
-  wrapper.subscribeToAll = (options?: SubscribeToAllOptions): Subscription => {
-    const inner = store.subscribeToAll(options);
-    return {
-      unsubscribe: () => inner.unsubscribe(),
-      async *[Symbol.asyncIterator](): AsyncGenerator<SubscriptionMessage> {
-        for await (const message of inner) {
-          if (holding && message.kind === 'event' && message.event.stream.startsWith('workflow-')) await released.promise;
-          yield message;
-        }
-      },
-    };
-  };
-  return {
-    store: wrapper,
-    hold: () => {
-      holding = true;
-      released = deferred();
-    },
-    release: () => {
-      holding = false;
-      released.resolve();
-    },
-  };
-}
+import { agent, historyOf, holdingLiveEvents, startTestEngine, type TestEngine } from './support.js';
 
 let engine: TestEngine | undefined;
 afterEach(async () => {

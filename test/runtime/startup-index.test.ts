@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentRegistry } from '../../src/agents/index.js';
 import { SagaRuntime } from '../../src/saga/runtime/index.js';
-import { INDEX_POSITION_INTERVAL, IN_FLIGHT_INDEX_PREFIX } from '../../src/saga/runtime/in-flight-index.js';
+import { INDEX_POSITION_INTERVAL, IN_FLIGHT_INDEX_PREFIX, partitionIndexStream } from '../../src/saga/runtime/in-flight-index.js';
+import { ALL_DEFINITIONS, DEFAULT_PARTITIONS } from '../../src/saga/runtime/partitions.js';
 import { appendStart, decideAndAppend } from '../../src/saga/stream/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';
@@ -92,7 +93,7 @@ describe('start-up from the index of in-flight workflows', () => {
     expect(await historyOf(store, ended)).toHaveLength(endedHistory.length);
   });
 
-  it('starts from the whole category when there is no index, and keeps one per set of hosted definitions', async () => {
+  it('starts from the whole category when there is no index, and keeps one per partition', async () => {
     const store = await openStore('memory:');
     stops.push(() => store.close());
     const noIndex = await runtimeOn(store, store, true, { checkpointIntervalMs: 0 });
@@ -111,11 +112,12 @@ describe('start-up from the index of in-flight workflows', () => {
     await scan.stop();
     const streams = new Set<string>();
     for await (const event of store.readAll()) if (event.stream.startsWith(IN_FLIGHT_INDEX_PREFIX)) streams.add(event.stream);
-    expect([...streams]).toEqual([`${IN_FLIGHT_INDEX_PREFIX}all`]);
+    // One per partition of the table this runtime leases (it hosts every definition: table `*`).
+    expect([...streams].sort()).toEqual(Array.from({ length: DEFAULT_PARTITIONS }, (_, partition) => partitionIndexStream(ALL_DEFINITIONS, partition)).sort());
 
-    // The next start reads the index and the (empty) tail only.
+    // The next start reads the partition table, the index (a checkpoint per partition) and the (empty) tail only.
     const again = new CountingStore(store);
     await runtimeOn(again.port(), store, true);
-    expect(again.events).toBeLessThanOrEqual(1);
+    expect(again.events).toBeLessThanOrEqual(1 + DEFAULT_PARTITIONS);
   });
 });

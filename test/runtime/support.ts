@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { AgentRegistry, inProcessTransport, type ActionHandler, type AgentDefinition, type CircuitBreakerConfig } from '../../src/agents/index.js';
 import { SagaRuntime, type SagaRuntimeOptions } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore, RecordedEvent } from '../../src/store/port.js';
+import type { EventStore, RecordedEvent, Subscription, SubscribeToAllOptions, SubscriptionMessage } from '../../src/store/port.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents, type TradingLedger } from '../../sagas/trading/agents.js';
 
@@ -86,4 +86,34 @@ export async function expectTradeRolledBack(engine: TestEngine, ledger: TradingL
 
 export function tradingAgentsThatFailPostTrade(): { agents: AgentDefinition[]; ledger: TradingLedger } {
   return createTradingAgents({ seed: 7, failureRate: 0, rejectionRate: 0, postTradeFailureRate: 1, latencyMs: 0 });
+}
+
+/** The store, with live delivery of the workflow subscription held back until `release()`. */
+export function holdingLiveEvents(store: EventStore): { store: EventStore; hold: () => void; release: () => void } {
+  let holding = false;
+  let released = deferred();
+  const wrapper = Object.create(store) as EventStore;
+  wrapper.subscribeToAll = (options?: SubscribeToAllOptions): Subscription => {
+    const inner = store.subscribeToAll(options);
+    return {
+      unsubscribe: () => inner.unsubscribe(),
+      async *[Symbol.asyncIterator](): AsyncGenerator<SubscriptionMessage> {
+        for await (const message of inner) {
+          if (holding && message.kind === 'event' && message.event.stream.startsWith('workflow-')) await released.promise;
+          yield message;
+        }
+      },
+    };
+  };
+  return {
+    store: wrapper,
+    hold: () => {
+      holding = true;
+      released = deferred();
+    },
+    release: () => {
+      holding = false;
+      released.resolve();
+    },
+  };
 }

@@ -63,7 +63,7 @@ async function direct(store: EventStore, workflowId: string, operatorCommand: Op
 }
 
 async function viaWorker(store: EventStore, config: WorkerConfig, globals: GlobalOptions, workflowId: string, operatorCommand: OperatorCommand): Promise<OperatorResult> {
-  const engine = await Worker.start({ config, store, logger: createLogger(globals) });
+  const engine = await Worker.start({ config, store, logger: createLogger(globals), leases: 'guest' });
   try {
     let events;
     try {

@@ -58,7 +58,7 @@ export function register(program: Command): void {
         if (!globals.json) process.stderr.write(`forked ${workflowId}@${options.from} as ${plan.workflowId} (kept: ${plan.reused.join(', ') || 'none'})\n`);
         let final;
         if (config) {
-          const engine = await Worker.start({ config, store, logger: createLogger(globals) });
+          const engine = await Worker.start({ config, store, logger: createLogger(globals), leases: 'guest' });
           try {
             // This process appended the fork's StepScheduled events, so it makes those calls now
             // rather than leaving them to time out.

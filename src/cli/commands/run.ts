@@ -81,7 +81,7 @@ export function register(program: Command): void {
       }
       const config = await hostConfig(definition, loaded, options);
       const view = await withStore(storeOptions, async (opened) => {
-        const worker = await Worker.start({ config, store: opened, logger: createLogger(globals) });
+        const worker = await Worker.start({ config, store: opened, logger: createLogger(globals), leases: 'guest' });
         try {
           const { workflowId } = await start(worker, definition, input, { ...(options.workflowId === undefined ? {} : { workflowId: options.workflowId }), ...(options.priority === undefined ? {} : { priority: options.priority }) });
           if (!globals.json) process.stderr.write(`started ${definition.name} as ${workflowId}\n`);

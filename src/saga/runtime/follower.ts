@@ -1,7 +1,7 @@
 /**
  * Following the store: how a runtime learns what other processes appended. At start-up it reads the
- * index of in-flight workflows (in-flight-index.ts), folds those, and catches up from the index's
- * position; then it follows the workflow category live, handing each event it has not seen to the
+ * index of in-flight workflows of its partitions (in-flight-index.ts), folds those, and catches up
+ * from the index's position; then it follows the workflow category live, handing each event it has not seen to the
  * runtime's per-workflow queue. While live it writes the index now and then, and once more at stop.
  *
  * What a workflow means to the runtime (is it ours, is it in flight) is the runtime's to say, through
@@ -13,7 +13,7 @@ import { evolve } from '../evolve.js';
 import { terminalEventTypes } from '../events.js';
 import { initialState } from '../state.js';
 import { WORKFLOW_STREAM_PREFIX, correlationIdOf, definitionsReady, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
-import { INDEX_POSITION_INTERVAL, readInFlightCheckpoint, writeInFlightCheckpoint } from './in-flight-index.js';
+import { INDEX_POSITION_INTERVAL, type InFlightCheckpoint } from './in-flight-index.js';
 import type { CachedWorkflow, WorkflowStates } from './workflow-states.js';
 
 /** What the follower asks of the runtime it feeds. */
@@ -25,6 +25,8 @@ export interface FollowedRuntime {
   isForeign(workflowId: string): boolean;
   /** Its events are passed over unread (another runtime's, and nobody here waits for it). */
   ignores(workflowId: string): boolean;
+  /** In a partition this runtime does not own (and nobody here waits for it): passed over, at start-up too. */
+  outside(workflowId: string): boolean;
   /** A live event this runtime has not folded: queue it behind the workflow's other triggers. */
   observed(workflowId: string, recorded: RecordedEvent): void;
   /** Workflows with triggers queued: in flight even when not (yet) in memory. */
@@ -35,8 +37,11 @@ export interface FollowedRuntime {
 export interface FollowerOptions {
   readonly store: EventStore;
   readonly log: Logger;
-  /** The stream of in-flight checkpoints this runtime starts from and writes. */
-  readonly indexStream: string;
+  /** The index of in-flight workflows this runtime starts from and writes (the runtime knows its partitions). */
+  readonly index: {
+    read(): Promise<InFlightCheckpoint | undefined>;
+    write(checkpoint: InFlightCheckpoint): Promise<void>;
+  };
   /** How often, while live, the index is written; 0: never. */
   readonly checkpointIntervalMs: number;
 }
@@ -44,7 +49,7 @@ export interface FollowerOptions {
 export class WorkflowFollower {
   readonly #store: EventStore;
   readonly #log: Logger;
-  readonly #indexStream: string;
+  readonly #index: FollowerOptions['index'];
   readonly #checkpointIntervalMs: number;
   readonly #runtime: FollowedRuntime;
   #subscription: Subscription | undefined;
@@ -54,17 +59,24 @@ export class WorkflowFollower {
   /** Every workflow event up to here has been delivered (or passed over as known). */
   #lastPosition: Position | undefined;
   #checkpointTimer: ReturnType<typeof setInterval> | undefined;
-  #writingCheckpoint = false;
+  /** The checkpoint being written: writes never overlap, and a forced one waits for it. */
+  #writing: Promise<void> | undefined;
   #lastCheckpoint = '';
+  /** Workflow events the store decoded and handed over (those passed over unread are not counted). */
+  #decoded = 0;
   /** Workflows whose stream could not be read at start-up: not tried again for each of their events. */
   readonly #unreadable = new Set<string>();
 
   constructor(options: FollowerOptions, runtime: FollowedRuntime) {
     this.#store = options.store;
     this.#log = options.log;
-    this.#indexStream = options.indexStream;
+    this.#index = options.index;
     this.#checkpointIntervalMs = options.checkpointIntervalMs;
     this.#runtime = runtime;
+  }
+
+  get decoded(): number {
+    return this.#decoded;
   }
 
   /** True once caught up: from then on timers are armed and events are queued, not folded directly. */
@@ -78,8 +90,8 @@ export class WorkflowFollower {
    * Resolves once caught up, with `live` true; `followLive` then goes on from there.
    */
   async catchUp(): Promise<{ readonly fromIndex: boolean }> {
-    const checkpoint = await readInFlightCheckpoint(this.#store, this.#indexStream).catch((error: unknown) => {
-      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot read the in-flight index; catching up from the start');
+    const checkpoint = await this.#index.read().catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'cannot read the in-flight index; catching up from the start');
       return undefined;
     });
     if (checkpoint) {
@@ -98,6 +110,7 @@ export class WorkflowFollower {
       if (message.kind === 'caughtUp') break;
       if (message.kind === 'checkpoint') this.#lastPosition = message.position;
       if (message.kind !== 'event') continue;
+      this.#decoded++;
       const ready = definitionsReady(this.#store, message.event);
       if (ready) await ready.catch(() => undefined); // an unreadable start is logged by #foldCaughtUp
       const workflowId = this.#foldCaughtUp(message.event);
@@ -123,32 +136,40 @@ export class WorkflowFollower {
     await this.#following.catch(() => undefined);
   }
 
-  /** Last: write the index once more, so the next start reads next to no tail. */
+  /** Last: write the index once more, so the next start (or owner) reads next to no tail. */
   async close(): Promise<void> {
     if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
-    await this.writeCheckpoint();
+    await this.writeCheckpoint(true);
   }
 
   /**
    * The index of in-flight workflows as of the last position seen: every workflow in memory plus
    * every workflow with a trigger queued (an event delivered but not yet folded is one of those).
    */
-  async writeCheckpoint(): Promise<void> {
-    if (this.#checkpointIntervalMs <= 0 || this.#writingCheckpoint || !this.#live || this.#lastPosition === undefined) return;
+  async writeCheckpoint(force = false): Promise<void> {
+    while (this.#writing) {
+      if (!force) return;
+      await this.#writing;
+    }
+    const writing = this.#writeCheckpoint(force);
+    this.#writing = writing;
+    await writing;
+    if (this.#writing === writing) this.#writing = undefined;
+  }
+
+  async #writeCheckpoint(force: boolean): Promise<void> {
+    if (this.#checkpointIntervalMs <= 0 || !this.#live || this.#lastPosition === undefined) return;
     const workflows = new Set(this.#runtime.states.ids());
     for (const workflowId of this.#runtime.queuedWorkflows()) workflows.add(workflowId);
     const checkpoint = { position: this.#lastPosition, workflows: [...workflows] };
     const fingerprint = `${checkpoint.position.commit}/${checkpoint.workflows.join(',')}`;
-    if (fingerprint === this.#lastCheckpoint) return;
-    this.#writingCheckpoint = true;
+    if (fingerprint === this.#lastCheckpoint && !force) return;
     try {
-      await writeInFlightCheckpoint(this.#store, this.#indexStream, checkpoint);
+      await this.#index.write(checkpoint);
       this.#lastCheckpoint = fingerprint;
     } catch (error) {
       // The previous checkpoint stays correct (it only makes the next start's tail longer).
-      this.#log.warn({ err: error, stream: this.#indexStream }, 'cannot write the in-flight index');
-    } finally {
-      this.#writingCheckpoint = false;
+      this.#log.warn({ err: error }, 'cannot write the in-flight index');
     }
   }
 
@@ -230,6 +251,7 @@ export class WorkflowFollower {
           const message = next.value;
           if (message.kind === 'checkpoint') this.#lastPosition = message.position;
           if (message.kind !== 'event') continue;
+          this.#decoded++;
           delay = 100;
           this.#lastPosition = message.event.position;
           const workflowId = workflowIdOf(message.event.stream);
@@ -252,7 +274,8 @@ export class WorkflowFollower {
 
   /**
    * Every workflow event after `from`. Most of what comes back live is this runtime's own appends,
-   * already folded: the store is told to pass those over without reading them in full.
+   * already folded, or events of partitions other runtimes own: the store is told to pass those
+   * over without reading them in full.
    */
   #subscribe(from: Position | 'start'): Subscription {
     return this.#store.subscribeToAll({
@@ -261,8 +284,8 @@ export class WorkflowFollower {
       // Positions to take the in-flight index at: it trails the log by at most this many events.
       checkpointInterval: INDEX_POSITION_INTERVAL,
       skip: (stream, revision) => {
-        if (!this.#live) return false;
         const workflowId = workflowIdOf(stream);
+        if (!this.#live) return workflowId !== undefined && this.#runtime.outside(workflowId);
         return workflowId !== undefined && (this.#runtime.ignores(workflowId) || this.#runtime.states.knows(workflowId, Number(revision)));
       },
     });

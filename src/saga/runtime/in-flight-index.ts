@@ -9,8 +9,13 @@
  * at or before the position is in it (a workflow that ended since is read, found ended and dropped;
  * one that started since is in the tail). So a crash between a workflow's end and the next
  * checkpoint neither loses nor resurrects it, and checkpoints of several runtimes interleave safely:
- * each alone is correct. One stream per set of hosted definitions, since a runtime knows only the
- * workflows of the definitions it hosts.
+ * each alone is correct.
+ *
+ * One stream per leased partition (`cadenza-inflight-<table>-<partition>`, partitions.ts), written by
+ * the partition's owner, since a runtime knows only the workflows of the partitions it owns: a
+ * runtime that gains a partition reads that partition's last checkpoint and its tail. The stream per
+ * set of hosted definitions (`inFlightIndexStream`) is what stores written before ownership hold:
+ * read as the fallback, no longer written.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { StreamNotFoundError } from '../../store/errors.js';
@@ -39,6 +44,15 @@ export function inFlightIndexStream(hosted: ReadonlySet<string> | undefined): st
   return `${IN_FLIGHT_INDEX_PREFIX}${digest.slice(0, 32)}`;
 }
 
+/** The index stream of one partition of a partition table (partitions.ts). */
+export function partitionIndexStream(tableKey: string, partition: number): string {
+  const digest = createHash('sha256').update(tableKey).digest('hex');
+  return `${IN_FLIGHT_INDEX_PREFIX}${digest.slice(0, 32)}-${partition}`;
+}
+
+/** Checkpoints kept readable per index stream; only the last is read. */
+export const INDEX_MAX_COUNT = 8;
+
 /** The last checkpoint in the stream; undefined when there is none or it is unreadable (then start from the beginning). */
 export async function readInFlightCheckpoint(store: EventStore, stream: string): Promise<InFlightCheckpoint | undefined> {
   try {
@@ -53,7 +67,14 @@ export async function readInFlightCheckpoint(store: EventStore, stream: string):
 
 export async function writeInFlightCheckpoint(store: EventStore, stream: string, checkpoint: InFlightCheckpoint): Promise<void> {
   const data = { commit: checkpoint.position.commit.toString(), prepare: checkpoint.position.prepare.toString(), workflows: [...checkpoint.workflows] };
-  await store.append(stream, [{ id: randomUUID(), type: IN_FLIGHT_CHECKPOINT, data }], { expectedRevision: 'any' });
+  const result = await store.append(stream, [{ id: randomUUID(), type: IN_FLIGHT_CHECKPOINT, data }], { expectedRevision: 'any' });
+  // The first checkpoint of a stream bounds it: only the last one is ever read.
+  if (result.nextExpectedRevision === 0n) await store.setStreamMetadata(stream, { maxCount: INDEX_MAX_COUNT }).catch(() => undefined);
+}
+
+/** The earlier of two positions. */
+export function earlier(a: Position, b: Position): Position {
+  return a.commit < b.commit || (a.commit === b.commit && a.prepare < b.prepare) ? a : b;
 }
 
 function parseCheckpoint(data: unknown): InFlightCheckpoint | undefined {
@@ -61,4 +82,28 @@ function parseCheckpoint(data: unknown): InFlightCheckpoint | undefined {
   if (typeof commit !== 'string' || typeof prepare !== 'string' || !/^\d+$/.test(commit) || !/^\d+$/.test(prepare)) return undefined;
   if (!Array.isArray(workflows) || !workflows.every((id) => typeof id === 'string')) return undefined;
   return { position: { commit: BigInt(commit), prepare: BigInt(prepare) }, workflows: workflows as string[] };
+}
+
+/**
+ * Where a runtime owning several partitions starts from: the earliest position of their last
+ * checkpoints and every workflow they name. When one of them has none (a partition never indexed, a
+ * store written before ownership), the hosted set's old stream fills in, else undefined: start from
+ * the beginning of the workflow category.
+ */
+export async function readPartitionCheckpoints(store: EventStore, streams: readonly string[], fallbackStream: string): Promise<InFlightCheckpoint | undefined> {
+  const found = await Promise.all(streams.map((stream) => readInFlightCheckpoint(store, stream)));
+  const complete = found.filter((checkpoint) => checkpoint !== undefined);
+  if (complete.length < found.length) {
+    const fallback = await readInFlightCheckpoint(store, fallbackStream);
+    if (!fallback) return undefined;
+    complete.push(fallback);
+  }
+  if (complete.length === 0) return undefined;
+  let position = complete[0]!.position;
+  const workflows = new Set<string>();
+  for (const checkpoint of complete) {
+    position = earlier(position, checkpoint.position);
+    for (const workflowId of checkpoint.workflows) workflows.add(workflowId);
+  }
+  return { position, workflows: [...workflows] };
 }

@@ -6,8 +6,9 @@
  * agent calls for StepScheduled/CompensationScheduled, timers for deadlines.
  *
  * Triggers of one workflow are handled strictly in order, different workflows concurrently (rxjs
- * `groupBy` + `concatMap`). Many runtimes may share one store: optimistic concurrency is the only
- * coordination, and an agent is called only by the process whose append of its StepScheduled won.
+ * `groupBy` + `concatMap`). Many runtimes may share one store: each drives the workflows of the
+ * partitions it leases (partitions.ts), optimistic concurrency stays the safety net, and an agent is
+ * called only by the process whose append of its StepScheduled won, while its lease is valid.
  */
 import { randomUUID } from 'node:crypto';
 import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
@@ -28,10 +29,11 @@ import { AgentWaits } from './agent-waits.js';
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
-import { assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowStream } from '../stream/index.js';
+import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
 import { WorkflowFollower } from './follower.js';
-import { inFlightIndexStream } from './in-flight-index.js';
+import { inFlightIndexStream, partitionIndexStream, readPartitionCheckpoints, writeInFlightCheckpoint, type InFlightCheckpoint } from './in-flight-index.js';
+import { ALL_DEFINITIONS, DEFAULT_LEASE_TTL_MS, DEFAULT_PARTITIONS, PartitionLeases } from './partitions.js';
 import { TimerWheel } from './timer-wheel.js';
 import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
@@ -74,6 +76,26 @@ export interface SagaRuntimeOptions {
    * others wrote). Default 5 s: a restart then reads at most ~5 s of tail.
    */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Partitions of a new partition table (docs/scaling.md, "Ownership"). Default 16; a store whose
+   * table exists keeps the count it was written with (logged when it differs).
+   */
+  readonly partitions?: number;
+  /** How long a partition lease lasts unrenewed (renewed every third of it). Default 10 s. */
+  readonly leaseTtlMs?: number;
+  /**
+   * `worker` (default): lease a fair share of the partitions. `guest`: a short-lived tool (`cadenza
+   * run`, `fork --follow`, `compensate`): take only partitions no live worker wants, and yield them
+   * as soon as one is live, so a tool never takes work from running workers.
+   */
+  readonly leases?: 'worker' | 'guest';
+  /**
+   * Runtimes are interchangeable for a definition only when they can call the same agents: the
+   * group (e.g. the worker's capabilities) joins the partition table's key, so workers hosting
+   * different agents of one saga each drive every workflow, as before ownership, while replicas of
+   * one worker share its partitions. Default: one group.
+   */
+  readonly ownershipGroup?: string;
 }
 
 export interface StartWorkflowOptions {
@@ -99,6 +121,17 @@ export interface RuntimeStats {
   readonly decisions: number;
   readonly conflicts: number;
   readonly bulkheads: BulkheadSnapshot[];
+  /**
+   * Workflow events the store decoded for this runtime (subscription and takeovers). Its own
+   * appends are passed over unread, except those delivered before their append returned (the
+   * embedded store's writer thread commits while the runtime goes on): `decodedOwnEvents`.
+   */
+  readonly decodedEvents: number;
+  readonly decodedOwnEvents: number;
+  /** Workflow events this runtime appended. */
+  readonly appendedEvents: number;
+  /** Partitions leased, per table (`name@version`, or `*` for a runtime hosting every definition). */
+  readonly partitions: Record<string, readonly number[]>;
 }
 
 /** A transition appended by this runtime or observed from another: what monitors and the CLI follow. */
@@ -120,7 +153,12 @@ export class WorkflowNotFoundError extends Error {
 
 type QueuedTrigger =
   | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
-  | { readonly kind: 'observed'; readonly workflowId: string; readonly recorded: RecordedEvent };
+  | { readonly kind: 'observed'; readonly workflowId: string; readonly recorded: RecordedEvent }
+  /** A workflow of a partition just gained: load it, arm its timers, re-send its calls in flight. */
+  | { readonly kind: 'takeover'; readonly workflowId: string };
+
+/** Triggers decided for a workflow whose partition is not (or no longer) ours: commands, and results of calls made here (their append is fenced by the expected revision). */
+const decidedWhenNotDriven = new Set<Trigger['kind']>(['command', 'stepResult', 'compensationResult', 'taskAccepted']);
 
 interface Reply {
   resolve(events: WorkflowEvent[]): void;
@@ -164,6 +202,22 @@ export class SagaRuntime {
   #draining = false;
   #decisions = 0;
   #conflicts = 0;
+  #appended = 0;
+  /** Own appends the subscription delivered before this runtime knew them (decoded, then found known). */
+  #decodedOwn = 0;
+  /** Workflow events decoded while taking partitions over (the subscription counts its own). */
+  #takeoverDecoded = 0;
+  /** Joins the table keys: runtimes of other groups keep their own tables (SagaRuntimeOptions.ownershipGroup). */
+  readonly #group: string | undefined;
+  /** The partitions this runtime drives (partitions.ts). */
+  readonly #leases: PartitionLeases;
+  /** `tableKey/partition` being taken over: not indexed until every workflow found is queued. */
+  readonly #takingOver = new Set<string>();
+  readonly #takeovers = new Set<Promise<void>>();
+  /** `takeover` triggers queued and not yet processed: admissions wait until every taken workflow holds its slot or its place. */
+  #takeoversQueued = 0;
+  /** Per index stream, what was written last (a partition's checkpoint is written only when it changed). */
+  readonly #indexWritten = new Map<string, string>();
 
   /** Every transition, appended here or observed from another process. */
   readonly transitions$: Observable<Transition> = this.#transitions.asObservable();
@@ -193,13 +247,31 @@ export class SagaRuntime {
     });
     this.#candidates = (capability) => options.registry.candidates(capability);
     this.#hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
+    this.#group = options.ownershipGroup;
+    this.#leases = new PartitionLeases({
+      store: options.store,
+      log: this.#log,
+      runtimeId: this.runtimeId,
+      tableKeys: (this.#hosted === undefined ? [ALL_DEFINITIONS] : [...this.#hosted]).map((key) => this.#grouped(key)),
+      partitions: options.partitions ?? DEFAULT_PARTITIONS,
+      ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+      guest: options.leases === 'guest',
+      now: this.#now,
+      changed: (tableKey, gained, lost) => this.#partitionsChanged(tableKey, gained, lost),
+    });
     this.#follower = new WorkflowFollower(
-      { store: options.store, log: this.#log, indexStream: inFlightIndexStream(this.#hosted), checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000 },
+      {
+        store: options.store,
+        log: this.#log,
+        index: { read: () => this.#readIndex(), write: (checkpoint) => this.#writeIndex(checkpoint) },
+        checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000,
+      },
       {
         states: this.#cache,
         keep: (workflowId, cached) => this.#keep(workflowId, cached),
         isForeign: (workflowId) => this.#foreign.has(workflowId),
         ignores: (workflowId) => this.#ignores(workflowId),
+        outside: (workflowId) => !this.#leases.followsAny(workflowId) && !this.#waiters.waitsFor(workflowId),
         observed: (workflowId, recorded) => this.#enqueue({ kind: 'observed', workflowId, recorded }),
         queuedWorkflows: () => [...this.#pendingPerWorkflow].filter(([, pending]) => pending > 0).map(([workflowId]) => workflowId),
         stopped: () => this.#stopped,
@@ -218,7 +290,10 @@ export class SagaRuntime {
   static async start(options: SagaRuntimeOptions): Promise<SagaRuntime> {
     const runtime = new SagaRuntime(options);
     runtime.#startPipeline();
+    // Lease first, so the catch-up reads only the partitions this runtime owns.
+    await runtime.#leases.renew();
     await runtime.#follow();
+    runtime.#leases.renewEvery();
     return runtime;
   }
 
@@ -239,7 +314,7 @@ export class SagaRuntime {
     const tooDeep = jsonDepthProblem(input);
     if (tooDeep !== undefined) throw new CommandRejectedError('start', `Cannot start: input is ${tooDeep}`);
     // Admitted at once only by the runtime that drives it, with a slot free and nobody queued before it.
-    const admit = this.#owns(initialState(workflowId)) && this.#backlog.tryHold(workflowId);
+    const admit = this.#owns(workflowId, initialState(workflowId), validated) && this.#backlog.tryHold(workflowId);
     try {
       const command: WorkflowCommand = { type: 'start', workflowId, definition: validated, input, ...(options.priority === undefined ? {} : { priority: options.priority }), admit };
       await this.#command(workflowId, command, options.correlationId ?? workflowId);
@@ -329,6 +404,10 @@ export class SagaRuntime {
       decisions: this.#decisions,
       conflicts: this.#conflicts,
       bulkheads: this.#invoker.bulkheads(),
+      decodedEvents: this.#follower.decoded + this.#takeoverDecoded,
+      decodedOwnEvents: this.#decodedOwn,
+      appendedEvents: this.#appended,
+      partitions: Object.fromEntries(this.#leases.owned()),
     };
   }
 
@@ -364,8 +443,11 @@ export class SagaRuntime {
     await this.#follower.unsubscribe();
     await aborted;
     await this.#drain();
+    await Promise.all(this.#takeovers);
     this.#tracing.stop();
+    // The index first, then the partitions: whoever takes them over reads next to no tail.
     await this.#follower.close();
+    await this.#leases.leave();
     this.#triggers.complete();
     this.#pipeline?.unsubscribe();
   }
@@ -399,6 +481,7 @@ export class SagaRuntime {
   async #process(queued: QueuedTrigger): Promise<void> {
     try {
       if (queued.kind === 'observed') await this.#observe(queued.workflowId, queued.recorded);
+      else if (queued.kind === 'takeover') await this.#takeOver(queued.workflowId);
       else {
         const events = await this.#decideAndAppend(queued);
         queued.reply?.resolve(events);
@@ -444,7 +527,9 @@ export class SagaRuntime {
       if (!known) this.#settle(workflowId, cached);
       // A workflow another runtime owns (an operator command sent through this one) is decided with no
       // agents: what it schedules waits for its owner, which is woken by the append and calls them.
-      const owned = this.#owns(cached.state); // (a start is of a hosted definition: startWorkflow checked)
+      const owned = this.#owns(workflowId, cached.state, trigger.kind === 'command' && trigger.command.type === 'start' ? { name: trigger.command.definition.name, version: trigger.command.definition.version ?? 1 } : undefined);
+      // A timer, wake or resume of a workflow whose partition is not ours (any more): its owner has them.
+      if (!owned && !decidedWhenNotDriven.has(trigger.kind)) return [];
       const context: DecisionContext = { now: this.#now(), random: this.#random, candidates: owned ? this.#candidates : noCandidates, deciderId: this.runtimeId };
       const { events, state } = decideTransition(cached.state, trigger, context);
       this.#decisions++;
@@ -471,6 +556,7 @@ export class SagaRuntime {
         }
         throw error;
       }
+      this.#appended += events.length;
       for (const event of events) this.#logTransition(event);
       this.#tracing.appended(workflowId, events, state);
       if (this.#transitions.observed) {
@@ -483,7 +569,8 @@ export class SagaRuntime {
       }
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next, events);
-      if (!owned) return events;
+      // Calls are made only while the lease is still valid (it may have run out during the append).
+      if (!owned || !this.#owns(workflowId, state)) return events;
       // Side effects follow durable facts: only now, and only here, are the agents called.
       for (const event of events) {
         this.#dispatcher.dispatch(workflowId, event, state);
@@ -507,8 +594,11 @@ export class SagaRuntime {
   /** An event from the subscription: fold it if it is news (another process appended it). */
   async #observe(workflowId: string, recorded: RecordedEvent): Promise<void> {
     const revision = Number(recorded.revision);
-    if (this.#foreign.has(workflowId)) return this.#observeForeign(workflowId);
-    if (this.#cache.knows(workflowId, revision)) return;
+    if (this.#foreign.has(workflowId) || !this.#leases.followsAny(workflowId)) return this.#observeForeign(workflowId);
+    if (this.#cache.knows(workflowId, revision)) {
+      this.#decodedOwn++;
+      return;
+    }
     const cached = this.#cache.get(workflowId) ?? (revision === 0 ? { state: initialState(workflowId), correlationId: correlationIdOf(recorded) ?? workflowId, lastEventId: '' } : undefined);
     if (cached && revision === cached.state.revision + 1) {
       const ready = definitionsReady(this.#store, recorded);
@@ -519,18 +609,19 @@ export class SagaRuntime {
       this.#settle(workflowId, { ...cached, state, lastEventId: event.id }, [event]);
       // Another process decided something that waits for an agent (a start or an operator command
       // appended without agents): if this runtime has one, it goes on now, not at some timeout.
-      if (this.#agentWaits.note(workflowId, event) && this.#owns(state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: event.id });
+      if (this.#agentWaits.note(workflowId, event) && this.#owns(workflowId, state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: event.id });
       return;
     }
     // Unknown here, or a gap: the stream is the truth.
     this.#cache.forget(workflowId);
     const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
-    if (this.#owns(loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
+    if (this.#owns(workflowId, loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
   }
 
   /**
-   * Another runtime's workflow is not folded here, unless a caller here waits for it (`waitForEnd`):
+   * Another runtime's workflow (a definition not hosted here, or a partition another runtime
+   * leases) is not folded here, unless a caller here waits for it (`waitForEnd`):
    * then its state is read from the stream at each of its events, and once it has ended it is
    * forgotten like an ended workflow of our own.
    */
@@ -546,12 +637,37 @@ export class SagaRuntime {
 
   /** Events of another runtime's workflow are passed over without reading them, unless someone here waits for it. */
   #ignores(workflowId: string): boolean {
-    return this.#foreign.has(workflowId) && !this.#waiters.waitsFor(workflowId);
+    return (this.#foreign.has(workflowId) || !this.#leases.followsAny(workflowId)) && !this.#waiters.waitsFor(workflowId);
   }
 
-  /** Is the workflow this runtime's to drive? (Its definition is hosted here, or no hosts were named.) */
-  #owns(state: WorkflowState): boolean {
+  /** Is the workflow's definition hosted here (or were no hosts named)? */
+  #hosts(state: WorkflowState): boolean {
     return this.#hosted === undefined || state.status === 'idle' || this.#hosted.has(definitionKey(state.definition));
+  }
+
+  /** The partition table a definition's workflows are leased through. */
+  #tableKey(definition: Pick<WorkflowDefinition, 'name' | 'version'>): string {
+    return this.#grouped(this.#hosted === undefined ? ALL_DEFINITIONS : definitionKey(definition));
+  }
+
+  #grouped(key: string): string {
+    return this.#group === undefined ? key : `${key}#${this.#group}`;
+  }
+
+  /**
+   * Is the workflow this runtime's to drive now? Its definition is hosted here and this runtime
+   * holds the valid lease of its partition. `definition`: a start's, before the workflow has a state.
+   */
+  #owns(workflowId: string, state: WorkflowState, definition?: Pick<WorkflowDefinition, 'name' | 'version'>): boolean {
+    const of = state.status === 'idle' ? definition : state.definition;
+    if (of === undefined) return true; // nothing to drive yet: the decision says so
+    if (this.#hosted !== undefined && !this.#hosted.has(definitionKey(of))) return false;
+    return this.#leases.drives(this.#tableKey(of), workflowId);
+  }
+
+  /** This runtime keeps the workflow in memory: hosted, and of a partition it leases (valid or not). */
+  #follows(workflowId: string, state: ActiveWorkflowState): boolean {
+    return this.#leases.follows(this.#tableKey(state.definition), workflowId);
   }
 
   /**
@@ -562,12 +678,15 @@ export class SagaRuntime {
   #settle(workflowId: string, cached: CachedWorkflow, events?: readonly WorkflowEvent[]): void {
     const { state } = cached;
     if (state.status === 'idle') return;
-    if (!this.#owns(state)) {
+    if (!this.#hosts(state)) {
       // Another runtime's workflow (its definition is not hosted here): left untouched.
       this.#cache.forget(workflowId);
       this.#foreign.add(workflowId);
       this.#timers.clear(workflowId);
       this.#backlog.forget(workflowId);
+    } else if (!this.#follows(workflowId, state)) {
+      // Of a partition another runtime leases: its owner drives it.
+      this.#drop(workflowId);
     } else if (isTerminal(state.status)) {
       this.#agentWaits.forget(workflowId);
       this.#tracing.ended(workflowId, state);
@@ -596,7 +715,7 @@ export class SagaRuntime {
    * admitted (the `admit` trigger then decides nothing). Not while catching up or draining.
    */
   #admitQueued(): void {
-    if (!this.#follower.live || this.#stopped || this.#draining) return;
+    if (!this.#follower.live || this.#stopped || this.#draining || this.#takeoversQueued > 0) return;
     for (let workflowId = this.#backlog.admitNext(); workflowId !== undefined; workflowId = this.#backlog.admitNext()) {
       const admitted = workflowId;
       this.#enqueue({
@@ -621,6 +740,14 @@ export class SagaRuntime {
     const changed = events === undefined ? undefined : stepsChangedBy(events);
     if (changed) this.#timers.setSteps(workflowId, changed, pendingTimersOf(state, changed));
     else this.#timers.set(workflowId, pendingTimers(state));
+  }
+
+  /** Not ours to drive (any more): out of memory, no timers, out of the backlog (its owner has it). */
+  #drop(workflowId: string): void {
+    this.#cache.forget(workflowId);
+    this.#timers.clear(workflowId);
+    this.#agentWaits.forget(workflowId);
+    this.#backlog.forget(workflowId);
   }
 
   // --- commands ----------------------------------------------------------------------------
@@ -654,6 +781,8 @@ export class SagaRuntime {
 
   #onTimer(workflowId: string, timer: TimerRef): void {
     if (this.#stopped) return;
+    // A lease that ran out drops its workflows when its renewal notices; until then, nothing fires.
+    if (!this.#leases.followsAny(workflowId)) return;
     const causationId = this.#cache.get(workflowId)?.lastEventId ?? `timer:${timer.kind}`;
     this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'timer', timer }, causationId });
   }
@@ -677,8 +806,10 @@ export class SagaRuntime {
         this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on start-up` }, causationId: cached.lastEventId });
       }
     }
-    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, queued: this.#backlog.waiting, fromIndex }, 'caught up; live');
+    this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, queued: this.#backlog.waiting, fromIndex, partitions: Object.fromEntries(this.#leases.owned()) }, 'caught up; live');
     this.#follower.followLive();
+    // Index the partitions now: whoever takes one over later reads from here, not from the start.
+    void this.#follower.writeCheckpoint(true);
     // Queued workflows (in the index like any unfinished one) are admitted as far as slots allow.
     this.#admitQueued();
   }
@@ -687,11 +818,130 @@ export class SagaRuntime {
   #keep(workflowId: string, cached: CachedWorkflow): void {
     const { state } = cached;
     if (state.status === 'idle') return;
-    if (!this.#owns(state)) {
+    if (!this.#hosts(state)) {
       this.#cache.forget(workflowId);
       this.#foreign.add(workflowId);
-    } else if (isTerminal(state.status)) this.#cache.ended(workflowId, state.revision);
+    } else if (!this.#follows(workflowId, state)) this.#cache.forget(workflowId);
+    else if (isTerminal(state.status)) this.#cache.ended(workflowId, state.revision);
     else this.#cache.set(workflowId, cached);
+  }
+
+  // --- partitions (partitions.ts) ------------------------------------------------------------
+
+  /** After a lease renewal: drop the workflows of partitions lost; take over those of partitions gained. */
+  #partitionsChanged(tableKey: string, gained: readonly number[], lost: readonly number[]): void {
+    if (lost.length > 0) {
+      const gone = new Set(lost);
+      for (const [workflowId, { state }] of [...this.#cache.entries()]) {
+        if (state.status === 'idle' || this.#tableKey(state.definition) !== tableKey) continue;
+        if (gone.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1)) this.#drop(workflowId);
+      }
+      this.#log.info({ table: tableKey, lost }, 'partitions released');
+    }
+    // Before the runtime is live its catch-up reads the partitions it holds; after, a takeover does.
+    if (gained.length > 0 && this.#follower.live && !this.#stopped) {
+      const takeover = this.#takeover(tableKey, gained).catch((error: unknown) => this.#log.error({ err: error, table: tableKey, gained }, 'partition takeover failed'));
+      this.#takeovers.add(takeover);
+      void takeover.finally(() => this.#takeovers.delete(takeover));
+    }
+  }
+
+  /**
+   * A partition gained while live: its in-flight workflows are those its last checkpoint names plus
+   * those in the tail after it (read with every other partition's events passed over unread). Each
+   * goes through its workflow's queue as a `takeover` trigger: load, arm timers, re-send calls.
+   */
+  async #takeover(tableKey: string, partitions: readonly number[]): Promise<void> {
+    const marks = partitions.map((partition) => `${tableKey}/${partition}`);
+    for (const mark of marks) this.#takingOver.add(mark);
+    try {
+      const wanted = new Set(partitions);
+      const inPartition = (workflowId: string) => wanted.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1) && !this.#foreign.has(workflowId);
+      const checkpoint = await readPartitionCheckpoints(this.#store, partitions.map((partition) => partitionIndexStream(tableKey, partition)), inFlightIndexStream(this.#hosted));
+      const found = new Set((checkpoint?.workflows ?? []).filter(inPartition));
+      const tail = this.#store.subscribeToAll({
+        fromPosition: checkpoint?.position ?? 'start',
+        filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
+        skip: (stream) => {
+          const workflowId = workflowIdOf(stream);
+          return workflowId === undefined || found.has(workflowId) || !inPartition(workflowId);
+        },
+      });
+      try {
+        for await (const message of tail) {
+          if (message.kind === 'caughtUp' || this.#stopped) break;
+          if (message.kind !== 'event') continue;
+          this.#takeoverDecoded++;
+          const workflowId = workflowIdOf(message.event.stream);
+          if (workflowId !== undefined && inPartition(workflowId)) found.add(workflowId);
+        }
+      } finally {
+        await tail.unsubscribe();
+      }
+      for (const workflowId of found) {
+        if (this.#stopped) break;
+        this.#takeoversQueued++;
+        this.#enqueue({ kind: 'takeover', workflowId });
+      }
+      for (const mark of marks) this.#takingOver.delete(mark);
+      void this.#follower.writeCheckpoint(true);
+      this.#log.info({ table: tableKey, gained: partitions, workflows: found.size, fromIndex: checkpoint !== undefined }, 'partitions taken over');
+    } finally {
+      for (const mark of marks) this.#takingOver.delete(mark);
+    }
+  }
+
+  /** In the workflow's queue: load it fresh, arm its timers, and re-send its calls in flight under their keys (as start-up does). */
+  async #takeOver(workflowId: string): Promise<void> {
+    try {
+      await this.#loadTakenOver(workflowId);
+    } finally {
+      // The last one admits: a workflow that held a slot at the old owner keeps it before any queued one is admitted.
+      if (--this.#takeoversQueued === 0) this.#admitQueued();
+    }
+  }
+
+  async #loadTakenOver(workflowId: string): Promise<void> {
+    this.#cache.forget(workflowId);
+    const loaded = await this.#cache.load(workflowId);
+    this.#settle(workflowId, loaded);
+    const { state } = loaded;
+    if (!this.#cache.has(workflowId) || !this.#owns(workflowId, state)) return;
+    const waits = waitsForAgents(state);
+    if (waits) this.#agentWaits.noteState(workflowId, state);
+    if (waits || inFlightCalls(state).length > 0) {
+      this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on taking its partition over` }, causationId: loaded.lastEventId });
+    }
+  }
+
+  /** Where to start: the checkpoints of the partitions held now (no partitions: the end of the log). */
+  async #readIndex(): Promise<InFlightCheckpoint | undefined> {
+    const streams = [...this.#leases.owned()].flatMap(([tableKey, partitions]) => partitions.map((partition) => partitionIndexStream(tableKey, partition)));
+    if (streams.length === 0) {
+      for await (const last of this.#store.readAll({ direction: 'backwards', maxCount: 1, filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } })) return { position: last.position, workflows: [] };
+      return undefined;
+    }
+    return readPartitionCheckpoints(this.#store, streams, inFlightIndexStream(this.#hosted));
+  }
+
+  /** One checkpoint per partition held (and not being taken over), each naming that partition's workflows. */
+  async #writeIndex(checkpoint: InFlightCheckpoint): Promise<void> {
+    const perStream = new Map<string, string[]>();
+    for (const [tableKey, partitions] of this.#leases.owned()) {
+      for (const partition of partitions) if (!this.#takingOver.has(`${tableKey}/${partition}`)) perStream.set(partitionIndexStream(tableKey, partition), []);
+    }
+    for (const workflowId of checkpoint.workflows) {
+      const cached = this.#cache.get(workflowId);
+      // Queued but not in memory: its definition is not known here, so every table's partition names it.
+      const keys = cached && cached.state.status !== 'idle' ? [this.#tableKey(cached.state.definition)] : [...this.#leases.owned().keys()];
+      for (const tableKey of keys) perStream.get(partitionIndexStream(tableKey, this.#leases.partitionOf(tableKey, workflowId) ?? -1))?.push(workflowId);
+    }
+    for (const [stream, workflows] of perStream) {
+      const fingerprint = `${checkpoint.position.commit}/${workflows.join(',')}`;
+      if (this.#indexWritten.get(stream) === fingerprint) continue;
+      await writeInFlightCheckpoint(this.#store, stream, { position: checkpoint.position, workflows });
+      this.#indexWritten.set(stream, fingerprint);
+    }
   }
 
   // --- logging -----------------------------------------------------------------------------
