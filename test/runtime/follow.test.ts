@@ -46,7 +46,8 @@ describe('following the store', () => {
     const store = await openStore('memory:');
     const flaky = failingOnceAfterLive(store);
     const gate = deferred();
-    const observer = await startTestEngine({ store: flaky, agents: [] });
+    // A guest: it has no agents, so it must not take partitions (and their workflows) from the worker.
+    const observer = await startTestEngine({ store: flaky, agents: [], runtime: { leases: 'guest' } });
     const worker = await startTestEngine({ store, agents: [agent('w', ['work'], { a: () => ({}), b: async () => { await gate.promise; return {}; } })] });
     engines = [worker, observer];
     const def = workflow('two').step({ id: 'a', action: 'a', capability: 'work' }).step({ id: 'b', action: 'b', capability: 'work', dependsOn: ['a'] }).build();
