@@ -1,0 +1,174 @@
+/**
+ * Claims of docs/cli.md that no other test checked (the audit in docs/testing.md): each test names
+ * the sentence it holds the command to. The CLI runs in-process through `main` (exit code, stdout,
+ * stderr) over a store of simulated trading workflows, as test/projections/cli.test.ts does.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tradingPipeline } from '../../sagas/index.js';
+import { main } from '../../src/cli/main.js';
+import { definitionHash } from '../../src/workflow/hash.js';
+import { openStore } from '../../src/store/open.js';
+import type { RecordedEvent } from '../../src/store/port.js';
+import { populate, readLog } from '../projections/fixtures/populate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cadenza-cli-claims-'));
+const store = `sqlite:${join(dir, 'cadenza.db')}`;
+let ids: string[] = [];
+let log: RecordedEvent[] = [];
+/** A workflow of each ending, found in the log. */
+let completed: string;
+let compensated: string;
+
+beforeAll(async () => {
+  const opened = await openStore(store);
+  ids = await populate(opened, { workflows: 12, seed: 77 });
+  log = await readLog(opened);
+  await opened.close();
+  const endedWith = (type: string) => log.find((e) => e.type === type)!.stream.slice('workflow-'.length);
+  completed = endedWith('WorkflowCompleted');
+  compensated = endedWith('WorkflowCompensated');
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await main(['node', 'cadenza', '--store', store, ...args]), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const eventsOf = (workflowId: string) => log.filter((e) => e.stream === `workflow-${workflowId}`);
+
+describe('docs/cli.md, checked', () => {
+  it('"Options may come before or after the command name": the same JSON either way', async () => {
+    const before = await cli('--json', 'status', completed);
+    const after = await cli('status', completed, '--json');
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({ workflowId: completed, status: 'completed' });
+    expect(after.stdout).toBe(before.stdout);
+  });
+
+  it('"Set CADENZA_DEBUG=1 to get the stack trace after the one-line reason"; without it, one line', async () => {
+    // Retrying a completed workflow makes no sense: exit 1, appends nothing.
+    const plain = await cli('retry', completed, '--no-wait');
+    expect(plain.code).toBe(1);
+    expect(plain.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cadenza: /)]);
+    vi.stubEnv('CADENZA_DEBUG', '1');
+    try {
+      const debug = await cli('retry', completed, '--no-wait');
+      expect(debug.code).toBe(1);
+      const [first, ...stack] = debug.stderr.trim().split('\n');
+      expect(first).toBe(plain.stderr.trim());
+      expect(stack.some((line) => /^\s+at /.test(line))).toBe(true);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const opened = await openStore(store);
+    expect(await readLog(opened)).toHaveLength(log.length);
+    await opened.close();
+  });
+
+  it('watch: "Exit 0 when it completed, 4 when it ended otherwise, 3 for an unknown workflow"; one line on stdout, or the final view with --json', async () => {
+    const done = await cli('watch', completed);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(new RegExp(`^${completed} completed 100% \\(\\d+/\\d+ steps\\)\\n$`));
+    const rolledBack = await cli('watch', compensated, '--json');
+    expect(rolledBack.code).toBe(4);
+    expect(JSON.parse(rolledBack.stdout)).toMatchObject({ workflowId: compensated, status: 'compensated' });
+    expect((await cli('watch', 'no-such-workflow')).code).toBe(3);
+  });
+
+  it('history --json: "{ workflowId, events: [{ revision, type, created, id, data, metadata }] }", every event in order', async () => {
+    const result = await cli('history', compensated, '--json');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { workflowId: string; events: Record<string, unknown>[] };
+    expect(doc.workflowId).toBe(compensated);
+    const recorded = eventsOf(compensated);
+    expect(doc.events.map((e) => Object.keys(e).sort())).toEqual(recorded.map(() => ['created', 'data', 'id', 'metadata', 'revision', 'type']));
+    expect(doc.events.map((e) => [e.revision, e.type, e.id, e.created])).toEqual(recorded.map((e) => [Number(e.revision), e.type, e.id, e.created.toISOString()]));
+    expect((await cli('history', 'no-such-workflow')).code).toBe(3);
+  });
+
+  it('sagas: "--json includes the full definitions", each with its hash and steps', async () => {
+    const result = await cli('sagas', '--json');
+    expect(result.code).toBe(0);
+    const sagas = JSON.parse(result.stdout) as { name: string; hash: string; steps: string[]; definition: { steps: { id: string; action: string }[] } }[];
+    const trading = sagas.find((s) => s.name === 'trading-pipeline')!;
+    expect(trading.hash).toBe(definitionHash(tradingPipeline));
+    expect(trading.definition).toEqual(JSON.parse(JSON.stringify(tradingPipeline)));
+    expect(trading.steps).toEqual(tradingPipeline.steps.map((s) => s.id));
+  });
+
+  it('store info --json: events, workflows, definitions, bytes of the file, bytes per workflow, the last event', async () => {
+    const result = await cli('store', 'info', '--json');
+    expect(result.code).toBe(0);
+    const info = JSON.parse(result.stdout) as Record<string, unknown>;
+    const last = log.at(-1)!;
+    expect(info).toMatchObject({
+      store,
+      events: log.length,
+      workflows: ids.length,
+      lastPosition: String(last.position.commit),
+      lastEventAt: last.created.toISOString(),
+    });
+    expect(info.fileBytes).toBeGreaterThan(0);
+    expect(info.bytesPerWorkflow).toBe(Math.round((info.fileBytes as number) / ids.length));
+    expect(Object.keys(info).sort()).toEqual(['bytesPerWorkflow', 'definitions', 'events', 'fileBytes', 'lastEventAt', 'lastPosition', 'payloadBytes', 'store', 'workflows']);
+  });
+
+  it('audit: "--desc: newest first"; the JSON mode gives next, "pass it as --after for the next page"', async () => {
+    const id = ids[3]!;
+    const all = JSON.parse((await cli('audit', '--workflow', id, '--json', '--limit', '1000')).stdout) as { events: { revision: number }[]; next: string | null };
+    expect(all.events.length).toBe(eventsOf(id).length);
+    expect(all.next).toBeNull();
+    const desc = JSON.parse((await cli('audit', '--workflow', id, '--json', '--desc', '--limit', '1000')).stdout) as { events: { revision: number }[] };
+    expect(desc.events.map((e) => e.revision)).toEqual(all.events.map((e) => e.revision).reverse());
+    const pages: number[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const result = await cli('audit', '--workflow', id, '--json', '--limit', '4', ...(after === null ? [] : ['--after', after]));
+      const doc = JSON.parse(result.stdout) as { events: { revision: number }[]; next: string | null };
+      pages.push(...doc.events.map((e) => e.revision));
+      after = doc.next;
+      if (after === null) break;
+    }
+    expect(pages).toEqual(all.events.map((e) => e.revision));
+  });
+
+  it('list: "--status takes any of ... (comma-separated or repeated)"', async () => {
+    const statusesOf = async (...args: string[]) =>
+      (JSON.parse((await cli('list', '--json', '--limit', '1000', ...args)).stdout) as { workflows: { workflowId: string; status: string }[] }).workflows;
+    const comma = await statusesOf('--status', 'completed,compensated');
+    const repeated = await statusesOf('--status', 'completed', '--status', 'compensated');
+    expect(comma.map((w) => w.workflowId).sort()).toEqual(repeated.map((w) => w.workflowId).sort());
+    expect(new Set(comma.map((w) => w.status))).toEqual(new Set(['completed', 'compensated']));
+    const ended = log.filter((e) => e.type === 'WorkflowCompleted' || e.type === 'WorkflowCompensated').length;
+    expect(comma).toHaveLength(ended);
+  });
+
+  it('replay: "--until <revision | ISO 8601 time>": up to the last event recorded at or before the time', async () => {
+    const recorded = eventsOf(compensated);
+    const cut = recorded[3]!;
+    const result = await cli('replay', compensated, '--until', cut.created.toISOString(), '--json');
+    expect(result.code).toBe(0);
+    const atOrBefore = recorded.filter((e) => e.created.getTime() <= cut.created.getTime());
+    expect(JSON.parse(result.stdout)).toMatchObject({ workflowId: compensated, events: atOrBefore.length, state: { revision: atOrBefore.length - 1 } });
+  });
+
+  it('fork: "Exit 2 for a revision the workflow does not have", nothing written', async () => {
+    const result = await cli('fork', completed, '--from', String(eventsOf(completed).length + 5), '--id', 'never-forked');
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await cli('status', 'never-forked')).code).toBe(3);
+  });
+});
