@@ -3,7 +3,7 @@
  * the sentence it holds the command to. The CLI runs in-process through `main` (exit code, stdout,
  * stderr) over a store of simulated trading workflows, as test/projections/cli.test.ts does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,7 @@ import { definitionHash } from '../../src/workflow/hash.js';
 import { openStore } from '../../src/store/open.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { populate, readLog } from '../projections/fixtures/populate.js';
+import { cadenza } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cadenza-cli-claims-'));
 const store = `sqlite:${join(dir, 'cadenza.db')}`;
@@ -35,12 +36,16 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliOn(store, ...args);
+}
+
+async function cliOn(storeUri: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
   try {
-    return { code: await main(['node', 'cadenza', '--store', store, ...args]), stdout, stderr };
+    return { code: await main(['node', 'cadenza', '--store', storeUri, ...args]), stdout, stderr };
   } finally {
     out.mockRestore();
     err.mockRestore();
@@ -171,4 +176,56 @@ describe('docs/cli.md, checked', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect((await cli('status', 'never-forked')).code).toBe(3);
   });
+});
+
+describe('docs/cli.md, run and the global options', () => {
+  const tradingInput = { symbol: 'ACME', quantity: 5, account: 'a-1' };
+
+  it('run: "--input @file.json" reads the input from the file; "--no-wait ... --json prints { workflowId, name, version }"', async () => {
+    const file = join(dir, 'input.json');
+    writeFileSync(file, JSON.stringify(tradingInput));
+    const runStore = `sqlite:${join(dir, 'no-wait.db')}`;
+    const result = await cliOn(runStore, 'run', 'trading-pipeline', '--input', `@${file}`, '--no-wait', '--workflow-id', 'from-file', '--json');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ workflowId: 'from-file', name: 'trading-pipeline', version: 1 });
+    const history = JSON.parse((await cliOn(runStore, 'history', 'from-file', '--json')).stdout) as { events: { type: string; data: { input?: unknown } }[] };
+    expect(history.events[0]).toMatchObject({ type: 'WorkflowStarted', data: { input: tradingInput } });
+    // Only decided and appended: nothing ran.
+    expect(history.events.map((e) => e.type)).not.toContain('StepSucceeded');
+  });
+
+  it('"Every simulated choice is a hash of the seed and the call\'s idempotency key": one workflow id and seed, the same history on two stores', async () => {
+    const historyOf = async (name: string, seed: string) => {
+      const runStore = `sqlite:${join(dir, `${name}.db`)}`;
+      const args = ['--input', JSON.stringify(tradingInput), '--latency', '0', '--failure-rate', '0.4', '--rejection-rate', '0.3', '--post-trade-failure-rate', '0.3'];
+      const run = await cliOn(runStore, 'run', 'trading-pipeline', ...args, '--seed', seed, '--workflow-id', 'seeded');
+      expect([0, 4]).toContain(run.code);
+      const doc = JSON.parse((await cliOn(runStore, 'history', 'seeded', '--json')).stdout) as { events: { type: string; data: { stepId?: string; agentId?: string } }[] };
+      return doc.events.map((e) => [e.type, e.data.stepId, e.data.agentId].filter(Boolean).join(' '));
+    };
+    const first = await historyOf('seed-a', '11');
+    expect(await historyOf('seed-b', '11')).toEqual(first);
+    expect(first.length).toBeGreaterThan(3);
+    // The seed is part of the draw: another seed, another history (seed 12 happens to differ).
+    expect(await historyOf('seed-c', '12')).not.toEqual(first);
+  });
+
+  it('"Exit codes: 2 bad usage: unknown option"', async () => {
+    const result = await cli('status', completed, '--no-such-option');
+    expect(result.code).toBe(2);
+  });
+
+  it('"-v, --verbose: structured pino logs on stderr (one line per transition, with workflowId, stepId, attempt, agentId)"; without it, none', async () => {
+    const args = ['--store', 'memory:', 'run', 'trading-pipeline', '--input', JSON.stringify(tradingInput), '--latency', '0', '--workflow-id', 'verbose-run'];
+    const verbose = await cadenza('-v', ...args);
+    expect(verbose.code).toBe(0);
+    const lines = verbose.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const stepLines = lines.filter((line) => line.stepId !== undefined);
+    expect(stepLines.length).toBeGreaterThan(0);
+    expect(stepLines.every((line) => line.workflowId === 'verbose-run')).toBe(true);
+    expect(stepLines.some((line) => typeof line.attempt === 'number' && typeof line.agentId === 'string')).toBe(true);
+    const quiet = await cadenza(...args);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+  }, 60_000);
 });
