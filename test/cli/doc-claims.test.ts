@@ -229,3 +229,38 @@ describe('docs/cli.md, run and the global options', () => {
     expect(quiet.stderr.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
   }, 60_000);
 });
+
+describe('docs/cli.md, agent serve', () => {
+  it('"A module that does not load or has no usable default export is one line naming the file and the field, exit 2"', async () => {
+    const modules: [string, string, RegExp][] = [
+      ['no-default.mjs', 'export const name = "x";\n', /has no default export/],
+      ['no-name.mjs', 'export default { name: "", handlers: { go: async () => null } };\n', /name must be a non-empty string/],
+      ['no-handlers.mjs', 'export default { name: "a", handlers: {} };\n', /handlers must be an object of functions/],
+      ['bad-handler.mjs', 'export default { name: "a", handlers: { go: 42 } };\n', /handlers\.go is a number, not a function/],
+      ['throws.mjs', 'throw new Error("boom at load");\n', /boom at load/],
+    ];
+    for (const [name, text, reason] of modules) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const result = await cli('agent', 'serve', file);
+      expect(result.code, name).toBe(2);
+      expect(result.stderr.trim().split('\n'), name).toEqual([expect.stringMatching(reason)]);
+      expect(result.stderr, name).toContain(name);
+    }
+    expect((await cli('agent', 'serve', join(dir, 'missing.mjs'))).code).toBe(2);
+  });
+
+  it('"a bind beyond loopback without [a token] is refused (exit 2)"; --tls-cert and --tls-key go together', async () => {
+    const file = join(dir, 'fine.mjs');
+    writeFileSync(file, 'export default { name: "fine", handlers: { go: async () => null } };\n');
+    vi.stubEnv('CADENZA_AGENT_TOKEN', undefined);
+    try {
+      const open = await cli('agent', 'serve', file, '--host', '0.0.0.0');
+      expect(open.code).toBe(2);
+      expect(open.stderr).toMatch(/without a token/);
+      expect((await cli('agent', 'serve', file, '--tls-cert', join(dir, 'cert.pem'))).code).toBe(2);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
