@@ -3,7 +3,7 @@
  * the sentence it holds the command to. The CLI runs in-process through `main` (exit code, stdout,
  * stderr) over a store of simulated trading workflows, as test/projections/cli.test.ts does.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -259,6 +259,23 @@ describe('docs/cli.md, agent serve', () => {
       expect(open.code).toBe(2);
       expect(open.stderr).toMatch(/without a token/);
       expect((await cli('agent', 'serve', file, '--tls-cert', join(dir, 'cert.pem'))).code).toBe(2);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('docs/cli.md, worker --http', () => {
+  it('"a non-loopback bind without [a token] is refused with exit 2 before the store is opened"', async () => {
+    const config = join(dir, 'empty.config.mjs');
+    writeFileSync(config, 'export default { definitions: [] };\n');
+    const untouched = join(dir, 'never-opened.db');
+    vi.stubEnv('CADENZA_API_TOKEN', undefined);
+    try {
+      const result = await cliOn(`sqlite:${untouched}`, 'worker', '--config', config, '--http', '0.0.0.0:0');
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/0\.0\.0\.0.*token/)]);
+      expect(existsSync(untouched)).toBe(false);
     } finally {
       vi.unstubAllEnvs();
     }
