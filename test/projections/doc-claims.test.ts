@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { queryAudit } from '../../src/projections/audit-query.js';
 import { createProjection } from '../../src/projections/catalogue.js';
 import { defaultReadModelPath, openReadModelDb, type ReadModelDb } from '../../src/projections/readmodel-db.js';
 import { ProjectionRunner, type CommitProgress } from '../../src/projections/runner.js';
@@ -84,6 +85,25 @@ describe('the runner', () => {
     // Filter checkpoints come every 1,000 events considered (RunnerOptions.checkpointInterval).
     expect(status.checkpoint?.commit).toBe(3_000n);
     expect(await runner.lag()).toMatchObject({ events: 0, capped: false });
+  });
+});
+
+describe('audit queries', () => {
+  it('"limit (default 100, at most 100,000)"', async () => {
+    const store = await openStore('memory:');
+    const db = openReadModelDb(':memory:');
+    try {
+      await store.append('ledger-1', Array.from({ length: 150 }, (_, n) => ({ id: randomUUID(), type: 'Noted', data: { n }, metadata: {} })));
+      await new ProjectionRunner(store, db, createProjection('audit-index')).catchUp();
+      const page = queryAudit(db, {});
+      expect(page.entries).toHaveLength(100);
+      expect(page.next).toEqual(page.entries[99]?.position);
+      expect(queryAudit(db, { limit: 100_000 }).entries).toHaveLength(150);
+      expect(() => queryAudit(db, { limit: 100_001 })).toThrow(/limit/);
+    } finally {
+      db.close();
+      await store.close();
+    }
   });
 });
 
