@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryAudit } from '../../src/projections/audit-query.js';
+import { listPoison } from '../../src/projections/bookkeeping.js';
 import { createProjection } from '../../src/projections/catalogue.js';
 import { defaultReadModelPath, openReadModelDb, type ReadModelDb } from '../../src/projections/readmodel-db.js';
 import { ProjectionRunner, type CommitProgress } from '../../src/projections/runner.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore, RecordedEvent } from '../../src/store/port.js';
 import { auditRowOf } from '../../projections/audit-index/row.js';
+import { AUDIT_TABLE } from '../../projections/audit-index/storage.js';
 
 describe('"Where the read models live"', () => {
   it('defaultReadModelPath: CADENZA_READMODELS, :memory: for memory:, next to the store file, .cadenza for esdb://', () => {
@@ -75,6 +77,15 @@ describe('the runner', () => {
     expect(sizes).toHaveLength(3);
     expect(sizes.slice(0, 2).every((n) => n >= 1_996 && n <= 2_000)).toBe(true);
     expect(runner.status().eventsApplied).toBe(4_500);
+  });
+
+  it('"SQLite errors are not poison: they abort the batch": nothing recorded, the checkpoint stays', async () => {
+    await appendMany((i) => `ledger-${i % 3}`, 10);
+    const runner = new ProjectionRunner(store, db, createProjection('audit-index'));
+    db.exec(`DROP TABLE ${AUDIT_TABLE}`);
+    await expect(runner.catchUp()).rejects.toThrow(/no such table/);
+    expect(listPoison(db)).toEqual([]);
+    expect(runner.status()).toMatchObject({ checkpoint: undefined, eventsApplied: 0 });
   });
 
   it('"a projection whose streams are rare still moves forward": its checkpoint passes other streams\' events', async () => {
