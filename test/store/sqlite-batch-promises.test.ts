@@ -34,4 +34,18 @@ describe('one transaction, several writes', () => {
     expect(summary(await live('wf-a'))).toEqual(['wf-a@0:One', 'wf-a@1:Two', 'caughtUp']);
     expect(summary(await live('wf-'))).toEqual(['wf-a@0:One', 'wf-a@1:Two', 'wf-c@0:Three', 'caughtUp']);
   });
+
+  it('leaves idempotent re-appends out of what it remembers: subscribers get each event once, where it was first written', async () => {
+    const file = tempStoreFile();
+    const store = SqliteEventStore.open(file.path, { writer: 'inline' });
+    cleanups.push(file.remove, () => store.close());
+    const first = [event('One'), event('Two')];
+    await store.append('wf-a', first);
+    await store.append('wf-b', [event('Three')]);
+    // The same ids again: the original result, nothing written.
+    await store.append('wf-a', first, { expectedRevision: 'no_stream' });
+    await store.append('wf-a', [event('Four')]);
+    const messages = await takeUntil(store.subscribeToAll({ filter: { streamNamePrefix: ['wf-'] } }), (all) => all.at(-1)?.kind === 'caughtUp');
+    expect(summary(messages)).toEqual(['wf-a@0:One', 'wf-a@1:Two', 'wf-b@0:Three', 'wf-a@2:Four', 'caughtUp']);
+  });
 });
