@@ -27,13 +27,22 @@ export function assertBindAllowed(host: string, token: string | undefined): void
   if (token !== undefined && token.trim().length < 16) throw new ApiConfigError('the API token must be at least 16 characters');
 }
 
+/**
+ * Whether an Authorization header carries the token. Constant-time for a header of the right length
+ * (timingSafeEqual), so the time taken does not tell how much of a guess was right; the length is
+ * not secret.
+ */
+export function bearerMatches(authorization: string | undefined, expected: Buffer): boolean {
+  const given = Buffer.from(authorization ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 export function installBearerAuth(app: FastifyInstance, token: string): void {
   const expected = Buffer.from(`Bearer ${token}`);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0]!;
     if (path === '/healthz' || isDashboardAsset(path)) return;
-    const given = Buffer.from(request.headers.authorization ?? '');
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+    if (bearerMatches(request.headers.authorization, expected)) return;
     void reply.header('www-authenticate', 'Bearer realm="cadenza"');
     return sendProblem(reply, 401, request.headers.authorization ? 'The bearer token is wrong' : 'This API needs a bearer token (Authorization: Bearer <token>)');
   });
