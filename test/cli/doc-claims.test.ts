@@ -181,13 +181,13 @@ describe('docs/cli.md, checked', () => {
 describe('docs/cli.md, run and the global options', () => {
   const tradingInput = { symbol: 'ACME', quantity: 5, account: 'a-1' };
 
-  it('run: "--input @file.json" reads the input from the file; "--no-wait ... --json prints { workflowId, name, version }"', async () => {
+  it('run: "--input @file.json" reads the input from the file; "--no-wait ... --json prints { workflowId, name, version, priority, status: "queued" }"', async () => {
     const file = join(dir, 'input.json');
     writeFileSync(file, JSON.stringify(tradingInput));
     const runStore = `sqlite:${join(dir, 'no-wait.db')}`;
     const result = await cliOn(runStore, 'run', 'trading-pipeline', '--input', `@${file}`, '--no-wait', '--workflow-id', 'from-file', '--json');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ workflowId: 'from-file', name: 'trading-pipeline', version: 1 });
+    expect(JSON.parse(result.stdout)).toEqual({ workflowId: 'from-file', name: 'trading-pipeline', version: 1, priority: 0, status: 'queued' });
     const history = JSON.parse((await cliOn(runStore, 'history', 'from-file', '--json')).stdout) as { events: { type: string; data: { input?: unknown } }[] };
     expect(history.events[0]).toMatchObject({ type: 'WorkflowStarted', data: { input: tradingInput } });
     // Only decided and appended: nothing ran.

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { StreamNotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';
@@ -22,6 +22,12 @@ export function startWorker(...args: string[]): { child: ChildProcess; output: (
   return startFixture(worker, ...args);
 }
 
+/** Fixtures still running when their test file ends (a failed test left them): killed, so none outlives it. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Another fixture of fixtures/ (by file name) in its own process. */
 export function startFixture(file: string, ...args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const path = file.includes('/') ? file : fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
@@ -30,7 +36,13 @@ export function startFixture(file: string, ...args: string[]): { child: ChildPro
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, output: () => out + err, exited };
 }
 
