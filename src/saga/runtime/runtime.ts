@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
 import pino, { type Logger } from 'pino';
-import { AgentInvoker, type AgentRegistry, type BulkheadLimits, type BulkheadSnapshot } from '../../agents/index.js';
+import { AgentInvoker } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
 import { BoundedSet } from '../../shared/bounded-set.js';
 import type { EventStore, RecordedEvent } from '../../store/port.js';
@@ -29,127 +29,22 @@ import { AgentWaits } from './agent-waits.js';
 import { Backlog } from './backlog.js';
 import { definitionKey } from './ownership.js';
 import { DecisionAppender } from './appender.js';
-import { WORKFLOW_STREAM_PREFIX, assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowIdOf, workflowStream } from '../stream/index.js';
+import { assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
 import { WorkflowFollower } from './follower.js';
-import { inFlightIndexStream, partitionIndexStream, readPartitionCheckpoints, writeInFlightCheckpoint, type InFlightCheckpoint } from './in-flight-index.js';
+import { inFlightIndexStream } from './in-flight-index.js';
+import { PartitionIndex } from './partition-index.js';
 import { ALL_DEFINITIONS, DEFAULT_LEASE_TTL_MS, DEFAULT_PARTITIONS, PartitionLeases } from './partitions.js';
 import { TimerWheel } from './timer-wheel.js';
 import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
 import { StateWaiters } from './waiters.js';
+import { WorkflowNotFoundError, type RuntimeStats, type SagaRuntimeOptions, type StartWorkflowOptions, type Transition } from './options.js';
 
 /** How many other runtimes' in-flight workflows are remembered as not ours (see #foreign). */
 const FOREIGN_MEMORY = 100_000;
 
-export interface SagaRuntimeOptions {
-  readonly store: EventStore;
-  readonly registry: AgentRegistry;
-  /** Created over the registry when not given. */
-  readonly invoker?: AgentInvoker;
-  readonly bulkheads?: BulkheadLimits;
-  readonly logger?: Logger;
-  /** Epoch-ms clock. Default `Date.now`. */
-  readonly now?: () => number;
-  /** Jitter source in [0, 1). Default `Math.random`. */
-  readonly random?: () => number;
-  /**
-   * Admitted workflows this runtime drives at once (its slots). A start beyond them is stored queued
-   * (durable, visible to all) and admitted, by priority then age, as slots free. Default 1000.
-   */
-  readonly maxInFlight?: number;
-  /** How many conflicting appends a trigger is decided again before it gives up. Default 20. */
-  readonly maxConflictRetries?: number;
-  /** This runtime's id in the ids of the events it decides. Default: a new UUID per runtime. */
-  readonly runtimeId?: string;
-  /** How long an append is retried while the store is unavailable. Default 30 s. */
-  readonly appendRetryLimitMs?: number;
-  /**
-   * The definitions this runtime hosts. When given, it drives only workflows whose definition's
-   * name and version are among them and leaves every other workflow in the store untouched; when
-   * absent it drives every workflow it sees (one runtime alone on its store).
-   */
-  readonly definitions?: readonly (WorkflowDefinition | WorkflowDefinitionInput)[];
-  /**
-   * How often, while live, the runtime writes the index of in-flight workflows it starts from
-   * (in-flight-index.ts), and it writes one when it stops. 0: never (it still starts from what
-   * others wrote). Default 5 s: a restart then reads at most ~5 s of tail.
-   */
-  readonly checkpointIntervalMs?: number;
-  /**
-   * Partitions of a new partition table (docs/scaling.md, "Ownership"). Default 16; a store whose
-   * table exists keeps the count it was written with (logged when it differs).
-   */
-  readonly partitions?: number;
-  /** How long a partition lease lasts unrenewed (renewed every third of it). Default 10 s. */
-  readonly leaseTtlMs?: number;
-  /**
-   * `worker` (default): lease a fair share of the partitions. `guest`: a short-lived tool (`cadenza
-   * run`, `fork --follow`, `compensate`): take only partitions no live worker wants, and yield them
-   * as soon as one is live, so a tool never takes work from running workers.
-   */
-  readonly leases?: 'worker' | 'guest';
-  /**
-   * Runtimes are interchangeable for a definition only when they can call the same agents: the
-   * group (e.g. the worker's capabilities) joins the partition table's key, so workers hosting
-   * different agents of one saga each drive every workflow, as before ownership, while replicas of
-   * one worker share its partitions. Default: one group.
-   */
-  readonly ownershipGroup?: string;
-}
-
-export interface StartWorkflowOptions {
-  /** Default: a random UUID. */
-  readonly workflowId?: string;
-  /** Default: the workflow id. */
-  readonly correlationId?: string;
-  /** -100..100: admission order when the workflow waits in the backlog, higher first. Default 0. */
-  readonly priority?: number;
-}
-
-export interface RuntimeStats {
-  /** Admitted workflows this runtime drives and that have not ended (they hold its slots). */
-  readonly inFlight: number;
-  /** Queued workflows this runtime owns: the ones it admits as its slots free (the whole backlog is in the store: readBacklog). */
-  readonly backlog: number;
-  readonly maxInFlight: number;
-  /** Workflow states held in memory (in-flight workflows, whoever started them). */
-  readonly cachedWorkflows: number;
-  readonly timers: number;
-  /** Agent calls awaiting their result. */
-  readonly activeCalls: number;
-  readonly decisions: number;
-  readonly conflicts: number;
-  readonly bulkheads: BulkheadSnapshot[];
-  /**
-   * Workflow events the store decoded for this runtime (subscription and takeovers). Its own
-   * appends are passed over unread, except those delivered before their append returned (the
-   * embedded store's writer thread commits while the runtime goes on): `decodedOwnEvents`.
-   */
-  readonly decodedEvents: number;
-  readonly decodedOwnEvents: number;
-  /** Workflow events this runtime appended. */
-  readonly appendedEvents: number;
-  /** Partitions leased, per table (`name@version`, or `*` for a runtime hosting every definition). */
-  readonly partitions: Record<string, readonly number[]>;
-}
-
-/** A transition appended by this runtime or observed from another: what monitors and the CLI follow. */
-export interface Transition {
-  readonly workflowId: string;
-  readonly event: WorkflowEvent;
-  readonly state: WorkflowState;
-}
-
 const noCandidates: DecisionContext['candidates'] = () => [];
-
-export class WorkflowNotFoundError extends Error {
-  constructor(readonly workflowId: string) {
-    super(`Unknown workflow "${workflowId}"`);
-    this.name = 'WorkflowNotFoundError';
-  }
-}
-
 
 type QueuedTrigger =
   | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
@@ -205,19 +100,15 @@ export class SagaRuntime {
   #appended = 0;
   /** Own appends the subscription delivered before this runtime knew them (decoded, then found known). */
   #decodedOwn = 0;
-  /** Workflow events decoded while taking partitions over (the subscription counts its own). */
-  #takeoverDecoded = 0;
   /** Joins the table keys: runtimes of other groups keep their own tables (SagaRuntimeOptions.ownershipGroup). */
   readonly #group: string | undefined;
   /** The partitions this runtime drives (partitions.ts). */
   readonly #leases: PartitionLeases;
-  /** `tableKey/partition` being taken over: not indexed until every workflow found is queued. */
-  readonly #takingOver = new Set<string>();
   readonly #takeovers = new Set<Promise<void>>();
   /** `takeover` triggers queued and not yet processed: admissions wait until every taken workflow holds its slot or its place. */
   #takeoversQueued = 0;
-  /** Per index stream, what was written last (a partition's checkpoint is written only when it changed). */
-  readonly #indexWritten = new Map<string, string>();
+  /** The in-flight index of each partition held (partition-index.ts). */
+  readonly #index: PartitionIndex;
 
   /** Every transition, appended here or observed from another process. */
   readonly transitions$: Observable<Transition> = this.#transitions.asObservable();
@@ -259,11 +150,19 @@ export class SagaRuntime {
       now: this.#now,
       changed: (tableKey, gained, lost) => this.#partitionsChanged(tableKey, gained, lost),
     });
+    this.#index = new PartitionIndex({
+      store: options.store,
+      legacyStream: inFlightIndexStream(this.#hosted),
+      partitionOf: (tableKey, workflowId) => this.#leases.partitionOf(tableKey, workflowId),
+    });
     this.#follower = new WorkflowFollower(
       {
         store: options.store,
         log: this.#log,
-        index: { read: () => this.#readIndex(), write: (checkpoint) => this.#writeIndex(checkpoint) },
+        index: {
+          read: () => this.#index.read(this.#leases.owned()),
+          write: (checkpoint) => this.#index.write(checkpoint, this.#leases.owned(), (workflowId) => this.#indexTablesOf(workflowId)),
+        },
         checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000,
       },
       {
@@ -404,7 +303,7 @@ export class SagaRuntime {
       decisions: this.#decisions,
       conflicts: this.#conflicts,
       bulkheads: this.#invoker.bulkheads(),
-      decodedEvents: this.#follower.decoded + this.#takeoverDecoded,
+      decodedEvents: this.#follower.decoded + this.#index.decoded,
       decodedOwnEvents: this.#decodedOwn,
       appendedEvents: this.#appended,
       partitions: Object.fromEntries(this.#leases.owned()),
@@ -852,42 +751,20 @@ export class SagaRuntime {
    * goes through its workflow's queue as a `takeover` trigger: load, arm timers, re-send calls.
    */
   async #takeover(tableKey: string, partitions: readonly number[]): Promise<void> {
-    const marks = partitions.map((partition) => `${tableKey}/${partition}`);
-    for (const mark of marks) this.#takingOver.add(mark);
+    const wanted = new Set(partitions);
+    const inPartition = (workflowId: string) => wanted.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1) && !this.#foreign.has(workflowId);
     try {
-      const wanted = new Set(partitions);
-      const inPartition = (workflowId: string) => wanted.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1) && !this.#foreign.has(workflowId);
-      const checkpoint = await readPartitionCheckpoints(this.#store, partitions.map((partition) => partitionIndexStream(tableKey, partition)), inFlightIndexStream(this.#hosted));
-      const found = new Set((checkpoint?.workflows ?? []).filter(inPartition));
-      const tail = this.#store.subscribeToAll({
-        fromPosition: checkpoint?.position ?? 'start',
-        filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
-        skip: (stream) => {
-          const workflowId = workflowIdOf(stream);
-          return workflowId === undefined || found.has(workflowId) || !inPartition(workflowId);
-        },
-      });
-      try {
-        for await (const message of tail) {
-          if (message.kind === 'caughtUp' || this.#stopped) break;
-          if (message.kind !== 'event') continue;
-          this.#takeoverDecoded++;
-          const workflowId = workflowIdOf(message.event.stream);
-          if (workflowId !== undefined && inPartition(workflowId)) found.add(workflowId);
-        }
-      } finally {
-        await tail.unsubscribe();
-      }
-      for (const workflowId of found) {
+      const { workflows, fromIndex } = await this.#index.takeOver(tableKey, partitions, inPartition, () => this.#stopped);
+      for (const workflowId of workflows) {
         if (this.#stopped) break;
         this.#takeoversQueued++;
         this.#enqueue({ kind: 'takeover', workflowId });
       }
-      for (const mark of marks) this.#takingOver.delete(mark);
+      this.#index.doneTakingOver(tableKey, partitions);
       void this.#follower.writeCheckpoint(true);
-      this.#log.info({ table: tableKey, gained: partitions, workflows: found.size, fromIndex: checkpoint !== undefined }, 'partitions taken over');
+      this.#log.info({ table: tableKey, gained: partitions, workflows: workflows.size, fromIndex }, 'partitions taken over');
     } finally {
-      for (const mark of marks) this.#takingOver.delete(mark);
+      this.#index.doneTakingOver(tableKey, partitions);
     }
   }
 
@@ -914,34 +791,10 @@ export class SagaRuntime {
     }
   }
 
-  /** Where to start: the checkpoints of the partitions held now (no partitions: the end of the log). */
-  async #readIndex(): Promise<InFlightCheckpoint | undefined> {
-    const streams = [...this.#leases.owned()].flatMap(([tableKey, partitions]) => partitions.map((partition) => partitionIndexStream(tableKey, partition)));
-    if (streams.length === 0) {
-      for await (const last of this.#store.readAll({ direction: 'backwards', maxCount: 1, filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] } })) return { position: last.position, workflows: [] };
-      return undefined;
-    }
-    return readPartitionCheckpoints(this.#store, streams, inFlightIndexStream(this.#hosted));
-  }
-
-  /** One checkpoint per partition held (and not being taken over), each naming that partition's workflows. */
-  async #writeIndex(checkpoint: InFlightCheckpoint): Promise<void> {
-    const perStream = new Map<string, string[]>();
-    for (const [tableKey, partitions] of this.#leases.owned()) {
-      for (const partition of partitions) if (!this.#takingOver.has(`${tableKey}/${partition}`)) perStream.set(partitionIndexStream(tableKey, partition), []);
-    }
-    for (const workflowId of checkpoint.workflows) {
-      const cached = this.#cache.get(workflowId);
-      // Queued but not in memory: its definition is not known here, so every table's partition names it.
-      const keys = cached && cached.state.status !== 'idle' ? [this.#tableKey(cached.state.definition)] : [...this.#leases.owned().keys()];
-      for (const tableKey of keys) perStream.get(partitionIndexStream(tableKey, this.#leases.partitionOf(tableKey, workflowId) ?? -1))?.push(workflowId);
-    }
-    for (const [stream, workflows] of perStream) {
-      const fingerprint = `${checkpoint.position.commit}/${workflows.join(',')}`;
-      if (this.#indexWritten.get(stream) === fingerprint) continue;
-      await writeInFlightCheckpoint(this.#store, stream, { position: checkpoint.position, workflows });
-      this.#indexWritten.set(stream, fingerprint);
-    }
+  /** The tables an indexed workflow belongs to; one queued but not in memory (definition unknown here): every table held. */
+  #indexTablesOf(workflowId: string): readonly string[] {
+    const cached = this.#cache.get(workflowId);
+    return cached && cached.state.status !== 'idle' ? [this.#tableKey(cached.state.definition)] : [...this.#leases.owned().keys()];
   }
 
   // --- logging -----------------------------------------------------------------------------
