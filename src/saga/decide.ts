@@ -24,9 +24,9 @@ export function decide(state: WorkflowState, trigger: Trigger, context: Decision
 /**
  * `decide`, plus the state the decided events lead to (the fold decide already did while deciding),
  * so the runtime need not fold the same events a second time. `state` equals
- * `events.reduce(evolve, previous)`.
+ * `events.reduce(evolve, previous)`; `states[i]` is the state right after `events[i]`.
  */
-export function decideTransition(state: WorkflowState, trigger: Trigger, context: DecisionContext): { events: WorkflowEvent[]; state: WorkflowState } {
+export function decideTransition(state: WorkflowState, trigger: Trigger, context: DecisionContext): { events: WorkflowEvent[]; state: WorkflowState; states: WorkflowState[] } {
   const draft = newDraft(state, context);
   switch (trigger.kind) {
     case 'command':
@@ -61,7 +61,7 @@ export function decideTransition(state: WorkflowState, trigger: Trigger, context
     }
   }
   if (draft.events.length > 0) progress(draft);
-  return { events: draft.events, state: draft.state };
+  return { events: draft.events, state: draft.state, states: draft.states };
 }
 
 /** Follows a decided fact to its consequences until nothing more follows. */

@@ -11,11 +11,13 @@ import type { DecisionContext } from './triggers.js';
 export interface Draft {
   state: WorkflowState;
   readonly events: WorkflowEvent[];
+  /** The state after each event, in order: what observers of the transitions are shown (states are never mutated). */
+  readonly states: WorkflowState[];
   readonly context: DecisionContext;
 }
 
 export function newDraft(state: WorkflowState, context: DecisionContext): Draft {
-  return { state, events: [], context };
+  return { state, events: [], states: [], context };
 }
 
 /**
@@ -26,6 +28,7 @@ export function emit<T extends WorkflowEventType>(draft: Draft, type: T, data: W
   const event = { id: eventId(data.workflowId, type, key.stepId, key.n, draft.context.deciderId), type, data } as WorkflowEventOf<T>;
   draft.events.push(event);
   draft.state = evolve(draft.state, event);
+  draft.states.push(draft.state);
 }
 
 /** The draft's state, known to be started (callers check `status !== 'idle'` first). */

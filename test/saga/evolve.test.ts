@@ -36,12 +36,16 @@ describe('evolve', () => {
     expect(state.status).toBe('completed');
   });
 
-  it('decideTransition returns exactly the state its events fold to', () => {
-    const s = new Scenario(diamond()).start().succeed('a');
+  it('decideTransition returns exactly the state its events fold to, and the state after each of them', () => {
+    const s = new Scenario(diamond()).start().succeed('a').succeed('b');
     const before = s.state;
-    const { events, state } = decideTransition(before, { kind: 'stepResult', stepId: 'b', attempt: 1, outcome: { ok: true, output: 1 } }, { now: T0, random: () => 0, candidates: (c) => [c] });
-    expect(events.length).toBeGreaterThan(0);
+    const { events, state, states } = decideTransition(before, { kind: 'stepResult', stepId: 'c', attempt: 1, outcome: { ok: true, output: 1 } }, { now: T0, random: () => 0, candidates: (c) => [c] });
+    expect(events.length).toBeGreaterThan(1);
     expect(state).toEqual(events.reduce(evolve, before));
+    // What the runtime's transitions$ shows per event: the fold of the events up to it, not the final state.
+    expect(states).toHaveLength(events.length);
+    events.forEach((_, i) => expect(states[i]).toEqual(events.slice(0, i + 1).reduce(evolve, before)));
+    expect(states[states.length - 1]).toBe(state);
   });
 
   it('lists pending timers and in-flight calls for a restarted runtime', () => {

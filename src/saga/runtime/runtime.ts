@@ -430,7 +430,7 @@ export class SagaRuntime {
       // A timer, wake or resume of a workflow whose partition is not ours (any more): its owner has them.
       if (!owned && !decidedWhenNotDriven.has(trigger.kind)) return [];
       const context: DecisionContext = { now: this.#now(), random: this.#random, candidates: owned ? this.#candidates : noCandidates, deciderId: this.runtimeId };
-      const { events, state } = decideTransition(cached.state, trigger, context);
+      const { events, state, states } = decideTransition(cached.state, trigger, context);
       this.#decisions++;
       if (events.length === 0) {
         // Read from the store, the workflow may wait for an agent this runtime has (another runtime
@@ -459,12 +459,8 @@ export class SagaRuntime {
       for (const event of events) this.#logTransition(event);
       this.#tracing.appended(workflowId, events, state);
       if (this.#transitions.observed) {
-        // Observers get each intermediate state; fold again only when someone is listening.
-        let step = cached.state;
-        for (const event of events) {
-          step = evolve(step, event);
-          this.#transitions.next({ workflowId, event, state: step });
-        }
+        // Observers get each intermediate state: decide folded them already.
+        for (let i = 0; i < events.length; i++) this.#transitions.next({ workflowId, event: events[i] as WorkflowEvent, state: states[i] as WorkflowState });
       }
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next, events);
