@@ -155,13 +155,13 @@ export class PartitionLeases {
   /** This runtime keeps the partition's workflows in memory and follows their events. */
   follows(tableKey: string, workflowId: string): boolean {
     const lease = this.#byKey.get(tableKey);
-    return lease !== undefined && lease.owned.has(workflowHash(workflowId) % lease.partitions);
+    return lease !== undefined && lease.owned.has(partitionOf(workflowId, lease.partitions));
   }
 
   /** This runtime may act on the workflow now: it owns its partition and the lease is valid by its clock. */
   drives(tableKey: string, workflowId: string): boolean {
     const lease = this.#byKey.get(tableKey);
-    return lease !== undefined && lease.owned.has(workflowHash(workflowId) % lease.partitions) && this.#options.now() < lease.validUntil;
+    return lease !== undefined && lease.owned.has(partitionOf(workflowId, lease.partitions)) && this.#options.now() < lease.validUntil;
   }
 
   /** Some table of this runtime owns the workflow's partition (the subscription's skip: no decoding needed). */
@@ -173,7 +173,7 @@ export class PartitionLeases {
 
   partitionOf(tableKey: string, workflowId: string): number | undefined {
     const lease = this.#byKey.get(tableKey);
-    return lease === undefined ? undefined : workflowHash(workflowId) % lease.partitions;
+    return lease === undefined ? undefined : partitionOf(workflowId, lease.partitions);
   }
 
   /** Owned partitions per table key. */
