@@ -8,12 +8,13 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { AccessDeniedError, MaximumAppendSizeExceededError, StreamDeletedError, WrongExpectedVersionError } from '../store/errors.js';
 import type { AppendResult, EventData, ExpectedRevision } from '../store/port.js';
+import type { WireBatchAppendRequest, WireBatchAppendResponse, WireProposedEvent, WireUuid } from './batch-append-wire.js';
 import { appendTimeoutMs, timeoutStatus } from './batch-deadline.js';
-import { decodeExpectedRevision, type HandlerContext } from './context.js';
-import { decodeProposedMessage, decodeStreamName, encodeStreamName } from './convert.js';
+import type { HandlerContext } from './context.js';
+import { decodeProposed, encodeStreamName, streamNameFromBytes, uuidFromHalves, uuidFromText, type DecodedEvent } from './convert.js';
 import { rpcErrors, RpcError, toRpcError } from './errors.js';
 import { fail } from './send.js';
-import { AnyPb, GoogleEmpty, sharedPb, statusPb, streamsPb, type BatchAppendReq, type BatchAppendResp, type UUID } from './proto.js';
+import { AnyPb, GoogleEmpty, sharedPb, statusPb } from './proto.js';
 import { AppendSizeTracker, writeEvents } from './write.js';
 
 interface PendingBatch {
@@ -82,28 +83,23 @@ export function batchErrorStatus(error: unknown, stream: string): RpcStatus {
 /** The start of a BadRequest status message; the reason follows. */
 const BAD_REQUEST = 'BadRequest: ';
 
-function correlationKey(id: UUID | undefined): string {
-  if (!id) return '';
-  if (id.hasStructured()) {
-    const s = id.getStructured();
-    return `${s?.getMostSignificantBits() ?? ''}/${s?.getLeastSignificantBits() ?? ''}`;
-  }
-  return id.getString();
+function uuidOf(id: WireUuid | undefined): string {
+  if (id === undefined) throw rpcErrors.invalidArgument(' `id` is a required argument');
+  return 'text' in id ? uuidFromText(id.text) : uuidFromHalves(id.most, id.least);
 }
 
-function successResponse(result: AppendResult): InstanceType<typeof streamsPb.BatchAppendResp.Success> {
-  const success = new streamsPb.BatchAppendResp.Success();
-  if (result.nextExpectedRevision < 0n) success.setNoStream(new GoogleEmpty());
-  else success.setCurrentRevision(result.nextExpectedRevision.toString());
-  const position = new sharedPb.AllStreamPosition();
-  position.setCommitPosition(result.position.commit.toString());
-  position.setPreparePosition(result.position.prepare.toString());
-  success.setPosition(position);
-  return success;
+function decodeWireEvent(proposed: WireProposedEvent): DecodedEvent {
+  return decodeProposed({
+    type: proposed.metadata.get('type'),
+    contentType: proposed.metadata.get('content-type'),
+    id: () => uuidOf(proposed.id),
+    data: proposed.data,
+    customMetadata: proposed.customMetadata,
+  });
 }
 
 export function handleBatchAppend(context: HandlerContext) {
-  return (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void => {
+  return (call: ServerDuplexStream<WireBatchAppendRequest, WireBatchAppendResponse>): void => {
     const pending = new Map<string, PendingBatch>();
     let inFlight = 0;
     let inputEnded = false;
@@ -116,16 +112,10 @@ export function handleBatchAppend(context: HandlerContext) {
       fail(call, rpcErrors.unavailable('Server is shutting down'));
     });
 
-    const respond = (request: BatchAppendReq, stream: string | undefined, outcome: { error: RpcStatus } | { result: AppendResult }) => {
+    const respond = (request: WireBatchAppendRequest, stream: string | undefined, outcome: { error: RpcStatus } | { result: AppendResult }) => {
       if (closed) return;
-      const response = new streamsPb.BatchAppendResp();
-      const correlationId = request.getCorrelationId();
-      if (correlationId) response.setCorrelationId(correlationId);
-      response.setStreamIdentifier(encodeStreamName(stream ?? ''));
-      if ('error' in outcome) response.setError(outcome.error);
-      else response.setSuccess(successResponse(outcome.result));
       try {
-        call.write(response);
+        call.write({ correlationId: request.correlationId, stream: stream ?? '', outcome });
       } catch {
         closed = true; // The client went away between our check and the write: nothing left to tell it.
       }
@@ -138,21 +128,21 @@ export function handleBatchAppend(context: HandlerContext) {
       }
     };
 
-    call.on('data', (request: BatchAppendReq) => {
-      const key = correlationKey(request.getCorrelationId());
+    call.on('data', (request: WireBatchAppendRequest) => {
+      const key = request.correlationKey;
       let batch = pending.get(key);
       try {
-        const options = request.getOptions();
+        const options = request.options;
         if (options) {
-          const stream = decodeStreamName(options.getStreamIdentifier());
+          const stream = streamNameFromBytes(options.streamName);
           if (!authorized) {
             respond(request, stream, { error: batchErrorStatus(new AccessDeniedError(), stream) });
             return;
           }
-          const expected = decodeExpectedRevision(options, () => (options.hasStreamPosition() ? options.getStreamPosition() : undefined));
+          const expected = options.expected;
           if (expected === undefined) throw new RpcError(grpcStatus.INVALID_ARGUMENT, 'An expected stream position is required');
           if (!batch) {
-            const timeout = appendTimeoutMs(options, context.writeTimeoutMs, Date.now());
+            const timeout = appendTimeoutMs(options.deadlineMs, context.writeTimeoutMs, Date.now());
             if (timeout <= 0) {
               respond(request, stream, { error: timeoutStatus() });
               return;
@@ -171,12 +161,12 @@ export function handleBatchAppend(context: HandlerContext) {
         }
         if (!batch) return; // Like the server: messages for an unknown (failed or finished) correlation id are dropped.
         const current = batch;
-        for (const proposed of request.getProposedMessagesList()) {
-          const { event, size } = decodeProposedMessage(proposed);
+        for (const proposed of request.proposed) {
+          const { event, size } = decodeWireEvent(proposed);
           current.size.add(size);
           current.events.push(event);
         }
-        if (!request.getIsFinal()) return;
+        if (!request.isFinal) return;
         pending.delete(key);
         clearTimeout(current.deadline);
         inFlight += 1;
@@ -218,9 +208,9 @@ export function handleBatchAppend(context: HandlerContext) {
   };
 }
 
-function safeStreamName(request: BatchAppendReq): string | undefined {
+function safeStreamName(request: WireBatchAppendRequest): string | undefined {
   try {
-    return decodeStreamName(request.getOptions()?.getStreamIdentifier());
+    return streamNameFromBytes(request.options?.streamName);
   } catch {
     return undefined;
   }

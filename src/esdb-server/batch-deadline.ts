@@ -10,17 +10,17 @@
  * `deadline_duration` feature, which this server does not: its message classes have no such field.
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { AnyPb, sharedPb, statusPb, type streamsPb } from './proto.js';
+import { AnyPb, sharedPb, statusPb } from './proto.js';
 
 /** EventStoreDB's default WriteTimeoutMs. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 2_000;
 
-type BatchOptions = InstanceType<typeof streamsPb.BatchAppendReq.Options>;
-
-/** Milliseconds this append may take to arrive: min(deadline - now, write timeout); 0 or less means it is already late. */
-export function appendTimeoutMs(options: BatchOptions, writeTimeoutMs: number, now: number): number {
-  const deadline = options.hasDeadline() ? options.getDeadline()?.toDate().getTime() : undefined;
-  return Math.min(deadline === undefined ? Number.POSITIVE_INFINITY : deadline - now, writeTimeoutMs);
+/**
+ * Milliseconds this append may take to arrive: min(deadline - now, write timeout); 0 or less means
+ * it is already late. `deadlineMs`: the append's deadline in milliseconds since the epoch, if it has one.
+ */
+export function appendTimeoutMs(deadlineMs: number | undefined, writeTimeoutMs: number, now: number): number {
+  return Math.min(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - now, writeTimeoutMs);
 }
 
 /** The Status EventStoreDB answers a late append with; the 6.x client turns it into DeadlineExceededError. */

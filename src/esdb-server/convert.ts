@@ -16,8 +16,13 @@ export function bytesOf(value: Uint8Array | string): Uint8Array {
 }
 
 export function decodeStreamName(identifier: StreamIdentifier | undefined): string {
-  if (!identifier) throw rpcErrors.invalidArgument(' `streamIdentifier` is a required argument');
-  const name = Buffer.from(bytesOf(identifier.getStreamName())).toString('utf8');
+  return streamNameFromBytes(identifier === undefined ? undefined : bytesOf(identifier.getStreamName()));
+}
+
+/** A stream name from its identifier's bytes (undefined: no identifier was sent). */
+export function streamNameFromBytes(bytes: Uint8Array | undefined): string {
+  if (bytes === undefined) throw rpcErrors.invalidArgument(' `streamIdentifier` is a required argument');
+  const name = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
   if (name.length === 0) throw rpcErrors.invalidArgument("'' is not a valid stream name");
   return name;
 }
@@ -45,12 +50,18 @@ export function decodeUuid(uuid: UUID | undefined): string {
   if (!uuid) throw rpcErrors.invalidArgument(' `id` is a required argument');
   if (uuid.hasStructured()) {
     const structured = uuid.getStructured();
-    const most = BigInt.asUintN(64, BigInt(structured?.getMostSignificantBits() ?? '0'));
-    const least = BigInt.asUintN(64, BigInt(structured?.getLeastSignificantBits() ?? '0'));
-    const hex = most.toString(16).padStart(16, '0') + least.toString(16).padStart(16, '0');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return uuidFromHalves(BigInt(structured?.getMostSignificantBits() ?? '0'), BigInt(structured?.getLeastSignificantBits() ?? '0'));
   }
-  const text = uuid.getString();
+  return uuidFromText(uuid.getString());
+}
+
+/** A structured UUID's text form (the halves as sent, signed or not). */
+export function uuidFromHalves(most: bigint, least: bigint): string {
+  const hex = BigInt.asUintN(64, most).toString(16).padStart(16, '0') + BigInt.asUintN(64, least).toString(16).padStart(16, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function uuidFromText(text: string): string {
   if (!UUID_PATTERN.test(text)) throw rpcErrors.invalidArgument(`'${text}' is not a valid event id`);
   return text.toLowerCase();
 }
@@ -93,13 +104,30 @@ function parseJson(bytes: Uint8Array, what: string): Json {
 
 export function decodeProposedMessage(message: ProposedMessageLike): DecodedEvent {
   const metadataMap = message.getMetadataMap();
-  const type = metadataMap.get('type');
+  return decodeProposed({
+    type: metadataMap.get('type'),
+    contentType: metadataMap.get('content-type'),
+    id: () => decodeUuid(message.getId()),
+    data: bytesOf(message.getData()),
+    customMetadata: bytesOf(message.getCustomMetadata()),
+  });
+}
+
+/** A proposed event's fields, however they were read (google-protobuf or bytes). */
+export interface ProposedFields {
+  readonly type: string | undefined;
+  readonly contentType: string | undefined;
+  /** Decoded after the metadata is checked, so a missing type is reported before a bad id, as EventStoreDB does. */
+  readonly id: () => string;
+  readonly data: Uint8Array;
+  readonly customMetadata: Uint8Array;
+}
+
+export function decodeProposed(fields: ProposedFields): DecodedEvent {
+  const { type, contentType, data: dataBytes, customMetadata: metadataBytes } = fields;
   if (type === undefined) throw rpcErrors.requiredMetadataPropertyMissing('type');
-  const contentType = metadataMap.get('content-type');
   if (contentType === undefined) throw rpcErrors.requiredMetadataPropertyMissing('content-type');
-  const id = decodeUuid(message.getId());
-  const dataBytes = bytesOf(message.getData());
-  const metadataBytes = bytesOf(message.getCustomMetadata());
+  const id = fields.id();
   const size = Buffer.byteLength(type, 'utf8') + dataBytes.length + metadataBytes.length;
   // EventStoreDB keeps one flag, "is JSON": every other content type is stored as bytes and read
   // back as application/octet-stream (Streams.Append.cs), so binary events keep their bytes here too.

@@ -9,6 +9,7 @@ import type { EventStore } from '../store/port.js';
 import { handleAppend } from './append.js';
 import { createAuthorizer } from './auth.js';
 import { handleBatchAppend } from './batch-append.js';
+import { decodeBatchAppendRequest, encodeBatchAppendResponse } from './batch-append-wire.js';
 import { DEFAULT_WRITE_TIMEOUT_MS } from './batch-deadline.js';
 import { DEFAULT_MAX_APPEND_SIZE, type HandlerContext } from './context.js';
 import { handleDelete, handleTombstone } from './delete.js';
@@ -61,6 +62,12 @@ const streamsDefinition: ServiceDefinition = {
   read: {
     ...StreamsService.read,
     responseSerialize: (value: ReadOutput) => (Buffer.isBuffer(value) ? value : StreamsService.read.responseSerialize(value)),
+  },
+  // Read and written as bytes (batch-append-wire.ts): the hottest call on the served path.
+  batchAppend: {
+    ...StreamsService.batchAppend,
+    requestDeserialize: decodeBatchAppendRequest,
+    responseSerialize: encodeBatchAppendResponse,
   },
 };
 
