@@ -169,7 +169,8 @@ export function decodeBatchAppendRequest(buffer: Buffer): WireBatchAppendRequest
     if (tag === tagOf(REQUEST.correlationId, WIRE_LENGTH_DELIMITED)) {
       const end = reader.lengthDelimitedEnd();
       const start = reader.position;
-      correlationId = buffer.subarray(start, end);
+      // Copied: it is written back after the append, and the request's buffer is not ours to keep.
+      correlationId = Buffer.from(buffer.subarray(start, end));
       correlation = readUuid(reader, end);
     } else if (tag === tagOf(REQUEST.options, WIRE_LENGTH_DELIMITED)) options = readOptions(reader, reader.lengthDelimitedEnd());
     else if (tag === tagOf(REQUEST.proposedMessages, WIRE_LENGTH_DELIMITED)) proposed.push(readProposed(reader, reader.lengthDelimitedEnd()));
