@@ -15,7 +15,6 @@ import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscripti
 import pino, { type Logger } from 'pino';
 import { AgentInvoker } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
-import { BoundedSet } from '../../shared/bounded-set.js';
 import type { EventStore, RecordedEvent } from '../../store/port.js';
 import { validateDefinition } from '../../workflow/validate.js';
 import type { WorkflowDefinition, WorkflowDefinitionInput } from '../../workflow/definition.js';
@@ -27,22 +26,19 @@ import { inFlightCalls, initialState, isTerminal, pendingTimers, pendingTimersOf
 import { CommandRejectedError, type DecisionContext, type Trigger, type WorkflowCommand } from '../triggers.js';
 import { AgentWaits } from './agent-waits.js';
 import { Backlog } from './backlog.js';
-import { definitionKey } from './ownership.js';
+import { definitionKey, WorkflowOwnership } from './ownership.js';
 import { DecisionAppender } from './appender.js';
 import { assertWorkflowId, correlationIdOf, definitionsReady, fromRecorded, workflowStream } from '../stream/index.js';
 import { CallDispatcher } from './dispatcher.js';
 import { WorkflowFollower } from './follower.js';
 import { inFlightIndexStream } from './in-flight-index.js';
 import { PartitionIndex } from './partition-index.js';
-import { ALL_DEFINITIONS, DEFAULT_LEASE_TTL_MS, DEFAULT_PARTITIONS, PartitionLeases } from './partitions.js';
+import { DEFAULT_LEASE_TTL_MS, DEFAULT_PARTITIONS, type PartitionLeases } from './partitions.js';
 import { TimerWheel } from './timer-wheel.js';
 import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
 import { StateWaiters } from './waiters.js';
 import { WorkflowNotFoundError, type RuntimeStats, type SagaRuntimeOptions, type StartWorkflowOptions, type Transition } from './options.js';
-
-/** How many other runtimes' in-flight workflows are remembered as not ours (see #foreign). */
-const FOREIGN_MEMORY = 100_000;
 
 const noCandidates: DecisionContext['candidates'] = () => [];
 
@@ -81,13 +77,8 @@ export class SagaRuntime {
   readonly #dispatcher: CallDispatcher;
   readonly #tracing = new RuntimeTracing();
   readonly #candidates: DecisionContext['candidates'];
-  /** `name@version` of the hosted definitions; undefined: every workflow is this runtime's. */
-  readonly #hosted: ReadonlySet<string> | undefined;
-  /**
-   * Workflows of definitions this runtime does not host: their events are passed over unread. Bounded:
-   * one forgotten is read from its stream at its next event and remembered again.
-   */
-  readonly #foreign = new BoundedSet<string>(FOREIGN_MEMORY);
+  /** Which workflows are this runtime's to drive: hosted definitions, leased partitions (ownership.ts). */
+  readonly #ownership: WorkflowOwnership;
   /** Workflows with a step or compensation waiting for an agent: woken when one may be there. */
   readonly #agentWaits: AgentWaits;
   #pipeline: RxSubscription | undefined;
@@ -100,9 +91,7 @@ export class SagaRuntime {
   #appended = 0;
   /** Own appends the subscription delivered before this runtime knew them (decoded, then found known). */
   #decodedOwn = 0;
-  /** Joins the table keys: runtimes of other groups keep their own tables (SagaRuntimeOptions.ownershipGroup). */
-  readonly #group: string | undefined;
-  /** The partitions this runtime drives (partitions.ts). */
+  /** The partitions this runtime drives (partitions.ts), held by #ownership. */
   readonly #leases: PartitionLeases;
   readonly #takeovers = new Set<Promise<void>>();
   /** `takeover` triggers queued and not yet processed: admissions wait until every taken workflow holds its slot or its place. */
@@ -137,22 +126,25 @@ export class SagaRuntime {
       }
     });
     this.#candidates = (capability) => options.registry.candidates(capability);
-    this.#hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
-    this.#group = options.ownershipGroup;
-    this.#leases = new PartitionLeases({
-      store: options.store,
-      log: this.#log,
-      runtimeId: this.runtimeId,
-      tableKeys: (this.#hosted === undefined ? [ALL_DEFINITIONS] : [...this.#hosted]).map((key) => this.#grouped(key)),
-      partitions: options.partitions ?? DEFAULT_PARTITIONS,
-      ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
-      guest: options.leases === 'guest',
-      now: this.#now,
-      changed: (tableKey, gained, lost) => this.#partitionsChanged(tableKey, gained, lost),
+    const hosted = options.definitions === undefined ? undefined : new Set(options.definitions.map((definition) => definitionKey(validateDefinition(definition))));
+    this.#ownership = new WorkflowOwnership({
+      hosted,
+      group: options.ownershipGroup,
+      leases: {
+        store: options.store,
+        log: this.#log,
+        runtimeId: this.runtimeId,
+        partitions: options.partitions ?? DEFAULT_PARTITIONS,
+        ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+        guest: options.leases === 'guest',
+        now: this.#now,
+        changed: (tableKey, gained, lost) => this.#partitionsChanged(tableKey, gained, lost),
+      },
     });
+    this.#leases = this.#ownership.leases;
     this.#index = new PartitionIndex({
       store: options.store,
-      legacyStream: inFlightIndexStream(this.#hosted),
+      legacyStream: inFlightIndexStream(hosted),
       partitionOf: (tableKey, workflowId) => this.#leases.partitionOf(tableKey, workflowId),
     });
     this.#follower = new WorkflowFollower(
@@ -168,7 +160,7 @@ export class SagaRuntime {
       {
         states: this.#cache,
         keep: (workflowId, cached) => this.#keep(workflowId, cached),
-        isForeign: (workflowId) => this.#foreign.has(workflowId),
+        isForeign: (workflowId) => this.#ownership.isForeign(workflowId),
         ignores: (workflowId) => this.#ignores(workflowId),
         outside: (workflowId) => !this.#leases.followsAny(workflowId) && !this.#waiters.waitsFor(workflowId),
         observed: (workflowId, recorded) => this.#enqueue({ kind: 'observed', workflowId, recorded }),
@@ -207,13 +199,13 @@ export class SagaRuntime {
     assertWorkflowId(workflowId);
     // Validate before taking a slot: a bad definition is the caller's error, not the backlog's.
     const validated = validateDefinition(definition);
-    if (this.#hosted !== undefined && !this.#hosted.has(definitionKey(validated))) {
-      throw new CommandRejectedError('start', `Cannot start: definition ${definitionKey(validated)} is not hosted by this runtime (it hosts ${[...this.#hosted].join(', ') || 'none'})`);
+    if (!this.#ownership.hostsDefinition(definitionKey(validated))) {
+      throw new CommandRejectedError('start', `Cannot start: definition ${definitionKey(validated)} is not hosted by this runtime (it hosts ${this.#ownership.hostedKeys().join(', ') || 'none'})`);
     }
     const tooDeep = jsonDepthProblem(input);
     if (tooDeep !== undefined) throw new CommandRejectedError('start', `Cannot start: input is ${tooDeep}`);
     // Admitted at once only by the runtime that drives it, with a slot free and nobody queued before it.
-    const admit = this.#owns(workflowId, initialState(workflowId), validated) && this.#backlog.tryHold(workflowId);
+    const admit = this.#ownership.owns(workflowId, initialState(workflowId), validated) && this.#backlog.tryHold(workflowId);
     try {
       const command: WorkflowCommand = { type: 'start', workflowId, definition: validated, input, ...(options.priority === undefined ? {} : { priority: options.priority }), admit };
       await this.#command(workflowId, command, options.correlationId ?? workflowId);
@@ -426,7 +418,7 @@ export class SagaRuntime {
       if (!known) this.#settle(workflowId, cached);
       // A workflow another runtime owns (an operator command sent through this one) is decided with no
       // agents: what it schedules waits for its owner, which is woken by the append and calls them.
-      const owned = this.#owns(workflowId, cached.state, trigger.kind === 'command' && trigger.command.type === 'start' ? { name: trigger.command.definition.name, version: trigger.command.definition.version ?? 1 } : undefined);
+      const owned = this.#ownership.owns(workflowId, cached.state, trigger.kind === 'command' && trigger.command.type === 'start' ? { name: trigger.command.definition.name, version: trigger.command.definition.version ?? 1 } : undefined);
       // A timer, wake or resume of a workflow whose partition is not ours (any more): its owner has them.
       if (!owned && !decidedWhenNotDriven.has(trigger.kind)) return [];
       const context: DecisionContext = { now: this.#now(), random: this.#random, candidates: owned ? this.#candidates : noCandidates, deciderId: this.runtimeId };
@@ -465,7 +457,7 @@ export class SagaRuntime {
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next, events);
       // Calls are made only while the lease is still valid (it may have run out during the append).
-      if (!owned || !this.#owns(workflowId, state)) return events;
+      if (!owned || !this.#ownership.owns(workflowId, state)) return events;
       // Side effects follow durable facts: only now, and only here, are the agents called.
       for (const event of events) {
         this.#dispatcher.dispatch(workflowId, event, state);
@@ -489,7 +481,7 @@ export class SagaRuntime {
   /** An event from the subscription: fold it if it is news (another process appended it). */
   async #observe(workflowId: string, recorded: RecordedEvent): Promise<void> {
     const revision = Number(recorded.revision);
-    if (this.#foreign.has(workflowId) || !this.#leases.followsAny(workflowId)) return this.#observeForeign(workflowId);
+    if (this.#ownership.notOurs(workflowId)) return this.#observeForeign(workflowId);
     if (this.#cache.knows(workflowId, revision)) {
       this.#decodedOwn++;
       return;
@@ -504,14 +496,14 @@ export class SagaRuntime {
       this.#settle(workflowId, { ...cached, state, lastEventId: event.id }, [event]);
       // Another process decided something that waits for an agent (a start or an operator command
       // appended without agents): if this runtime has one, it goes on now, not at some timeout.
-      if (this.#agentWaits.note(workflowId, event) && this.#owns(workflowId, state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: event.id });
+      if (this.#agentWaits.note(workflowId, event) && this.#ownership.owns(workflowId, state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: event.id });
       return;
     }
     // Unknown here, or a gap: the stream is the truth.
     this.#cache.forget(workflowId);
     const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
-    if (this.#owns(workflowId, loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
+    if (this.#ownership.owns(workflowId, loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
   }
 
   /**
@@ -525,44 +517,14 @@ export class SagaRuntime {
     const { state } = await this.#cache.read(workflowId);
     this.#waiters.notify(workflowId, state);
     if (state.status !== 'idle' && isTerminal(state.status)) {
-      this.#foreign.delete(workflowId);
+      this.#ownership.forgetForeign(workflowId);
       this.#cache.ended(workflowId, state.revision);
     }
   }
 
   /** Events of another runtime's workflow are passed over without reading them, unless someone here waits for it. */
   #ignores(workflowId: string): boolean {
-    return (this.#foreign.has(workflowId) || !this.#leases.followsAny(workflowId)) && !this.#waiters.waitsFor(workflowId);
-  }
-
-  /** Is the workflow's definition hosted here (or were no hosts named)? */
-  #hosts(state: WorkflowState): boolean {
-    return this.#hosted === undefined || state.status === 'idle' || this.#hosted.has(definitionKey(state.definition));
-  }
-
-  /** The partition table a definition's workflows are leased through. */
-  #tableKey(definition: Pick<WorkflowDefinition, 'name' | 'version'>): string {
-    return this.#grouped(this.#hosted === undefined ? ALL_DEFINITIONS : definitionKey(definition));
-  }
-
-  #grouped(key: string): string {
-    return this.#group === undefined ? key : `${key}#${this.#group}`;
-  }
-
-  /**
-   * Is the workflow this runtime's to drive now? Its definition is hosted here and this runtime
-   * holds the valid lease of its partition. `definition`: a start's, before the workflow has a state.
-   */
-  #owns(workflowId: string, state: WorkflowState, definition?: Pick<WorkflowDefinition, 'name' | 'version'>): boolean {
-    const of = state.status === 'idle' ? definition : state.definition;
-    if (of === undefined) return true; // nothing to drive yet: the decision says so
-    if (this.#hosted !== undefined && !this.#hosted.has(definitionKey(of))) return false;
-    return this.#leases.drives(this.#tableKey(of), workflowId);
-  }
-
-  /** This runtime keeps the workflow in memory: hosted, and of a partition it leases (valid or not). */
-  #follows(workflowId: string, state: ActiveWorkflowState): boolean {
-    return this.#leases.follows(this.#tableKey(state.definition), workflowId);
+    return this.#ownership.notOurs(workflowId) && !this.#waiters.waitsFor(workflowId);
   }
 
   /**
@@ -573,13 +535,13 @@ export class SagaRuntime {
   #settle(workflowId: string, cached: CachedWorkflow, events?: readonly WorkflowEvent[]): void {
     const { state } = cached;
     if (state.status === 'idle') return;
-    if (!this.#hosts(state)) {
+    if (!this.#ownership.hosts(state)) {
       // Another runtime's workflow (its definition is not hosted here): left untouched.
       this.#cache.forget(workflowId);
-      this.#foreign.add(workflowId);
+      this.#ownership.markForeign(workflowId);
       this.#timers.clear(workflowId);
       this.#backlog.forget(workflowId);
-    } else if (!this.#follows(workflowId, state)) {
+    } else if (!this.#ownership.follows(workflowId, state.definition)) {
       // Of a partition another runtime leases: its owner drives it.
       this.#drop(workflowId);
     } else if (isTerminal(state.status)) {
@@ -713,10 +675,10 @@ export class SagaRuntime {
   #keep(workflowId: string, cached: CachedWorkflow): void {
     const { state } = cached;
     if (state.status === 'idle') return;
-    if (!this.#hosts(state)) {
+    if (!this.#ownership.hosts(state)) {
       this.#cache.forget(workflowId);
-      this.#foreign.add(workflowId);
-    } else if (!this.#follows(workflowId, state)) this.#cache.forget(workflowId);
+      this.#ownership.markForeign(workflowId);
+    } else if (!this.#ownership.follows(workflowId, state.definition)) this.#cache.forget(workflowId);
     else if (isTerminal(state.status)) this.#cache.ended(workflowId, state.revision);
     else this.#cache.set(workflowId, cached);
   }
@@ -728,7 +690,7 @@ export class SagaRuntime {
     if (lost.length > 0) {
       const gone = new Set(lost);
       for (const [workflowId, { state }] of [...this.#cache.entries()]) {
-        if (state.status === 'idle' || this.#tableKey(state.definition) !== tableKey) continue;
+        if (state.status === 'idle' || this.#ownership.tableKey(state.definition) !== tableKey) continue;
         if (gone.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1)) this.#drop(workflowId);
       }
       this.#log.info({ table: tableKey, lost }, 'partitions released');
@@ -748,7 +710,7 @@ export class SagaRuntime {
    */
   async #takeover(tableKey: string, partitions: readonly number[]): Promise<void> {
     const wanted = new Set(partitions);
-    const inPartition = (workflowId: string) => wanted.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1) && !this.#foreign.has(workflowId);
+    const inPartition = (workflowId: string) => wanted.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1) && !this.#ownership.isForeign(workflowId);
     try {
       const { workflows, fromIndex } = await this.#index.takeOver(tableKey, partitions, inPartition, () => this.#stopped);
       for (const workflowId of workflows) {
@@ -779,7 +741,7 @@ export class SagaRuntime {
     const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
     const { state } = loaded;
-    if (!this.#cache.has(workflowId) || !this.#owns(workflowId, state)) return;
+    if (!this.#cache.has(workflowId) || !this.#ownership.owns(workflowId, state)) return;
     const waits = waitsForAgents(state);
     if (waits) this.#agentWaits.noteState(workflowId, state);
     if (waits || inFlightCalls(state).length > 0) {
@@ -790,7 +752,7 @@ export class SagaRuntime {
   /** The tables an indexed workflow belongs to; one queued but not in memory (definition unknown here): every table held. */
   #indexTablesOf(workflowId: string): readonly string[] {
     const cached = this.#cache.get(workflowId);
-    return cached && cached.state.status !== 'idle' ? [this.#tableKey(cached.state.definition)] : [...this.#leases.owned().keys()];
+    return cached && cached.state.status !== 'idle' ? [this.#ownership.tableKey(cached.state.definition)] : [...this.#leases.owned().keys()];
   }
 
   // --- logging -----------------------------------------------------------------------------
