@@ -33,6 +33,7 @@ import { CallDispatcher } from './dispatcher.js';
 import { WorkflowFollower } from './follower.js';
 import { inFlightIndexStream } from './in-flight-index.js';
 import { PartitionIndex } from './partition-index.js';
+import { PartitionTakeovers } from './partition-takeover.js';
 import { DEFAULT_LEASE_TTL_MS, DEFAULT_PARTITIONS, type PartitionLeases } from './partitions.js';
 import { TimerWheel } from './timer-wheel.js';
 import { RuntimeTracing } from './tracing.js';
@@ -93,9 +94,8 @@ export class SagaRuntime {
   #decodedOwn = 0;
   /** The partitions this runtime drives (partitions.ts), held by #ownership. */
   readonly #leases: PartitionLeases;
-  readonly #takeovers = new Set<Promise<void>>();
-  /** `takeover` triggers queued and not yet processed: admissions wait until every taken workflow holds its slot or its place. */
-  #takeoversQueued = 0;
+  /** Partitions gained and lost while live (partition-takeover.ts). */
+  readonly #takeovers: PartitionTakeovers;
   /** The in-flight index of each partition held (partition-index.ts). */
   readonly #index: PartitionIndex;
 
@@ -138,7 +138,7 @@ export class SagaRuntime {
         ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
         guest: options.leases === 'guest',
         now: this.#now,
-        changed: (tableKey, gained, lost) => this.#partitionsChanged(tableKey, gained, lost),
+        changed: (tableKey, gained, lost) => this.#takeovers.changed(tableKey, gained, lost),
       },
     });
     this.#leases = this.#ownership.leases;
@@ -168,6 +168,20 @@ export class SagaRuntime {
         stopped: () => this.#stopped,
       },
     );
+    this.#takeovers = new PartitionTakeovers({
+      states: this.#cache,
+      ownership: this.#ownership,
+      index: this.#index,
+      log: this.#log,
+      live: () => this.#follower.live,
+      stopped: () => this.#stopped,
+      drop: (workflowId) => this.#drop(workflowId),
+      enqueueTakeover: (workflowId) => this.#enqueue({ kind: 'takeover', workflowId }),
+      settle: (workflowId, loaded) => this.#settle(workflowId, loaded),
+      resume: (workflowId, loaded) => this.#resumeCalls(workflowId, loaded, `re-sent by runtime ${this.runtimeId} on taking its partition over`),
+      writeCheckpoint: () => void this.#follower.writeCheckpoint(true),
+      admitQueued: () => this.#admitQueued(),
+    });
     this.#timers = new TimerWheel((workflowId, timer) => this.#onTimer(workflowId, timer), this.#now);
     this.#dispatcher = new CallDispatcher(this.#invoker, (workflowId, trigger, causationId) => {
       if (!this.#stopped) this.#enqueue({ kind: 'decide', workflowId, trigger, causationId });
@@ -303,12 +317,6 @@ export class SagaRuntime {
   }
 
   /**
-   * Stop: no new triggers, the subscription ends, timers stop, agent calls in flight are aborted and
-   * their results dropped (they are not failures: the next runtime to start re-sends them under their
-   * keys, and another live runtime takes them up at their deadlines). Decisions being appended
-   * finish first. See `drain` to let calls in flight finish first.
-   */
-  /**
    * Drain, then stop: from now on no workflow is started and no agent call is made (decisions are
    * still stored: a scheduled step's call is left to the next runtime, which re-sends it on
    * start-up); calls in flight may finish until `timeoutMs` has passed, and their results are
@@ -325,6 +333,12 @@ export class SagaRuntime {
     return settled;
   }
 
+  /**
+   * Stop: no new triggers, the subscription ends, timers stop, agent calls in flight are aborted and
+   * their results dropped (they are not failures: the next runtime to start re-sends them under their
+   * keys, and another live runtime takes them up at their deadlines). Decisions being appended
+   * finish first. See `drain` to let calls in flight finish first.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -334,7 +348,7 @@ export class SagaRuntime {
     await this.#follower.unsubscribe();
     await aborted;
     await this.#drain();
-    await Promise.all(this.#takeovers);
+    await this.#takeovers.settled();
     this.#tracing.stop();
     // The index first, then the partitions: whoever takes them over reads next to no tail.
     await this.#follower.close();
@@ -372,7 +386,7 @@ export class SagaRuntime {
   async #process(queued: QueuedTrigger): Promise<void> {
     try {
       if (queued.kind === 'observed') await this.#observe(queued.workflowId, queued.recorded);
-      else if (queued.kind === 'takeover') await this.#takeOver(queued.workflowId);
+      else if (queued.kind === 'takeover') await this.#takeovers.takeOver(queued.workflowId);
       else {
         const events = await this.#decideAndAppend(queued);
         queued.reply?.resolve(events);
@@ -572,7 +586,7 @@ export class SagaRuntime {
    * admitted (the `admit` trigger then decides nothing). Not while catching up or draining.
    */
   #admitQueued(): void {
-    if (!this.#follower.live || this.#stopped || this.#draining || this.#takeoversQueued > 0) return;
+    if (!this.#follower.live || this.#stopped || this.#draining || this.#takeovers.pending) return;
     for (let workflowId = this.#backlog.admitNext(); workflowId !== undefined; workflowId = this.#backlog.admitNext()) {
       const admitted = workflowId;
       this.#enqueue({
@@ -656,12 +670,7 @@ export class SagaRuntime {
       if (cached.state.status !== 'idle') this.#count(workflowId, cached.state);
       this.#timers.set(workflowId, pendingTimers(cached.state));
       // Calls in flight when the last runtime stopped are re-sent under their keys, not failed at their deadlines.
-      const waits = waitsForAgents(cached.state);
-      if (waits) this.#agentWaits.noteState(workflowId, cached.state);
-      if (waits || inFlightCalls(cached.state).length > 0) {
-        resumed++;
-        this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on start-up` }, causationId: cached.lastEventId });
-      }
+      if (this.#resumeCalls(workflowId, cached, `re-sent by runtime ${this.runtimeId} on start-up`)) resumed++;
     }
     this.#log.info({ inFlight: this.#cache.size, timers: this.#timers.size, resumed, queued: this.#backlog.waiting, fromIndex, partitions: Object.fromEntries(this.#leases.owned()) }, 'caught up; live');
     this.#follower.followLive();
@@ -669,6 +678,18 @@ export class SagaRuntime {
     void this.#follower.writeCheckpoint(true);
     // Queued workflows (in the index like any unfinished one) are admitted as far as slots allow.
     this.#admitQueued();
+  }
+
+  /**
+   * A workflow this runtime just took up (start-up, takeover) that waits for agents or has calls in
+   * flight: decide a `resume`, which re-sends the calls under their keys. Returns whether it did.
+   */
+  #resumeCalls(workflowId: string, cached: CachedWorkflow, reason: string): boolean {
+    const waits = waitsForAgents(cached.state);
+    if (waits) this.#agentWaits.noteState(workflowId, cached.state);
+    if (!waits && inFlightCalls(cached.state).length === 0) return false;
+    this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason }, causationId: cached.lastEventId });
+    return true;
   }
 
   /** At start-up (no timers yet): remember an in-flight workflow, pass over an ended or foreign one. */
@@ -683,71 +704,7 @@ export class SagaRuntime {
     else this.#cache.set(workflowId, cached);
   }
 
-  // --- partitions (partitions.ts) ------------------------------------------------------------
-
-  /** After a lease renewal: drop the workflows of partitions lost; take over those of partitions gained. */
-  #partitionsChanged(tableKey: string, gained: readonly number[], lost: readonly number[]): void {
-    if (lost.length > 0) {
-      const gone = new Set(lost);
-      for (const [workflowId, { state }] of [...this.#cache.entries()]) {
-        if (state.status === 'idle' || this.#ownership.tableKey(state.definition) !== tableKey) continue;
-        if (gone.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1)) this.#drop(workflowId);
-      }
-      this.#log.info({ table: tableKey, lost }, 'partitions released');
-    }
-    // Before the runtime is live its catch-up reads the partitions it holds; after, a takeover does.
-    if (gained.length > 0 && this.#follower.live && !this.#stopped) {
-      const takeover = this.#takeover(tableKey, gained).catch((error: unknown) => this.#log.error({ err: error, table: tableKey, gained }, 'partition takeover failed'));
-      this.#takeovers.add(takeover);
-      void takeover.finally(() => this.#takeovers.delete(takeover));
-    }
-  }
-
-  /**
-   * A partition gained while live: its in-flight workflows are those its last checkpoint names plus
-   * those in the tail after it (read with every other partition's events passed over unread). Each
-   * goes through its workflow's queue as a `takeover` trigger: load, arm timers, re-send calls.
-   */
-  async #takeover(tableKey: string, partitions: readonly number[]): Promise<void> {
-    const wanted = new Set(partitions);
-    const inPartition = (workflowId: string) => wanted.has(this.#leases.partitionOf(tableKey, workflowId) ?? -1) && !this.#ownership.isForeign(workflowId);
-    try {
-      const { workflows, fromIndex } = await this.#index.takeOver(tableKey, partitions, inPartition, () => this.#stopped);
-      for (const workflowId of workflows) {
-        if (this.#stopped) break;
-        this.#takeoversQueued++;
-        this.#enqueue({ kind: 'takeover', workflowId });
-      }
-      this.#index.doneTakingOver(tableKey, partitions);
-      void this.#follower.writeCheckpoint(true);
-      this.#log.info({ table: tableKey, gained: partitions, workflows: workflows.size, fromIndex }, 'partitions taken over');
-    } finally {
-      this.#index.doneTakingOver(tableKey, partitions);
-    }
-  }
-
-  /** In the workflow's queue: load it fresh, arm its timers, and re-send its calls in flight under their keys (as start-up does). */
-  async #takeOver(workflowId: string): Promise<void> {
-    try {
-      await this.#loadTakenOver(workflowId);
-    } finally {
-      // The last one admits: a workflow that held a slot at the old owner keeps it before any queued one is admitted.
-      if (--this.#takeoversQueued === 0) this.#admitQueued();
-    }
-  }
-
-  async #loadTakenOver(workflowId: string): Promise<void> {
-    this.#cache.forget(workflowId);
-    const loaded = await this.#cache.load(workflowId);
-    this.#settle(workflowId, loaded);
-    const { state } = loaded;
-    if (!this.#cache.has(workflowId) || !this.#ownership.owns(workflowId, state)) return;
-    const waits = waitsForAgents(state);
-    if (waits) this.#agentWaits.noteState(workflowId, state);
-    if (waits || inFlightCalls(state).length > 0) {
-      this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} on taking its partition over` }, causationId: loaded.lastEventId });
-    }
-  }
+  // --- partitions (partitions.ts, partition-takeover.ts) -------------------------------------
 
   /** The tables an indexed workflow belongs to; one queued but not in memory (definition unknown here): every table held. */
   #indexTablesOf(workflowId: string): readonly string[] {
