@@ -1,13 +1,16 @@
 /**
  * The durable backlog through real runtimes on a real store: a start beyond the slots is stored
  * queued and costs one more event; queued workflows are admitted by priority, then age; a queued
- * workflow can be cancelled; two runtimes admitting the same workflows never both admit one; at a
+ * workflow can be cancelled; one whose admission could not be stored is admitted once the store is
+ * back; two runtimes admitting the same workflows never both admit one; at a
  * full bulkhead, steps wait in their workflows' order too.
  */
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendStart } from '../../src/saga/stream/index.js';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore } from '../../src/store/port.js';
+import { UnavailableError } from '../../src/store/errors.js';
+import type { EventData, EventStore } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
 import { settlesWithin, waitFor } from '../support/wait-for.js';
 import { agent, dataOf, historyOf, startTestEngine, type TestEngine } from './support.js';
@@ -94,6 +97,48 @@ describe('a start beyond the slots', () => {
     // The cancelled one was passed over: never admitted, its agent never called.
     expect(held.reached).toEqual(['running', 'next']);
     expect((await historyOf(engine.store, 'unwanted')).map((e) => e.type)).toEqual(['WorkflowStarted', 'WorkflowCancelled']);
+  });
+
+  it('is admitted once the store is back, even if nothing else happens, when its admission could not be stored', async () => {
+    const inner = await openStore('memory:');
+    stores.push(inner);
+    // The store refuses admissions while `down`, as an unreachable store would; everything else goes through.
+    let down = false;
+    let refused = 0;
+    const store = new Proxy(inner, {
+      get: (target, property, receiver) => {
+        if (property !== 'append') return Reflect.get(target, property, receiver) as unknown;
+        return (stream: string, events: EventData[], ...rest: unknown[]) => {
+          if (down && events.some((event) => event.type === 'WorkflowAdmitted')) {
+            refused++;
+            return Promise.reject(new UnavailableError('the store is unreachable (test)'));
+          }
+          return (target.append as (...args: unknown[]) => Promise<unknown>)(stream, events, ...rest);
+        };
+      },
+    });
+    const logged: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+    const held = heldAgent();
+    const engine = await startTestEngine({ agents: [held.definition], store, runtime: { maxInFlight: 1, appendRetryLimitMs: 50, logger } });
+    engines.push(engine);
+    await engine.runtime.startWorkflow(job, {}, { workflowId: 'first' });
+    expect(await engine.runtime.startWorkflow(job, {}, { workflowId: 'second' })).toMatchObject({ queued: true });
+    await waitFor(() => held.waiting() === 1, { what: 'the first workflow to reach its agent' });
+
+    down = true;
+    held.releaseOne();
+    expect((await engine.runtime.waitForEnd('first')).status).toBe('completed');
+    await waitFor(() => logged.some((line) => line.includes('admission failed')), { what: 'the admission of the queued workflow to be given up' });
+    expect(refused).toBeGreaterThan(0);
+    expect(engine.runtime.stats()).toMatchObject({ inFlight: 0, backlog: 1 });
+
+    // Back: no start, no result, no event follows, yet the queued workflow is admitted.
+    down = false;
+    await waitFor(() => held.waiting() === 1 && held.reached.includes('second'), { what: 'the queued workflow to be admitted after the store came back' });
+    held.releaseOne();
+    expect((await engine.runtime.waitForEnd('second')).status).toBe('completed');
+    expect((await historyOf(inner, 'second')).map((e) => e.type)).toEqual(['WorkflowStarted', 'WorkflowAdmitted', 'StepScheduled', 'StepSucceeded', 'WorkflowCompleted']);
   });
 });
 

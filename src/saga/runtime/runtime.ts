@@ -43,6 +43,9 @@ import { WorkflowNotFoundError, type RuntimeStats, type SagaRuntimeOptions, type
 
 const noCandidates: DecisionContext['candidates'] = () => [];
 
+/** After an admission could not be stored: when the backlog is looked at again. */
+const ADMISSION_RETRY_MS = 1_000;
+
 type QueuedTrigger =
   | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
   | { readonly kind: 'observed'; readonly workflowId: string; readonly recorded: RecordedEvent }
@@ -74,6 +77,8 @@ export class SagaRuntime {
   readonly #triggers = new Subject<QueuedTrigger>();
   readonly #transitions = new Subject<Transition>();
   readonly #groupClosers = new Map<string, Subject<void>>();
+  /** Set after an admission failed to be stored: the next round of admissions (#admissionFailed). */
+  #admissionRetry: ReturnType<typeof setTimeout> | undefined;
   readonly #pendingPerWorkflow = new Map<string, number>();
   readonly #dispatcher: CallDispatcher;
   readonly #tracing = new RuntimeTracing();
@@ -344,6 +349,7 @@ export class SagaRuntime {
     this.#stopped = true;
     this.#agentWaits.stop();
     this.#timers.stop();
+    clearTimeout(this.#admissionRetry);
     const aborted = this.#dispatcher.abortAll();
     await this.#follower.unsubscribe();
     await aborted;
@@ -599,12 +605,23 @@ export class SagaRuntime {
     }
   }
 
-  /** The admission was not stored (the store stayed unavailable): the workflow waits in its place for the next round. */
+  /**
+   * The admission was not stored (the store stayed unavailable past the append retries): the
+   * workflow waits in its place, and another round is tried after ADMISSION_RETRY_MS even if nothing
+   * else happens meanwhile (a quiet runtime would otherwise leave it queued with a slot free).
+   */
   #admissionFailed(workflowId: string, error: unknown): void {
     this.#log.error({ err: error, workflowId }, 'admission failed; the workflow stays queued');
     const state = this.#cache.get(workflowId)?.state;
     if (state?.status === 'queued') this.#backlog.requeue(workflowId, state.priority, state.startedAt);
     else if (state === undefined) this.#backlog.forget(workflowId);
+    if (this.#admissionRetry === undefined && !this.#stopped) {
+      this.#admissionRetry = setTimeout(() => {
+        this.#admissionRetry = undefined;
+        this.#admitQueued();
+      }, ADMISSION_RETRY_MS);
+      this.#admissionRetry.unref();
+    }
   }
 
   #armTimers(workflowId: string, state: WorkflowState, events: readonly WorkflowEvent[] | undefined): void {
