@@ -66,7 +66,7 @@ function splitQuery(rest: string): [string, string] {
   return at === -1 ? [rest, ''] : [rest.slice(0, at), rest.slice(at + 1)];
 }
 
-/** `?durability=normal&poll=100&busyTimeout=10000&pageSize=1000&writer=inline&smallBatch=0` */
+/** `?durability=normal&poll=100&busyTimeout=10000&pageSize=1000&writer=inline&smallBatch=0&bursts=thread` */
 function parseSqliteOptions(uri: string, query: string): SqliteStoreOptions {
   const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
   const options: { -readonly [K in keyof SqliteStoreOptions]: SqliteStoreOptions[K] } = {};
@@ -84,11 +84,14 @@ function parseSqliteOptions(uri: string, query: string): SqliteStoreOptions {
       const number = Number(value);
       if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError(`Store URI "${uri}": smallBatch must be a non-negative integer, got "${value}"`);
       options.smallBatch = number;
+    } else if (key === 'bursts') {
+      if (value !== 'here' && value !== 'thread') throw new InvalidArgumentError(`Store URI "${uri}": bursts must be here or thread, got "${value}"`);
+      options.bursts = value;
     } else if (key === 'writer') {
       if (value !== 'thread' && value !== 'inline') throw new InvalidArgumentError(`Store URI "${uri}": writer must be thread or inline, got "${value}"`);
       options.writer = value;
     } else {
-      throw new InvalidArgumentError(`Store URI "${uri}": unknown option "${key}" (known: durability, poll, busyTimeout, pageSize, writer, smallBatch)`);
+      throw new InvalidArgumentError(`Store URI "${uri}": unknown option "${key}" (known: durability, poll, busyTimeout, pageSize, writer, smallBatch, bursts)`);
     }
   }
   return options;

@@ -75,6 +75,13 @@ export interface SqliteStoreOptions {
    */
   readonly smallBatch?: number;
   /**
+   * With the writer thread: `'thread'` sends quick bursts of writes to the thread like any batch, so
+   * only a batch below `smallBatch` made while the thread is idle is written on the calling thread
+   * (for a server: a lone append commits without two thread hops, concurrent ones share the thread's
+   * commits). Default `'here'`: a quick burst is written on the calling thread, whatever its size.
+   */
+  readonly bursts?: 'here' | 'thread';
+  /**
    * With the writer thread: from how many µs of the caller's own work per write (a moving average
    * over turns) its batches are worth sending to the thread while it goes on. Default 15 (the saga
    * engine at 500 in flight: 20-35; a client that only appends: 1-10).
@@ -136,7 +143,7 @@ export class SqliteEventStore implements EventStore {
           afterCommit,
           onAppended,
           thread: { path, ...settings },
-          ...(options.smallBatch === 0 ? {} : { runHere: { below: options.smallBatch ?? 64, run } }),
+          ...(options.smallBatch === 0 ? {} : { runHere: { below: options.smallBatch ?? 64, run, bursts: options.bursts !== 'thread' } }),
           ...(options.busyProducerMicros === undefined ? {} : { busyProducerMicros: options.busyProducerMicros }),
         })
       : new GroupCommitWriter({ afterCommit, onAppended, runHere: { below: Infinity, run } });

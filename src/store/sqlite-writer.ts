@@ -57,6 +57,11 @@ interface Pending {
 /** Writing a batch on the calling thread's connection, and below which size to prefer it. */
 export interface RunHere {
   readonly below: number;
+  /**
+   * Whether a quick burst of writes (a producer that only appends) is written here too, whatever its
+   * size; false: only a batch below `below` made while the thread is idle. Default true.
+   */
+  readonly bursts?: boolean;
   readonly run: (requests: readonly WriteRequest[]) => BatchOutcome;
 }
 
@@ -177,7 +182,7 @@ export class GroupCommitWriter implements StoreWriter {
       // Judged when the turn that queued them ends; it holds while they wait for the thread.
       if (this.#quickBurst === undefined) {
         this.#measureTurn();
-        this.#quickBurst = !this.#busyProducer();
+        this.#quickBurst = this.#runHere.bursts !== false && !this.#busyProducer();
       }
       const quickBurst = this.#quickBurst;
       // A quick burst (nothing for the thread to overlap with) waits for the batches in flight,
