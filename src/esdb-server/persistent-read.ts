@@ -94,7 +94,9 @@ async function serve(call: Call, consumer: PersistentSubscription, subscriptionI
     for await (const { event, retryCount } of consumer) {
       const readEvent = new persistentPb.ReadResp.ReadEvent();
       readEvent.setEvent(persistentRecordedEvent(encodeRecordedEvent(event, structured)));
-      readEvent.setCommitPosition(event.position.commit.toString());
+      // A resolved link: the target as `event`, the link as `link`, at the link's place (PersistentSubscriptions.Read.cs).
+      if (event.link) readEvent.setLink(persistentRecordedEvent(encodeRecordedEvent(event.link, structured)));
+      readEvent.setCommitPosition((event.link ?? event).position.commit.toString());
       readEvent.setRetryCount(retryCount);
       const message = new persistentPb.ReadResp();
       message.setEvent(readEvent);
