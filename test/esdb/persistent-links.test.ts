@@ -74,6 +74,8 @@ describe('embedded EventStoreDB server: persistent subscriptions over link event
     for (const [index, delivered] of seen.entries()) {
       expect(delivered.event).toMatchObject({ streamId: source, revision: BigInt(index), type, data: { index } });
       expect(delivered.link).toMatchObject({ streamId: linkStream, revision: BigInt(index), type: '$>' });
+      // Both parts at the link's place in the log, as EventStoreDB sends them.
+      expect(delivered.event!.position).toEqual(delivered.link!.position);
     }
     // Acks by link id reach the group: nothing stays in flight (keyed by the target's id, all three would).
     await waitFor(async () => {
