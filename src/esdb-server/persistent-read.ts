@@ -93,8 +93,12 @@ async function serve(call: Call, consumer: PersistentSubscription, subscriptionI
     if (!(await send(writable(call), response))) return;
     for await (const { event, retryCount } of consumer) {
       const readEvent = new persistentPb.ReadResp.ReadEvent();
-      readEvent.setEvent(persistentRecordedEvent(encodeRecordedEvent(event, structured)));
-      readEvent.setCommitPosition(event.position.commit.toString());
+      // A resolved link: the target as `event`, the link as `link`, both at the link's position
+      // (PersistentSubscriptions.Read.cs gives every part the original position).
+      const position = (event.link ?? event).position;
+      readEvent.setEvent(persistentRecordedEvent(encodeRecordedEvent(event.link ? { ...event, position } : event, structured)));
+      if (event.link) readEvent.setLink(persistentRecordedEvent(encodeRecordedEvent(event.link, structured)));
+      readEvent.setCommitPosition(position.commit.toString());
       readEvent.setRetryCount(retryCount);
       const message = new persistentPb.ReadResp();
       message.setEvent(readEvent);

@@ -15,7 +15,7 @@ import { DEFAULT_MAX_APPEND_SIZE, type HandlerContext } from './context.js';
 import { handleDelete, handleTombstone } from './delete.js';
 import { handleGetSupportedMethods } from './features.js';
 import { ServerFeaturesService, StreamsService } from './proto.js';
-import { ProjectionsService, refusingProjections } from './projections.js';
+import { ProjectionsService, projectionsHandlers } from './projections.js';
 import { handleRead, type ReadOutput } from './read.js';
 import { startSystemProjections } from './system-projections.js';
 import { persistentSubscriptionHandlers } from './persistent.js';
@@ -103,7 +103,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
   };
   if (batchAppend) streams['batchAppend'] = handleBatchAppend(context);
   server.addService(streamsDefinition, streams);
-  server.addService(ProjectionsService, refusingProjections());
+  server.addService(ProjectionsService, projectionsHandlers(context, options.systemProjections === true));
   server.addService(PersistentSubscriptionsService, { ...persistentSubscriptionHandlers(context), read: handlePersistentRead(context) });
   server.addService(ServerFeaturesService, { getSupportedMethods: handleGetSupportedMethods(batchAppend) });
 

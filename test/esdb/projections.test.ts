@@ -23,7 +23,7 @@ describe('embedded EventStoreDB server: projections', () => {
     const attempts = [
       () => client.createProjection('orders', 'fromAll().when({})'),
       () => client.getProjectionStatus('$by_category'),
-      () => client.enableProjection('$by_category'),
+      () => client.enableProjection('orders'),
       () => client.getProjectionState('orders'),
       // Statistics is server-streaming on the wire.
       () => client.listProjections(),
@@ -35,5 +35,11 @@ describe('embedded EventStoreDB server: projections', () => {
       expect((error as UnknownError).message).toMatch(/User-defined projections are not supported by this server/);
       expect((error as UnknownError).message).toMatch(/\$by_category/);
     }
+  });
+
+  it('refuses to enable a system projection while they are not running, saying how to run them', async () => {
+    const error = await client.enableProjection('$by_category').then(() => expect.fail('expected a refusal'), (caught: unknown) => caught);
+    expect((error as UnknownError).code).toBe(status.FAILED_PRECONDITION);
+    expect((error as UnknownError).message).toMatch(/--system-projections/);
   });
 });

@@ -12,6 +12,7 @@
  */
 import type { EventStore, Position, RecordedEvent, Subscription } from '../port.js';
 import { comparePositions } from '../port.js';
+import { resolveLink } from '../links.js';
 import type { ConsumerGroup, GroupConsumer } from './consumer.js';
 import { MaximumSubscribersReachedError, PersistentSubscriptionDroppedError } from './errors.js';
 import { ALL_SOURCE, type NackAction, type PersistentConnectionInfo, type PersistentSubscriptionSettings } from './port.js';
@@ -20,6 +21,7 @@ import * as storage from './storage.js';
 import type { Cursor } from './storage.js';
 
 interface Message {
+  /** With `resolveLinkTos`, a link's target with the link as its `link`: the link is the message (its id, its place). */
   readonly event: RecordedEvent;
   retryCount: number;
   /** Order in the source; undefined for replayed parked events (they do not move the checkpoint). */
@@ -114,7 +116,7 @@ export class Group implements ConsumerGroup {
     this.consumers.splice(index, 1);
     const lost = [...this.inFlight.values()].filter((entry) => entry.consumer === consumer);
     for (const entry of lost) {
-      this.inFlight.delete(entry.message.event.id);
+      this.inFlight.delete(messageId(entry.message));
       this.retryOrPark(entry.message);
     }
     this.push();
@@ -148,7 +150,9 @@ export class Group implements ConsumerGroup {
       let count = 0;
       for await (const entry of storage.readParked(this.store, this.source, this.name)) {
         if (stopAt !== undefined && count >= stopAt) break;
-        this.retries.push({ event: entry.event, retryCount: 0, sequence: undefined, previous: undefined });
+        // A parked link (parked from a group that resolves links) goes out resolved again.
+        const event = this.settings.resolveLinkTos ? await resolveLink(this.store, entry.event) : entry.event;
+        this.retries.push({ event, retryCount: 0, sequence: undefined, previous: undefined });
         replayedUpTo = entry.revision;
         count++;
       }
@@ -202,10 +206,12 @@ export class Group implements ConsumerGroup {
   }
 
   private park(message: Message, reason: string): void {
-    this.parking.set(message.event.id, message);
-    storage.park(this.store, this.source, this.name, message.event, reason).then(
+    const id = messageId(message);
+    this.parking.set(id, message);
+    // A resolved event is parked as its link, as EventStoreDB parks the original event.
+    storage.park(this.store, this.source, this.name, message.event.link ?? message.event, reason).then(
       () => {
-        this.parking.delete(message.event.id);
+        this.parking.delete(id);
         this.afterChange();
       },
       () => {
@@ -236,7 +242,7 @@ export class Group implements ConsumerGroup {
   private send(consumer: GroupConsumer, message: Message): void {
     const timeout = this.settings.messageTimeoutMs;
     const now = Date.now();
-    this.inFlight.set(message.event.id, { message, consumer, sentAt: now, dueAt: timeout === 0 ? Infinity : now + timeout });
+    this.inFlight.set(messageId(message), { message, consumer, sentAt: now, dueAt: timeout === 0 ? Infinity : now + timeout });
     consumer.deliver({ event: message.event, retryCount: message.retryCount });
   }
 
@@ -244,7 +250,7 @@ export class Group implements ConsumerGroup {
     const now = Date.now();
     for (const entry of [...this.inFlight.values()]) {
       if (entry.dueAt > now) continue;
-      this.inFlight.delete(entry.message.event.id);
+      this.inFlight.delete(messageId(entry.message));
       entry.consumer.inFlight = Math.max(0, entry.consumer.inFlight - 1);
       this.retryOrPark(entry.message);
     }
@@ -258,12 +264,14 @@ export class Group implements ConsumerGroup {
 
   /** The reading loop: from the source into the buffer, pausing while the buffer is full. */
   private async read(startAfter: Cursor | 'start' | 'end'): Promise<void> {
+    const { resolveLinkTos } = this.settings;
     const subscription = this.source === ALL_SOURCE
       ? this.store.subscribeToAll({
         fromPosition: startAfter as Position | 'start' | 'end',
+        resolveLinkTos,
         ...(this.settings.filter ? { filter: this.settings.filter } : {}),
       })
-      : this.store.subscribeToStream(this.source, { fromRevision: startAfter as bigint | 'start' | 'end' });
+      : this.store.subscribeToStream(this.source, { fromRevision: startAfter as bigint | 'start' | 'end', resolveLinkTos });
     this.subscription = subscription;
     let previous: Cursor | undefined = typeof startAfter === 'string' ? undefined : startAfter;
     try {
@@ -272,7 +280,9 @@ export class Group implements ConsumerGroup {
         if (item.kind !== 'event') continue;
         const event = item.event;
         // As in EventStoreDB, an unfiltered group on $all gets `$` events too (its own checkpoints among them).
-        const cursor: Cursor = this.source === ALL_SOURCE ? event.position : event.revision;
+        // A resolved event's place in the source is its link's.
+        const original = event.link ?? event;
+        const cursor: Cursor = this.source === ALL_SOURCE ? original.position : original.revision;
         const sequence = this.nextSequence++;
         this.buffer.push({ event, retryCount: 0, sequence, previous });
         this.lastRead = { sequence, cursor };
@@ -326,6 +336,11 @@ export class Group implements ConsumerGroup {
         if (this.lastCheckpoint === undefined || compareCursors(position, this.lastCheckpoint) > 0) this.lastCheckpoint = position;
       }, () => undefined);
   }
+}
+
+/** What consumers ack and nack: the link's id for a resolved event (the client sends `link?.id ?? event.id`). */
+function messageId(message: Message): string {
+  return (message.event.link ?? message.event).id;
 }
 
 function compareCursors(a: Cursor, b: Cursor): number {

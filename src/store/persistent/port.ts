@@ -22,7 +22,10 @@ export type ConsumerStrategy = 'RoundRobin' | 'DispatchToSingle' | 'Pinned';
 export interface PersistentSubscriptionSettings {
   /** Where a group without a checkpoint starts, inclusive: a revision for a stream, a position for `$all`. Default `'end'`. */
   readonly startFrom: 'start' | 'end' | bigint | Position;
-  /** Accepted and reported; the store has no link events to resolve. */
+  /**
+   * Deliver the events that link events (`$>`) point at, each with its `link`, as reads do. The link
+   * is then the message: its id is what is acked, its place is what is checkpointed, it is what is parked.
+   */
   readonly resolveLinkTos: boolean;
   readonly extraStatistics: boolean;
   /** An event unacked this long is sent again (or parked). 0: never. Default 30 000. */
@@ -107,6 +110,7 @@ export interface PersistentSubscription extends AsyncIterable<PersistentEvent> {
    * iteration would throw. Iterating joins too: this only lets a caller wait for it.
    */
   joined(): Promise<void>;
+  /** Ids as delivered: a resolved event's is its link's (`(event.link ?? event).id`), as EventStoreDB's clients send. */
   ack(...eventIds: string[]): Promise<void>;
   nack(action: NackAction, reason: string, ...eventIds: string[]): Promise<void>;
   /** Leave the group: events this consumer did not ack go to the others. Idempotent. */

@@ -3,6 +3,7 @@
  * now (stop handing out); `'wait'` means this event must wait for its consumer (Pinned) while others
  * may go ahead. Round robin keeps its turn across calls by rotating the consumer list.
  */
+import { linkTarget } from '../links.js';
 import type { RecordedEvent } from '../port.js';
 import type { GroupConsumer } from './consumer.js';
 import type { ConsumerStrategy } from './port.js';
@@ -13,7 +14,7 @@ const PINNED_BUCKETS = 1024;
 export function pickConsumer(strategy: ConsumerStrategy, consumers: GroupConsumer[], event: RecordedEvent): GroupConsumer | 'full' | 'wait' {
   if (strategy === 'Pinned') {
     if (!consumers.some((consumer) => consumer.availableSlots > 0)) return 'full';
-    const consumer = consumers[bucketOf(event.stream) % consumers.length]!;
+    const consumer = consumers[bucketOf(sourceStreamOf(event)) % consumers.length]!;
     return consumer.availableSlots > 0 ? consumer : 'wait';
   }
   const index = consumers.findIndex((consumer) => consumer.availableSlots > 0);
@@ -25,6 +26,11 @@ export function pickConsumer(strategy: ConsumerStrategy, consumers: GroupConsume
     consumers.push(chosen);
   }
   return chosen;
+}
+
+/** The stream an event pins to: its own, or for a link not resolved, its target's (EventStoreDB's GetSourceStreamId). */
+function sourceStreamOf(event: RecordedEvent): string {
+  return linkTarget(event)?.stream ?? event.stream;
 }
 
 /** A stable hash of the stream name (FNV-1a), so a stream keeps its consumer across restarts too. */

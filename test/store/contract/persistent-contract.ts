@@ -3,7 +3,9 @@
  * esdb adapter through the embedded server): groups on a stream and on `$all`, strategies, ack and
  * nack, retries, parking and replay, timeouts, checkpoints, consumers joining and leaving, errors.
  */
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { linkEvent } from '../../../src/store/links.js';
 import {
   MaximumSubscribersReachedError, PersistentSubscriptionDroppedError, PersistentSubscriptionExistsError,
   PersistentSubscriptionFailedError, PersistentSubscriptionNotFoundError,
@@ -11,7 +13,7 @@ import {
 import { ALL_SOURCE, type EventStore, type PersistentEvent, type PersistentSubscription } from '../../../src/store/port.js';
 import type { ContractStore } from './event-store-contract.js';
 import { waitFor } from '../../support/wait-for.js';
-import { events, uniqueName } from './helpers.js';
+import { collect, events, uniqueName } from './helpers.js';
 
 const WAIT_MS = 10_000;
 
@@ -163,6 +165,30 @@ export function describePersistentSubscriptionContract(name: string, factory: ()
       await store.append(stream, events(1));
       // The skipped event does not come back: the next one is the new event.
       expect(revisions(await take(consumer, 1, iterator))).toEqual([3n]);
+    });
+
+    it('resolveLinkTos delivers each link target with its link; the link id is acked, and a parked link replays resolved', async () => {
+      const source = uniqueName('ps-target');
+      const links = uniqueName('ps-links');
+      await store.append(source, events(3));
+      const targets = await collect(() => store.readStream(source));
+      await store.append(links, targets.map((target) => linkEvent(randomUUID(), target)));
+      await store.persistentSubscriptions.create(links, 'g', { startFrom: 'start', resolveLinkTos: true });
+      const consumer = connect(links, 'g');
+      const iterator = consumer[Symbol.asyncIterator]();
+      const taken = await take(consumer, 3, iterator);
+      expect(taken.map((item) => [item.event.stream, item.event.revision, item.event.link?.stream, item.event.link?.revision]))
+        .toEqual([[source, 0n, links, 0n], [source, 1n, links, 1n], [source, 2n, links, 2n]]);
+      const idOf = (item: PersistentEvent) => item.event.link!.id;
+      await consumer.ack(idOf(taken[0]!), idOf(taken[1]!));
+      await consumer.nack('park', 'poison', idOf(taken[2]!));
+      await eventually('the link parked and nothing in flight', async () => {
+        const info = await store.persistentSubscriptions.getInfo(links, 'g');
+        return info.parkedCount === 1n && info.inFlight === 0;
+      });
+      await store.persistentSubscriptions.replayParked(links, 'g');
+      const [replayed] = await take(consumer, 1, iterator);
+      expect([replayed!.event.stream, replayed!.event.revision, replayed!.event.link?.stream, replayed!.event.link?.revision]).toEqual([source, 2n, links, 2n]);
     });
 
     it('sends an unacked event again after the message timeout', async () => {
