@@ -105,11 +105,14 @@ export function handleBatchAppend(context: HandlerContext) {
     let inputEnded = false;
     let closed = false;
     const authorized = context.authorize(call.metadata);
-    // At shutdown the call ends UNAVAILABLE, so the client reconnects (as for Append and subscriptions).
+    // At shutdown the call ends CANCELLED, as EventStoreDB's does (it reads and writes BatchAppend
+    // under the call's cancellation; the official client's extra/write-after-end expects
+    // CancelledError). The client reconnects on CANCELLED as on UNAVAILABLE; a classic Append ends
+    // UNAVAILABLE (append.ts).
     const untrack = context.track(() => {
       closed = true;
       forgetPending();
-      fail(call, rpcErrors.unavailable('Server is shutting down'));
+      fail(call, rpcErrors.cancelled('Server is shutting down'));
     });
 
     const respond = (request: WireBatchAppendRequest, stream: string | undefined, outcome: { error: RpcStatus } | { result: AppendResult }) => {

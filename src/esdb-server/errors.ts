@@ -59,6 +59,7 @@ export const rpcErrors = {
       trailers({ exception: 'missing-required-metadata-property', 'required-metadata-properties': 'type,content-type' })),
   invalidArgument: (message: string) => new RpcError(status.INVALID_ARGUMENT, message),
   unavailable: (message: string) => new RpcError(status.UNAVAILABLE, message),
+  cancelled: (message: string) => new RpcError(status.CANCELLED, message),
   unimplemented: (message: string) => new RpcError(status.UNIMPLEMENTED, message),
 };
 
