@@ -367,8 +367,8 @@ export class ApiMetrics {
    */
   private async lookPastFold(head: Position, from: Position | undefined): Promise<Look> {
     if (!this.transitions || from === undefined) return { from };
-    // Unfiltered, so that the store reads these events and no more (a filtered read of the embedded
-    // store takes a page of 500 rows); the streams the fold does not follow are passed over here.
+    // Unfiltered, so that the store reads these events and no more (a filtered read cannot know how
+    // many rows hold its count); the streams the fold does not follow are passed over here.
     let read = 0;
     let last = from;
     for await (const event of this.store.readAll({ fromPosition: from, maxCount: scanPage })) {
@@ -407,6 +407,9 @@ export class ApiMetrics {
   private counted(stream: string, revision: number): boolean {
     const workflowId = workflowIdOf(stream);
     if (workflowId === undefined) return false;
+    // A workflow still known is in none of the memories of ended ones (count): one lookup for most events.
+    const run = this.runs.get(workflowId);
+    if (run !== undefined) return revision <= run.revision;
     const ended = this.endedAhead.get(workflowId);
     if (ended !== undefined && revision <= ended) {
       if (revision === ended) {
@@ -418,9 +421,25 @@ export class ApiMetrics {
       return true;
     }
     const passed = this.endedPassed.get(workflowId);
+    return passed !== undefined && revision <= passed;
+  }
+
+  /** Is this event of an ended workflow counted already, by the other feed or before a checkpoint? Forgets what neither feed will bring again. */
+  private endedBefore(workflowId: string, revision: number, fromLog: boolean): boolean {
+    const endedAhead = this.endedAhead.get(workflowId);
+    if (endedAhead !== undefined && revision <= endedAhead) {
+      if (fromLog && revision === endedAhead) this.endedAhead.delete(workflowId);
+      return true;
+    }
+    // Passed over by the log already; met again only by a fold resumed from a checkpoint before them.
+    const passed = this.endedPassed.get(workflowId);
     if (passed !== undefined && revision <= passed) return true;
-    const run = this.runs.get(workflowId);
-    return run !== undefined && revision <= run.revision;
+    const endedInLog = fromLog ? undefined : this.endedInLog.get(workflowId);
+    if (endedInLog !== undefined && revision <= endedInLog) {
+      if (revision === endedInLog) this.endedInLog.delete(workflowId);
+      return true;
+    }
+    return false;
   }
 
   /** Runs inside the runtime's append path: a failure here is the scrape's to report, never the runtime's. */
@@ -458,21 +477,12 @@ export class ApiMetrics {
 
   /** One workflow event into the counters, unless the other feed counted it already. */
   private count({ workflowId, revision, type, data, definition: startedAs, fromLog }: Counted): void {
-    const endedAhead = this.endedAhead.get(workflowId);
-    if (endedAhead !== undefined && revision <= endedAhead) {
-      if (fromLog && revision === endedAhead) this.endedAhead.delete(workflowId);
-      return;
-    }
-    // Passed over by the log already; met again only by a fold resumed from a checkpoint before them.
-    const passed = this.endedPassed.get(workflowId);
-    if (passed !== undefined && revision <= passed) return;
-    const endedInLog = fromLog ? undefined : this.endedInLog.get(workflowId);
-    if (endedInLog !== undefined && revision <= endedInLog) {
-      if (revision === endedInLog) this.endedInLog.delete(workflowId);
-      return;
-    }
     const run = this.runs.get(workflowId);
-    if (run && revision <= run.revision) return;
+    // A workflow leaves `runs` before it enters a memory of ended ones, and only a start (which those
+    // memories stop) brings it back: a known workflow is in none of them, one lookup for most events.
+    if (run) {
+      if (revision <= run.revision) return;
+    } else if (this.endedBefore(workflowId, revision, fromLog)) return;
     if (type === 'WorkflowStarted') {
       if (startedAs === undefined) return;
       const queued = data.queued === true ? String(typeof data.priority === 'number' ? data.priority : 0) : undefined;
