@@ -232,10 +232,15 @@ export class ApiMetrics {
     // Nothing counts any more: what the fold holds is the snapshot of its position, or of the head
     // when every event up to it is counted (the runtime's, which the log skipped).
     if (this.options.checkpoint && this.failure === undefined && this.folded !== undefined) {
-      if (this.firstEventId === undefined) await this.readFirstEventId();
-      const head = await this.newestFolded();
-      if (head !== undefined) await this.lookPastFold(head, this.folded);
-      this.save();
+      try {
+        if (this.firstEventId === undefined) await this.readFirstEventId();
+        const head = await this.newestFolded();
+        if (head !== undefined) await this.lookPastFold(head, this.folded);
+        this.save();
+      } catch {
+        // A store closed first, a read-model database gone: the last periodic save stands, and the
+        // next start folds on from there.
+      }
     }
   }
 

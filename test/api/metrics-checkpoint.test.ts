@@ -140,6 +140,21 @@ describe('/metrics resumed from its checkpoint', () => {
     }
   });
 
+  it('closes a server whose store closed first, keeping the checkpoint it had', async () => {
+    const other = await orderFixture();
+    const readModels = openReadModelDb(':memory:');
+    try {
+      await other.engine.start('order', { amount: 10 }, { workflowId: 'gone-1' });
+      await other.engine.wait('gone-1');
+      const { app } = await buildApiServer({ store: other.store, readModels });
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+      await other.close();
+      await expect(app.close()).resolves.toBeUndefined();
+    } finally {
+      readModels.close();
+    }
+  });
+
   it("does not use another store's checkpoint: that store's log is folded from its start", async () => {
     const other = await orderFixture();
     try {
