@@ -18,6 +18,11 @@
  * events it reads as a gap), so the counts are the same as without the runtime, exactly once. Either
  * feed may be the late one: each remembers the workflows the other has counted to their end (the
  * log's memory is bounded: a transition later than 4,096 workflows ended through the log counts twice).
+ *
+ * Given a checkpoint (the read-model database's, metrics-checkpoint.ts), the fold saves itself every
+ * 30 s and at `stop`, and a server that starts again resumes from there instead of the start of the
+ * log. A snapshot holds the counters and the workflows the fold still knows (in flight, failed, ended
+ * ahead of the log), so the log read after its position passes over what the snapshot counted.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
@@ -27,6 +32,7 @@ import { definitionsReady, knownDefinition, WORKFLOW_STREAM_PREFIX, workflowIdOf
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { AgentCallStats, ApiRuntime } from './app.js';
 import type { ProjectionLagView } from './routes/read-models.js';
+import type { MetricsCheckpoint } from './metrics-checkpoint.js';
 import { TalliedHistogram, TalliedNumber } from './tallies.js';
 
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
@@ -45,6 +51,9 @@ const appendBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 const circuitValue = { AgentCircuitClosed: 0, AgentCircuitHalfOpened: 1, AgentCircuitOpened: 2 } as const;
+
+/** The shape of a saved fold (FoldState): a checkpoint of another version is not used, and the log folded from its start. */
+const foldVersion = 1;
 
 /** Workflows still able to change: which definition they are of, and which agent each step's current attempt went to. */
 interface RunInfo {
@@ -78,6 +87,20 @@ export interface ApiMetricsOptions {
   readonly runtime?: ApiRuntime;
   /** This process's agent calls in flight, per agent. */
   readonly agentCalls?: AgentCallStats;
+  /** Where the fold is saved and resumed from (the read-model database's); without it the log is folded from its start at each start. */
+  readonly checkpoint?: MetricsCheckpoint;
+  /** How often the fold is saved while it runs (and once at `stop`). Default 30 s. */
+  readonly checkpointEveryMs?: number;
+}
+
+/** What a checkpoint holds of the fold, besides its position: all plain data. */
+interface FoldState {
+  readonly tallies: Record<string, unknown>;
+  readonly runs: [string, Omit<RunInfo, 'agents'> & { agents: [string, string][] }][];
+  readonly endedAhead: [string, number][];
+  readonly endedPassed: [string, number][];
+  readonly endedInLog: [string, number][];
+  readonly circuits: [string, number][];
 }
 
 export class ApiMetrics {
@@ -123,7 +146,17 @@ export class ApiMetrics {
   );
   private readonly compensations = this.tallied('counter', 'cadenza_compensations_total', 'Compensation attempts scheduled', ['definition', 'step']);
   private readonly compensationFailures = this.tallied('counter', 'cadenza_compensation_failures_total', 'Compensation attempts that failed', ['definition', 'step']);
-  private readonly circuit = new Gauge({ name: 'cadenza_agent_circuit_state', help: 'Circuit breaker per agent: 0 closed, 1 half-open, 2 open', labelNames: ['agent'], registers: [this.registry] });
+  /** Circuit state per agent, as the log last said (`cadenza_agent_circuit_state`). */
+  private readonly circuits = new Map<string, number>();
+  /** The fold's figures a checkpoint saves, by metric (the process's own, append latency and SSE drops, are not the log's). */
+  private readonly folds = { started: this.started, ended: this.ended, inFlight: this.inFlight, backlog: this.backlog, attempts: this.attempts, failures: this.failures, timeouts: this.timeouts, latency: this.latency, compensations: this.compensations, compensationFailures: this.compensationFailures };
+  private stopped = false;
+  /** The id of the log's first event, once known: a checkpoint is of this store only. */
+  private firstEventId: string | undefined;
+  private savedAt = 0;
+  private savedPosition: Position | undefined;
+  /** A position up to which a scrape found every event counted, ahead of the log's (lookPastFold). */
+  private covered: Position | undefined;
 
   /** SSE clients dropped because they stopped reading. */
   readonly sseClientsDropped = new Counter({ name: 'cadenza_sse_clients_dropped_total', help: 'SSE clients dropped because they stopped reading', registers: [this.registry] });
@@ -133,6 +166,16 @@ export class ApiMetrics {
     private readonly options: ApiMetricsOptions = {},
   ) {
     this.hostedFigures(options);
+    const circuits = this.circuits;
+    new Gauge({
+      name: 'cadenza_agent_circuit_state',
+      help: 'Circuit breaker per agent: 0 closed, 1 half-open, 2 open',
+      labelNames: ['agent'],
+      registers: [this.registry],
+      collect() {
+        for (const [agent, value] of circuits) this.set({ agent }, value);
+      },
+    });
     const lag = options.projectionLag;
     if (lag) {
       new Gauge({
@@ -147,20 +190,22 @@ export class ApiMetrics {
     }
   }
 
-  /** Start folding from the start of the log; runs until `stop`. */
+  /** Start folding from the checkpoint, or else from the start of the log; runs until `stop`. */
   start(): void {
     const appendLatency = this.appendLatency;
     if (appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => appendLatency.observe(seconds));
-    const transitions$ = this.options.runtime?.transitions$;
-    this.transitions = transitions$?.subscribe((transition) => this.countTransition(transition));
-    const subscription = this.store.subscribeToAll({
-      fromPosition: 'start',
-      filter,
-      ...(transitions$ ? { skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)) } : {}),
-    });
-    this.subscription = subscription;
     void (async () => {
       try {
+        const from = await this.resume();
+        if (this.stopped) return;
+        const transitions$ = this.options.runtime?.transitions$;
+        this.transitions = transitions$?.subscribe((transition) => this.countTransition(transition));
+        const subscription = this.store.subscribeToAll({
+          fromPosition: from,
+          filter,
+          ...(transitions$ ? { skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)) } : {}),
+        });
+        this.subscription = subscription;
         for await (const message of subscription) {
           if (message.kind === 'event') {
             // A start's definition is stored once per hash: loaded before the start is decoded.
@@ -170,6 +215,7 @@ export class ApiMetrics {
           if (message.kind === 'event' || message.kind === 'checkpoint') {
             this.folded = message.kind === 'event' ? message.event.position : message.position;
             for (const wake of this.waiters) wake();
+            if (this.options.checkpoint && performance.now() - this.savedAt >= (this.options.checkpointEveryMs ?? 30_000)) this.save();
           }
         }
       } catch (error) {
@@ -179,9 +225,63 @@ export class ApiMetrics {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.stopTiming?.();
     this.transitions?.unsubscribe();
     await this.subscription?.unsubscribe();
+    // Nothing counts any more: what the fold holds is the snapshot of its position, or of the head
+    // when every event up to it is counted (the runtime's, which the log skipped).
+    if (this.options.checkpoint && this.failure === undefined && this.folded !== undefined) {
+      try {
+        if (this.firstEventId === undefined) await this.readFirstEventId();
+        const head = await this.newestFolded();
+        if (head !== undefined) await this.lookPastFold(head, this.folded);
+        this.save();
+      } catch {
+        // A store closed first, a read-model database gone: the last periodic save stands, and the
+        // next start folds on from there.
+      }
+    }
+  }
+
+  /**
+   * Where the fold starts: after the checkpoint's position, its counts restored, when there is one of
+   * this store and this shape; else the start of the log. Knows the log's first event either way.
+   */
+  private async resume(): Promise<'start' | Position> {
+    await this.readFirstEventId();
+    const saved = this.options.checkpoint?.load();
+    if (!saved || saved.version !== foldVersion || saved.firstEventId !== this.firstEventId) return 'start';
+    this.restore(saved.state as FoldState);
+    this.folded = this.savedPosition = saved.position;
+    return saved.position;
+  }
+
+  private async readFirstEventId(): Promise<void> {
+    for await (const first of this.store.readAll({ maxCount: 1 })) this.firstEventId = first.id;
+  }
+
+  /** Save the fold at its position (synchronous, so no event counts in between). */
+  private save(): void {
+    this.savedAt = performance.now();
+    const position = this.covered && this.folded && comparePositions(this.covered, this.folded) > 0 ? this.covered : this.folded;
+    // A log that was empty at the start: its first event is read now, for the next save.
+    if (this.firstEventId === undefined && !this.stopped) void this.readFirstEventId().catch(() => undefined);
+    if (position === undefined || this.firstEventId === undefined) return;
+    if (this.savedPosition && comparePositions(position, this.savedPosition) <= 0) return;
+    const runs = [...this.runs].map(([workflowId, run]): FoldState['runs'][number] => [workflowId, { ...run, agents: [...run.agents] }]);
+    const tallies = Object.fromEntries(Object.entries(this.folds).map(([name, tally]) => [name, tally.saved()]));
+    const state: FoldState = { tallies, runs, endedAhead: [...this.endedAhead], endedPassed: [...this.endedPassed], endedInLog: [...this.endedInLog], circuits: [...this.circuits] };
+    this.options.checkpoint!.save({ version: foldVersion, position, firstEventId: this.firstEventId, state });
+    this.savedPosition = position;
+  }
+
+  private restore(state: FoldState): void {
+    for (const [name, tally] of Object.entries(this.folds)) (tally.restore as (saved: unknown) => void)(state.tallies[name] ?? []);
+    for (const [workflowId, run] of state.runs) this.runs.set(workflowId, { ...run, agents: new Map(run.agents) });
+    for (const [map, entries] of [[this.endedAhead, state.endedAhead], [this.endedPassed, state.endedPassed], [this.endedInLog, state.endedInLog], [this.circuits, state.circuits]] as const) {
+      for (const [key, value] of entries) map.set(key, value);
+    }
   }
 
   /** The exposition text, once the fold has reached the head (or the wait ran out). */
@@ -272,17 +372,23 @@ export class ApiMetrics {
    */
   private async lookPastFold(head: Position, from: Position | undefined): Promise<Look> {
     if (!this.transitions || from === undefined) return { from };
-    // Unfiltered, so that the store reads these events and no more (a filtered read of the embedded
-    // store takes a page of 500 rows); the streams the fold does not follow are passed over here.
+    // Unfiltered, so that the store reads these events and no more (a filtered read cannot know how
+    // many rows hold its count); the streams the fold does not follow are passed over here.
     let read = 0;
     let last = from;
     for await (const event of this.store.readAll({ fromPosition: from, maxCount: scanPage })) {
       read++;
-      if (comparePositions(event.position, head) > 0) return 'counted';
+      if (comparePositions(event.position, head) > 0) return this.covers(head);
       if (folded(event.stream) && !this.settled(event.stream, Number(event.revision))) return { holding: event };
       last = event.position;
     }
-    return read < scanPage ? 'counted' : { from: last };
+    return read < scanPage ? this.covers(head) : { from: last };
+  }
+
+  /** Every event the fold follows up to `head` is counted: a checkpoint may be saved there, though the log is behind. */
+  private covers(head: Position): 'counted' {
+    if (this.covered === undefined || comparePositions(head, this.covered) > 0) this.covered = head;
+    return 'counted';
   }
 
   /** The position of the newest event the fold follows: among the newest few of the log, else by a filtered read however far back. */
@@ -306,6 +412,9 @@ export class ApiMetrics {
   private counted(stream: string, revision: number): boolean {
     const workflowId = workflowIdOf(stream);
     if (workflowId === undefined) return false;
+    // A workflow still known is in none of the memories of ended ones (count): one lookup for most events.
+    const run = this.runs.get(workflowId);
+    if (run !== undefined) return revision <= run.revision;
     const ended = this.endedAhead.get(workflowId);
     if (ended !== undefined && revision <= ended) {
       if (revision === ended) {
@@ -316,8 +425,26 @@ export class ApiMetrics {
       }
       return true;
     }
-    const run = this.runs.get(workflowId);
-    return run !== undefined && revision <= run.revision;
+    const passed = this.endedPassed.get(workflowId);
+    return passed !== undefined && revision <= passed;
+  }
+
+  /** Is this event of an ended workflow counted already, by the other feed or before a checkpoint? Forgets what neither feed will bring again. */
+  private endedBefore(workflowId: string, revision: number, fromLog: boolean): boolean {
+    const endedAhead = this.endedAhead.get(workflowId);
+    if (endedAhead !== undefined && revision <= endedAhead) {
+      if (fromLog && revision === endedAhead) this.endedAhead.delete(workflowId);
+      return true;
+    }
+    // Passed over by the log already; met again only by a fold resumed from a checkpoint before them.
+    const passed = this.endedPassed.get(workflowId);
+    if (passed !== undefined && revision <= passed) return true;
+    const endedInLog = fromLog ? undefined : this.endedInLog.get(workflowId);
+    if (endedInLog !== undefined && revision <= endedInLog) {
+      if (revision === endedInLog) this.endedInLog.delete(workflowId);
+      return true;
+    }
+    return false;
   }
 
   /** Runs inside the runtime's append path: a failure here is the scrape's to report, never the runtime's. */
@@ -333,7 +460,7 @@ export class ApiMetrics {
   private apply(recorded: RecordedEvent): void {
     if (recorded.stream.startsWith(AGENT_STREAM_PREFIX)) {
       const event = parseAgentEvent(recorded);
-      if (event && event.type in circuitValue) this.circuit.set({ agent: event.data.agentId }, circuitValue[event.type as keyof typeof circuitValue]);
+      if (event && event.type in circuitValue) this.circuits.set(event.data.agentId, circuitValue[event.type as keyof typeof circuitValue]);
       return;
     }
     // The few fields counted here, read as stored rather than through the full event parse: that
@@ -355,18 +482,12 @@ export class ApiMetrics {
 
   /** One workflow event into the counters, unless the other feed counted it already. */
   private count({ workflowId, revision, type, data, definition: startedAs, fromLog }: Counted): void {
-    const endedAhead = this.endedAhead.get(workflowId);
-    if (endedAhead !== undefined && revision <= endedAhead) {
-      if (fromLog && revision === endedAhead) this.endedAhead.delete(workflowId);
-      return;
-    }
-    const endedInLog = fromLog ? undefined : this.endedInLog.get(workflowId);
-    if (endedInLog !== undefined && revision <= endedInLog) {
-      if (revision === endedInLog) this.endedInLog.delete(workflowId);
-      return;
-    }
     const run = this.runs.get(workflowId);
-    if (run && revision <= run.revision) return;
+    // A workflow leaves `runs` before it enters a memory of ended ones, and only a start (which those
+    // memories stop) brings it back: a known workflow is in none of them, one lookup for most events.
+    if (run) {
+      if (revision <= run.revision) return;
+    } else if (this.endedBefore(workflowId, revision, fromLog)) return;
     if (type === 'WorkflowStarted') {
       if (startedAs === undefined) return;
       const queued = data.queued === true ? String(typeof data.priority === 'number' ? data.priority : 0) : undefined;

@@ -14,6 +14,7 @@ import { API_PREFIX, type ApiApp, type ApiContext, type ApiRuntime, type HostedE
 import { assertBindAllowed, installBearerAuth } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { jsonReplacer, jsonText } from './json.js';
+import { MetricsCheckpoint } from './metrics-checkpoint.js';
 import { ApiMetrics } from './metrics.js';
 import { installProblemHandlers } from './problems.js';
 import { ReadModels } from './read-models.js';
@@ -108,6 +109,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<{ app: 
     projectionLag: async () => (lastLag = await projectionLag(context, METRICS_LAG_CAP, lastLag)),
     ...(runtime ? { runtime } : {}),
     ...(options.engine?.registry ? { agentCalls: options.engine.registry.stats } : {}),
+    // Saved beside the read models: a server that starts again over a big store folds on from there.
+    checkpoint: new MetricsCheckpoint(db),
   });
 
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));

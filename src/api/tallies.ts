@@ -13,7 +13,7 @@ import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 type Labels = Record<string, string>;
 
 /** One label set's figures: found by its values joined with a character label values never hold here. */
-class Series<T> {
+class Series<T extends object> {
   readonly #byKey = new Map<string, { readonly labels: Labels; figures: T }>();
 
   constructor(
@@ -36,6 +36,17 @@ class Series<T> {
 
   entries(): IterableIterator<{ readonly labels: Labels; figures: T }> {
     return this.#byKey.values();
+  }
+
+  /** Every label set's values and figures, as plain data (a checkpoint of /metrics' fold). */
+  saved(): [string[], T][] {
+    return [...this.#byKey.values()].map(({ labels, figures }) => [this.labelNames.map((name) => labels[name] ?? ''), structuredClone(figures)]);
+  }
+
+  /** Back to what `saved` gave, replacing every figure. */
+  restore(saved: readonly (readonly [readonly string[], T])[]): void {
+    this.#byKey.clear();
+    for (const [values, figures] of saved) Object.assign(this.of(values), structuredClone(figures));
   }
 }
 
@@ -67,6 +78,14 @@ export class TalliedNumber {
   add(amount: number, ...labelValues: string[]): void {
     this.#series.of(labelValues).value += amount;
   }
+
+  saved(): [string[], { value: number }][] {
+    return this.#series.saved();
+  }
+
+  restore(saved: [string[], { value: number }][]): void {
+    this.#series.restore(saved);
+  }
 }
 
 /** A histogram with fixed buckets: `observe(value, ...labelValues)`. */
@@ -96,6 +115,14 @@ export class TalliedHistogram {
       get: async () => ({ ...about, values: values().map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })) }),
     };
     family.registry.registerMetric(rendered as unknown as Metric);
+  }
+
+  saved(): [string[], { counts: number[]; sum: number; count: number }][] {
+    return this.#series.saved();
+  }
+
+  restore(saved: [string[], { counts: number[]; sum: number; count: number }][]): void {
+    this.#series.restore(saved);
   }
 
   observe(value: number, ...labelValues: string[]): void {

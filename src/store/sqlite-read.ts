@@ -130,11 +130,17 @@ export function readAllPages(context: ReadContext, request: AllReadRequest): Asy
     let remaining = nothing ? 0 : request.maxCount;
     let cursor = from === 'start' ? 0 : from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from.commit);
     const column = filter?.on === 'type' ? 4 : 1;
+    // A filtered read cannot know how many rows hold its count: it takes as many as it still wants
+    // (a scrape asking for the newest workflow event wants one), twice that on the next page, and so
+    // on up to a full page, so a small read near its matches stays small and a sparse one soon reads
+    // full pages.
+    let span = 0;
     return () => {
       if (remaining <= 0) return undefined;
       context.assertOpen();
       // A filter is applied here rather than in SQL: it needs no index and costs one string test a row.
-      const limit = filter ? pageSize : Math.min(pageSize, remaining);
+      const limit = Math.min(pageSize, filter ? Math.max(remaining, span) : remaining);
+      span = limit * 2;
       const rows = forwards ? statements.allForwards.all(cursor, limit) : statements.allBackwards.all(cursor, limit);
       const page: RecordedEvent[] = [];
       for (const row of rows) {

@@ -89,12 +89,26 @@ describe('the OpenAPI document', () => {
     const listed = operations();
     expect(listed).toEqual(expect.arrayContaining(['GET /api/v1/workflows/{workflowId}/graph', 'GET /api/v1/workflows/{workflowId}/calls']));
     for (const route of listed) {
+      if (route === 'GET /api/v1/events') continue;
       const [method, path] = route.split(' ') as [string, string];
       const responses = paths[path]![method.toLowerCase()]!.responses ?? {};
       const success = Object.entries(responses).find(([code]) => code.startsWith('2'));
       expect(success?.[1].content?.['application/json']?.schema, route).toBeDefined();
       expect(responses['4XX']?.content?.['application/json']?.schema, route).toBeDefined();
     }
+  });
+
+  it('documents the live events as text/event-stream, the content type the route answers with', async () => {
+    const responses = paths['/api/v1/events']!.get!.responses!;
+    expect(Object.keys(responses['200']!.content ?? {})).toEqual(['text/event-stream']);
+    expect(responses['200']!.content!['text/event-stream']!.schema).toMatchObject({ type: 'string' });
+    expect(responses['4XX']?.content?.['application/json']?.schema).toBeDefined();
+    const controller = new AbortController();
+    const response = await fetch(`${api.url}/api/v1/events?from=end`, { signal: controller.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream\b/);
+    controller.abort();
+    await response.body?.cancel().catch(() => undefined);
   });
 
   it("describes the views' fields, so a client can read them from the document", () => {

@@ -2,8 +2,8 @@
  * Engine benchmark: the trading saga with no-op agents on the embedded store (durable commits),
  * at 1, 50 and 500 workflows in flight (kept there by the driver: every start finds a slot). Then
  * the durable backlog's cost at 50: every start submitted at once, most stored queued. Then the same at 50 and 500 "observed", as a worker with
- * `--http` and an OpenTelemetry SDK runs: the HTTP API serving with /metrics scraped every second
- * (its fold of the log, the runtime's live figures) and tracing on (a real SDK, batch span
+ * `--http` and an OpenTelemetry SDK runs: the HTTP API serving with /metrics scraped every second by
+ * a child process, as Prometheus does (its fold of the log, the runtime's live figures), and tracing on (a real SDK, batch span
  * processor, an exporter that drops the spans), alternated with plain runs in the same process
  * (plain, observed, observed, plain: drift on a shared machine falls on both). Prints figures, then one JSON line:
  *   {"bench":"engine","results":{"workflows.c1":{"value":N,"unit":"workflows/s"},...}}
@@ -23,6 +23,7 @@ import { openStore } from '../../src/store/open.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { benchInput as input, noOpHandlers } from './no-op-agents.js';
 import { validateDefinition } from '../../src/workflow/validate.js';
+import { scrapeEverySecond } from './scraper.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -72,25 +73,15 @@ async function observe(store: Awaited<ReturnType<typeof openStore>>, registry: A
   if (observedParts.has('tracing')) trace.setGlobalTracerProvider(provider);
   if (observedParts.has('context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const api: ApiServer | undefined = observedParts.has('http') ? await startApiServer({ store, engine: { runtime, registry, definitions: [validateDefinition(tradingPipeline)] } }) : undefined;
-  let scrapes = 0;
-  let scraping = Promise.resolve();
-  const timer = setInterval(() => {
-    if (!api || !observedParts.has('scrape')) return;
-    scraping = scraping.then(async () => {
-      const response = await fetch(`${api.url}/metrics`);
-      if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
-      await response.text();
-      scrapes++;
-    });
-  }, 1000);
+  // Scraped from a child process, as Prometheus does: the scraper's HTTP client is not the engine's cost.
+  const scraper = api && observedParts.has('scrape') ? scrapeEverySecond(api.url) : undefined;
   return async () => {
-    clearInterval(timer);
-    await scraping;
+    const scrapes = await scraper?.stop();
     await api?.close();
     await provider.shutdown();
     trace.disable();
     context.disable();
-    return scrapes;
+    return scrapes?.count ?? 0;
   };
 }
 
@@ -129,7 +120,7 @@ async function run(concurrency: number, workflows: number, observed = false, sub
   if (submitAll ? queued !== workflows - concurrency : queued !== 0) throw new Error(`${queued} of ${workflows} starts were queued at c${concurrency}${submitAll ? '' : ' under capacity'}`);
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
-  if (unobserve && (await unobserve()) === 0 && elapsedMs > 1500 && observedParts.has('scrape')) throw new Error('observed run: /metrics was never scraped');
+  if (unobserve && (await unobserve()) === 0 && elapsedMs > 3000 && observedParts.has('scrape')) throw new Error('observed run: /metrics was never scraped');
   await runtime.stop();
   await registry.close();
   await store.close();

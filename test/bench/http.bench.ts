@@ -11,18 +11,17 @@
  *   npm run bench:http        BENCH_SCALE=0.3 for a shorter run; BENCH_ROUNDS (default 5);
  *                             BENCH_MODES=scrape to run one mode alone (e.g. under node --cpu-prof)
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentRegistry, inProcessTransport } from '../../src/agents/index.js';
-import { startApiServer, type ApiServer } from '../../src/api/server.js';
+import { startApiServer } from '../../src/api/server.js';
 import { SagaRuntime } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import { validateDefinition } from '../../src/workflow/validate.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { benchInput, noOpHandlers } from './no-op-agents.js';
+import { scrapeEverySecond, type Scrapes } from './scraper.js';
 
 const modes = ['off', 'http', 'scrape'] as const;
 type Mode = (typeof modes)[number];
@@ -37,58 +36,6 @@ const workflows = Math.max(500, Math.round(10_000 * scale));
 const handlers = await noOpHandlers();
 const definitions = [validateDefinition(tradingPipeline)];
 
-interface Scrapes {
-  readonly count: number;
-  /** Per scrape: ms from the request to the last byte. */
-  readonly wallMs: number[];
-  readonly bytes: number;
-}
-
-/**
- * The scraper, a child process as Prometheus is: `/metrics` every second, one at a time, until its
- * stdin closes; then its figures as one JSON line. Its own work (the HTTP client) is not the engine
- * process's, so the engine pays only for serving the scrape.
- */
-const scraperScript = `
-const url = process.argv[1];
-const scrapes = { count: 0, wallMs: [], bytes: 0 };
-let failure;
-let scraping = Promise.resolve();
-const timer = setInterval(() => {
-  scraping = scraping.then(async () => {
-    const began = performance.now();
-    const response = await fetch(url);
-    const text = await response.text();
-    if (!response.ok) throw new Error('/metrics answered ' + response.status);
-    scrapes.bytes = text.length;
-    scrapes.wallMs.push(performance.now() - began);
-    scrapes.count++;
-  }).catch((error) => { failure = String(error); });
-}, 1000);
-process.stdin.resume();
-process.stdin.on('end', async () => {
-  clearInterval(timer);
-  await scraping;
-  process.stdout.write(JSON.stringify(failure ? { failure } : scrapes) + '\\n', () => process.exit(0));
-});
-`;
-
-function scrapeEverySecond(api: ApiServer): { stop(): Promise<Scrapes> } {
-  const child = spawn(process.execPath, ['-e', scraperScript, `${api.url}/metrics`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = once(child, 'exit');
-  return {
-    async stop() {
-      child.stdin.end();
-      const [code] = (await exited) as [number | null];
-      const result = JSON.parse(output || '{}') as Scrapes | { failure?: string };
-      if (code !== 0 || 'failure' in result) throw new Error(`the scraper failed (exit ${code}): ${'failure' in result ? result.failure : output}`);
-      return result as Scrapes;
-    },
-  };
-}
-
 interface RunResult {
   readonly perSecond: number;
   readonly cpuPerStepUs: number;
@@ -102,7 +49,7 @@ async function run(mode: Mode): Promise<RunResult> {
   for (const [capability, actions] of handlers) await registry.register({ id: `no-op-${capability}`, capabilities: [capability], transport: inProcessTransport(actions) });
   const runtime = await SagaRuntime.start({ store, registry, maxInFlight: concurrency });
   const api = mode === 'off' ? undefined : await startApiServer({ store, engine: { runtime, registry, definitions } });
-  const scraper = api && mode === 'scrape' ? scrapeEverySecond(api) : undefined;
+  const scraper = api && mode === 'scrape' ? scrapeEverySecond(api.url) : undefined;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
@@ -115,7 +62,7 @@ async function run(mode: Mode): Promise<RunResult> {
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const scrapes = await scraper?.stop();
-  if (scrapes && scrapes.count === 0 && elapsedMs > 1500) throw new Error('/metrics was never scraped');
+  if (scrapes && scrapes.count === 0 && elapsedMs > 3000) throw new Error('/metrics was never scraped');
   await api?.close();
   await runtime.stop();
   await registry.close();

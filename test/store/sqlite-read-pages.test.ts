@@ -2,13 +2,18 @@
  * The embedded store's paged reads (src/store/sqlite-read.ts) at their edges, with pages small
  * enough that every read crosses several: where a read starts when asked to start outside the
  * visible window, counts that end mid-page, a filter with a count, iterating twice, failing once,
- * and a scan of empty pages that lets the event loop run.
+ * a scan of empty pages that lets the event loop run, and how many rows a filtered read takes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreClosedError, StreamNotFoundError } from '../../src/store/errors.js';
-import type { RecordedEvent } from '../../src/store/port.js';
+import type { AllFilter, RecordedEvent } from '../../src/store/port.js';
+import { readAllPages } from '../../src/store/sqlite-read.js';
+import { prepareStoreStatements, type Statements } from '../../src/store/sqlite-rows.js';
+import { openDatabase } from '../../src/store/sqlite-schema.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { compileAllFilter } from '../../src/store/validation.js';
 import { collect, event, events } from './contract/helpers.js';
+import { tempStoreFile } from './temp-store.js';
 
 let store: SqliteEventStore;
 beforeEach(() => {
@@ -120,5 +125,53 @@ describe('$all reads', () => {
     counting = false;
     expect(read.map((one) => one.type)).toEqual(['Found']);
     expect(turns).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('how many rows a filtered $all read takes', () => {
+  /** The store's own statements over a real file, counting the rows each $all page query returns. */
+  async function countingReads(fill: (store: SqliteEventStore) => Promise<void>) {
+    const file = tempStoreFile();
+    const writer = SqliteEventStore.open(file.path);
+    await fill(writer);
+    await writer.close();
+    const db = openDatabase(file.path, { durability: 'full', busyTimeoutMs: 5000 });
+    const statements = prepareStoreStatements(db);
+    let rows = 0;
+    const counted = (statement: Statements['allForwards']) => ({ all: (...args: [number, number]) => { const page = statement.all(...args); rows += page.length; return page; } });
+    const context = { statements: { ...statements, allForwards: counted(statements.allForwards), allBackwards: counted(statements.allBackwards) } as unknown as Statements, pageSize: 500, assertOpen: () => {} };
+    return {
+      async read(request: { direction: 'forwards' | 'backwards'; from: 'start' | 'end'; maxCount: number; filter: AllFilter }) {
+        rows = 0;
+        const read = await collect(() => readAllPages(context, { ...request, filter: compileAllFilter(request.filter) }));
+        return { positions: positions(read), rows };
+      },
+      async close() {
+        db.close();
+        await file.remove();
+      },
+    };
+  }
+
+  it('takes about what it asks for near its matches, and still finds sparse ones, in order', async () => {
+    const reads = await countingReads(async (store) => {
+      await store.append('wanted-1', events(1));
+      for (let i = 0; i < 10; i++) await store.append('noise', events(100));
+      for (let i = 2; i <= 4; i++) await store.append(`wanted-${i}`, events(1));
+    });
+    try {
+      const filter = { streamNamePrefix: ['wanted-'] };
+      // The newest match is the newest row: one row read, not a page of 500.
+      expect(await reads.read({ direction: 'backwards', from: 'end', maxCount: 1, filter })).toEqual({ positions: [1004], rows: 1 });
+      expect(await reads.read({ direction: 'backwards', from: 'end', maxCount: 3, filter })).toEqual({ positions: [1004, 1003, 1002], rows: 3 });
+      // Past 1,000 rows of noise: pages of 4, 8, 16, ... then 500; every match found, in order.
+      const sparse = await reads.read({ direction: 'backwards', from: 'end', maxCount: 4, filter });
+      expect(sparse.positions).toEqual([1004, 1003, 1002, 1]);
+      expect(sparse.rows).toBe(1004);
+      expect((await reads.read({ direction: 'forwards', from: 'start', maxCount: 2, filter })).positions).toEqual([1, 1002]);
+      expect((await reads.read({ direction: 'forwards', from: 'start', maxCount: 10, filter })).positions).toEqual([1, 1002, 1003, 1004]);
+    } finally {
+      await reads.close();
+    }
   });
 });

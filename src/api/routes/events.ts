@@ -41,7 +41,13 @@ export function registerEventRoutes(app: ApiApp, context: ApiContext, options: S
         summary: 'Workflow events as Server-Sent Events, resumable with Last-Event-ID (the store position)',
         querystring: eventsQuery,
         headers: z.looseObject({ 'last-event-id': z.string().optional() }),
-        response: { 200: z.string().describe('text/event-stream: `id: <position>`, `event: <type>`, `data: <JSON>` frames (docs/api.md)'), ...problemResponses },
+        response: {
+          200: {
+            description: 'A stream of Server-Sent Events, one per workflow event, until the client goes',
+            content: { 'text/event-stream': { schema: z.string().describe('`id: <position>`, `event: <type>`, `data: <JSON>` frames, blank-line separated (docs/api.md)') } },
+          },
+          ...problemResponses,
+        },
       },
     },
     async (request, reply) => {

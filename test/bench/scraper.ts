@@ -1,0 +1,59 @@
+/**
+ * A `/metrics` scraper in a child process, as Prometheus is: one scrape at once and then one a
+ * second, one at a time, until `stop`; then its figures. Its own work (the HTTP client, ~12 ms a
+ * scrape) is not the engine process's, so a benchmark's engine pays only for serving the scrapes
+ * (http.bench.ts, engine.bench.ts).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+export interface Scrapes {
+  readonly count: number;
+  /** Per scrape: ms from the request to the last byte. */
+  readonly wallMs: number[];
+  readonly bytes: number;
+}
+
+/** The child's program: scrapes until its stdin closes, then writes its figures as one JSON line. */
+const scraperScript = `
+const url = process.argv[1];
+const scrapes = { count: 0, wallMs: [], bytes: 0 };
+let failure;
+let scraping = Promise.resolve();
+const scrape = () => {
+  scraping = scraping.then(async () => {
+    const began = performance.now();
+    const response = await fetch(url);
+    const text = await response.text();
+    if (!response.ok) throw new Error('/metrics answered ' + response.status);
+    scrapes.bytes = text.length;
+    scrapes.wallMs.push(performance.now() - began);
+    scrapes.count++;
+  }).catch((error) => { failure = String(error); });
+};
+scrape();
+const timer = setInterval(scrape, 1000);
+process.stdin.resume();
+process.stdin.on('end', async () => {
+  clearInterval(timer);
+  await scraping;
+  process.stdout.write(JSON.stringify(failure ? { failure } : scrapes) + '\\n', () => process.exit(0));
+});
+`;
+
+/** Scrape `${baseUrl}/metrics` every second from a child process until `stop`, which fails if a scrape failed. */
+export function scrapeEverySecond(baseUrl: string): { stop(): Promise<Scrapes> } {
+  const child = spawn(process.execPath, ['-e', scraperScript, `${baseUrl}/metrics`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = once(child, 'exit');
+  return {
+    async stop() {
+      child.stdin.end();
+      const [code] = (await exited) as [number | null];
+      const result = JSON.parse(output || '{}') as Scrapes | { failure?: string };
+      if (code !== 0 || 'failure' in result) throw new Error(`the scraper failed (exit ${code}): ${'failure' in result ? result.failure : output}`);
+      return result as Scrapes;
+    },
+  };
+}
