@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { foldEvents, inFlightCalls, parseWorkflowEvent, pendingTimers, stepStates } from '../../src/saga/index.js';
+import { eventId } from '../../src/saga/events.js';
 
 function load(name: string) {
   const raw = JSON.parse(readFileSync(new URL(`./histories/${name}`, import.meta.url), 'utf8')) as { id: string; type: string; data: unknown; metadata: unknown }[];
@@ -38,5 +39,15 @@ describe('recorded history: trading pipeline, post-trade check fails, order reve
     const state = foldEvents(events.slice(0, at + 1));
     expect(state.status).toBe('compensating');
     expect(inFlightCalls(state)).toMatchObject([{ kind: 'compensation', stepId: 'trade-execution', input: { orderId: 'o-77' } }]);
+  });
+
+  it('has the ids eventId gives today: the same decision always gets the same id (events.md, "What every event carries")', () => {
+    // Step events are keyed by their attempt (a retry by the attempt it schedules), pause rounds by
+    // the round, once-only events by nothing; the decider of this history was the default ('').
+    for (const event of events) {
+      const data = event.data as { workflowId: string; stepId?: string; attempt?: number; nextAttempt?: number; round?: number };
+      expect(event.id).toBe(eventId(data.workflowId, event.type, data.stepId, data.nextAttempt ?? data.attempt ?? data.round));
+    }
+    expect(events).toHaveLength(29);
   });
 });
