@@ -9,6 +9,7 @@ import {
   type DecisionContext, type PendingTimer, type StepState, type Trigger, type WorkflowEvent, type WorkflowState,
 } from '../../src/saga/index.js';
 import { graphOf, validateDefinition, type WorkflowDefinition, type WorkflowDefinitionInput } from '../../src/workflow/index.js';
+import { propertyRuns } from './spec.js';
 
 const stepArb = fc.record({
   deps: fc.array(fc.nat(), { maxLength: 3 }),
@@ -219,7 +220,7 @@ describe('saga properties over random DAGs and schedules', () => {
         checkHistory(definition, run.events);
         expect(new Set(run.events.map((e) => e.id)).size).toBe(run.events.length);
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -235,7 +236,7 @@ describe('saga properties over random DAGs and schedules', () => {
         expect(replayed.status).toBe(run.state.status);
         expect(replayed.revision).toBe(run.state.revision);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns(100) },
     );
   });
 });

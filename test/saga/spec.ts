@@ -8,6 +8,16 @@ import { validateDefinition, type Json, type WorkflowDefinition, type WorkflowDe
 
 export const T0 = 1_000_000;
 
+/**
+ * How many runs a fast-check property gets: `runs`, or a share of it under mutation testing
+ * (vitest.mutate.core.config.ts sets CADENZA_PROPERTY_RUNS_PERCENT), where every covering test runs
+ * again for each of hundreds of mutants and the properties alone took most of the time.
+ */
+export function propertyRuns(runs: number): number {
+  const percent = Number(process.env.CADENZA_PROPERTY_RUNS_PERCENT ?? 100);
+  return Math.max(1, Math.round((runs * percent) / 100));
+}
+
 /** A context at `now`, jitter draw 0.5, two agents per capability unless told otherwise. */
 export function ctx(overrides: Partial<DecisionContext> = {}): DecisionContext {
   return { now: T0, random: () => 0.5, candidates: (capability) => [`${capability}-1`, `${capability}-2`], ...overrides };

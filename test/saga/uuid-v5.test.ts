@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { parse, v5 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { uuidV5 } from '../../src/saga/uuid-v5.js';
+import { propertyRuns } from './spec.js';
 
 const namespace = '3f0c8a52-6d0e-5c7b-9a4e-2b1d7c9e8f10';
 
@@ -13,7 +14,7 @@ describe('uuidV5', () => {
       fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (name) => {
         expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
       }),
-      { numRuns: 500 },
+      { numRuns: propertyRuns(500) },
     );
   });
 
