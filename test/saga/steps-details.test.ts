@@ -41,7 +41,8 @@ describe('waiting for an agent (runtime.md, "Waiting for an agent")', () => {
     const s = new Scenario(def, 'wf-1', { candidates: (cap) => (cap === 'undoer' ? [] : [`${cap}-1`]) }).start().succeed('a').fail('b', false).succeed('c').compensated('c');
     expect(s.events.at(-1)).toMatchObject({ type: 'CompensationWaitingForAgent', data: { stepId: 'a', attempt: 1, capability: 'undoer' } });
     given(s.events).when(wake, ctx({ candidates: (cap) => (cap === 'undoer' ? [] : [`${cap}-1`]) })).thenNothing();
-    given(s.events).when(wake, ctx({ candidates: (cap) => [`${cap}-1`] })).then([
+    // Only the compensation's own capability has an agent now: that is the one a wake asks about.
+    given(s.events).when(wake, ctx({ candidates: (cap) => (cap === 'undoer' ? ['undoer-1'] : []) })).then([
       { type: 'CompensationScheduled', data: { stepId: 'a', attempt: 1, agentId: 'undoer-1', capability: 'undoer', action: 'undo-a' } },
     ]);
   });
@@ -63,7 +64,34 @@ describe('waiting for an agent (runtime.md, "Waiting for an agent")', () => {
   });
 });
 
+describe('scheduling (workflows.md, "Scheduling": a step is scheduled in the decision in which its last dependency settles)', () => {
+  it('schedules the dependents of several steps skipped in one decision, in definition order', () => {
+    const optionalUnmappable = (id: string) => ({ id, action: id, capability: 'x', dependsOn: ['p'], optional: true, input: { v: 'input.missing' } });
+    const def = {
+      name: 'fan', steps: [
+        { id: 'p', action: 'p', capability: 'x' }, optionalUnmappable('q1'), optionalUnmappable('q2'),
+        { id: 'r1', action: 'r1', capability: 'x', dependsOn: ['q2'] }, { id: 'r2', action: 'r2', capability: 'x', dependsOn: ['q1'] },
+      ],
+    };
+    const s = new Scenario(def).start();
+    given(s.events).when({ kind: 'stepResult', stepId: 'p', attempt: 1, outcome: { ok: true, output: {} } }).then([
+      { type: 'StepSucceeded', data: { stepId: 'p' } },
+      { type: 'StepFailed', data: { stepId: 'q1', error: { code: 'MAPPING_ERROR' } } },
+      { type: 'StepSkipped', data: { stepId: 'q1' } },
+      { type: 'StepFailed', data: { stepId: 'q2', error: { code: 'MAPPING_ERROR' } } },
+      { type: 'StepSkipped', data: { stepId: 'q2' } },
+      { type: 'StepScheduled', data: { stepId: 'r1' } },
+      { type: 'StepScheduled', data: { stepId: 'r2' } },
+    ]);
+  });
+});
+
 describe('retries (workflows.md, "Retries" and "Timeouts")', () => {
+  it('fails the workflow with the timeout as its error when the last attempt times out', () => {
+    const s = new Scenario(diamond({ failureStrategy: 'fail' }, { a: { retry: { maxAttempts: 1 } } })).start().timeOut('a');
+    expect(s.events.at(-1)).toMatchObject({ type: 'WorkflowFailed', data: { failedStepId: 'a', error: { message: 'Attempt 1 timed out after 5000 ms', code: 'TIMEOUT', retryable: true } } });
+  });
+
   it('runs a retry that is due exactly when a slot frees', () => {
     const wide = { name: 'wide', limits: { maxParallelSteps: 2 }, steps: ['p', 'q', 'r'].map((id) => ({ id, action: id, capability: 'x', retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000, jitter: 0 } })) };
     const s = new Scenario(wide).start().fail('p');
