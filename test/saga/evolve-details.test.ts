@@ -4,9 +4,9 @@
  * (docs/testing.md, "Mutation testing").
  */
 import { describe, expect, it } from 'vitest';
-import { evolve, foldEvents, pendingTimers, stepState, type WorkflowEvent } from '../../src/saga/index.js';
+import { decideTransition, evolve, workflowEventTypes, foldEvents, pendingTimers, stepState, stepStates, stepsChangedBy, type WorkflowEvent } from '../../src/saga/index.js';
 import { statusView } from '../../src/saga/status-view.js';
-import { Scenario, T0, diamond } from './spec.js';
+import { Scenario, T0, ctx, diamond } from './spec.js';
 
 function active(s: Scenario) {
   const state = s.state;
@@ -138,5 +138,126 @@ describe('evolve', () => {
     const s = new Scenario(diamond()).start().succeed('a').fail('b');
     const half = foldEvents(s.events.slice(0, 3));
     expect(foldEvents(s.events.slice(3), half)).toEqual(s.state);
+  });
+
+  it('names the one step each step event changes, and no step for workflow-wide events (stepsChangedBy: what the runtime re-arms timers for)', () => {
+    const s = new Scenario(diamond({ failureStrategy: 'pause' }), 'wf-1', { candidates: (cap) => (cap === 'cap-c' ? [] : [`${cap}-1`]) });
+    s.start().succeed('a').timeOut('b').retryDue('b');
+    s.apply({ kind: 'taskAccepted', stepId: 'b', attempt: 2, agentId: 'cap-b-1', taskId: 't' });
+    s.apply({ kind: 'resume', reason: 'restart' });
+    s.apply({ kind: 'wake' }, { candidates: (cap) => [`${cap}-1`] });
+    s.succeed('b').command({ type: 'cancel' }).succeed('c');
+    s.compensated('c').compensationFails('b').compensationRetryDue('b');
+    s.apply({ kind: 'resume', reason: 'restart' });
+    s.compensated('b').compensated('a');
+    // And the rest of the catalogue: pause and resume, a skip and completion, rounds, a resolution, admission, ends.
+    const paused = new Scenario(diamond({ failureStrategy: 'pause' }, { c: { optional: true } })).start().succeed('a').fail('c', false).fail('b', false).command({ type: 'retry' }).succeed('b').succeed('d');
+    const failedRound = new Scenario(diamond()).start().succeed('a').succeed('b').fail('c', false).compensationFails('b', false).command({ type: 'compensate' }).compensationFails('b', false).command({ type: 'resolve', note: 'by hand' });
+    const compensated = new Scenario(diamond()).start().succeed('a').fail('b', false).succeed('c').compensated('c').compensated('a');
+    const queued = new Scenario(diamond());
+    queued.apply({ kind: 'command', command: { type: 'start', workflowId: 'wf-1', definition: queued.definition, input: {}, admit: false } });
+    queued.apply({ kind: 'admit' });
+    queued.command({ type: 'cancel' }).succeed('a').compensated('a');
+    const failed = new Scenario(diamond({ failureStrategy: 'fail' })).start().fail('a', false);
+    const all = [...s.events, ...failed.events, ...paused.events, ...failedRound.events, ...compensated.events, ...queued.events];
+    expect(workflowEventTypes.filter((type) => !all.some((e) => e.type === type))).toEqual([]);
+    const types = new Set(s.events.map((e) => e.type));
+    expect([...types]).toEqual(expect.arrayContaining(['StepTimedOut', 'StepRetryScheduled', 'StepWaitingForAgent', 'StepResumed', 'StepTaskAccepted', 'CompensationFailed', 'CompensationRetryScheduled', 'CompensationWaitingForAgent', 'CompensationResumed', 'CompensationStarted']));
+    for (const event of all) {
+      const stepId = (event.data as { stepId?: string }).stepId;
+      const perStep = event.type !== 'WorkflowPaused' && stepId !== undefined;
+      expect(stepsChangedBy([event]), event.type).toEqual(perStep ? new Set([stepId]) : undefined);
+    }
+    const perStep = s.events.filter((e) => e.type === 'StepSucceeded' || e.type === 'CompensationScheduled');
+    expect(stepsChangedBy(perStep)).toEqual(new Set(perStep.map((e) => (e.data as { stepId: string }).stepId)));
+    expect(stepsChangedBy([...perStep, s.events[0] as WorkflowEvent])).toBeUndefined();
+    expect(stepsChangedBy([])).toEqual(new Set());
+  });
+
+  it('leaves every step as it was for an event naming an unknown step', () => {
+    const s = new Scenario(diamond()).start().succeed('a');
+    const before = s.state;
+    const timedOut = { id: 'g', type: 'StepTimedOut', data: { workflowId: 'wf-1', at: T0, stepId: 'ghost', attempt: 1, agentId: 'x', deadline: T0 } } as WorkflowEvent;
+    const succeeded = { id: 'h', type: 'StepSucceeded', data: { workflowId: 'wf-1', at: T0, stepId: 'ghost', attempt: 1, agentId: 'x', output: 1, durationMs: 0 } } as WorkflowEvent;
+    for (const event of [timedOut, succeeded]) {
+      const after = evolve(before, event);
+      expect(stepStates(after)).toEqual(stepStates(before));
+      expect(after.revision).toBe(before.revision + 1);
+    }
+  });
+
+  it('shows the timed-out attempt as failed in the state right after StepTimedOut (decideTransition\'s states)', () => {
+    const s = new Scenario(diamond()).start();
+    const { events, states } = decideTransition(s.state, { kind: 'timer', timer: { kind: 'stepTimeout', stepId: 'a', attempt: 1 } }, ctx({ now: T0 + 5_000 }));
+    expect(events.map((e) => e.type)).toEqual(['StepTimedOut', 'StepRetryScheduled']);
+    expect(stepState(states[0] as typeof s.state, 'a')).toMatchObject({ status: 'failed', deadline: undefined });
+  });
+
+  it('admits only a queued workflow: a WorkflowAdmitted leaves a paused or compensating one as it is', () => {
+    const paused = new Scenario(diamond({ failureStrategy: 'pause' })).start().fail('a', false).state;
+    const compensating = new Scenario(diamond()).start().succeed('a').fail('b', false).state;
+    for (const state of [paused, compensating]) {
+      const after = evolve(state, { id: 'z', type: 'WorkflowAdmitted', data: { workflowId: 'wf-1', at: T0 } });
+      expect(after).toEqual({ ...state, revision: state.revision + 1 });
+    }
+  });
+
+  it('ignores a task report for a step that is not running that attempt on that agent (StepTaskAccepted)', () => {
+    const s = new Scenario(diamond()).start().fail('a');
+    const report = (attempt: number, agentId: string) => ({ id: 't', type: 'StepTaskAccepted', data: { workflowId: 'wf-1', at: T0, stepId: 'a', attempt, agentId, taskId: 'task-x' } }) as WorkflowEvent;
+    // a waits for its retry: no task can be its.
+    expect(stepState(evolve(s.state, report(1, 'cap-a-1')), 'a')?.taskId).toBeUndefined();
+    s.retryDue('a');
+    expect(stepState(s.state, 'a')).toMatchObject({ status: 'running', attempt: 2, agentId: 'cap-a-2' });
+    expect(stepState(evolve(s.state, report(1, 'cap-a-2')), 'a')?.taskId).toBeUndefined();
+    expect(stepState(evolve(s.state, report(2, 'cap-a-1')), 'a')?.taskId).toBeUndefined();
+    expect(stepState(evolve(s.state, report(2, 'cap-a-2')), 'a')?.taskId).toBe('task-x');
+  });
+
+  it('ignores a compensation resume for a compensation that answered or for another attempt', () => {
+    const s = new Scenario(diamond()).start().succeed('a').succeed('b').fail('c', false).compensated('b');
+    const resume = (attempt: number) => ({ id: 'r', type: 'CompensationResumed', data: { workflowId: 'wf-1', at: T0, stepId: 'b', attempt, agentId: 'elsewhere', deadline: T0 + 1, idempotencyKey: 'wf-1:b:compensate', reason: 'restart' } }) as WorkflowEvent;
+    expect(stepState(evolve(s.state, resume(1)), 'b')?.compensation).toEqual(stepState(s.state, 'b')?.compensation);
+    const running = new Scenario(diamond()).start().succeed('a').succeed('b').fail('c', false).compensationFails('b').compensationRetryDue('b');
+    expect(stepState(running.state, 'b')?.compensation).toMatchObject({ status: 'running', attempt: 2 });
+    expect(stepState(evolve(running.state, resume(1)), 'b')?.compensation).toEqual(stepState(running.state, 'b')?.compensation);
+  });
+
+  it('keeps a failed compensation as the workflow\'s last error', () => {
+    const s = new Scenario(diamond()).start().succeed('a').succeed('b').fail('c', false).compensationFails('b');
+    expect(active(s).lastError).toEqual({ stepId: 'b', error: { message: 'undo failed', retryable: true } });
+  });
+
+  it('folds the same StepSucceeded onto two states into each one\'s own data (evolve is a function of its arguments)', () => {
+    const one = new Scenario(diamond()).start({ k: 1 }).succeed('a', { x: 1 });
+    const [started] = one.events;
+    const succeeded = one.events.find((e) => e.type === 'StepSucceeded');
+    if (started?.type !== 'WorkflowStarted' || !succeeded) throw new Error('no history');
+    // The same definition object (and so the same output mapping), other data.
+    const other = { ...started, data: { ...started.data, input: { k: 2 }, data: { input: { k: 2 } } } };
+    const first = evolve(foldEvents(one.events.slice(0, one.events.indexOf(succeeded))), succeeded);
+    const second = evolve(foldEvents([other]), succeeded);
+    expect(first.status !== 'idle' && first.data).toEqual({ input: { k: 1 }, results: { a: { x: 1 } } });
+    expect(second.status !== 'idle' && second.data).toEqual({ input: { k: 2 }, results: { a: { x: 1 } } });
+    // The same state and mapping, another output; the same state and output, another step's mapping.
+    const before = foldEvents(one.events.slice(0, one.events.indexOf(succeeded)));
+    evolve(before, succeeded);
+    const otherOutput = evolve(before, { ...succeeded, data: { ...succeeded.data, output: { x: 9 } } });
+    expect(otherOutput.status !== 'idle' && otherOutput.data).toEqual({ input: { k: 1 }, results: { a: { x: 9 } } });
+    evolve(before, succeeded);
+    const otherStep = evolve(before, { ...succeeded, data: { ...succeeded.data, stepId: 'b' } });
+    expect(otherStep.status !== 'idle' && otherStep.data).toEqual({ input: { k: 1 }, results: { b: { x: 1 } } });
+  });
+
+  it('on a retry, schedules at once a step that waited for an agent that is there now (a resume runs what is due)', () => {
+    const def = diamond({ failureStrategy: 'pause' }, { c: { capability: 'late' } });
+    const s = new Scenario(def, 'wf-1', { candidates: (cap) => (cap === 'late' ? [] : [`${cap}-1`]) }).start().succeed('a').fail('b', false);
+    expect(stepState(s.state, 'c')?.status).toBe('waitingForAgent');
+    s.apply({ kind: 'command', command: { type: 'retry' } }, { candidates: (cap) => [`${cap}-1`] });
+    expect(s.events.slice(-3)).toMatchObject([
+      { type: 'WorkflowResumed', data: { retrySteps: ['b'] } },
+      { type: 'StepScheduled', data: { stepId: 'b', attempt: 2 } },
+      { type: 'StepScheduled', data: { stepId: 'c', attempt: 1, agentId: 'late-1' } },
+    ]);
   });
 });
