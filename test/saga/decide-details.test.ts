@@ -157,6 +157,10 @@ describe('a refused command says which command was refused (CommandRejectedError
     expect([empty.command, empty.message]).toEqual(['resolve', 'Cannot resolve: the note is empty (say what was done by hand)']);
   });
 
+  it('starts a workflow on its own idle state', () => {
+    expect(decide(initialState('wf-1'), command({ type: 'start', workflowId: 'wf-1', definition: def, input: { a: 1, b: { c: 2 } } }), ctx()).map((e) => e.type)).toEqual(['WorkflowStarted', 'StepScheduled']);
+  });
+
   it('refuses to start one workflow on the state of another', () => {
     const error = refusal(() => decide(initialState('wf-9'), command({ type: 'start', workflowId: 'wf-1', definition: def, input: { a: 1, b: { c: 2 } } }), ctx()));
     expect([error.command, error.message]).toEqual(['start', 'Cannot start workflow wf-1 on the state of workflow wf-9']);
@@ -165,6 +169,7 @@ describe('a refused command says which command was refused (CommandRejectedError
   it('keeps the DefinitionError, with its issues naming step and field, as the cause of an invalid definition\'s refusal (workflows.md, "Validation")', () => {
     const bad = { name: 'bad', steps: [{ id: 'a', action: 'a', capability: 'x', retry: { jitter: 2 } }] };
     const error = refusal(() => decide(initialState(), command({ type: 'start', workflowId: 'wf-1', definition: bad, input: {} }), ctx()));
+    expect([error.name, error.command]).toEqual(['CommandRejectedError', 'start']);
     expect(error.message).toMatch(/^Cannot start: invalid definition: /);
     expect(error.cause).toBeInstanceOf(DefinitionError);
     expect((error.cause as DefinitionError).issues).toEqual([expect.objectContaining({ stepId: 'a', field: 'retry.jitter' })]);

@@ -19,4 +19,12 @@ describe('persistent vector', () => {
       expect(vget(vector, 0)).toBe(0);
     }
   });
+
+  it('refuses an index outside 0..length-1, naming the range', () => {
+    const vector = vectorOf([1, 2, 3]);
+    for (const index of [-1, 3]) {
+      expect(() => vget(vector, index)).toThrow(new RangeError(`Index ${index} out of range 0..2`));
+      expect(() => vset(vector, index, 9)).toThrow(new RangeError(`Index ${index} out of range 0..2`));
+    }
+  });
 });
