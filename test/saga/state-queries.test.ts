@@ -1,0 +1,96 @@
+/**
+ * What a restarted runtime reads from a folded state (docs/workflows.md "State and replay",
+ * docs/events.md "Timers", docs/runtime.md "Durable timers" and "Waiting for an agent"): the
+ * timers, the calls in flight, what waits for an agent. Found by mutating src/saga/state.ts
+ * (docs/testing.md, "Mutation testing").
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  inFlightCall, initialState, isTerminal, pendingTimers, pendingTimersOf, stepActionKeys, stepDefinition, stepState, waitsForAgents,
+  type ActiveWorkflowState, type WorkflowStatus,
+} from '../../src/saga/index.js';
+import { Scenario, T0, diamond } from './spec.js';
+
+function active(s: Scenario): ActiveWorkflowState {
+  const state = s.state;
+  if (state.status === 'idle') throw new Error('not started');
+  return state;
+}
+
+describe('timers from the state alone (events.md, "Timers")', () => {
+  it('lists an agent wait\'s deadline and a compensation retry\'s due time', () => {
+    const def = { name: 'w', steps: [{ id: 'a', action: 'a', capability: 'none', scheduleToStartTimeoutMs: 1_500 }, { id: 'b', action: 'b', capability: 'x' }] };
+    const s = new Scenario(def, 'wf-1', { candidates: (cap) => (cap === 'none' ? [] : [`${cap}-1`]) }).start();
+    expect(pendingTimers(s.state)).toEqual([
+      { kind: 'agentWaitTimeout', stepId: 'a', attempt: 1, dueAt: T0 + 1_500 },
+      { kind: 'stepTimeout', stepId: 'b', attempt: 1, dueAt: T0 + 30_000 },
+    ]);
+    const c = new Scenario(diamond()).start().succeed('a').succeed('b').fail('c', false).compensationFails('b');
+    expect(pendingTimers(c.state)).toEqual([{ kind: 'compensationRetryDue', stepId: 'b', attempt: 2, dueAt: T0 + 100 }]);
+  });
+
+  it('lists no agent-wait timer for a step that waits without a limit', () => {
+    const def = { name: 'w', steps: [{ id: 'a', action: 'a', capability: 'none' }] };
+    const s = new Scenario(def, 'wf-1', { candidates: () => [] }).start();
+    expect(stepState(s.state, 'a')?.status).toBe('waitingForAgent');
+    expect(pendingTimers(s.state)).toEqual([]);
+  });
+
+  it('gives the timers of the named steps only, passing over unknown ids, and none once idle or ended (pendingTimersOf)', () => {
+    const s = new Scenario(diamond()).start().succeed('a').fail('b');
+    expect(pendingTimersOf(s.state, ['b', 'ghost'])).toEqual([{ kind: 'retryDue', stepId: 'b', attempt: 2, dueAt: T0 + 100 }]);
+    expect(pendingTimersOf(s.state, ['c'])).toEqual([{ kind: 'stepTimeout', stepId: 'c', attempt: 1, dueAt: T0 + 5_000 }]);
+    expect(pendingTimersOf(initialState(), ['a'])).toEqual([]);
+    const failed = new Scenario(diamond({ failureStrategy: 'fail' })).start().succeed('a').fail('b', false);
+    expect(stepState(failed.state, 'c')?.status).toBe('running');
+    expect(pendingTimersOf(failed.state, ['c'])).toEqual([]);
+  });
+});
+
+describe('what waits for an agent (runtime.md: the runtime wakes such a workflow)', () => {
+  it('is a step or a compensation waiting, while the workflow has not ended', () => {
+    const none = { candidates: (cap: string) => (cap === 'late' ? [] : [`${cap}-1`]) };
+    expect(waitsForAgents(new Scenario(diamond(), 'wf-1', none).start().state)).toBe(false);
+    expect(waitsForAgents(new Scenario(diamond({}, { a: { capability: 'late' } }), 'wf-1', none).start().state)).toBe(true);
+    const undo = diamond({}, { a: { compensation: { action: 'undo-a', capability: 'late', when: 'succeeded' } } });
+    expect(waitsForAgents(new Scenario(undo, 'wf-1', none).start().succeed('a').fail('b', false).succeed('c').compensated('c').state)).toBe(true);
+    expect(waitsForAgents(initialState())).toBe(false);
+    const failed = new Scenario(diamond({ failureStrategy: 'fail' }, { c: { capability: 'late' } }), 'wf-1', none).start().succeed('a').fail('b', false);
+    expect([failed.state.status, stepState(failed.state, 'c')?.status]).toEqual(['failed', 'waitingForAgent']);
+    expect(waitsForAgents(failed.state)).toBe(false);
+  });
+});
+
+describe('calls in flight and what a compensation undoes', () => {
+  it('has no call for an unknown step, nor for a step or compensation that is not running', () => {
+    const s = active(new Scenario(diamond()).start());
+    expect(inFlightCall(s, 'step', 'ghost')).toBeUndefined();
+    expect(inFlightCall(s, 'step', 'b')).toBeUndefined();
+    expect(inFlightCall(s, 'compensation', 'a')).toBeUndefined();
+    expect(inFlightCall(s, 'step', 'a')).toMatchObject({ kind: 'step', stepId: 'a', attempt: 1, agentId: 'cap-a-1', idempotencyKey: 'wf-1:a' });
+  });
+
+  it('names nothing to undo for a step never sent, one key per operation, and every attempt\'s key for perAttempt', () => {
+    const s = new Scenario(diamond({}, { b: { idempotencyKey: 'perAttempt' } })).start().succeed('a').fail('b').retryDue('b');
+    const state = active(s);
+    const def = (id: string) => stepDefinition(state, id) ?? (() => { throw new Error(id); })();
+    expect(stepActionKeys('wf-1', def('d'), stepState(state, 'd') as never)).toEqual([]);
+    expect(stepActionKeys('wf-1', def('a'), stepState(state, 'a') as never)).toEqual(['wf-1:a']);
+    expect(stepActionKeys('wf-1', def('b'), stepState(state, 'b') as never)).toEqual(['wf-1:b:1', 'wf-1:b:2']);
+    expect(stepDefinition(state, 'ghost')).toBeUndefined();
+    expect(def('c').capability).toBe('cap-c');
+  });
+});
+
+describe('statuses', () => {
+  it('calls exactly the six final statuses terminal (events.md, "Terminal events")', () => {
+    const all: WorkflowStatus[] = ['idle', 'queued', 'running', 'paused', 'compensating', 'completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved'];
+    expect(all.filter((status) => isTerminal(status))).toEqual(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved']);
+    expect(() => isTerminal('exploded' as WorkflowStatus)).toThrow('Unknown workflow status exploded');
+  });
+
+  it('starts idle at revision -1, with the workflow id when given', () => {
+    expect(initialState()).toStrictEqual({ status: 'idle', revision: -1 });
+    expect(initialState('wf-7')).toStrictEqual({ status: 'idle', workflowId: 'wf-7', revision: -1 });
+  });
+});
