@@ -14,6 +14,8 @@ export default {
   ...base,
   vitest: { ...base.vitest, configFile: 'vitest.mutate.core.config.ts' },
   tsconfigFile: 'tsconfig.mutate.core.json',
+  // Runs of several modules at once (each with its own --tempDirName) must not copy each other's sandboxes.
+  ignorePatterns: [...base.ignorePatterns, '/.stryker-tmp-*'],
   ...(process.env.CADENZA_MUTATE_TYPECHECK === '0' ? { checkers: [] } : {}),
   ...(report === undefined
     ? {}
