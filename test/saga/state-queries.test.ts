@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  inFlightCall, initialState, isTerminal, pendingTimers, pendingTimersOf, stepActionKeys, stepDefinition, stepState, waitsForAgents,
+  inFlightCall, inFlightCalls, initialState, isTerminal, pendingTimers, pendingTimersOf, stepActionKeys, stepDefinition, stepState, stepStates, waitsForAgents,
   type ActiveWorkflowState, type WorkflowStatus,
 } from '../../src/saga/index.js';
 import { Scenario, T0, diamond } from './spec.js';
@@ -62,6 +62,19 @@ describe('what waits for an agent (runtime.md: the runtime wakes such a workflow
 });
 
 describe('calls in flight and what a compensation undoes', () => {
+  it('has no timer and no call once the workflow ended, though a step was still running (events.md, "Terminal events")', () => {
+    const failed = new Scenario(diamond({ failureStrategy: 'fail' })).start().succeed('a').fail('b', false);
+    expect(stepState(failed.state, 'c')?.status).toBe('running');
+    expect(pendingTimers(failed.state)).toEqual([]);
+    expect(inFlightCalls(failed.state)).toEqual([]);
+  });
+
+  it('re-sends a compensation to its own capability', () => {
+    const def = diamond({}, { b: { compensation: { action: 'undo-b', capability: 'undoer', when: 'succeeded' } } });
+    const s = new Scenario(def).start().succeed('a').succeed('b').fail('c', false);
+    expect(inFlightCalls(s.state)).toEqual([expect.objectContaining({ kind: 'compensation', stepId: 'b', capability: 'undoer', agentId: 'undoer-1', action: 'undo-b', idempotencyKey: 'wf-1:b:compensate', compensates: ['wf-1:b'] })]);
+  });
+
   it('has no call for an unknown step, nor for a step or compensation that is not running', () => {
     const s = active(new Scenario(diamond()).start());
     expect(inFlightCall(s, 'step', 'ghost')).toBeUndefined();
@@ -89,7 +102,9 @@ describe('statuses', () => {
     expect(() => isTerminal('exploded' as WorkflowStatus)).toThrow('Unknown workflow status exploded');
   });
 
-  it('starts idle at revision -1, with the workflow id when given', () => {
+  it('starts idle at revision -1, with the workflow id when given, and no steps', () => {
+    expect(stepStates(initialState())).toEqual([]);
+    expect(stepState(initialState(), 'a')).toBeUndefined();
     expect(initialState()).toStrictEqual({ status: 'idle', revision: -1 });
     expect(initialState('wf-7')).toStrictEqual({ status: 'idle', workflowId: 'wf-7', revision: -1 });
   });
