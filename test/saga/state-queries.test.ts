@@ -41,6 +41,7 @@ describe('timers from the state alone (events.md, "Timers")', () => {
     expect(pendingTimersOf(s.state, ['b', 'ghost'])).toEqual([{ kind: 'retryDue', stepId: 'b', attempt: 2, dueAt: T0 + 100 }]);
     expect(pendingTimersOf(s.state, ['c'])).toEqual([{ kind: 'stepTimeout', stepId: 'c', attempt: 1, dueAt: T0 + 5_000 }]);
     expect(pendingTimersOf(initialState(), ['a'])).toEqual([]);
+    expect(pendingTimersOf(new Scenario(diamond()).start().state, ['ghost'])).toEqual([]);
     const failed = new Scenario(diamond({ failureStrategy: 'fail' })).start().succeed('a').fail('b', false);
     expect(stepState(failed.state, 'c')?.status).toBe('running');
     expect(pendingTimersOf(failed.state, ['c'])).toEqual([]);
