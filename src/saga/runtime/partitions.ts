@@ -121,6 +121,8 @@ export interface PartitionLeasesOptions {
   readonly now: () => number;
   /** Called after each successful append that changed what this runtime owns. */
   readonly changed: (tableKey: string, gained: readonly number[], lost: readonly number[]) => void;
+  /** Called after each successful renewal of a table, once its validity is extended (and `changed` has run). */
+  readonly renewed?: (tableKey: string) => void;
 }
 
 interface Lease {
@@ -243,6 +245,7 @@ export class PartitionLeases {
       if (revision === undefined) await store.setStreamMetadata(lease.stream, { maxCount: TABLE_MAX_COUNT }).catch(() => undefined);
       lease.validUntil = computedAt + ttlMs - marginOf(ttlMs);
       this.#apply(lease, nextOwned, next.partitions);
+      this.#options.renewed?.(lease.key);
       return;
     }
     throw new Error(`the partition table ${lease.stream} kept changing under 10 renewals in a row`);

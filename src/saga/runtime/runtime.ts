@@ -77,6 +77,8 @@ export class SagaRuntime {
   readonly #triggers = new Subject<QueuedTrigger>();
   readonly #transitions = new Subject<Transition>();
   readonly #groupClosers = new Map<string, Subject<void>>();
+  /** Triggers of workflows this runtime holds, met while its lease was past its validity: decided after the next renewal. */
+  #deferred: Extract<QueuedTrigger, { kind: 'decide' }>[] = [];
   /** Set after an admission failed to be stored: the next round of admissions (#admissionFailed). */
   #admissionRetry: ReturnType<typeof setTimeout> | undefined;
   readonly #pendingPerWorkflow = new Map<string, number>();
@@ -144,6 +146,7 @@ export class SagaRuntime {
         guest: options.leases === 'guest',
         now: this.#now,
         changed: (tableKey, gained, lost) => this.#takeovers.changed(tableKey, gained, lost),
+        renewed: () => this.#renewed(),
       },
     });
     this.#leases = this.#ownership.leases;
@@ -440,7 +443,12 @@ export class SagaRuntime {
       // agents: what it schedules waits for its owner, which is woken by the append and calls them.
       const owned = this.#ownership.owns(workflowId, cached.state, trigger.kind === 'command' && trigger.command.type === 'start' ? { name: trigger.command.definition.name, version: trigger.command.definition.version ?? 1 } : undefined);
       // A timer, wake or resume of a workflow whose partition is not ours (any more): its owner has them.
-      if (!owned && !decidedWhenNotDriven.has(trigger.kind)) return [];
+      if (!owned && !decidedWhenNotDriven.has(trigger.kind)) {
+        // Still ours, but the lease ran past its validity before a late renewal came back: decided
+        // once the renewal does (otherwise the trigger is lost, and the workflow waits for nothing).
+        if (cached.state.status !== 'idle' && this.#ownership.follows(workflowId, cached.state.definition)) this.#deferUntilRenewed(queued);
+        return [];
+      }
       const context: DecisionContext = { now: this.#now(), random: this.#random, candidates: owned ? this.#candidates : noCandidates, deciderId: this.runtimeId };
       const { events, state, states } = decideTransition(cached.state, trigger, context);
       this.#decisions++;
@@ -722,6 +730,19 @@ export class SagaRuntime {
   }
 
   // --- partitions (partitions.ts, partition-takeover.ts) -------------------------------------
+
+  #deferUntilRenewed(queued: Extract<QueuedTrigger, { kind: 'decide' }>): void {
+    this.#deferred.push(queued);
+    this.#log.debug({ workflowId: queued.workflowId, trigger: queued.trigger.kind }, 'lease past its validity: trigger deferred until it is renewed');
+  }
+
+  /** A renewal came back: the triggers deferred meanwhile go through their workflows' queues again. */
+  #renewed(): void {
+    if (this.#deferred.length === 0 || this.#stopped) return;
+    const deferred = this.#deferred;
+    this.#deferred = [];
+    for (const queued of deferred) this.#enqueue(queued);
+  }
 
   /** The tables an indexed workflow belongs to; one queued but not in memory (definition unknown here): every table held. */
   #indexTablesOf(workflowId: string): readonly string[] {
