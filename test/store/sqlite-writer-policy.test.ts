@@ -84,6 +84,27 @@ describe('a full batch', () => {
   });
 });
 
+describe('close()', () => {
+  it('"waits for every accepted write, then stops" the thread: each append has settled when it returns', async () => {
+    // Writes only queued (none sent yet), and eight full batches in flight with more queued behind them.
+    for (const count of [3, 9 * 64 + 3]) {
+      const file = tempStoreFile();
+      cleanups.push(file.remove);
+      const store = SqliteEventStore.open(file.path, { busyProducerMicros: 0, smallBatch: 0 });
+      let settled = 0;
+      const appends = Array.from({ length: count }, (_, i) => store.append(`closing-${i % 7}`, [{ id: crypto.randomUUID(), type: 'Accepted', data: { i } }]).finally(() => settled++));
+      await store.close();
+      expect(settled).toBe(count);
+      await Promise.all(appends);
+      const reopened = SqliteEventStore.open(file.path, { writer: 'inline' });
+      cleanups.push(() => reopened.close());
+      let read = 0;
+      for await (const recorded of reopened.readAll()) if (recorded.type === 'Accepted') read++;
+      expect(read).toBe(count);
+    }
+  });
+});
+
 describe('a writer', () => {
   it('needs a connection to write on', () => {
     expect(() => new GroupCommitWriter({ afterCommit: () => {} })).toThrow(new Error('A store writer needs a connection to write on'));
