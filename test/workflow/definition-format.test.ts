@@ -109,6 +109,14 @@ describe('the ranges', () => {
 });
 
 describe('the checks beyond the schema', () => {
+  it('checks mappings only once the dependencies are sound (they are walked to find what a step can read)', () => {
+    const reads = { input: { x: 'nowhere.x' } };
+    expect(issuesOf({ name: 'w', steps: [step('a', { dependsOn: ['ghost'], ...reads })] })).toEqual([{ stepId: 'a', field: 'dependsOn', message: 'unknown step "ghost"' }]);
+    expect(issuesOf({ name: 'w', steps: [step('a', { dependsOn: ['b'], ...reads }), step('b', { dependsOn: ['a'] })] })).toEqual([{ stepId: 'a', field: 'dependsOn', message: 'dependency cycle a -> b -> a' }]);
+    expect(issuesOf({ name: 'w', steps: [step('a', { retry: { initialDelayMs: 2, maxDelayMs: 1 }, ...reads })] })).toEqual([{ stepId: 'a', field: 'retry.maxDelayMs', message: '1 is below initialDelayMs 2' }]);
+    expect(fieldsOf({ name: 'w', steps: [step('a', reads)] })).toEqual(['a:input.x']);
+  });
+
   it('reports a dependency listed twice', () => {
     expect(issuesOf({ name: 'w', steps: [step('a'), step('b', { dependsOn: ['a', 'a'] })] })).toEqual([{ stepId: 'b', field: 'dependsOn', message: 'lists a step twice' }]);
   });
@@ -161,13 +169,17 @@ describe('the checks beyond the schema', () => {
       ],
     });
     for (const writer of ['root', 'left', 'right']) expect(() => validateDefinition(diamond(writer))).not.toThrow();
-    // A step's own output mapping is no source for its input.
-    expect(fieldsOf(diamond('after'))).toEqual(['join:input.x', 'after:input.y']);
+    // A step's own output mapping is no source for its input, and is not named as one.
+    expect(issuesOf(diamond('after'))).toEqual([
+      { stepId: 'join', field: 'input.x', message: 'reads "w.x", which only step "after" writes, and "join" does not depend on it' },
+      { stepId: 'after', field: 'input.y', message: 'reads "w.y", which neither the initial data, the input nor any step\'s output mapping provides' },
+    ]);
   });
 
   it('names a step without a readable id by its place, and the definition itself for a root problem', () => {
     expect(issuesOf({ name: 'w', steps: [step('a'), { action: 'x', capability: 'x' }] })).toEqual([{ stepId: '#1', field: 'id', message: expect.any(String) }]);
     expect(issuesOf({ name: 'w', steps: [step('a'), 7] })).toEqual([{ stepId: '#1', field: '(step)', message: expect.any(String) }]);
+    expect(issuesOf({ name: 'w', steps: [step('a'), null] })).toEqual([{ stepId: '#1', field: '(step)', message: expect.any(String) }]);
     expect(issuesOf(null)).toEqual([{ field: '(definition)', message: expect.any(String) }]);
     expect(issuesOf('w')).toEqual([{ field: '(definition)', message: expect.any(String) }]);
   });
