@@ -40,6 +40,10 @@ describe('where a definition problem is placed', () => {
     expect(issuesOf(text)).toEqual([{ stepId: '#10', field: 'id', message: expect.any(String), line: 14, column: 7 }]);
   });
 
+  it('at the object of the first step, when it is the one without an id', () => {
+    expect(issuesOf(lines('{ "name": "w", "steps": [', '   { "action": "a", "capability": "x" }', '] }'))).toEqual([{ stepId: '#0', field: 'id', message: expect.any(String), line: 2, column: 4 }]);
+  });
+
   it('at the start of the definition for a problem of the whole', () => {
     expect(issuesOf(lines('  {', `  "name": "w", "colour": "red", "steps": [ ${stepJson('a')} ]`, '}'))).toEqual([
       { field: '(definition)', message: expect.stringContaining('colour'), line: 1, column: 3 },
