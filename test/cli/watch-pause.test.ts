@@ -50,7 +50,7 @@ describe('cadenza watch through a pause', () => {
       const watching = cadenzaInProcess(storeUri, 'watch', 'paused-watch', '--json');
       let watchEnded = false;
       void watching.finally(() => (watchEnded = true));
-      await waitFor(watchCaughtUp, { what: 'cadenza watch to catch its read model up before following the paused workflow' });
+      await waitFor(watchCaughtUp, { what: 'cadenza watch to catch its read model up before following the paused workflow', timeoutMs: 60_000 });
       expect(watchEnded).toBe(false);
 
       const compensated = await sendDirect(store, 'paused-watch', { type: 'compensate', reason: 'operator' });
@@ -62,5 +62,5 @@ describe('cadenza watch through a pause', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 120_000);
 });
