@@ -62,6 +62,7 @@ describe('a writer thread that dies', () => {
     const [failure] = await rejections([first()]);
     expect(failure).toBeInstanceOf(UnavailableError);
     expect(String(failure)).toMatch(/The store's writer thread stopped: .*directory does not exist/);
+    expect(String((failure as Error).cause)).toMatch(/directory does not exist/);
     // Nothing of it was written (the thread never opened the file).
     await expect(collect(() => store.readStream('survivor'))).rejects.toBeInstanceOf(StreamNotFoundError);
     expect(store.stats.transactions).toBe(0);
