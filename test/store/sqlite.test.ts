@@ -7,6 +7,7 @@ import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { collect, event, takeUntil } from './contract/helpers.js';
 import { describeEventStoreContract } from './contract/event-store-contract.js';
 import { waitForSync } from '../support/wait-for.js';
+import { committedCounter, movedClock, turn } from './producer-turns.js';
 import { tempStoreFile } from './temp-store.js';
 
 describeEventStoreContract(
@@ -45,33 +46,12 @@ describe('sqlite: where a file store writes', () => {
     }
   });
 
-  /**
-   * One turn that queues `count` appends, its producer spending `busyMicros` before each: on a
-   * clock the test moves (performance.now, which the writer measures the producer with), so that
-   * the policy sees the same producer on any machine. `during` runs after each append, in the turn.
-   */
-  function turn(store: SqliteEventStore, clock: { now: number }, round: number, count: number, busyMicros: number, during?: (queued: number) => void): Promise<unknown> {
-    const appends: Promise<unknown>[] = [];
-    for (let index = 0; index < count; index++) {
-      clock.now += busyMicros / 1000;
-      appends.push(store.append(`where-${index % 4}`, [event('Written', { round, index })]));
-      during?.(index + 1);
-    }
-    return Promise.all(appends);
-  }
-
-  function movedClock(): { now: number } {
-    const clock = { now: 0 };
-    vi.spyOn(performance, 'now').mockImplementation(() => clock.now);
-    return clock;
-  }
-
   it('sends a busy producer\'s full batches to the writer thread, and writes quick bursts on the calling thread', async () => {
     const file = tempStoreFile();
     const clock = movedClock();
     const store = SqliteEventStore.open(file.path, { busyProducerMicros: 100 });
-    const reader = new Database(file.path, { readonly: true });
-    const committed = (round: number) => (reader.prepare("SELECT count(*) AS n FROM events WHERE json_extract(data, '$.round') = ?").get(round) as { n: number }).n;
+    const reader = committedCounter(file.path);
+    const committed = reader.committed;
     try {
       // A producer that works 400 µs per write (as the engine does, deciding): after a few turns its
       // batches of 64 go to the thread while the turn goes on. Seen from another connection: the

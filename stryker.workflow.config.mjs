@@ -1,0 +1,17 @@
+// stryker.config.json with src/workflow's narrower test set (vitest.mutate.workflow.config.ts) and
+// its modules (mapping.ts is measured on its own, docs/testing.md); run from the repository's root,
+// as `npm run mutate:workflow` does. A `--mutate` on the command line still picks one module.
+// hash.ts without its SHA-256 (from line 62): each of those mutants runs the test that compares it
+// with node:crypto over 300 strings and 200 KB, slow when instrumented; measure it on its own with
+// `npm run mutate:workflow -- --mutate src/workflow/hash.ts:62-116 --incrementalFile reports/stryker-incremental-sha256.json`.
+import { readFileSync } from 'node:fs';
+
+const base = JSON.parse(readFileSync('stryker.config.json', 'utf8'));
+export default {
+  ...base,
+  vitest: { ...base.vitest, configFile: 'vitest.mutate.workflow.config.ts' },
+  mutate: ['src/workflow/*.ts', '!src/workflow/index.ts', '!src/workflow/mapping.ts', '!src/workflow/hash.ts', 'src/workflow/hash.ts:1-61'],
+  incrementalFile: 'reports/stryker-incremental-workflow.json',
+  htmlReporter: { fileName: 'reports/mutation/workflow.html' },
+  jsonReporter: { fileName: 'reports/mutation/workflow.json' },
+};

@@ -1,0 +1,37 @@
+/**
+ * src/workflow/hash.ts: the canonical JSON a definition is hashed over ("keys sorted, `undefined`
+ * left out", docs/workflows.md), on both of its paths: the fast one, and the one written by hand
+ * for objects that cannot hold their keys in sorted order (digit-led keys, `__proto__`), wherever
+ * such an object sits.
+ */
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, definitionHash, sha256Hex, validateDefinition } from '../../src/workflow/index.js';
+
+describe('canonicalJson', () => {
+  it('writes scalars, undefined and empty containers as JSON does', () => {
+    expect([null, true, 0, -1.5, 'x', undefined].map(canonicalJson)).toEqual(['null', 'true', '0', '-1.5', '"x"', 'null']);
+    expect(canonicalJson([])).toBe('[]');
+    expect(canonicalJson({})).toBe('{}');
+    expect(canonicalJson([undefined, { a: undefined }])).toBe('[null,{}]');
+  });
+
+  it('sorts keys by code unit (capitals before lower case), at every level', () => {
+    expect(canonicalJson({ b: 1, B: 2, a: { z: [{ y: 1, x: 2 }], _: 0 } })).toBe('{"B":2,"a":{"_":0,"z":[{"x":2,"y":1}]},"b":1}');
+  });
+
+  it('takes the path by hand for an unorderable object anywhere, and leaves out undefined there too', () => {
+    // The digit-led key sits in an array in an object: the whole value is written by hand.
+    expect(canonicalJson({ z: [1, { '2': 'two', '10': 'ten', b: undefined }], a: [undefined] })).toBe('{"a":[null],"z":[1,{"10":"ten","2":"two"}]}');
+    expect(canonicalJson([{ '0': 0 }, 'after'])).toBe('[{"0":0},"after"]');
+    expect(canonicalJson({ x: { y: JSON.parse('{"__proto__":1,"a":2}') as unknown } })).toBe('{"x":{"y":{"__proto__":1,"a":2}}}');
+    expect(canonicalJson({ '9': { b: 1, a: undefined, A: 2 } })).toBe('{"9":{"A":2,"b":1}}');
+  });
+});
+
+describe('definitionHash', () => {
+  it('is sha256: of the canonical JSON, the same for the same definition', () => {
+    const definition = validateDefinition({ name: 'w', steps: [{ id: 'a', action: 'a', capability: 'x' }] });
+    expect(definitionHash(definition)).toBe(`sha256:${sha256Hex(canonicalJson(definition))}`);
+    expect(definitionHash(definition)).toBe(definitionHash(definition));
+  });
+});
