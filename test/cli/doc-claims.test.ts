@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tradingPipeline } from '../../sagas/index.js';
-import { main } from '../../src/cli/main.js';
 import { definitionHash } from '../../src/workflow/hash.js';
 import { openStore } from '../../src/store/open.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { populate, readLog } from '../projections/fixtures/populate.js';
+import { cadenzaInProcess } from './in-process.js';
 import { cadenza } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cadenza-cli-claims-'));
@@ -39,18 +39,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   return cliOn(store, ...args);
 }
 
-async function cliOn(storeUri: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(['node', 'cadenza', '--store', storeUri, ...args]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cliOn = cadenzaInProcess;
 
 const eventsOf = (workflowId: string) => log.filter((e) => e.stream === `workflow-${workflowId}`);
 

@@ -4,19 +4,9 @@
  * frozen, and validating it again returns it as it is.
  */
 import { describe, expect, it } from 'vitest';
-import { DefinitionError, definitionHash, isJsonObject, validateDefinition, workflow, type DefinitionIssue } from '../../src/workflow/index.js';
+import { issuesOf, step } from './issues.js';
+import { definitionHash, isJsonObject, validateDefinition, workflow } from '../../src/workflow/index.js';
 
-const step = (id: string, extra: object = {}) => ({ id, action: `do-${id}`, capability: 'x', ...extra });
-
-function issuesOf(input: unknown): readonly DefinitionIssue[] {
-  try {
-    validateDefinition(input);
-  } catch (error) {
-    if (error instanceof DefinitionError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a DefinitionError');
-}
 
 const fieldsOf = (input: unknown) => issuesOf(input).map((issue) => `${issue.stepId ?? ''}:${issue.field}`);
 

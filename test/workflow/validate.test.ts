@@ -2,19 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { issuesOf, step } from './issues.js';
 import { MAX_JSON_DEPTH } from '../../src/workflow/json.js';
-import { DefinitionError, MAX_STEPS_PER_DEFINITION, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type DefinitionIssue, type WorkflowDefinition } from '../../src/workflow/index.js';
+import { DefinitionError, MAX_STEPS_PER_DEFINITION, canonicalJson, definitionHash, sha256Hex, validateDefinition, workflow, type WorkflowDefinition } from '../../src/workflow/index.js';
 
-const step = (id: string, extra: object = {}) => ({ id, action: `do-${id}`, capability: 'x', ...extra });
-const issuesOf = (input: unknown): readonly DefinitionIssue[] => {
-  try {
-    validateDefinition(input);
-  } catch (error) {
-    if (error instanceof DefinitionError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a DefinitionError');
-};
 
 describe('validateDefinition', () => {
   it('fills in defaults', () => {
