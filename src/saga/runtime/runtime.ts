@@ -485,7 +485,14 @@ export class SagaRuntime {
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next, events);
       // Calls are made only while the lease is still valid (it may have run out during the append).
-      if (!owned || !this.#ownership.owns(workflowId, state)) return events;
+      if (!owned || !this.#ownership.owns(workflowId, state)) {
+        // Ran out during the append, partition still held: the calls just stored are re-sent, under
+        // their keys, once a renewal is (else they would wait for their step's timeout).
+        if (owned && state.status !== 'idle' && this.#ownership.follows(workflowId, state.definition) && inFlightCalls(state).length > 0) {
+          this.#deferUntilRenewed({ kind: 'decide', workflowId, trigger: { kind: 'resume', reason: `re-sent by runtime ${this.runtimeId} after a late lease renewal` }, causationId: next.lastEventId });
+        }
+        return events;
+      }
       // Side effects follow durable facts: only now, and only here, are the agents called.
       for (const event of events) {
         this.#dispatcher.dispatch(workflowId, event, state);
