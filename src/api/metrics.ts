@@ -38,12 +38,6 @@ import { TalliedHistogram, TalliedNumber } from './tallies.js';
 const filter = { streamNamePrefix: [WORKFLOW_STREAM_PREFIX, AGENT_STREAM_PREFIX] } as const;
 const folded = (stream: string): boolean => filter.streamNamePrefix.some((prefix) => stream.startsWith(prefix));
 
-/** A scrape looks at most this many events past the fold at a time to see whether they are counted already. */
-const scanPage = 64;
-
-/** What a scrape's look past the fold found (ApiMetrics.lookPastFold). */
-type Look = 'counted' | { readonly holding: RecordedEvent } | { readonly from: Position | undefined };
-
 /** Store appends: a fraction of a millisecond on the embedded store, a few on a replicated EventStoreDB; seconds mean trouble. */
 const appendBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -91,6 +85,8 @@ export interface ApiMetricsOptions {
   readonly checkpoint?: MetricsCheckpoint;
   /** How often the fold is saved while it runs (and once at `stop`). Default 30 s. */
   readonly checkpointEveryMs?: number;
+  /** Beside a runtime: how long the log rests between two rounds of reading (a scrape starts one at once). Default 1 s. */
+  readonly roundMs?: number;
 }
 
 /** What a checkpoint holds of the fold, besides its position: all plain data. */
@@ -109,6 +105,10 @@ export class ApiMetrics {
   private subscription: Subscription | undefined;
   private folded: Position | undefined;
   private readonly waiters = new Set<() => void>();
+  /** The fold's loop (the log read live, or in rounds beside a runtime), until `stop`. */
+  private running: Promise<void> | undefined;
+  /** Scrapes waiting for the next round of reading the log (beside a runtime). */
+  private roundWaiters: (() => void)[] = [];
   private failure: unknown;
   private stopTiming: (() => void) | undefined;
   private transitions: RxSubscription | undefined;
@@ -155,7 +155,7 @@ export class ApiMetrics {
   private firstEventId: string | undefined;
   private savedAt = 0;
   private savedPosition: Position | undefined;
-  /** A position up to which a scrape found every event counted, ahead of the log's (lookPastFold). */
+  /** A position up to which a round found every event counted, ahead of the log's (it skipped the last ones). */
   private covered: Position | undefined;
 
   /** SSE clients dropped because they stopped reading. */
@@ -194,48 +194,100 @@ export class ApiMetrics {
   start(): void {
     const appendLatency = this.appendLatency;
     if (appendLatency) this.stopTiming = this.options.runtime?.onAppend?.((seconds) => appendLatency.observe(seconds));
-    void (async () => {
+    this.running = (async () => {
       try {
         const from = await this.resume();
         if (this.stopped) return;
         const transitions$ = this.options.runtime?.transitions$;
-        this.transitions = transitions$?.subscribe((transition) => this.countTransition(transition));
-        const subscription = this.store.subscribeToAll({
-          fromPosition: from,
-          filter,
-          ...(transitions$ ? { skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)) } : {}),
-        });
-        this.subscription = subscription;
-        for await (const message of subscription) {
-          if (message.kind === 'event') {
-            // A start's definition is stored once per hash: loaded before the start is decoded.
-            await definitionsReady(this.store, message.event)?.catch(() => undefined);
-            this.apply(message.event);
-          }
-          if (message.kind === 'event' || message.kind === 'checkpoint') {
-            this.folded = message.kind === 'event' ? message.event.position : message.position;
-            for (const wake of this.waiters) wake();
-            if (this.options.checkpoint && performance.now() - this.savedAt >= (this.options.checkpointEveryMs ?? 30_000)) this.save();
-          }
+        if (!transitions$) return await this.readLog(from, 'live');
+        this.transitions = transitions$.subscribe((transition) => this.countTransition(transition));
+        // Beside a runtime the log brings only what its transitions do not, and is read in rounds: a
+        // subscription woken at every commit cost the engine more than the few events it brings.
+        while (!this.stopped) {
+          await this.round();
+          await this.rest();
         }
       } catch (error) {
         this.failure = error;
+        for (const done of this.roundWaiters.splice(0)) done();
       }
     })();
+  }
+
+  /**
+   * One round of reading the log beside a runtime: from the fold to the head as it was when the round
+   * began. Every event up to that head is then counted (read now, or skipped as counted by the
+   * runtime's transitions), so the scrapes that asked for the round may answer.
+   */
+  private async round(last = false): Promise<void> {
+    const asked = this.roundWaiters.splice(0);
+    const head = await this.newestFolded();
+    // Stopping: the last round is stop's own, once this loop has ended.
+    if (this.stopped && !last) return asked.forEach((done) => done());
+    await this.readLog(this.folded ?? 'start', 'caughtUp');
+    if (head !== undefined && (this.covered === undefined || comparePositions(head, this.covered) > 0)) this.covered = head;
+    for (const done of asked) done();
+  }
+
+  /** Between two rounds: `roundMs`, cut short by a scrape (or `stop`). */
+  private rest(): Promise<void> {
+    if (this.roundWaiters.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.readNow(), this.options.roundMs ?? 1000);
+      this.readNow = () => {
+        clearTimeout(timer);
+        this.readNow = () => undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Ends the rest between two rounds; nothing while a round runs (a scrape then waits for the next one). */
+  private readNow: () => void = () => undefined;
+
+  /**
+   * Folds the log from `from`: live until `stop`, or until caught up (a round beside a runtime,
+   * which tells the store to skip unread what the runtime's transitions counted).
+   */
+  private async readLog(from: Position | 'start', until: 'live' | 'caughtUp'): Promise<void> {
+    const subscription = this.store.subscribeToAll({
+      fromPosition: from,
+      filter,
+      ...(this.transitions ? { skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)) } : {}),
+    });
+    this.subscription = subscription;
+    try {
+      for await (const message of subscription) {
+        if (message.kind === 'caughtUp' && until === 'caughtUp') break;
+        if (message.kind === 'event') {
+          // A start's definition is stored once per hash: loaded before the start is decoded.
+          await definitionsReady(this.store, message.event)?.catch(() => undefined);
+          this.apply(message.event);
+        }
+        if (message.kind === 'event' || message.kind === 'checkpoint') {
+          this.folded = message.kind === 'event' ? message.event.position : message.position;
+          for (const wake of this.waiters) wake();
+          if (this.options.checkpoint && performance.now() - this.savedAt >= (this.options.checkpointEveryMs ?? 30_000)) this.save();
+        }
+      }
+    } finally {
+      await subscription.unsubscribe();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopTiming?.();
     this.transitions?.unsubscribe();
+    this.readNow();
     await this.subscription?.unsubscribe();
-    // Nothing counts any more: what the fold holds is the snapshot of its position, or of the head
-    // when every event up to it is counted (the runtime's, which the log skipped).
+    await this.running;
+    // Nothing counts any more: what the fold holds is the snapshot of its position, or, beside a
+    // runtime, of the head after one last round (what the runtime counted, the log skipped).
     if (this.options.checkpoint && this.failure === undefined && this.folded !== undefined) {
       try {
         if (this.firstEventId === undefined) await this.readFirstEventId();
-        const head = await this.newestFolded();
-        if (head !== undefined) await this.lookPastFold(head, this.folded);
+        if (this.transitions) await this.round(true);
         this.save();
       } catch {
         // A store closed first, a read-model database gone: the last periodic save stands, and the
@@ -288,6 +340,7 @@ export class ApiMetrics {
   async scrape(): Promise<string> {
     if (this.failure) throw this.failure;
     await this.reachHead();
+    if (this.failure) throw this.failure;
     return this.registry.metrics();
   }
 
@@ -295,40 +348,25 @@ export class ApiMetrics {
     return this.registry.contentType;
   }
 
+  /** Waits (at most `scrapeWaitMs`) until every event up to the head of the log, as of now, is counted. */
   private async reachHead(): Promise<void> {
-    const head = await this.newestFolded();
-    if (head === undefined) return;
-    const target = head;
-    const reached = () => this.folded !== undefined && comparePositions(this.folded, target) >= 0;
-    if (reached()) return;
-    const first = await this.lookPastFold(target, this.folded);
-    if (first === 'counted') return;
-    let look: Exclude<Look, 'counted'> = first;
-    await new Promise<void>((resolve) => {
-      let scanning = false;
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (reached()) return done();
-        if (scanning || !this.transitions) return;
-        // The fold moves often: look again only once the event that held the last look back is
-        // counted, and from there on (what was read before it is counted already).
-        const holding = 'holding' in look ? look.holding : undefined;
-        if (holding && comparePositions(this.folded!, holding.position) < 0 && !this.settled(holding.stream, Number(holding.revision))) return;
-        const from = holding?.position ?? ('from' in look ? look.from : undefined);
-        scanning = true;
-        void this.lookPastFold(target, from && this.folded && comparePositions(from, this.folded) > 0 ? from : this.folded).then((found) => {
-          if (found === 'counted') return done();
-          look = found;
-          scanning = false;
-        }, done);
-      };
-      const timer = setTimeout(done, this.options.scrapeWaitMs ?? 2000);
+    let done: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (done = resolve));
+    const timer = setTimeout(done, this.options.scrapeWaitMs ?? 2000);
+    if (this.transitions) {
+      // Beside a runtime: the next round, begun after this call, reads to the head as it is then.
+      this.roundWaiters.push(done);
+      this.readNow();
+    } else {
+      const head = await this.newestFolded();
+      const passed = () => head === undefined || (this.folded !== undefined && comparePositions(this.folded, head) >= 0);
+      const check = () => passed() && done();
       this.waiters.add(check);
-    });
+      void reached.then(() => this.waiters.delete(check));
+      check();
+    }
+    await reached;
+    clearTimeout(timer);
   }
 
   private appendLatency: TalliedHistogram | undefined;
@@ -363,49 +401,11 @@ export class ApiMetrics {
     return new TalliedNumber({ name, help, labelNames, registry: this.registry }, kind);
   }
 
-  /**
-   * Fed from the runtime, the log skips what is counted and so reports its progress only at
-   * checkpoints: the few events between `from` (the fold, or where the last look stopped) and `head`
-   * are read to find the first one not counted yet. `counted` when all are (or are events the fold
-   * passes over); else the event holding the scrape back, or, past a page or without the runtime's
-   * feed, where to look on from (only the fold can tell).
-   */
-  private async lookPastFold(head: Position, from: Position | undefined): Promise<Look> {
-    if (!this.transitions || from === undefined) return { from };
-    // Unfiltered, so that the store reads these events and no more (a filtered read cannot know how
-    // many rows hold its count); the streams the fold does not follow are passed over here.
-    let read = 0;
-    let last = from;
-    for await (const event of this.store.readAll({ fromPosition: from, maxCount: scanPage })) {
-      read++;
-      if (comparePositions(event.position, head) > 0) return this.covers(head);
-      if (folded(event.stream) && !this.settled(event.stream, Number(event.revision))) return { holding: event };
-      last = event.position;
-    }
-    return read < scanPage ? this.covers(head) : { from: last };
-  }
-
-  /** Every event the fold follows up to `head` is counted: a checkpoint may be saved there, though the log is behind. */
-  private covers(head: Position): 'counted' {
-    if (this.covered === undefined || comparePositions(head, this.covered) > 0) this.covered = head;
-    return 'counted';
-  }
-
   /** The position of the newest event the fold follows: among the newest few of the log, else by a filtered read however far back. */
   private async newestFolded(): Promise<Position | undefined> {
     for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 16 })) if (folded(event.stream)) return event.position;
     for await (const event of this.store.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 1, filter })) return event.position;
     return undefined;
-  }
-
-  /** Is this event counted already, or one the fold passes over (of a workflow it has seen end)? Changes nothing. */
-  private settled(stream: string, revision: number): boolean {
-    const workflowId = workflowIdOf(stream);
-    if (workflowId === undefined) return false;
-    const ended = this.endedAhead.get(workflowId) ?? this.endedPassed.get(workflowId);
-    if (ended !== undefined && revision <= ended) return true;
-    const run = this.runs.get(workflowId);
-    return run ? revision <= run.revision : revision > 0;
   }
 
   /** The log's `skip`: is this workflow event counted already (by the runtime's feed)? */

@@ -3,7 +3,7 @@
  * registry only when it renders a scrape. prom-client's own `inc`/`observe` validate and hash the
  * label object at every call (2-3 µs); `/metrics` beside an engine counts several events of every
  * step, and that cost fell on the engine's thread (docs/benchmarks.md, "the cost of /metrics").
- * Here a call joins the label values into a key and adds to a number. Counters and gauges render
+ * Here a call finds its label set through one map per label and adds to a number. Counters and gauges render
  * through prom-client's own classes (set from the tallies in their `collect`); a histogram hands the
  * registry the values prom-client's histogram would (cumulative `_bucket` series with `le`, `_sum`,
  * `_count`), since that one takes observations one by one only: the text is the same.
@@ -12,9 +12,13 @@ import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 
 type Labels = Record<string, string>;
 
-/** One label set's figures: found by its values joined with a character label values never hold here. */
+/**
+ * One label set's figures, found through one map per label: a lookup walks the values as given and
+ * builds no key (joining them cost a string per counted event).
+ */
 class Series<T extends object> {
-  readonly #byKey = new Map<string, { readonly labels: Labels; figures: T }>();
+  #root = new Map<string, unknown>();
+  readonly #entries: { readonly labels: Labels; figures: T }[] = [];
 
   constructor(
     private readonly labelNames: readonly string[],
@@ -23,29 +27,39 @@ class Series<T extends object> {
 
   /** The figures of the label set with these values, in `labelNames` order (created at first use). */
   of(values: readonly string[]): T {
-    const key = values.length === 1 ? values[0]! : values.join('\u0000');
-    let entry = this.#byKey.get(key);
-    if (!entry) {
+    let level = this.#root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = values[i]!;
+      let next = level.get(value) as Map<string, unknown> | undefined;
+      if (next === undefined) level.set(value, (next = new Map()));
+      level = next;
+    }
+    const key = last < 0 ? '' : values[last]!;
+    let entry = level.get(key) as { readonly labels: Labels; figures: T } | undefined;
+    if (entry === undefined) {
       const labels: Labels = {};
       this.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
       entry = { labels, figures: this.fresh() };
-      this.#byKey.set(key, entry);
+      level.set(key, entry);
+      this.#entries.push(entry);
     }
     return entry.figures;
   }
 
-  entries(): IterableIterator<{ readonly labels: Labels; figures: T }> {
-    return this.#byKey.values();
+  entries(): Iterable<{ readonly labels: Labels; figures: T }> {
+    return this.#entries;
   }
 
   /** Every label set's values and figures, as plain data (a checkpoint of /metrics' fold). */
   saved(): [string[], T][] {
-    return [...this.#byKey.values()].map(({ labels, figures }) => [this.labelNames.map((name) => labels[name] ?? ''), structuredClone(figures)]);
+    return this.#entries.map(({ labels, figures }) => [this.labelNames.map((name) => labels[name] ?? ''), structuredClone(figures)]);
   }
 
   /** Back to what `saved` gave, replacing every figure. */
   restore(saved: readonly (readonly [readonly string[], T])[]): void {
-    this.#byKey.clear();
+    this.#root = new Map();
+    this.#entries.length = 0;
     for (const [values, figures] of saved) Object.assign(this.of(values), structuredClone(figures));
   }
 }

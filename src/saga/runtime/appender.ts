@@ -100,19 +100,22 @@ export class DecisionAppender {
     return () => this.#timings.delete(listener);
   }
 
-  /** One store append; timed only when someone listens (no extra frame otherwise). */
+  /** One store append; timed only when someone listens, beside the append (the caller awaits the store's own promise). */
   #timed(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<unknown> {
     if (this.#timings.size === 0) return this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
-    return this.#timing(performance.now(), () => this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision }));
+    const started = performance.now();
+    const appended = this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
+    // Unnamed callbacks: a named closure made per append gets a naming call from the TypeScript loader.
+    appended.then(
+      () => this.#observe(started),
+      () => this.#observe(started),
+    );
+    return appended;
   }
 
-  async #timing(started: number, append: () => Promise<unknown>): Promise<void> {
-    try {
-      await append();
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      for (const listener of this.#timings) listener(seconds);
-    }
+  #observe(started: number): void {
+    const seconds = (performance.now() - started) / 1000;
+    for (const listener of this.#timings) listener(seconds);
   }
 
   /** Whether to log this reason now: undefined if not, else how many of it were held back since it was last logged. */
