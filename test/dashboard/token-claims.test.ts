@@ -70,6 +70,10 @@ describe('docs/dashboard.md: the token and live events', () => {
     const live = eventRequests().filter((r) => r.headers().authorization === `Bearer ${token}`);
     expect(live.length).toBeGreaterThan(0);
     expect(live.map((r) => r.resourceType())).toEqual(live.map(() => 'fetch'));
+    // "the 150 events either side of the revision shown": the timeline asks for no more than that.
+    const timeline = api.filter((r) => new URL(r.url()).pathname === '/api/v1/workflows/ok-1/history').map((r) => Object.fromEntries(new URL(r.url()).searchParams));
+    expect(timeline.length).toBeGreaterThan(0);
+    for (const query of timeline) expect(query).toEqual({ fromRevision: '0', limit: '301' });
     expect(pageErrors.filter((e) => !e.includes('status of 401'))).toEqual([]);
   }, 30_000);
 
