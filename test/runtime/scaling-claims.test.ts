@@ -1,0 +1,80 @@
+/**
+ * docs/scaling.md, "Ownership across runtimes", the numbers it gives: a workflow's partition is
+ * FNV-1a of its id modulo P (checked against the published FNV-1a test vectors, not the module's own
+ * hash), P = 16 and a lease of 10 s by default, a member acts only while `now < expiry - TTL/10`, and
+ * others claim its partitions only after `expiry + TTL/5`. Leases on a real memory store, on a clock
+ * the test moves.
+ */
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { partitionOf, partitionTableStream, PartitionLeases, readTable, workflowHash } from '../../src/saga/runtime/partitions.js';
+import { openStore } from '../../src/store/open.js';
+import type { EventStore } from '../../src/store/port.js';
+import { agent, startTestEngine, type TestEngine } from './support.js';
+
+let engine: TestEngine | undefined;
+let store: EventStore | undefined;
+afterEach(async () => {
+  await engine?.stop();
+  await store?.close();
+  engine = store = undefined;
+});
+
+describe('docs/scaling.md: "a workflow\'s partition is FNV-1a of its id modulo P"', () => {
+  it('hashes as FNV-1a (32 bits) does: the published test vectors', () => {
+    expect(workflowHash('')).toBe(0x811c9dc5);
+    expect(workflowHash('a')).toBe(0xe40c292c);
+    expect(workflowHash('foobar')).toBe(0xbf9cf968);
+    expect(partitionOf('foobar', 16)).toBe(0xbf9cf968 % 16);
+    expect(partitionOf('a', 7)).toBe(0xe40c292c % 7);
+  });
+});
+
+describe('docs/scaling.md: the defaults, P = 16 and a lease of 10 s', () => {
+  it('writes a table of 16 partitions, all its own, valid for 10 s by its clock, for a runtime alone', async () => {
+    const at = 1_700_000_000_000;
+    engine = await startTestEngine({ agents: [agent('worker', ['work'], { a: () => ({}) })], runtime: { now: () => at } });
+    // A runtime hosting no named definitions leases the one table `*`.
+    const { table } = await readTable(engine.store, partitionTableStream('*'));
+    expect(table?.partitions).toBe(16);
+    expect(table?.owners).toEqual(new Array(16).fill(engine.runtime.runtimeId));
+    expect(table?.members[engine.runtime.runtimeId]?.until).toBe(at + 10_000);
+  });
+});
+
+describe('docs/scaling.md: "acts only while now < expiry - margin (TTL/10); others claim only after expiry + grace (TTL/5)"', () => {
+  it('drives its workflows until 1 s before its expiry, and is not claimed from until 2 s after it', async () => {
+    store = await openStore('memory:');
+    const clock = { now: 0 };
+    const leases = new PartitionLeases({
+      store, log: pino({ level: 'silent' }), runtimeId: 'a', tableKeys: ['trade@1'], partitions: 16, ttlMs: 10_000, guest: false,
+      now: () => clock.now, changed: () => undefined,
+    });
+    await leases.renew();
+    expect(leases.drives('trade@1', 'wf-1')).toBe(true);
+    clock.now = 10_000 - 1_000 - 1;
+    expect(leases.drives('trade@1', 'wf-1')).toBe(true);
+    clock.now = 10_000 - 1_000;
+    expect(leases.drives('trade@1', 'wf-1')).toBe(false);
+    // Still its partitions in the table: follows them, does not act on them.
+    expect(leases.follows('trade@1', 'wf-1')).toBe(true);
+
+    // Another member, on the same clock, finds a's partitions a's until its expiry plus 2 s, then takes them all.
+    const ownedByB = new Set<number>();
+    const b = new PartitionLeases({
+      store, log: pino({ level: 'silent' }), runtimeId: 'b', tableKeys: ['trade@1'], partitions: 16, ttlMs: 10_000, guest: false,
+      now: () => clock.now, changed: (_key, gained, lost) => {
+        for (const partition of gained) ownedByB.add(partition);
+        for (const partition of lost) ownedByB.delete(partition);
+      },
+    });
+    clock.now = 10_000 + 2_000 - 1;
+    await b.renew();
+    expect(ownedByB.size).toBe(0);
+    clock.now = 10_000 + 2_000;
+    await b.renew();
+    expect(ownedByB.size).toBe(16);
+    const { table } = await readTable(store, partitionTableStream('trade@1'));
+    expect(Object.keys(table!.members)).toEqual(['b']);
+  });
+});
