@@ -8,7 +8,10 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionOf, partitionTableStream, PartitionLeases, readTable, workflowHash } from '../../src/saga/runtime/partitions.js';
+import { knownDefinition, loadDefinition, saveDefinition } from '../../src/saga/stream/definitions.js';
 import { openStore } from '../../src/store/open.js';
+import { definitionHash } from '../../src/workflow/hash.js';
+import { workflow } from '../../src/workflow/index.js';
 import type { EventStore } from '../../src/store/port.js';
 import { agent, startTestEngine, type TestEngine } from './support.js';
 
@@ -76,5 +79,24 @@ describe('docs/scaling.md: "acts only while now < expiry - margin (TTL/10); othe
     expect(ownedByB.size).toBe(16);
     const { table } = await readTable(store, partitionTableStream('trade@1'));
     expect(Object.keys(table!.members)).toEqual(['b']);
+  });
+});
+
+describe('docs/scaling.md: "The cache is per process, keyed by hash, bounded (1,000 definitions)"', () => {
+  it('keeps the last 1,000 definitions it met, and loads an older one from the store again', async () => {
+    store = await openStore('memory:');
+    const hashes: string[] = [];
+    for (let i = 0; i < 1_001; i++) {
+      const definition = workflow(`bounded-${i}`).step({ id: 'a', action: 'a', capability: 'work' }).build();
+      const hash = definitionHash(definition);
+      await saveDefinition(store, definition, hash);
+      hashes.push(hash);
+    }
+    // The first one met has made room for the 1,001st; the other 1,000 are in memory.
+    expect(knownDefinition(hashes[0]!)).toBeUndefined();
+    expect(hashes.slice(1).filter((hash) => knownDefinition(hash) === undefined)).toEqual([]);
+    expect((await loadDefinition(store, hashes[0]!)).name).toBe('bounded-0');
+    expect(knownDefinition(hashes[0]!)?.name).toBe('bounded-0');
+    expect(knownDefinition(hashes[1]!)).toBeUndefined();
   });
 });
