@@ -363,6 +363,36 @@ describe('embedded EventStoreDB server: protocol', () => {
       expect((await client.appendToStream(unique('still-serving'), json('A'))).nextExpectedRevision).toBe(0n);
     });
 
+    it('refuses data that is not JSON under application/json with invalid-argument and writes nothing (esdb-compatibility.md, "JSON event data")', async () => {
+      const stream = unique('not-json');
+      const code = await new Promise<number>((resolve, reject) => {
+        const call = raw.batchAppend(new Metadata());
+        call.on('data', (message: InstanceType<typeof streamsPb.BatchAppendResp>) => {
+          resolve(message.getError()?.getCode() ?? -1);
+          call.end();
+        });
+        call.on('error', reject);
+        const request = new streamsPb.BatchAppendReq();
+        const options = new streamsPb.BatchAppendReq.Options();
+        const identifier = new sharedPb.StreamIdentifier();
+        identifier.setStreamName(Buffer.from(stream));
+        options.setStreamIdentifier(identifier);
+        options.setAny(new GoogleEmpty());
+        request.setOptions(options);
+        const proposed = new streamsPb.BatchAppendReq.ProposedMessage();
+        const id = new sharedPb.UUID();
+        id.setString(randomUUID());
+        proposed.setId(id);
+        proposed.getMetadataMap().set('type', 'X').set('content-type', 'application/json');
+        proposed.setData(Buffer.from('{"unterminated": '));
+        request.addProposedMessages(proposed);
+        request.setIsFinal(true);
+        call.write(request);
+      });
+      expect(code).toBe(status.INVALID_ARGUMENT);
+      expect(await rejection(readAllOf(client.readStream(stream)))).toBeInstanceOf(StreamNotFoundError);
+    });
+
     it('answers a BatchAppend wrong expected version with a google.rpc.Status whose details pack WrongExpectedVersion', async () => {
       const stream = unique('raw-batch');
       await client.appendToStream(stream, json('A'));
