@@ -8,8 +8,11 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import { positionText } from '../../src/api/json.js';
+import { appendStart } from '../../src/saga/stream/index.js';
+import { openStore } from '../../src/store/open.js';
 import type { RecordedEvent } from '../../src/store/port.js';
-import { orderFixture, type Fixture } from '../api/support.js';
+import { order, orderFixture, type Fixture } from '../api/support.js';
+import { populate } from '../projections/fixtures/populate.js';
 import { collectPageErrors, launchBrowser } from './browser.js';
 
 const token = 'dashboard-claims-token-0123456789';
@@ -102,4 +105,32 @@ describe('docs/dashboard.md: the token and live events', () => {
       expect(request.headers().authorization).toBe(`Bearer ${token}`);
     }
   }, 45_000);
+});
+
+describe('docs/dashboard.md: the workflows list', () => {
+  it('shows a queued workflow in the backlog with its priority when not 0, and filters by queued', async () => {
+    // A store no runtime drives (as under `cadenza serve`): starts stored queued stay queued.
+    const store = await openStore('memory:');
+    await appendStart(store, 'urgent-1', order, { amount: 1 }, { priority: 5 });
+    await appendStart(store, 'plain-1', order, { amount: 2 });
+    await populate(store, { workflows: 3, seed: 9 });
+    const plain = await startApiServer({ store });
+    try {
+      await page.goto(`${plain.url}/#/workflows`);
+      const urgent = page.locator('tr[data-workflow-id="urgent-1"]');
+      await urgent.waitFor({ timeout: 10_000 });
+      expect(await urgent.getAttribute('data-status')).toBe('queued');
+      expect(await urgent.textContent()).toContain('priority 5');
+      const unranked = page.locator('tr[data-workflow-id="plain-1"]');
+      expect(await unranked.getAttribute('data-status')).toBe('queued');
+      expect(await unranked.textContent()).not.toContain('priority');
+      const shown = () => page.locator('tr[data-workflow-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-workflow-id')).sort());
+      expect((await shown()).length).toBe(5);
+      await page.locator('input[name="status"][value="queued"]').check();
+      await expect.poll(shown, { timeout: 10_000, message: 'only the queued workflows listed' }).toEqual(['plain-1', 'urgent-1']);
+    } finally {
+      await plain.close();
+      await store.close();
+    }
+  }, 30_000);
 });
