@@ -2,7 +2,8 @@
  * docs/architecture.md, checked against the code: "built in layers, each depending only on the ones
  * below it" (every relative import of src/, projections/ and sagas/ read and placed in its layer),
  * and "a lint rule (eslint.config.js) keeps I/O, Date.now, new Date() and Math.random out of the core"
- * (the project's own ESLint config run on core files that break it).
+ * (the project's own ESLint config run on core files that break it). docs/events.md, "Who writes
+ * them": only the runtime and src/saga/stream/append.ts append to a workflow stream.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -99,5 +100,15 @@ describe('docs/architecture.md: "a lint rule keeps I/O, Date.now, new Date() and
 
   it('leaves the runtime, which keeps the clock, free to use it', async () => {
     expect(await problems('src/saga/runtime/some-module.ts', 'export const now = () => Date.now();\n')).toEqual([]);
+  });
+});
+
+describe('docs/events.md, "Who writes them": the runtime, and without one src/saga/stream/append.ts; nothing else', () => {
+  it('has only those two modules both name a workflow stream and append', () => {
+    const writers = sourceFiles('src').filter((file) => {
+      const text = readFileSync(join(root, file), 'utf8');
+      return /\bworkflowStream\b|\bWORKFLOW_STREAM_PREFIX\b|['"`]workflow-/.test(text) && /\.append\(/.test(text);
+    });
+    expect(writers).toEqual(['src/saga/runtime/runtime.ts', 'src/saga/stream/append.ts']);
   });
 });
