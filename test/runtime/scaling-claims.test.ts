@@ -6,18 +6,20 @@
  * the test moves.
  */
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { partitionOf, partitionTableStream, PartitionLeases, readTable, workflowHash } from '../../src/saga/runtime/partitions.js';
 import { knownDefinition, loadDefinition, saveDefinition } from '../../src/saga/stream/definitions.js';
 import { openStore } from '../../src/store/open.js';
 import { definitionHash } from '../../src/workflow/hash.js';
 import { workflow } from '../../src/workflow/index.js';
 import type { EventStore } from '../../src/store/port.js';
+import { waitFor } from '../support/wait-for.js';
 import { agent, startTestEngine, type TestEngine } from './support.js';
 
 let engine: TestEngine | undefined;
 let store: EventStore | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   await engine?.stop();
   await store?.close();
   engine = store = undefined;
@@ -98,5 +100,33 @@ describe('docs/scaling.md: "The cache is per process, keyed by hash, bounded (1,
     expect((await loadDefinition(store, hashes[0]!)).name).toBe('bounded-0');
     expect(knownDefinition(hashes[0]!)?.name).toBe('bounded-0');
     expect(knownDefinition(hashes[1]!)).toBeUndefined();
+  });
+});
+
+describe('docs/scaling.md: "Renewal, every TTL/3"', () => {
+  it('appends its table again each time a third of the lease has passed, not before', async () => {
+    store = await openStore('memory:');
+    const leases = new PartitionLeases({
+      store, log: pino({ level: 'silent' }), runtimeId: 'a', tableKeys: ['trade@1'], partitions: 16, ttlMs: 9_000, guest: false,
+      now: Date.now, changed: () => undefined,
+    });
+    const revision = async () => (await readTable(store!, partitionTableStream('trade@1'))).revision;
+    await leases.renew();
+    expect(await revision()).toBe(0n);
+    // Only the renewal interval runs on the test's clock; the store's own timers stay real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const renewals = vi.spyOn(leases, 'renew');
+    leases.renewEvery();
+    await vi.advanceTimersByTimeAsync(3_000 - 1);
+    expect(renewals).toHaveBeenCalledTimes(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(renewals).toHaveBeenCalledTimes(1);
+    await waitFor(async () => (await revision()) === 1n, { what: 'the renewal a third of the lease after the last to be stored' });
+    await vi.advanceTimersByTimeAsync(3_000 - 1);
+    expect(renewals).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(renewals).toHaveBeenCalledTimes(2);
+    await waitFor(async () => (await revision()) === 2n, { what: 'the next renewal to be stored' });
+    await leases.leave();
   });
 });
