@@ -7,14 +7,17 @@
  */
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { IN_FLIGHT_INDEX_PREFIX } from '../../src/saga/runtime/in-flight-index.js';
 import { partitionOf, partitionTableStream, PartitionLeases, readTable, workflowHash } from '../../src/saga/runtime/partitions.js';
 import { knownDefinition, loadDefinition, saveDefinition } from '../../src/saga/stream/definitions.js';
 import { openStore } from '../../src/store/open.js';
 import { definitionHash } from '../../src/workflow/hash.js';
 import { workflow } from '../../src/workflow/index.js';
 import type { EventStore } from '../../src/store/port.js';
+import { workflow as workflowOf } from '../../src/workflow/index.js';
+import { populate } from '../projections/fixtures/populate.js';
 import { waitFor } from '../support/wait-for.js';
-import { agent, startTestEngine, type TestEngine } from './support.js';
+import { agent, deferred, startTestEngine, type TestEngine } from './support.js';
 
 let engine: TestEngine | undefined;
 let store: EventStore | undefined;
@@ -128,5 +131,55 @@ describe('docs/scaling.md: "Renewal, every TTL/3"', () => {
     expect(renewals).toHaveBeenCalledTimes(2);
     await waitFor(async () => (await revision()) === 2n, { what: 'the next renewal to be stored' });
     await leases.leave();
+  });
+});
+
+describe('docs/scaling.md: the in-flight index, written "every 5 s while live (when something changed)"', () => {
+  it('writes its checkpoints 5 s apart, and not again while nothing changed', async () => {
+    store = await openStore('memory:');
+    const base = store;
+    // The index appends as the runtime makes them (counted when asked for, before the store answers).
+    let indexAppends = 0;
+    const counted = new Proxy(base, {
+      get: (target, property, receiver) => {
+        if (property === 'append') {
+          return (...args: Parameters<EventStore['append']>) => {
+            if (args[0].startsWith(IN_FLIGHT_INDEX_PREFIX)) indexAppends++;
+            return base.append(...args);
+          };
+        }
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    // A log with history, so that the runtime has a position to write once caught up.
+    await populate(base, { workflows: 2, seed: 3 });
+    const release = deferred<void>();
+    // Only intervals run on the test's clock (the index's and the leases'); the store's timers stay real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    engine = await startTestEngine({ store: counted, agents: [agent('worker', ['work'], { hold: async () => (await release.promise, {}) })] });
+    const held = workflowOf('held').step({ id: 'a', action: 'hold', capability: 'work' }).build();
+    await engine.runtime.startWorkflow(held, {}, { workflowId: 'held-1' });
+    const settle = async () => {
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    // A write is a checkpoint per partition held: 16, all of them, for a runtime alone.
+    await waitFor(() => indexAppends === 16, { what: 'the index of every partition written once the runtime went live' });
+    await vi.advanceTimersByTimeAsync(5_000 - 1);
+    await settle();
+    expect(indexAppends).toBe(16);
+    await vi.advanceTimersByTimeAsync(1);
+    await waitFor(() => indexAppends === 32, { what: 'the index written again 5 s later' });
+    // Nothing changed: the next interval writes nothing.
+    await vi.advanceTimersByTimeAsync(5_000);
+    await settle();
+    expect(indexAppends).toBe(32);
+    // The workflow ends: the next interval writes the change (its partition's checkpoint, at least).
+    release.resolve();
+    await engine.runtime.waitForEnd('held-1');
+    await settle();
+    expect(indexAppends).toBe(32);
+    await vi.advanceTimersByTimeAsync(5_000);
+    await waitFor(() => indexAppends > 32, { what: 'the index written after the workflow ended' });
   });
 });
