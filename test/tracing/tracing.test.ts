@@ -15,6 +15,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpAgent } from '../../src/engine/index.js';
 import { attributes, traceIdsOf } from '../../src/saga/runtime/tracing.js';
+import { appendStart } from '../../src/saga/stream/index.js';
 import { openStore } from '../../src/store/open.js';
 import { workflow } from '../../src/workflow/index.js';
 import { agent, startTestEngine } from '../runtime/support.js';
@@ -161,5 +162,25 @@ describe('tracing', () => {
     expect(resumed?.spanContext().traceId).toBe(traceId);
     expect(resumed?.parentSpanContext?.spanId).toBe(rootSpanId);
     expect(handedOver?.spanContext().traceId).toBe(traceId);
+  });
+
+  it('gives a workflow started without a runtime no workflow span, and its call spans its trace (operations.md)', async () => {
+    const store = await openStore('memory:');
+    const solo = workflow('solo').step({ id: 'only', action: 'work', capability: 'work' }).build();
+    // As `cadenza run --no-wait` stores it: queued, for a runtime to admit.
+    await appendStart(store, 'solo-queued', solo, {});
+    const engine = await startTestEngine({ store, agents: [agent('quick-1', ['work'], { work: async () => ({ done: true }) })] });
+    try {
+      expect((await engine.runtime.waitForEnd('solo-queued')).status).toBe('completed');
+    } finally {
+      await engine.stop();
+      await store.close();
+    }
+    const spans = exporter.getFinishedSpans();
+    expect(named(spans, 'workflow solo')).toEqual([]);
+    const { traceId, rootSpanId } = traceIdsOf('solo-queued');
+    const [call] = named(spans, 'step only');
+    expect(call?.spanContext().traceId).toBe(traceId);
+    expect(call?.parentSpanContext?.spanId).toBe(rootSpanId);
   });
 });
