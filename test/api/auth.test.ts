@@ -84,13 +84,14 @@ describe('cadenza serve', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(child, 'exit');
     const ready = await Promise.race([
-      once(child.stdout, 'data').then(([chunk]) => JSON.parse(String(chunk).split('\n')[0]!) as { url: string; auth: boolean }),
+      once(child.stdout, 'data').then(([chunk]) => JSON.parse(String(chunk).split('\n')[0]!) as { ready: boolean; url: string; auth: boolean }),
       exited.then(([code]) => {
         throw new Error(`serve exited with ${String(code)} before it was ready: ${stderr}`);
       }),
     ]);
     try {
-      expect(ready.auth).toBe(true);
+      // operations.md: one ready line, `{"ready":true,"url":...,"auth":...}`, on loopback by default.
+      expect(ready).toEqual({ ready: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), auth: true });
       expect((await fetch(`${ready.url}/api/v1/workflows`)).status).toBe(401);
       const listed = await fetch(`${ready.url}/api/v1/workflows`, { headers: { authorization: `Bearer ${token}` } });
       expect(listed.status).toBe(200);

@@ -12,6 +12,7 @@ import type { ApiMetrics } from '../../src/api/metrics.js';
 import { buildApiServer } from '../../src/api/server.js';
 import { createEngine, defineAgent, type Engine } from '../../src/engine/index.js';
 import { openStore } from '../../src/store/open.js';
+import { StreamNotFoundError } from '../../src/store/errors.js';
 import type { EventStore } from '../../src/store/port.js';
 import { definitionHash } from '../../src/workflow/hash.js';
 import { workflow } from '../../src/workflow/index.js';
@@ -78,7 +79,11 @@ const request = async (method: 'GET' | 'POST', url: string, payload?: unknown) =
   const response = await app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
   return { status: response.statusCode, type: response.headers['content-type'], body: response.json<Answer>() };
 };
-const exists = async (workflowId: string) => (await streamEvents(store, workflowId).catch(() => [])).length > 0;
+// Not found is "nothing written"; any other read error fails the test instead of passing it.
+const exists = async (workflowId: string) => (await streamEvents(store, workflowId).catch((error: unknown) => {
+  if (error instanceof StreamNotFoundError) return [];
+  throw error;
+})).length > 0;
 
 describe('hosted definitions', () => {
   it('lists the hosted definitions with their hashes, and serves one by name or name@version', async () => {

@@ -108,6 +108,12 @@ describe('the dashboard', () => {
     expect(await stepState(p, 'ship').getAttribute('data-state')).toBe('failed');
     expect(await p.locator('button[data-command="cancel"]').isEnabled()).toBe(true);
     expect(await p.locator('button[data-command="resolve"]').isDisabled()).toBe(true);
+    // dashboard.md: "disabled while the slider is not at the head".
+    await p.locator('input#replay').fill('0');
+    await expect.poll(() => p.locator('button[data-command="cancel"]').isDisabled(), { timeout: 10_000, message: 'cancel disabled while replaying' }).toBe(true);
+    expect(await p.locator('button[data-command="retry"]').isDisabled()).toBe(true);
+    await p.getByRole('button', { name: 'back to live' }).click();
+    await expect.poll(() => p.locator('button[data-command="retry"]').isEnabled(), { timeout: 10_000, message: 'retry enabled back at the head' }).toBe(true);
 
     await p.locator('button[data-command="retry"]').click();
     // Nothing is sent before the confirmation.

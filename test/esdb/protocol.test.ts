@@ -363,6 +363,73 @@ describe('embedded EventStoreDB server: protocol', () => {
       expect((await client.appendToStream(unique('still-serving'), json('A'))).nextExpectedRevision).toBe(0n);
     });
 
+    it('answers event ids as a string or structured, in the form the read asked for (esdb-compatibility.md, "UUIDs")', async () => {
+      const stream = unique('uuid-forms');
+      const id = randomUUID();
+      await client.appendToStream(stream, json('A', {}, id));
+      const idOf = (structured: boolean) => new Promise<InstanceType<typeof sharedPb.UUID>>((resolve, reject) => {
+        const options = new streamsPb.ReadReq.Options();
+        const streamOptions = new streamsPb.ReadReq.Options.StreamOptions();
+        const identifier = new sharedPb.StreamIdentifier();
+        identifier.setStreamName(Buffer.from(stream));
+        streamOptions.setStreamIdentifier(identifier);
+        streamOptions.setStart(new sharedPb.Empty());
+        options.setStream(streamOptions);
+        options.setReadDirection(streamsPb.ReadReq.Options.ReadDirection.FORWARDS);
+        options.setCount('1');
+        options.setNoFilter(new sharedPb.Empty());
+        const uuidOption = new streamsPb.ReadReq.Options.UUIDOption();
+        if (structured) uuidOption.setStructured(new sharedPb.Empty());
+        else uuidOption.setString(new sharedPb.Empty());
+        options.setUuidOption(uuidOption);
+        const request = new streamsPb.ReadReq();
+        request.setOptions(options);
+        const call = raw.read(request, new Metadata());
+        call.on('data', (message: InstanceType<typeof streamsPb.ReadResp>) => {
+          const eventId = message.getEvent()?.getEvent()?.getId();
+          if (eventId) resolve(eventId);
+        });
+        call.on('error', reject);
+        call.on('end', () => reject(new Error('the read ended without an event')));
+      });
+      expect((await idOf(false)).getString()).toBe(id);
+      const structured = (await idOf(true)).getStructured();
+      expect(structured).toBeDefined();
+      // The two 64-bit halves (signed, as decimal text), put back together by hand.
+      const hex = [structured!.getMostSignificantBits(), structured!.getLeastSignificantBits()].map((half) => BigInt.asUintN(64, BigInt(half)).toString(16).padStart(16, '0')).join('');
+      expect(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`).toBe(id);
+    });
+
+    it('refuses data that is not JSON under application/json with invalid-argument and writes nothing (esdb-compatibility.md, "JSON event data")', async () => {
+      const stream = unique('not-json');
+      const code = await new Promise<number>((resolve, reject) => {
+        const call = raw.batchAppend(new Metadata());
+        call.on('data', (message: InstanceType<typeof streamsPb.BatchAppendResp>) => {
+          resolve(message.getError()?.getCode() ?? -1);
+          call.end();
+        });
+        call.on('error', reject);
+        const request = new streamsPb.BatchAppendReq();
+        const options = new streamsPb.BatchAppendReq.Options();
+        const identifier = new sharedPb.StreamIdentifier();
+        identifier.setStreamName(Buffer.from(stream));
+        options.setStreamIdentifier(identifier);
+        options.setAny(new GoogleEmpty());
+        request.setOptions(options);
+        const proposed = new streamsPb.BatchAppendReq.ProposedMessage();
+        const id = new sharedPb.UUID();
+        id.setString(randomUUID());
+        proposed.setId(id);
+        proposed.getMetadataMap().set('type', 'X').set('content-type', 'application/json');
+        proposed.setData(Buffer.from('{"unterminated": '));
+        request.addProposedMessages(proposed);
+        request.setIsFinal(true);
+        call.write(request);
+      });
+      expect(code).toBe(status.INVALID_ARGUMENT);
+      expect(await rejection(readAllOf(client.readStream(stream)))).toBeInstanceOf(StreamNotFoundError);
+    });
+
     it('answers a BatchAppend wrong expected version with a google.rpc.Status whose details pack WrongExpectedVersion', async () => {
       const stream = unique('raw-batch');
       await client.appendToStream(stream, json('A'));

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentFailure, type ActionHandler } from '../../src/agents/index.js';
 import { CommandRejectedError } from '../../src/saga/triggers.js';
 import { WorkflowNotFoundError, fromRecorded } from '../../src/saga/runtime/index.js';
+import { correlationIdOf } from '../../src/saga/stream/index.js';
 import { workflow } from '../../src/workflow/index.js';
 import { forkWorkflow } from '../../src/operations/fork.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
@@ -89,6 +90,16 @@ describe('scheduling', () => {
     }
     // The result's cause is the StepScheduled it answers.
     expect((events[2]!.metadata as JsonObject).causationId).toBe(events[1]!.id);
+  });
+
+  it('leaves the correlation id out when it is the workflow id, and readers fall back to it (events.md, "Metadata")', async () => {
+    engine = await startTestEngine({ agents: [agent('worker', ['work'], { a: () => ({ ok: true }) })] });
+    const one = workflow('one').step({ id: 'a', action: 'a', capability: 'work', retry: fast }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(one, {});
+    await engine.runtime.waitForEnd(workflowId);
+    const events = await historyOf(engine.store, workflowId);
+    expect(events.map((e) => Object.keys(e.metadata).sort())).toEqual(events.map((e) => (e.type === 'WorkflowStarted' ? ['causationId', 'schemaVersion'] : ['causationId'])));
+    expect(events.map(correlationIdOf)).toEqual(events.map(() => workflowId));
   });
 });
 

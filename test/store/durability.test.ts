@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const APPENDS = 20;
 
 /** Per acknowledged append, in order: how many fsyncs of the WAL happened since the previous acknowledgement. */
-async function walSyncsPerAck(durability: 'full' | 'normal', writer: 'here' | 'thread'): Promise<number[]> {
+async function walSyncsPerAck(durability: 'full' | 'normal' | 'served', writer: 'here' | 'thread'): Promise<number[]> {
   const file = tempStoreFile();
   const trace = join(file.path, '..', 'strace.txt');
   try {
@@ -57,6 +57,13 @@ if (process.platform === 'linux') {
     it.each(['here', 'thread'] as const)('fsyncs the WAL before acknowledging each commit (written %s)', async (writer) => {
       if (straceMissing) throw new Error('strace is not installed: apt-get install -y strace (.ci/run does it)');
       const perAck = await walSyncsPerAck('full', writer);
+      expect(perAck).toHaveLength(APPENDS);
+      expect(perAck.filter((syncs) => syncs === 0)).toEqual([]);
+    });
+
+    it('is what `cadenza store serve` opens a file with when nothing is said (eventstoredb.md: "full by default")', async () => {
+      if (straceMissing) throw new Error('strace is not installed: apt-get install -y strace (.ci/run does it)');
+      const perAck = await walSyncsPerAck('served', 'thread');
       expect(perAck).toHaveLength(APPENDS);
       expect(perAck.filter((syncs) => syncs === 0)).toEqual([]);
     });

@@ -6,14 +6,16 @@
  * HTTP agent receives its step span's `traceparent`. A second runtime that resumes a workflow after
  * the first stopped puts its spans in the same trace.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpAgent } from '../../src/engine/index.js';
 import { attributes, traceIdsOf } from '../../src/saga/runtime/tracing.js';
+import { appendStart } from '../../src/saga/stream/index.js';
 import { openStore } from '../../src/store/open.js';
 import { workflow } from '../../src/workflow/index.js';
 import { agent, startTestEngine } from '../runtime/support.js';
@@ -92,6 +94,9 @@ describe('tracing', () => {
 
     const spans = exporter.getFinishedSpans();
     const { traceId, rootSpanId } = traceIdsOf('trip-1');
+    // As docs/operations.md gives them: SHA-256 of `cadenza-workflow:<id>`, hex digits 1-32 and 33-48.
+    const digest = createHash('sha256').update('cadenza-workflow:trip-1').digest('hex');
+    expect({ traceId, rootSpanId }).toEqual({ traceId: digest.slice(0, 32), rootSpanId: digest.slice(32, 48) });
     expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([traceId]));
 
     const [root, ...others] = named(spans, 'workflow trip');
@@ -106,6 +111,14 @@ describe('tracing', () => {
     expect(reserve[0]?.status).toMatchObject({ code: SpanStatusCode.ERROR, message: 'no rooms yet' });
     expect(reserve[0]?.attributes[attributes.retryable]).toBe(true);
     expect(reserve[1]?.status.code).toBe(SpanStatusCode.UNSET);
+    // The names operations.md tells users to search by, spelled out; a call span is of kind CLIENT.
+    expect(reserve[1]?.kind).toBe(SpanKind.CLIENT);
+    expect(reserve[1]?.attributes).toMatchObject({
+      'cadenza.workflow.id': 'trip-1', 'cadenza.workflow.definition': 'trip', 'cadenza.step.id': 'reserve', 'cadenza.step.action': 'reserve',
+      'cadenza.step.attempt': 2, 'cadenza.call.kind': 'step', 'cadenza.agent.id': 'rooms-1',
+    });
+    expect(reserve[0]?.attributes).toMatchObject({ 'cadenza.error.code': 'agent-error', 'cadenza.error.retryable': true });
+    expect(root?.attributes['cadenza.workflow.status']).toBe('compensated');
     expect(reserve[1]?.attributes).toMatchObject({ [attributes.workflowId]: 'trip-1', [attributes.definition]: 'trip', [attributes.step]: 'reserve', [attributes.agent]: 'rooms-1', [attributes.kind]: 'step' });
     const [book] = named(spans, 'step book');
     expect(book?.attributes[attributes.agent]).toBe('flights-1');
@@ -149,5 +162,25 @@ describe('tracing', () => {
     expect(resumed?.spanContext().traceId).toBe(traceId);
     expect(resumed?.parentSpanContext?.spanId).toBe(rootSpanId);
     expect(handedOver?.spanContext().traceId).toBe(traceId);
+  });
+
+  it('gives a workflow started without a runtime no workflow span, and its call spans its trace (operations.md)', async () => {
+    const store = await openStore('memory:');
+    const solo = workflow('solo').step({ id: 'only', action: 'work', capability: 'work' }).build();
+    // As `cadenza run --no-wait` stores it: queued, for a runtime to admit.
+    await appendStart(store, 'solo-queued', solo, {});
+    const engine = await startTestEngine({ store, agents: [agent('quick-1', ['work'], { work: async () => ({ done: true }) })] });
+    try {
+      expect((await engine.runtime.waitForEnd('solo-queued')).status).toBe('completed');
+    } finally {
+      await engine.stop();
+      await store.close();
+    }
+    const spans = exporter.getFinishedSpans();
+    expect(named(spans, 'workflow solo')).toEqual([]);
+    const { traceId, rootSpanId } = traceIdsOf('solo-queued');
+    const [call] = named(spans, 'step only');
+    expect(call?.spanContext().traceId).toBe(traceId);
+    expect(call?.parentSpanContext?.spanId).toBe(rootSpanId);
   });
 });

@@ -1,0 +1,187 @@
+/**
+ * docs/operations.md, "What to alert on", held to what /metrics serves: every series an alert's
+ * PromQL names exists, with the labels the expression groups or selects by, and the status values
+ * it matches; the lag gauge stops counting at 1,000. A worker's server (an engine beside it) over a
+ * real socket; the doc's table is read from the file, so an alert added there is checked too. And
+ * the `/metrics` checkpoint: saved every 30 s of folding (a clock the test moves), the newest kept.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MetricsCheckpoint } from '../../src/api/metrics-checkpoint.js';
+import { buildApiServer, startApiServer, type ApiServer } from '../../src/api/server.js';
+import { openReadModelDb } from '../../src/projections/readmodel-db.js';
+import { openStore } from '../../src/store/open.js';
+import { populate } from '../projections/fixtures/populate.js';
+import { waitFor } from '../support/wait-for.js';
+import { orderFixture, streamEvents, type Fixture } from './support.js';
+
+const doc = readFileSync(fileURLToPath(new URL('../../docs/operations.md', import.meta.url)), 'utf8');
+
+/** The alert table's rows: name and PromQL (the first two cells). */
+function alertRows(): { alert: string; expression: string }[] {
+  const table = doc.slice(doc.indexOf('## What to alert on'), doc.indexOf('## Tracing'));
+  return table.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| alert') && !line.startsWith('|---')).map((line) => {
+    const [alert = '', expression = ''] = line.slice(2).split(' | ');
+    return { alert, expression: expression.replaceAll('\\|', '|') };
+  });
+}
+
+/** Families of the Prometheus text format: type and the samples' label sets. */
+function families(text: string): Map<string, { type: string; samples: Record<string, string>[] }> {
+  const found = new Map<string, { type: string; samples: Record<string, string>[] }>();
+  for (const line of text.split('\n')) {
+    const typed = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (typed) found.set(typed[1]!, { type: typed[2]!, samples: [] });
+    const sample = /^([a-z_]+?)(?:_bucket|_sum|_count)?(?:\{(.*)\})? \S+$/.exec(line);
+    if (!sample || line.startsWith('#')) continue;
+    const family = found.get(sample[1]!) ?? found.get(line.split(/[{ ]/)[0]!);
+    const labels = Object.fromEntries([...(sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+    family?.samples.push(labels);
+  }
+  return found;
+}
+
+let fixture: Fixture;
+let server: ApiServer;
+
+beforeAll(async () => {
+  fixture = await orderFixture();
+  // One completed order, one compensated (its shipping fails): the counters have samples to label.
+  for (const [id, amount] of [['ok-1', 5], ['refund-1', 500]] as const) {
+    await fixture.engine.start('order', { amount }, { workflowId: id });
+    await fixture.engine.wait(id);
+  }
+  server = await startApiServer({ store: fixture.store, engine: fixture.engine });
+}, 30_000);
+
+afterAll(async () => {
+  await server?.close();
+  await fixture?.close();
+});
+
+describe('docs/operations.md: the alerts query what /metrics serves', () => {
+  it('has every series an alert names, with the labels it groups and selects by', async () => {
+    const rows = alertRows();
+    expect(rows.map((row) => row.alert)).toContain('workflows failing');
+    expect(rows.length).toBeGreaterThanOrEqual(12);
+    // The metrics fold the log in the background: scrape until both workflows are counted.
+    let text = '';
+    await waitFor(async () => {
+      text = await (await fetch(`${server.url}/metrics`)).text();
+      return ['compensated', 'completed'].every((status) => new RegExp(`cadenza_workflows_ended_total\\{[^}]*status="${status}"[^}]*\\} 1`).test(text));
+    }, { what: "/metrics to count both workflows' ends" });
+    const served = families(text);
+    const unlabelled: string[] = [];
+    const withoutOurs: string[] = [];
+    for (const { alert, expression } of rows) {
+      const metrics = [...new Set([...expression.matchAll(/\bcadenza_[a-z_]+/g)].map((m) => m[0]))];
+      if (metrics.length === 0) withoutOurs.push(alert);
+      // Labels grouped by, and labels selected on; `le` is the histogram's, `instance` and `job` Prometheus's.
+      const grouped = [...expression.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()));
+      for (const metric of metrics) {
+        const family = served.get(metric.replace(/_bucket$/, ''));
+        expect(family, `alert "${alert}": ${metric} is not served by /metrics`).toBeDefined();
+        if (metric.endsWith('_bucket')) expect(family!.type, `alert "${alert}": ${metric} of a non-histogram`).toBe('histogram');
+        const selected = [...expression.matchAll(new RegExp(`${metric}\\{([^}]*)\\}`, 'g'))].flatMap((m) => [...m[1]!.matchAll(/(\w+)\s*=~?\s*"([^"]*)"/g)]);
+        const labels = [...grouped, ...selected.map((m) => m[1]!)].filter((l) => !['le', 'instance', 'job'].includes(l));
+        if (labels.length === 0) continue;
+        if (family!.samples.length === 0) {
+          unlabelled.push(metric);
+          continue;
+        }
+        for (const label of labels) expect(family!.samples.some((s) => label in s), `alert "${alert}": ${metric} has no label ${label}`).toBe(true);
+        // Every status value an alert matches is one the counter uses.
+        for (const [, label, values] of selected) {
+          if (label !== 'status') continue;
+          const used = new Set(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved']);
+          for (const value of values!.split('|')) expect(used.has(value), `alert "${alert}": status "${value}"`).toBe(true);
+          expect(family!.samples.map((s) => s.status)).toContain('compensated');
+        }
+      }
+    }
+    // Only Prometheus's own `up` is not ours.
+    expect(withoutOurs).toEqual(['scrape down']);
+    // Only what nothing here made happen (no step timed out, no circuit moved) goes unchecked for its labels.
+    expect(unlabelled).toEqual(['cadenza_step_timeouts_total', 'cadenza_agent_circuit_state']);
+  });
+});
+
+describe('docs/operations.md: "the gauge counts up to 1,000"', () => {
+  it('shows a read model 1,000 behind when it is further behind', async () => {
+    const store = await openStore('memory:');
+    // Over a thousand workflow events that no read model has folded yet.
+    await populate(store, { workflows: 80, seed: 5 });
+    const behind = await startApiServer({ store });
+    try {
+      const text = await (await fetch(`${behind.url}/metrics`)).text();
+      const lags = [...text.matchAll(/^cadenza_projection_lag_events\{projection="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
+      expect(lags).toContainEqual(['workflow-status', 1000]);
+    } finally {
+      await behind.close();
+      await store.close();
+    }
+  });
+});
+
+describe('docs/operations.md: the /metrics checkpoint, "saved every 30 s and when it stops"; "the newest wins"', () => {
+  it('saves the fold once 30 s have passed since the last save, not before', async () => {
+    const clock = { now: 1_000 };
+    vi.spyOn(performance, 'now').mockImplementation(() => clock.now);
+    const db = openReadModelDb(':memory:');
+    const { app } = await buildApiServer({ store: fixture.store, readModels: db });
+    const checkpoint = new MetricsCheckpoint(db);
+    /** The commit positions of a workflow's events: a save made while folding it lands on one of them. */
+    const commitsOf = async (workflowId: string) => (await streamEvents(fixture.store, workflowId)).map((event) => event.position.commit);
+    const runAndScrape = async (workflowId: string) => {
+      await fixture.engine.start('order', { amount: 3 }, { workflowId });
+      await fixture.engine.wait(workflowId);
+      // Scraped until the fold has counted it: the clock moves only between workflows.
+      let completed = 0;
+      for await (const event of fixture.store.readAll({ filter: { eventTypePrefix: ['WorkflowCompleted'] } })) if (event.type === 'WorkflowCompleted') completed++;
+      const counted = new RegExp(`^cadenza_workflows_ended_total\\{[^}]*status="completed"[^}]*\\} ${completed}$`, 'm');
+      await waitFor(async () => counted.test((await app.inject({ method: 'GET', url: '/metrics' })).body), { what: `/metrics to count ${workflowId}` });
+    };
+    try {
+      await runAndScrape('periodic-1');
+      expect(checkpoint.load()).toBeUndefined();
+      clock.now = 30_000 - 1;
+      await runAndScrape('periodic-2');
+      expect(checkpoint.load()).toBeUndefined();
+      clock.now = 30_000;
+      await runAndScrape('periodic-3');
+      // Saved at the first event folded once 30 s had passed, then not again within 30 s.
+      const saved = checkpoint.load()?.position.commit;
+      expect(await commitsOf('periodic-3')).toContain(saved);
+      clock.now = 60_000 - 1;
+      await runAndScrape('periodic-4');
+      expect(checkpoint.load()?.position.commit).toBe(saved);
+      clock.now = 60_000;
+      await runAndScrape('periodic-5');
+      expect(await commitsOf('periodic-5')).toContain(checkpoint.load()?.position.commit);
+    } finally {
+      vi.restoreAllMocks();
+      await app.close();
+      db.close();
+    }
+  });
+
+  it('keeps the newest of the snapshots several servers save in one read-model database', () => {
+    const db = openReadModelDb(':memory:');
+    try {
+      const one = new MetricsCheckpoint(db);
+      const other = new MetricsCheckpoint(db);
+      const fold = (commit: bigint) => ({ version: 1, position: { commit, prepare: commit }, firstEventId: 'first', state: { at: Number(commit) } });
+      one.save(fold(20n));
+      other.save(fold(10n));
+      expect(one.load()).toEqual(fold(20n));
+      other.save(fold(30n));
+      expect(one.load()).toEqual(fold(30n));
+      // Another store's snapshot (its first event differs) replaces it whatever its position.
+      one.save({ ...fold(5n), firstEventId: 'another' });
+      expect(other.load()?.firstEventId).toBe('another');
+    } finally {
+      db.close();
+    }
+  });
+});
