@@ -37,6 +37,16 @@ describe('definitionHash', () => {
   });
 });
 
+describe('sha256Hex at every length', () => {
+  it('hashes as node:crypto does for every length up to three blocks: the padding\'s 0x80 and the length field never overwrite the text', () => {
+    // Lengths 53 to 55 (mod 64) leave 1 to 3 bytes between the text's end and the length field.
+    for (let length = 0; length <= 192; length++) {
+      const text = 'abcdefghijklmnopqrstuvwxyz'.repeat(8).slice(0, length);
+      expect(sha256Hex(text), `length ${length}`).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    }
+  });
+});
+
 describe('sha256Hex past 2 MiB', () => {
   it('hashes a 10,000-step definition (~2.6 MB of canonical JSON, docs/workflows.md) as node:crypto does: the length field\'s every byte counts', () => {
     // From 2 MiB on, the message length in bits (the last 8 bytes of the padding) reaches the
