@@ -82,6 +82,22 @@ describe('a full batch', () => {
       if (queued === 64) waitForSync(() => committed(0) === 64, { what: 'the 64 writes of a full batch to be committed before the turn ends' });
     });
   });
+
+  it('is one commit: the end of the turn that filled it, with nothing left queued, commits nothing more ("stats.transactions counts the real commits")', async () => {
+    const clock = movedClock();
+    const { store, committed } = fileStore({ busyProducerMicros: 0 });
+    const before = store.stats;
+    // The turn's first write scheduled a send for its end; the 64th sent the batch, so that send
+    // finds the queue empty (and the thread, done with the batch, would commit anything sent alone).
+    await turn(store, clock, 0, 64, 0, (queued) => {
+      if (queued === 64) waitForSync(() => committed(0) === 64, { what: 'the 64 writes of a full batch to be committed before the turn ends' });
+    });
+    // close() waits for anything still in flight, so a commit sent after the batch is counted too.
+    await store.close();
+    expect(committed(0)).toBe(64);
+    expect(store.stats.transactions - before.transactions).toBe(1);
+    expect(store.stats.operations - before.operations).toBe(64);
+  });
 });
 
 describe('close()', () => {

@@ -166,6 +166,18 @@ describe('the checks beyond the schema', () => {
     ]);
   });
 
+  it('names every step that writes a path read without depending on it ("reported with that step\'s name")', () => {
+    expect(issuesOf({ name: 'w', steps: [step('a', { output: { order: '$' } }), step('b', { output: { order: '$' } }), step('c', { input: { x: 'order.id' } })] })).toEqual([
+      { stepId: 'c', field: 'input.x', message: 'reads "order.id", which only step "a", "b" writes, and "c" does not depend on it' },
+    ]);
+  });
+
+  it('puts every issue in the error message, one after the other', () => {
+    expect(() => validateDefinition({ name: 'w', steps: [step('a', { dependsOn: ['x'] }), step('b', { dependsOn: ['y'] })] })).toThrow(
+      /^Invalid workflow definition "w": step "a" dependsOn: unknown step "x"; step "b" dependsOn: unknown step "y"$/,
+    );
+  });
+
   it('names a step without a readable id by its place, and the definition itself for a root problem', () => {
     expect(issuesOf({ name: 'w', steps: [step('a'), { action: 'x', capability: 'x' }] })).toEqual([{ stepId: '#1', field: 'id', message: expect.any(String) }]);
     expect(issuesOf({ name: 'w', steps: [step('a'), 7] })).toEqual([{ stepId: '#1', field: '(step)', message: expect.any(String) }]);

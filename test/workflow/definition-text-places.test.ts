@@ -77,6 +77,11 @@ describe('the error', () => {
     expect(failureOf('[]').message).toBe('(definition): invalid workflow definition: 1:1 (definition): must be a JSON object, not array');
   });
 
+  it('names every problem of the file, each at its place, one after the other', () => {
+    const text = lines('{ "name": "w", "steps": [', `  ${stepJson('a').replace(' }', ', "dependsOn": ["x"] }')},`, `  ${stepJson('b').replace(' }', ', "dependsOn": ["y"] }')}`, '] }');
+    expect(failureOf(text, 'flow.json').message).toBe('flow.json: invalid workflow definition "w": 2:50 step "a" dependsOn: unknown step "x"; 3:50 step "b" dependsOn: unknown step "y"');
+  });
+
   it('describes an issue with its place when it has one', () => {
     expect(describeLocatedIssue({ stepId: 'a', field: 'id', message: 'bad', line: 3, column: 7 })).toBe('3:7 step "a" id: bad');
     expect(describeLocatedIssue({ field: 'name', message: 'bad', line: 2 })).toBe('2:1 name: bad');

@@ -4,6 +4,7 @@
  * for objects that cannot hold their keys in sorted order (digit-led keys, `__proto__`), wherever
  * such an object sits.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, definitionHash, sha256Hex, validateDefinition } from '../../src/workflow/index.js';
 
@@ -33,5 +34,26 @@ describe('definitionHash', () => {
     const definition = validateDefinition({ name: 'w', steps: [{ id: 'a', action: 'a', capability: 'x' }] });
     expect(definitionHash(definition)).toBe(`sha256:${sha256Hex(canonicalJson(definition))}`);
     expect(definitionHash(definition)).toBe(definitionHash(definition));
+  });
+});
+
+describe('sha256Hex at every length', () => {
+  it('hashes as node:crypto does for every length up to three blocks: the padding\'s 0x80 and the length field never overwrite the text', () => {
+    // Lengths 53 to 55 (mod 64) leave 1 to 3 bytes between the text's end and the length field.
+    for (let length = 0; length <= 192; length++) {
+      const text = 'abcdefghijklmnopqrstuvwxyz'.repeat(8).slice(0, length);
+      expect(sha256Hex(text), `length ${length}`).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    }
+  });
+});
+
+describe('sha256Hex past 2 MiB', () => {
+  it('hashes a 10,000-step definition (~2.6 MB of canonical JSON, docs/workflows.md) as node:crypto does: the length field\'s every byte counts', () => {
+    // From 2 MiB on, the message length in bits (the last 8 bytes of the padding) reaches the
+    // fourth byte from the end, which shorter texts leave zero.
+    const definition = validateDefinition({ name: 'wide', steps: Array.from({ length: 10_000 }, (_, i) => ({ id: `step-${i}`, action: `do-${i}`, capability: 'x', dependsOn: i > 0 ? [`step-${i - 1}`] : [] })) });
+    const text = canonicalJson(definition);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2 ** 21);
+    expect(definitionHash(definition)).toBe(`sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`);
   });
 });
