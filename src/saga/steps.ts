@@ -32,29 +32,18 @@ export function scheduleReadySteps(draft: Draft, since: number): void {
 /** The steps to look at, in definition order, given the events decided from `since` on. */
 function candidateSteps(state: ActiveWorkflowState, events: readonly WorkflowEvent[], since: number): Iterable<number> {
   if (state.definition.limits.maxParallelSteps !== undefined) return state.definition.steps.keys();
-  // Usually one step just settled: its dependents list is the answer as it is (built in order),
-  // with no set or sort per decision.
-  let only: readonly number[] | undefined;
-  let many: Set<number> | undefined;
+  const { dependents, indexOf } = state.graph;
+  const settled: (readonly number[])[] = [];
   for (let k = since; k < events.length; k++) {
     const event = events[k] as WorkflowEvent;
     if (event.type === 'WorkflowStarted' || event.type === 'WorkflowAdmitted' || event.type === 'WorkflowResumed') return state.definition.steps.keys();
-    if (event.type !== 'StepSucceeded' && event.type !== 'StepSkipped') continue;
-    const dependents = state.graph.dependents[state.graph.indexOf.get(event.data.stepId) ?? -1] ?? [];
-    if (only === undefined && many === undefined && isAscending(dependents)) {
-      only = dependents;
-      continue;
-    }
-    many ??= new Set(only);
-    for (const d of dependents) many.add(d);
+    // Every step event decided here names a step of the definition.
+    if (event.type === 'StepSucceeded' || event.type === 'StepSkipped') settled.push(dependents[indexOf.get(event.data.stepId) as number] as readonly number[]);
   }
-  return many ? [...many].sort((a, b) => a - b) : (only ?? []);
-}
-
-/** Strictly ascending: sorted and without repeats (a hand-written definition may repeat a dependency). */
-function isAscending(list: readonly number[]): boolean {
-  for (let k = 1; k < list.length; k++) if ((list[k - 1] as number) >= (list[k] as number)) return false;
-  return true;
+  // Usually one step just settled: its dependents list is the answer as it is (graphOf builds it
+  // in definition order), with no set or sort per decision. A repeat in a list (a hand-written
+  // definition listing a dependency twice) is harmless: `isReady` is false once a step is scheduled.
+  return settled.length === 1 ? (settled[0] as readonly number[]) : [...new Set(settled.flat())].sort((a, b) => a - b);
 }
 
 function isReady(state: ActiveWorkflowState, index: number, step: StepState, now: number): boolean {

@@ -48,6 +48,30 @@ describe('timers from the state alone (events.md, "Timers")', () => {
   });
 });
 
+describe('timers and calls of a workflow not started, and agent waits by step (events.md, "Timers")', () => {
+  it('lists no timer and no call in flight for a workflow not started', () => {
+    expect(pendingTimers(initialState())).toEqual([]);
+    expect(pendingTimers(initialState('wf-1'))).toEqual([]);
+    expect(inFlightCalls(initialState('wf-1'))).toEqual([]);
+  });
+
+  it('lists an agent-wait timer only for a step that waits for an agent, wherever it is in the definition', () => {
+    // b has a limit too but waits for a's result, not for an agent: it has no timer yet.
+    const def = {
+      name: 'w', steps: [
+        { id: 'a', action: 'a', capability: 'x', scheduleToStartTimeoutMs: 2_000 },
+        { id: 'b', action: 'b', capability: 'x', dependsOn: ['a'], scheduleToStartTimeoutMs: 2_000 },
+        { id: 'c', action: 'c', capability: 'none', scheduleToStartTimeoutMs: 1_500 },
+      ],
+    };
+    const s = new Scenario(def, 'wf-1', { candidates: (cap) => (cap === 'none' ? [] : [`${cap}-1`]) }).start();
+    expect(pendingTimers(s.state)).toEqual([
+      { kind: 'stepTimeout', stepId: 'a', attempt: 1, dueAt: T0 + 30_000 },
+      { kind: 'agentWaitTimeout', stepId: 'c', attempt: 1, dueAt: T0 + 1_500 },
+    ]);
+  });
+});
+
 describe('what waits for an agent (runtime.md: the runtime wakes such a workflow)', () => {
   it('is a step or a compensation waiting, while the workflow has not ended', () => {
     const none = { candidates: (cap: string) => (cap === 'late' ? [] : [`${cap}-1`]) };

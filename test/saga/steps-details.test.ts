@@ -107,6 +107,12 @@ describe('retries (workflows.md, "Retries" and "Timeouts")', () => {
     ]);
   });
 
+  it('records the attempt\'s deadline on a timeout whose timer fires late (events.md, StepTimedOut: "at or after its deadline")', () => {
+    const s = new Scenario(diamond()).start();
+    const [timedOut] = given(s.events).when({ kind: 'timer', timer: { kind: 'stepTimeout', stepId: 'a', attempt: 1 } }, ctx({ now: T0 + 9_000 })).then([{ type: 'StepTimedOut' }, { type: 'StepRetryScheduled' }]);
+    expect(timedOut?.data).toMatchObject({ at: T0 + 9_000, deadline: T0 + 5_000 });
+  });
+
   it('fails a step whose output its mapping cannot read, naming the step and the path', () => {
     const s = new Scenario(diamond({ failureStrategy: 'fail' }, { a: { output: { 'results.a': 'price.value' } } })).start();
     s.succeed('a', { price: 3 });
@@ -123,6 +129,14 @@ describe('event ids: attempt for step events, the round for pauses (events.md, "
     const retry = s.events.at(-1);
     expect(retry?.type).toBe('StepRetryScheduled');
     expect(retry?.id).toBe(eventId('wf-1', 'StepRetryScheduled', 'b', 2));
+  });
+
+  it('keys a failed attempt and a skip by the step and the attempt', () => {
+    const s = new Scenario(diamond({}, { a: { optional: true } })).start().fail('a', false);
+    expect(s.events.filter((e) => e.type === 'StepFailed' || e.type === 'StepSkipped').map((e) => [e.type, e.id])).toEqual([
+      ['StepFailed', eventId('wf-1', 'StepFailed', 'a', 1)],
+      ['StepSkipped', eventId('wf-1', 'StepSkipped', 'a', 1)],
+    ]);
   });
 
   it('keys a pause by its round, whether a failure strategy or an operator wait paused it', () => {

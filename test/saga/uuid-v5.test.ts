@@ -44,3 +44,17 @@ describe('uuidV5', () => {
     }
   });
 });
+
+describe('uuidV5 from its first scratch block', () => {
+  it('gives the same ids for names that fit its first block as characters but not as UTF-8 bytes', async () => {
+    // The block starts at 128 bytes and only grows, so earlier tests hide this edge: a fresh copy of
+    // the module (its own instance under another specifier) starts from the first size. Names of
+    // 35-39 three-byte characters fit the first block as characters, not as UTF-8 bytes.
+    const specifier = '../../src/saga/uuid-v5.js?first-block';
+    const fresh = (await import(specifier)) as { uuidV5: typeof uuidV5 };
+    for (let length = 30; length <= 45; length++) {
+      const name = '€'.repeat(length);
+      expect(fresh.uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
+    }
+  });
+});
