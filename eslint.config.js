@@ -11,7 +11,7 @@ const impureModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.cadenza/**', 'coverage/**', '.scratch/**', '.stryker-tmp/**', 'reports/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.cadenza/**', 'coverage/**', '.scratch/**', '.stryker-tmp/**', '.stryker-tmp-*/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
