@@ -33,7 +33,7 @@ describe('local appends', () => {
   });
 
   it('forgets the oldest appends once its ring is full', () => {
-    const appends = new LocalAppends();
+    const appends = new LocalAppends(4096);
     for (let i = 1; i <= 5000; i++) appends.record(`s${i}`, 0n, BigInt(i), 1);
     expect(appends.size).toBe(4096);
     expect(visited(appends, 904, 905)).toBe(false);
