@@ -2,8 +2,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WorkflowCommander } from '../operations/commands.js';
-import type { Observable } from 'rxjs';
-import type { RuntimeStats, StartWorkflowOptions, Transition } from '../saga/runtime/index.js';
+import type { RuntimeStats, StartWorkflowOptions, TransitionsListener } from '../saga/runtime/index.js';
 import type { EventStore } from '../store/port.js';
 import type { WorkflowDefinition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
@@ -20,8 +19,8 @@ export interface ApiRuntime extends WorkflowCommander {
   startWorkflow?(definition: WorkflowDefinition, input: Json, options?: StartWorkflowOptions): Promise<{ workflowId: string; queued?: boolean }>;
   stats?(): Pick<RuntimeStats, 'inFlight' | 'backlog' | 'maxInFlight'>;
   onAppend?(listener: (seconds: number) => void): () => void;
-  /** Every event the runtime folds, its own appends first among them: `/metrics` counts from these. */
-  readonly transitions$?: Observable<Transition>;
+  /** Every decision the runtime appends and event it observes, in the order it folds them: `/metrics` counts from these. */
+  onTransitions?(listener: TransitionsListener): () => void;
 }
 
 /** Per-agent calls in flight in this process (the registry's `stats` satisfies it). */

@@ -26,8 +26,8 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
-import type { Subscription as RxSubscription } from 'rxjs';
-import type { Transition } from '../saga/runtime/index.js';
+import type { WorkflowEvent } from '../saga/events.js';
+import type { WorkflowState } from '../saga/state.js';
 import { definitionsReady, knownDefinition, WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../saga/stream/index.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent, type Subscription } from '../store/port.js';
 import type { AgentCallStats, ApiRuntime } from './app.js';
@@ -59,17 +59,6 @@ interface RunInfo {
   revision: number;
   /** While stored queued and not admitted: its priority, counted in `cadenza_backlog_workflows`. */
   queued?: string;
-}
-
-/** An event to count, from the log or from the runtime's transitions. */
-interface Counted {
-  readonly workflowId: string;
-  readonly revision: number;
-  readonly type: string;
-  readonly data: Record<string, unknown>;
-  /** A start's definition name (read as stored from the log, from the state from the runtime). */
-  readonly definition?: string | undefined;
-  readonly fromLog: boolean;
 }
 
 export interface ApiMetricsOptions {
@@ -111,7 +100,8 @@ export class ApiMetrics {
   private roundWaiters: (() => void)[] = [];
   private failure: unknown;
   private stopTiming: (() => void) | undefined;
-  private transitions: RxSubscription | undefined;
+  /** Beside a runtime: the removal of this fold's transitions listener (undefined: the log is the only feed). */
+  private stopTransitions: (() => void) | undefined;
   /**
    * Workflows ended (and forgotten from `runs`) by the runtime's feed, whose last event the log
    * has not passed yet: their events met in the log are counted already. Left when the log passes
@@ -198,9 +188,9 @@ export class ApiMetrics {
       try {
         const from = await this.resume();
         if (this.stopped) return;
-        const transitions$ = this.options.runtime?.transitions$;
-        if (!transitions$) return await this.readLog(from, 'live');
-        this.transitions = transitions$.subscribe((transition) => this.countTransition(transition));
+        const runtime = this.options.runtime;
+        if (!runtime?.onTransitions) return await this.readLog(from, 'live');
+        this.stopTransitions = runtime.onTransitions((workflowId, events, states) => this.countTransitions(workflowId, events, states));
         // Beside a runtime the log brings only what its transitions do not, and is read in rounds: a
         // subscription woken at every commit cost the engine more than the few events it brings.
         while (!this.stopped) {
@@ -253,7 +243,7 @@ export class ApiMetrics {
     const subscription = this.store.subscribeToAll({
       fromPosition: from,
       filter,
-      ...(this.transitions ? { skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)) } : {}),
+      ...(this.stopTransitions ? { skip: (stream: string, revision: bigint) => this.counted(stream, Number(revision)) } : {}),
     });
     this.subscription = subscription;
     try {
@@ -278,7 +268,7 @@ export class ApiMetrics {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopTiming?.();
-    this.transitions?.unsubscribe();
+    this.stopTransitions?.();
     this.readNow();
     await this.subscription?.unsubscribe();
     await this.running;
@@ -287,7 +277,7 @@ export class ApiMetrics {
     if (this.options.checkpoint && this.failure === undefined && this.folded !== undefined) {
       try {
         if (this.firstEventId === undefined) await this.readFirstEventId();
-        if (this.transitions) await this.round(true);
+        if (this.stopTransitions) await this.round(true);
         this.save();
       } catch {
         // A store closed first, a read-model database gone: the last periodic save stands, and the
@@ -353,7 +343,7 @@ export class ApiMetrics {
     let done: () => void = () => undefined;
     const reached = new Promise<void>((resolve) => (done = resolve));
     const timer = setTimeout(done, this.options.scrapeWaitMs ?? 2000);
-    if (this.transitions) {
+    if (this.stopTransitions) {
       // Beside a runtime: the next round, begun after this call, reads to the head as it is then.
       this.roundWaiters.push(done);
       this.readNow();
@@ -447,11 +437,15 @@ export class ApiMetrics {
     return false;
   }
 
-  /** Runs inside the runtime's append path: a failure here is the scrape's to report, never the runtime's. */
-  private countTransition({ workflowId, event, state }: Transition): void {
+  /** One decision of the runtime. Runs inside its append path: a failure here is the scrape's to report, never the runtime's. */
+  private countTransitions(workflowId: string, events: readonly WorkflowEvent[], states: readonly WorkflowState[]): void {
     try {
-      const definition = event.type === 'WorkflowStarted' && state.status !== 'idle' ? state.definition.name : undefined;
-      this.count({ workflowId, revision: state.revision, type: event.type, data: event.data as unknown as Record<string, unknown>, definition, fromLog: false });
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i] as WorkflowEvent;
+        const state = states[i] as WorkflowState;
+        const definition = event.type === 'WorkflowStarted' && state.status !== 'idle' ? state.definition.name : undefined;
+        this.count(workflowId, state.revision, event.type, event.data as unknown as Record<string, unknown>, definition, false);
+      }
     } catch (error) {
       this.failure = error;
     }
@@ -477,11 +471,14 @@ export class ApiMetrics {
       const inline = (data.definition as { name?: unknown } | undefined)?.name;
       definition = inline ?? (typeof data.definitionHash === 'string' ? knownDefinition(data.definitionHash)?.name : undefined);
     }
-    this.count({ workflowId, revision: Number(recorded.revision), type: recorded.type, data, definition: typeof definition === 'string' ? definition : undefined, fromLog: true });
+    this.count(workflowId, Number(recorded.revision), recorded.type, data, typeof definition === 'string' ? definition : undefined, true);
   }
 
-  /** One workflow event into the counters, unless the other feed counted it already. */
-  private count({ workflowId, revision, type, data, definition: startedAs, fromLog }: Counted): void {
+  /**
+   * One workflow event into the counters, unless the other feed counted it already. `startedAs`: a
+   * start's definition name (read as stored from the log, from the state from the runtime).
+   */
+  private count(workflowId: string, revision: number, type: string, data: Record<string, unknown>, startedAs: string | undefined, fromLog: boolean): void {
     const run = this.runs.get(workflowId);
     // A workflow leaves `runs` before it enters a memory of ended ones, and only a start (which those
     // memories stop) brings it back: a known workflow is in none of them, one lookup for most events.
@@ -541,7 +538,7 @@ export class ApiMetrics {
         if (type !== 'WorkflowFailed' && type !== 'WorkflowCompensationFailed') {
           this.runs.delete(workflowId);
           if (!fromLog) this.endedAhead.set(workflowId, revision);
-          else if (this.transitions) {
+          else if (this.stopTransitions) {
             this.endedInLog.set(workflowId, revision);
             forgetOldest(this.endedInLog, 4096);
           }

@@ -7,23 +7,24 @@
  * has counted each workflow to its end, and the counters must equal the log's alone.
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiRuntime } from '../../src/api/app.js';
 import { ApiMetrics } from '../../src/api/metrics.js';
-import type { Transition } from '../../src/saga/runtime/index.js';
+import type { TransitionsListener } from '../../src/saga/runtime/index.js';
 import { orderFixture, type Fixture } from './support.js';
 
 let fixture: Fixture;
-const recorded: Transition[] = [];
-const held = new Subject<Transition>();
+/** The runtime's decisions as it told them, in order. */
+const recorded: Parameters<TransitionsListener>[] = [];
+/** The held-back feed's listener: /metrics' own, given nothing until the test hands the decisions over. */
+let handOver: TransitionsListener | undefined;
 let beside: ApiMetrics;
 let logOnly: ApiMetrics;
 
 beforeAll(async () => {
   fixture = await orderFixture();
   const { runtime } = fixture.engine;
-  const recording = runtime.transitions$!.subscribe((transition) => recorded.push(transition));
+  const stopRecording = runtime.onTransitions!((...decision) => recorded.push(decision));
   await fixture.engine.start('order', { amount: 30 }, { workflowId: 'shipped' });
   await fixture.engine.start('order', { amount: 500 }, { workflowId: 'refunded' });
   await fixture.engine.wait('shipped');
@@ -33,14 +34,17 @@ beforeAll(async () => {
   await fixture.engine.wait('cancelled', { orPaused: true });
   await fixture.engine.cancel('cancelled', 'not wanted');
   await fixture.engine.wait('cancelled');
-  recording.unsubscribe();
+  stopRecording();
   // The engine's commands, with its transitions held back: they reach the counters only when the test hands them over.
   const late: ApiRuntime = {
     retry: (id) => runtime.retry(id),
     compensate: (id, reason) => runtime.compensate(id, reason),
     cancel: (id, reason) => runtime.cancel(id, reason),
     resolve: (id, note) => runtime.resolve(id, note),
-    transitions$: held.asObservable(),
+    onTransitions: (listener) => {
+      handOver = listener;
+      return () => (handOver = undefined);
+    },
   };
   beside = new ApiMetrics(fixture.store, { runtime: late });
   logOnly = new ApiMetrics(fixture.store);
@@ -66,9 +70,10 @@ describe('/metrics when the log brings whole workflows before the runtime’s tr
   it('counts each event once when the held-back transitions arrive after the log counted the workflows to their end', async () => {
     const before = workflowFamilies(await beside.scrape());
     expect(sample(before, 'cadenza_workflows_started_total', { definition: 'order' })).toBe(2);
-    expect(recorded.filter((t) => t.event.type === 'WorkflowStarted')).toHaveLength(3);
+    expect(recorded.flatMap(([, events]) => events).filter((event) => event.type === 'WorkflowStarted')).toHaveLength(3);
+    expect(handOver).toBeDefined();
 
-    for (const transition of recorded) held.next(transition);
+    for (const decision of recorded) handOver?.(...decision);
 
     const after = workflowFamilies(await beside.scrape());
     expect(sample(after, 'cadenza_workflows_started_total', { definition: 'order' })).toBe(2);

@@ -108,6 +108,9 @@ export interface Transition {
   readonly state: WorkflowState;
 }
 
+/** One decision appended, or one event observed: its events and the state after each (`SagaRuntime.onTransitions`). */
+export type TransitionsListener = (workflowId: string, events: readonly WorkflowEvent[], states: readonly WorkflowState[]) => void;
+
 
 export class WorkflowNotFoundError extends Error {
   constructor(readonly workflowId: string) {

@@ -11,7 +11,7 @@
  * called only by the process whose append of its StepScheduled won, while its lease is valid.
  */
 import { randomUUID } from 'node:crypto';
-import { Subject, concatMap, groupBy, mergeMap, type Observable, type Subscription as RxSubscription } from 'rxjs';
+import { Observable, Subject, concatMap, groupBy, mergeMap, type Subscription as RxSubscription } from 'rxjs';
 import pino, { type Logger } from 'pino';
 import { AgentInvoker } from '../../agents/index.js';
 import { UnavailableError, WrongExpectedVersionError } from '../../store/errors.js';
@@ -39,7 +39,7 @@ import { TimerWheel } from './timer-wheel.js';
 import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
 import { StateWaiters } from './waiters.js';
-import { WorkflowNotFoundError, type RuntimeStats, type SagaRuntimeOptions, type StartWorkflowOptions, type Transition } from './options.js';
+import { WorkflowNotFoundError, type RuntimeStats, type SagaRuntimeOptions, type StartWorkflowOptions, type Transition, type TransitionsListener } from './options.js';
 
 const noCandidates: DecisionContext['candidates'] = () => [];
 
@@ -75,7 +75,8 @@ export class SagaRuntime {
   readonly #waiters = new StateWaiters();
   readonly #timers: TimerWheel;
   readonly #triggers = new Subject<QueuedTrigger>();
-  readonly #transitions = new Subject<Transition>();
+  /** Who is told of each decision appended or event observed (onTransitions; transitions$ is one of them per subscriber). */
+  readonly #transitionListeners = new Set<TransitionsListener>();
   readonly #groupClosers = new Map<string, Subject<void>>();
   /** Triggers of workflows this runtime holds, met while its lease was past its validity: decided after the next renewal. */
   #deferred: Extract<QueuedTrigger, { kind: 'decide' }>[] = [];
@@ -106,8 +107,12 @@ export class SagaRuntime {
   /** The in-flight index of each partition held (partition-index.ts). */
   readonly #index: PartitionIndex;
 
-  /** Every transition, appended here or observed from another process. */
-  readonly transitions$: Observable<Transition> = this.#transitions.asObservable();
+  /** Every transition, appended here or observed from another process, one event at a time. */
+  readonly transitions$: Observable<Transition> = new Observable<Transition>((subscriber) =>
+    this.onTransitions((workflowId, events, states) => {
+      for (let i = 0; i < events.length; i++) subscriber.next({ workflowId, event: events[i] as WorkflowEvent, state: states[i] as WorkflowState });
+    }),
+  );
 
   private constructor(options: SagaRuntimeOptions) {
     this.#store = options.store;
@@ -301,6 +306,27 @@ export class SagaRuntime {
     return waiting;
   }
 
+  /**
+   * Calls `listener` with every decision this runtime appends and every event it observes from
+   * another process, in the order it folds them: the events and the state after each. One call per
+   * decision (`/metrics` counts from these; `transitions$` is the same, one event at a time).
+   * Runs inside the append path: what it throws is logged, never the runtime's. Returns its removal.
+   */
+  onTransitions(listener: TransitionsListener): () => void {
+    this.#transitionListeners.add(listener);
+    return () => this.#transitionListeners.delete(listener);
+  }
+
+  #tellTransitions(workflowId: string, events: readonly WorkflowEvent[], states: readonly WorkflowState[]): void {
+    for (const listener of this.#transitionListeners) {
+      try {
+        listener(workflowId, events, states);
+      } catch (error) {
+        this.#log.error({ err: error, workflowId }, 'a transitions listener failed');
+      }
+    }
+  }
+
   /** Calls `listener` with the seconds of every store append of a decision (`/metrics`); returns its removal. */
   onAppend(listener: (seconds: number) => void): () => void {
     return this.#appender.onAppend(listener);
@@ -478,10 +504,8 @@ export class SagaRuntime {
       this.#appended += events.length;
       for (const event of events) this.#logTransition(event);
       this.#tracing.appended(workflowId, events, state);
-      if (this.#transitions.observed) {
-        // Observers get each intermediate state: decide folded them already.
-        for (let i = 0; i < events.length; i++) this.#transitions.next({ workflowId, event: events[i] as WorkflowEvent, state: states[i] as WorkflowState });
-      }
+      // Listeners get each intermediate state: decide folded them already.
+      if (this.#transitionListeners.size > 0) this.#tellTransitions(workflowId, events, states);
       const next: CachedWorkflow = { ...cached, state, correlationId, lastEventId: events[events.length - 1]?.id ?? cached.lastEventId };
       this.#settle(workflowId, next, events);
       // Calls are made only while the lease is still valid (it may have run out during the append).
@@ -527,7 +551,7 @@ export class SagaRuntime {
       if (ready) await ready;
       const event = fromRecorded(recorded);
       const state = evolve(cached.state, event);
-      this.#transitions.next({ workflowId, event, state });
+      if (this.#transitionListeners.size > 0) this.#tellTransitions(workflowId, [event], [state]);
       this.#settle(workflowId, { ...cached, state, lastEventId: event.id }, [event]);
       // Another process decided something that waits for an agent (a start or an operator command
       // appended without agents): if this runtime has one, it goes on now, not at some timeout.
