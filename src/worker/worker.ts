@@ -61,8 +61,11 @@ export class Worker {
       // Workers that call different agents are not interchangeable: each set leases its own partitions.
       ownershipGroup: [...new Set([...config.agents.flatMap((agent) => agent.capabilities), ...config.a2aAgents.map((agent) => `a2a:${agent.id}`)])].sort().join(','),
     });
-    engine.runtime.transitions$.subscribe(({ workflowId, event, state }) => {
-      if (state.status !== 'idle' && isTerminal(state.status) && event.type.startsWith('Workflow')) logger.info({ workflowId, workflow: state.definition.name, status: state.status }, 'workflow ended');
+    engine.runtime.onTransitions((workflowId, events, states) => {
+      for (let i = 0; i < events.length; i++) {
+        const state = states[i];
+        if (state && state.status !== 'idle' && isTerminal(state.status) && events[i]?.type.startsWith('Workflow')) logger.info({ workflowId, workflow: state.definition.name, status: state.status }, 'workflow ended');
+      }
     });
     await Promise.all(remoteAgents.map((agent) => agent.watch(engine.registry, logger)));
     logger.info({ definitions: config.definitions.map((d) => `${d.name}@${d.version}`), agents: [...config.agents, ...remoteAgents].map((a) => a.id), drainTimeoutMs: config.drainTimeoutMs }, 'worker started');
