@@ -36,6 +36,7 @@ import { PartitionIndex } from './partition-index.js';
 import { PartitionTakeovers } from './partition-takeover.js';
 import { DEFAULT_LEASE_TTL_MS, DEFAULT_PARTITIONS, type PartitionLeases } from './partitions.js';
 import { TimerWheel } from './timer-wheel.js';
+import { TurnBudget } from './turn-budget.js';
 import { RuntimeTracing } from './tracing.js';
 import { WorkflowStates, type CachedWorkflow } from './workflow-states.js';
 import { StateWaiters } from './waiters.js';
@@ -45,6 +46,8 @@ const noCandidates: DecisionContext['candidates'] = () => [];
 
 /** After an admission could not be stored: when the backlog is looked at again. */
 const ADMISSION_RETRY_MS = 1_000;
+/** Work done in one event-loop turn before the triggers let timers and sockets run. */
+const TURN_BUDGET_MS = 25;
 
 type QueuedTrigger =
   | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
@@ -83,6 +86,8 @@ export class SagaRuntime {
   /** Set after an admission failed to be stored: the next round of admissions (#admissionFailed). */
   #admissionRetry: ReturnType<typeof setTimeout> | undefined;
   readonly #pendingPerWorkflow = new Map<string, number>();
+  // Triggers leave the event loop a turn every TURN_BUDGET_MS of work (turn-budget.ts says why).
+  readonly #turns = new TurnBudget(TURN_BUDGET_MS);
   readonly #dispatcher: CallDispatcher;
   readonly #tracing = new RuntimeTracing();
   readonly #candidates: DecisionContext['candidates'];
@@ -420,6 +425,8 @@ export class SagaRuntime {
 
   async #process(queued: QueuedTrigger): Promise<void> {
     try {
+      // Again after the wait: the triggers that waited all resume in the same turn.
+      for (let spent = this.#turns.spent(); spent; spent = this.#turns.spent()) await spent;
       if (queued.kind === 'observed') await this.#observe(queued.workflowId, queued.recorded);
       else if (queued.kind === 'takeover') await this.#takeovers.takeOver(queued.workflowId);
       else {
