@@ -25,6 +25,12 @@ export interface SagaRuntimeOptions {
    * (durable, visible to all) and admitted, by priority then age, as slots free. Default 1000.
    */
   readonly maxInFlight?: number;
+  /**
+   * Work done in one turn of the event loop before triggers wait for the next, so that timers (lease
+   * renewals, step timeouts) and sockets run while the runtime is busy (docs/runtime.md, "A busy
+   * runtime leaves the event loop"). Default 100 ms.
+   */
+  readonly turnBudgetMs?: number;
   /** How many conflicting appends a trigger is decided again before it gives up. Default 20. */
   readonly maxConflictRetries?: number;
   /** This runtime's id in the ids of the events it decides. Default: a new UUID per runtime. */

@@ -46,8 +46,8 @@ const noCandidates: DecisionContext['candidates'] = () => [];
 
 /** After an admission could not be stored: when the backlog is looked at again. */
 const ADMISSION_RETRY_MS = 1_000;
-/** Work done in one event-loop turn before the triggers let timers and sockets run. */
-const TURN_BUDGET_MS = 25;
+/** Work done in one event-loop turn before the triggers let timers and sockets run (options.turnBudgetMs). */
+const TURN_BUDGET_MS = 100;
 
 type QueuedTrigger =
   | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
@@ -86,8 +86,8 @@ export class SagaRuntime {
   /** Set after an admission failed to be stored: the next round of admissions (#admissionFailed). */
   #admissionRetry: ReturnType<typeof setTimeout> | undefined;
   readonly #pendingPerWorkflow = new Map<string, number>();
-  // Triggers leave the event loop a turn every TURN_BUDGET_MS of work (turn-budget.ts says why).
-  readonly #turns = new TurnBudget(TURN_BUDGET_MS);
+  // Triggers leave the event loop a turn every so often (turn-budget.ts says why).
+  readonly #turns: TurnBudget;
   readonly #dispatcher: CallDispatcher;
   readonly #tracing = new RuntimeTracing();
   readonly #candidates: DecisionContext['candidates'];
@@ -135,6 +135,7 @@ export class SagaRuntime {
     });
     this.runtimeId = options.runtimeId ?? randomUUID();
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
+    this.#turns = new TurnBudget(options.turnBudgetMs ?? TURN_BUDGET_MS);
     this.#invoker = options.invoker ?? new AgentInvoker({ registry: options.registry, now: this.#now, ...(options.bulkheads ? { bulkheads: options.bulkheads } : {}) });
     this.#agentWaits = new AgentWaits(options.registry, this.#now, (workflowIds) => {
       for (const workflowId of workflowIds) {
