@@ -17,7 +17,7 @@ export type ApiApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpressi
 export interface ApiRuntime extends WorkflowCommander {
   adopt?(workflowId: string): Promise<unknown>;
   startWorkflow?(definition: WorkflowDefinition, input: Json, options?: StartWorkflowOptions): Promise<{ workflowId: string; queued?: boolean }>;
-  stats?(): Pick<RuntimeStats, 'inFlight' | 'backlog' | 'maxInFlight'>;
+  stats?(): Pick<RuntimeStats, 'inFlight' | 'backlog' | 'maxInFlight' | 'partitions'>;
   onAppend?(listener: (seconds: number) => void): () => void;
   /** Every decision the runtime appends and event it observes, in the order it folds them: `/metrics` counts from these. */
   onTransitions?(listener: TransitionsListener): () => void;

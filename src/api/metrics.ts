@@ -24,7 +24,7 @@
  * log. A snapshot holds the counters and the workflows the fold still knows (in flight, failed, ended
  * ahead of the log), so the log read after its position passes over what the snapshot counted.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AGENT_STREAM_PREFIX, parseAgentEvent } from '../agents/events.js';
 import type { WorkflowEvent } from '../saga/events.js';
 import type { WorkflowState } from '../saga/state.js';
@@ -155,6 +155,9 @@ export class ApiMetrics {
     private readonly store: EventStore,
     private readonly options: ApiMetricsOptions = {},
   ) {
+    // The process's own: CPU, memory, heap, GC and event-loop lag (nodejs_eventloop_lag_seconds: a
+    // runtime that keeps the loop busy delays its lease renewals and timers; docs/operations.md).
+    collectDefaultMetrics({ register: this.registry });
     this.hostedFigures(options);
     const circuits = this.circuits;
     new Gauge({
@@ -369,6 +372,7 @@ export class ApiMetrics {
         new Gauge({ name, help, registers: [this.registry], collect() { this.set(read(stats())); } });
       gauge('cadenza_runtime_workflows_in_flight', 'Admitted workflows the runtime in this process drives and that have not ended (each holds one of its maxInFlight slots)', (f) => f.inFlight);
       gauge('cadenza_runtime_workflows_max_in_flight', "The runtime's maxInFlight: starts beyond it are stored queued, admitted as slots free", (f) => f.maxInFlight);
+      gauge('cadenza_runtime_partitions_owned', 'Partitions the runtime in this process holds leases on, over all its partition tables (docs/scaling.md): 0 while it drives nothing', (f) => Object.values(f.partitions).reduce((sum, owned) => sum + owned.length, 0));
       gauge('cadenza_runtime_backlog_workflows', 'Queued workflows the runtime in this process owns and admits as its slots free (the whole backlog: cadenza_backlog_workflows)', (f) => f.backlog);
     }
     if (runtime?.onAppend) {

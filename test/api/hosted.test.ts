@@ -176,6 +176,14 @@ describe("the engine's live figures in /metrics", () => {
     // The store's whole backlog, per priority, folded from the log.
     expect(sample(during, 'cadenza_backlog_workflows', { priority: '0' })).toBe(1);
     expect(sample(during, 'cadenza_runtime_workflows_max_in_flight')).toBe(1);
+    // The leases it holds: every partition of its table, as its stats say, alone on this store.
+    const owned = Object.values(engine.runtime.stats().partitions).flat().length;
+    expect(owned).toBeGreaterThan(0);
+    expect(sample(during, 'cadenza_runtime_partitions_owned')).toBe(owned);
+    // The process's own figures (prom-client's defaults), the event loop's lag among them.
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(during.find((f) => f.name === name), name).toBeDefined();
+    }
     expect(sample(during, 'cadenza_agent_calls_in_flight', { agent: 'payments-1' })).toBe(1);
 
     release();

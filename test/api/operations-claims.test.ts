@@ -64,7 +64,7 @@ describe('docs/operations.md: the alerts query what /metrics serves', () => {
   it('has every series an alert names, with the labels it groups and selects by', async () => {
     const rows = alertRows();
     expect(rows.map((row) => row.alert)).toContain('workflows failing');
-    expect(rows.length).toBeGreaterThanOrEqual(12);
+    expect(rows.length).toBeGreaterThanOrEqual(14);
     // The metrics fold the log in the background: scrape until both workflows are counted.
     let text = '';
     await waitFor(async () => {
@@ -75,7 +75,7 @@ describe('docs/operations.md: the alerts query what /metrics serves', () => {
     const unlabelled: string[] = [];
     const withoutOurs: string[] = [];
     for (const { alert, expression } of rows) {
-      const metrics = [...new Set([...expression.matchAll(/\bcadenza_[a-z_]+/g)].map((m) => m[0]))];
+      const metrics = [...new Set([...expression.matchAll(/\b(?:cadenza|nodejs|process)_[a-z0-9_]+/g)].map((m) => m[0]))];
       if (metrics.length === 0) withoutOurs.push(alert);
       // Labels grouped by, and labels selected on; `le` is the histogram's, `instance` and `job` Prometheus's.
       const grouped = [...expression.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()));
