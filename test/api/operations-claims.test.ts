@@ -14,6 +14,7 @@ import { openReadModelDb } from '../../src/projections/readmodel-db.js';
 import { openStore } from '../../src/store/open.js';
 import { populate } from '../projections/fixtures/populate.js';
 import { waitFor } from '../support/wait-for.js';
+import { checkSeries, families, seriesIn } from './promql-series.js';
 import { orderFixture, streamEvents, type Fixture } from './support.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/operations.md', import.meta.url)), 'utf8');
@@ -25,21 +26,6 @@ function alertRows(): { alert: string; expression: string }[] {
     const [alert = '', expression = ''] = line.slice(2).split(' | ');
     return { alert, expression: expression.replaceAll('\\|', '|') };
   });
-}
-
-/** Families of the Prometheus text format: type and the samples' label sets. */
-function families(text: string): Map<string, { type: string; samples: Record<string, string>[] }> {
-  const found = new Map<string, { type: string; samples: Record<string, string>[] }>();
-  for (const line of text.split('\n')) {
-    const typed = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (typed) found.set(typed[1]!, { type: typed[2]!, samples: [] });
-    const sample = /^([a-z_]+?)(?:_bucket|_sum|_count)?(?:\{(.*)\})? \S+$/.exec(line);
-    if (!sample || line.startsWith('#')) continue;
-    const family = found.get(sample[1]!) ?? found.get(line.split(/[{ ]/)[0]!);
-    const labels = Object.fromEntries([...(sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
-    family?.samples.push(labels);
-  }
-  return found;
 }
 
 let fixture: Fixture;
@@ -75,29 +61,16 @@ describe('docs/operations.md: the alerts query what /metrics serves', () => {
     const unlabelled: string[] = [];
     const withoutOurs: string[] = [];
     for (const { alert, expression } of rows) {
-      const metrics = [...new Set([...expression.matchAll(/\b(?:cadenza|nodejs|process)_[a-z0-9_]+/g)].map((m) => m[0]))];
-      if (metrics.length === 0) withoutOurs.push(alert);
-      // Labels grouped by, and labels selected on; `le` is the histogram's, `instance` and `job` Prometheus's.
-      const grouped = [...expression.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()));
-      for (const metric of metrics) {
-        const family = served.get(metric.replace(/_bucket$/, ''));
-        expect(family, `alert "${alert}": ${metric} is not served by /metrics`).toBeDefined();
-        if (metric.endsWith('_bucket')) expect(family!.type, `alert "${alert}": ${metric} of a non-histogram`).toBe('histogram');
-        const selected = [...expression.matchAll(new RegExp(`${metric}\\{([^}]*)\\}`, 'g'))].flatMap((m) => [...m[1]!.matchAll(/(\w+)\s*=~?\s*"([^"]*)"/g)]);
-        const labels = [...grouped, ...selected.map((m) => m[1]!)].filter((l) => !['le', 'instance', 'job'].includes(l));
-        if (labels.length === 0) continue;
-        if (family!.samples.length === 0) {
-          unlabelled.push(metric);
-          continue;
-        }
-        for (const label of labels) expect(family!.samples.some((s) => label in s), `alert "${alert}": ${metric} has no label ${label}`).toBe(true);
-        // Every status value an alert matches is one the counter uses.
-        for (const [, label, values] of selected) {
-          if (label !== 'status') continue;
-          const used = new Set(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved']);
-          for (const value of values!.split('|')) expect(used.has(value), `alert "${alert}": status "${value}"`).toBe(true);
-          expect(family!.samples.map((s) => s.status)).toContain('compensated');
-        }
+      if (seriesIn(expression).length === 0) withoutOurs.push(alert);
+      const check = checkSeries(expression, served);
+      expect(check.problems, `alert "${alert}"`).toEqual([]);
+      unlabelled.push(...check.unlabelled);
+      // Every status value an alert matches is one the counter uses.
+      for (const { metric, label, values } of check.selected) {
+        if (label !== 'status') continue;
+        const used = new Set(['completed', 'failed', 'compensated', 'compensationFailed', 'cancelled', 'resolved']);
+        for (const value of values) expect(used.has(value), `alert "${alert}": status "${value}"`).toBe(true);
+        expect(served.get(metric)!.samples.map((s) => s.status)).toContain('compensated');
       }
     }
     // Only Prometheus's own `up` is not ours.
