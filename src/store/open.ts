@@ -20,12 +20,15 @@ export function defaultStoreUri(): string {
 }
 
 /**
- * What a served sqlite store (`cadenza store serve`) defaults to: every batch goes to the writer
- * thread, so appends from many clients that arrive while a commit is being fsynced wait for the
- * next one and share it, instead of each small batch committing (and fsyncing) on the server's
- * event loop (docs/benchmarks.md, "EventStoreDB path"). The URI's own options win.
+ * What a served sqlite store (`cadenza store serve`) defaults to: a lone append made while the
+ * writer thread is idle commits on the server's own thread (two thread hops fewer: one client at a
+ * time waits for nothing else), every other batch goes to the writer thread, so appends from many
+ * clients that arrive while a commit is being fsynced wait for the next one and share it. A lone
+ * append that finds another process holding the write lock goes to the thread too, so the
+ * server's event loop never waits for a lock (docs/store.md, "The writer thread";
+ * docs/benchmarks.md, "EventStoreDB path"). The URI's own options win.
  */
-export const SERVED_SQLITE_DEFAULTS: SqliteStoreOptions = { smallBatch: 0 };
+export const SERVED_SQLITE_DEFAULTS: SqliteStoreOptions = { smallBatch: 2, bursts: 'thread' };
 
 /** Open a store for `cadenza store serve`: a local one (sqlite: or memory:), with the served defaults. */
 export function openServedStore(uri: string = defaultStoreUri()): Promise<EventStore> {

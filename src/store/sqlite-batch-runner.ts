@@ -10,12 +10,26 @@ import type { Statements } from './sqlite-rows.js';
 import type { WriteContext } from './sqlite-writes.js';
 import { packOutcome, refusalData, runWrite, type PackedOutcomes, type WriteRequest } from './sqlite-write-requests.js';
 
-/** `committed` with one packed outcome per request, or `failed`: the transaction rolled back, nothing was written. */
+/**
+ * `committed` with one packed outcome per request, or `failed`: the transaction rolled back, nothing
+ * was written; `locked` (only from a runner that does not wait for the lock): another connection
+ * holds the write lock, nothing was written.
+ */
 export type BatchOutcome =
   | { readonly kind: 'committed'; readonly outcomes: PackedOutcomes; /** Committed in the previous batch's transaction (the writer thread joins waiting batches). */ readonly joined?: true }
-  | { readonly kind: 'failed'; readonly message: string };
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'locked' };
 
-export function batchRunner(db: Database.Database, statements: Statements): (requests: readonly WriteRequest[]) => BatchOutcome {
+export interface BatchRunnerOptions {
+  /**
+   * Do not wait for another connection's write lock: answer `locked` at once, and let a connection
+   * that may wait (the writer thread's) take the batch. Given the connection's busy timeout, which
+   * is set to 0 around each transaction and then restored. Without it, the busy timeout applies.
+   */
+  readonly withoutWaiting?: { readonly busyTimeoutMs: number };
+}
+
+export function batchRunner(db: Database.Database, statements: Statements, options: BatchRunnerOptions = {}): (requests: readonly WriteRequest[]) => BatchOutcome {
   // A per-connection head cache, trusted only while no other connection has committed.
   const heads = new StreamHeads();
   const context: WriteContext = { statements, heads, written: 0 };
@@ -33,7 +47,7 @@ export function batchRunner(db: Database.Database, statements: Statements): (req
       }
     }
   });
-  return (requests) => {
+  const run = (requests: readonly WriteRequest[]): BatchOutcome => {
     const outcomes: PackedOutcomes = [];
     try {
       transaction.immediate(requests, outcomes);
@@ -41,7 +55,25 @@ export function batchRunner(db: Database.Database, statements: Statements): (req
     } catch (error) {
       // The transaction itself failed (lock timeout, disk full) and rolled back.
       heads.clear();
+      if (options.withoutWaiting && isBusy(error)) return { kind: 'locked' };
       return { kind: 'failed', message: (error as Error).message };
     }
   };
+  if (!options.withoutWaiting) return run;
+  const noWait = db.prepare('PRAGMA busy_timeout = 0');
+  const restore = db.prepare(`PRAGMA busy_timeout = ${options.withoutWaiting.busyTimeoutMs}`);
+  return (requests) => {
+    noWait.run();
+    try {
+      return run(requests);
+    } finally {
+      restore.run();
+    }
+  };
+}
+
+/** SQLITE_BUSY and its extended codes: another connection holds a lock this one needs. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

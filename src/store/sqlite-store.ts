@@ -135,9 +135,11 @@ export class SqliteEventStore implements EventStore {
         this.signal.notifyLocalCommit();
       });
     };
-    const run = batchRunner(db, this.statements);
     const onAppended = (stream: string, lastRevision: bigint, lastPosition: bigint, count: number) => this.localAppends.record(stream, lastRevision, lastPosition, count);
     const threaded = path !== ':memory:' && (options.writer ?? 'thread') === 'thread';
+    // With a writer thread, a batch written here never waits for another process's write lock: it
+    // goes to the thread instead, so this event loop is never held for up to busyTimeout.
+    const run = batchRunner(db, this.statements, threaded ? { withoutWaiting: { busyTimeoutMs: settings.busyTimeoutMs } } : {});
     this.writer = threaded
       ? new GroupCommitWriter({
           afterCommit,

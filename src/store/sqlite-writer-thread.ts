@@ -41,7 +41,7 @@ port.on('message', (first: ToWriter) => {
 function runTogether(batches: readonly PackedRequests[]): FromWriter[] {
   const requests = batches.map((packed) => unpackRequests(packed));
   const outcome = runBatch(requests.flat());
-  if (outcome.kind === 'failed') return requests.map(() => outcome);
+  if (outcome.kind !== 'committed') return requests.map(() => outcome);
   const replies: FromWriter[] = [];
   let at = 0;
   for (const batch of requests) {

@@ -62,6 +62,10 @@ export interface RunHere {
    * size; false: only a batch below `below` made while the thread is idle. Default true.
    */
   readonly bursts?: boolean;
+  /**
+   * With a writer thread, answers `locked` rather than wait for another connection's write lock:
+   * the batch then goes to the thread, which waits for it (the caller's event loop does not).
+   */
   readonly run: (requests: readonly WriteRequest[]) => BatchOutcome;
 }
 
@@ -198,6 +202,10 @@ export class GroupCommitWriter implements StoreWriter {
     const batch = this.#queued;
     this.#queued = [];
     this.#quickBurst = undefined;
+    this.#toThread(batch);
+  }
+
+  #toThread(batch: Pending[]): void {
     this.#inFlight.push(batch);
     let worker: Worker;
     try {
@@ -237,7 +245,10 @@ export class GroupCommitWriter implements StoreWriter {
     const batch = this.#queued;
     this.#queued = [];
     this.#quickBurst = undefined;
-    this.#settle(batch, runHere.run(batch.map((pending) => pending.request as WriteRequest)));
+    const outcome = runHere.run(batch.map((pending) => pending.request as WriteRequest));
+    // Another process holds the write lock: the thread waits for it, not the caller's event loop.
+    if (outcome.kind === 'locked' && this.#settings) this.#toThread(batch);
+    else this.#settle(batch, outcome);
   }
 
   #start(): Worker {
@@ -270,7 +281,7 @@ export class GroupCommitWriter implements StoreWriter {
       });
       this.#afterCommit();
     } else {
-      const failure = new UnavailableError(`The event store could not commit: ${outcome.message}`);
+      const failure = new UnavailableError(`The event store could not commit: ${outcome.kind === 'failed' ? outcome.message : 'another connection holds the write lock'}`);
       for (const pending of batch) pending.reject(failure);
     }
     if (this.#queued.length > 0) this.#schedule();

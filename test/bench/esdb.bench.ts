@@ -4,9 +4,12 @@
  * real @eventstore/db-client; beside it the embedded store's own figures measured directly through
  * the port in the same run. Then the engine itself, the same 5-step saga with no-op agents, once
  * through the adapter (`esdb://`) against such a server and once on the embedded store directly,
- * with the ratio of the two. The last line of output is one JSON object with every figure.
+ * with the ratio of the two, and the CPU each path spends per workflow at 50 in flight (both
+ * processes on the EventStoreDB path): on a shared machine the CPU figures move far less than the
+ * throughput. The last line of output is one JSON object with every figure.
  *
- * The server process is this file run again with `--serve <sqlite file>`.
+ * The server process is this file run again with `--serve <sqlite file>`; it answers a `cpu` line on
+ * its stdin with its own CPU time so far.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -65,7 +68,9 @@ async function serve(file: string): Promise<void> {
   const store = await openServedStore(`sqlite:${file}${query ? `?${query}` : ''}`);
   const server = await startEsdbServer({ store, port: 0 });
   process.stdout.write(`${JSON.stringify({ address: server.address })}\n`);
+  process.stdin.setEncoding('utf8').on('data', () => process.stdout.write(`${JSON.stringify({ cpuMs: cpuMsSoFar() })}\n`));
   await new Promise((resolve) => process.once('SIGTERM', resolve));
+  process.stdin.destroy();
   await server.close();
   await store.close();
 }
@@ -73,12 +78,25 @@ async function serve(file: string): Promise<void> {
 /** Node flags for the server process only, e.g. `BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/server-profile"`. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
 
+/** This process's CPU time so far (every thread: the main one, V8's and the store's writer), in ms. */
+function cpuMsSoFar(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 async function startServerProcess(file: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...serverNodeArgs, fileURLToPath(import.meta.url), '--serve', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...serverNodeArgs, fileURLToPath(import.meta.url), '--serve', file], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
   const { address } = JSON.parse(chunk.toString().split('\n')[0] ?? '') as { address: string };
   return {
     address,
+    /** The server process's CPU time so far, in ms. */
+    cpuMs: async (): Promise<number> => {
+      const answered = once(child.stdout, 'data') as Promise<[Buffer]>;
+      child.stdin.write('cpu\n');
+      const [line] = await answered;
+      return (JSON.parse(line.toString()) as { cpuMs: number }).cpuMs;
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await once(child, 'exit');
@@ -166,13 +184,16 @@ const fiveSteps = ['one', 'two', 'three', 'four', 'five'].reduce(
 interface EngineFigures {
   readonly perSecond: number;
   readonly sequentialP50: number;
+  /** CPU per workflow at ENGINE_CONCURRENCY in flight, in ms: this process's, plus the server's when there is one. */
+  readonly cpuMsPerWorkflow: number;
 }
 
 /**
  * The engine on one store: a warm-up, then workflows one at a time (latency: from the start call
- * to the end seen by `waitForEnd`, median), then `ENGINE_CONCURRENCY` in flight (throughput).
+ * to the end seen by `waitForEnd`, median), then `ENGINE_CONCURRENCY` in flight (throughput, and
+ * the CPU spent: this process's and `serverCpuMs`'s).
  */
-async function engineOn(store: EventStore): Promise<EngineFigures> {
+async function engineOn(store: EventStore, serverCpuMs: () => Promise<number> = async () => 0): Promise<EngineFigures> {
   const registry = await AgentRegistry.open({ store });
   await registry.register({ id: 'no-op', capabilities: ['work'], transport: inProcessTransport({ work: async (stepInput) => stepInput }) });
   const runtime = await SagaRuntime.start({ store, registry, maxInFlight: ENGINE_CONCURRENCY });
@@ -200,8 +221,10 @@ async function engineOn(store: EventStore): Promise<EngineFigures> {
     const latencies: number[] = [];
     for (let i = 0; i < SEQUENTIAL_WORKFLOWS; i++) latencies.push(await one());
     latencies.sort((a, b) => a - b);
+    const cpuBefore = cpuMsSoFar() + (await serverCpuMs());
     const perSecond = await inFlight(ENGINE_WORKFLOWS);
-    return { perSecond, sequentialP50: latencies[Math.floor(latencies.length / 2)] as number };
+    const cpuMsPerWorkflow = (cpuMsSoFar() + (await serverCpuMs()) - cpuBefore) / ENGINE_WORKFLOWS;
+    return { perSecond, sequentialP50: latencies[Math.floor(latencies.length / 2)] as number, cpuMsPerWorkflow };
   } finally {
     await runtime.stop();
     await registry.close();
@@ -213,7 +236,7 @@ async function engines(): Promise<void> {
   const esdbStore = await openStore(`esdb://${server.address}?tls=false`);
   let throughClient: EngineFigures;
   try {
-    throughClient = await engineOn(esdbStore);
+    throughClient = await engineOn(esdbStore, server.cpuMs);
   } finally {
     await esdbStore.close();
     await server.stop();
@@ -232,8 +255,11 @@ async function engines(): Promise<void> {
   results['engine.latency.p50.c1'] = { value: round(embedded.sequentialP50, 2), unit: 'ms' };
   results['ratio.engine.workflows.c50'] = { value: round(throughClient.perSecond / embedded.perSecond, 3), unit: 'esdb / embedded' };
   results['ratio.engine.latency.p50.c1'] = { value: round(throughClient.sequentialP50 / embedded.sequentialP50, 2), unit: 'esdb / embedded' };
+  results['esdb.engine.cpu.c50'] = { value: round(throughClient.cpuMsPerWorkflow, 3), unit: 'ms per workflow, engine and server processes' };
+  results['engine.cpu.c50'] = { value: round(embedded.cpuMsPerWorkflow, 3), unit: 'ms per workflow' };
+  results['ratio.engine.cpu.c50'] = { value: round(throughClient.cpuMsPerWorkflow / embedded.cpuMsPerWorkflow, 2), unit: 'esdb / embedded' };
   for (const [name, figures] of [['engine through the client', throughClient], ['engine on the embedded store', embedded]] as const) {
-    console.log(`${name.padEnd(30)} ${round(figures.perSecond, 1).toString().padStart(10)} workflows/s at ${ENGINE_CONCURRENCY} in flight, sequential p50 ${round(figures.sequentialP50, 2)} ms`);
+    console.log(`${name.padEnd(30)} ${round(figures.perSecond, 1).toString().padStart(10)} workflows/s at ${ENGINE_CONCURRENCY} in flight (${round(figures.cpuMsPerWorkflow, 3)} ms CPU each), sequential p50 ${round(figures.sequentialP50, 2)} ms`);
   }
 }
 

@@ -8,14 +8,13 @@
 import { CancelledError, DeadlineExceededError, EventStoreDBClient, jsonEvent, UnavailableError } from '@eventstore/db-client';
 import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import { credentials as grpcCredentials, Metadata, status } from '@grpc/grpc-js';
-import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb.js';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
+import type { streamsPb } from '../../src/esdb-server/proto.js';
 import { StreamNotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';
-import { startEmbedded, type Embedded } from './support.js';
+import { batchAppendRequest, startEmbedded, type Embedded } from './support.js';
 
 /** Per-call credentials make the client use Append instead of BatchAppend (appendToStream/index.js). */
 const viaAppend = { credentials: { username: 'any', password: 'any' } };
@@ -98,17 +97,17 @@ describe('embedded EventStoreDB server: shutdown and limits', () => {
       const slowId = randomUUID();
       // A deadline an hour away: the server's 50 ms write timeout is what applies.
       const firstResponse = nextResponse();
-      call.write(batchRequest(slowId, slow, { final: false, deadline: new Date(Date.now() + 3_600_000) }));
+      call.write(batchAppendRequest({ correlationId: slowId, options: { stream: slow, expected: 'any', deadline: new Date(Date.now() + 3_600_000) }, final: false }));
       await firstResponse;
       expect(responses[0]?.getError()?.getCode()).toBe(status.DEADLINE_EXCEEDED);
       expect(responses[0]?.getError()?.getDetails()?.getTypeName()).toBe('event_store.client.Timeout');
       expect(Buffer.from(responses[0]?.getStreamIdentifier()?.getStreamName_asU8() ?? []).toString()).toBe(slow);
 
       // Its final request comes too late: dropped. An append after it is answered, and only it.
-      call.write(batchRequest(slowId, slow, { final: true }));
+      call.write(batchAppendRequest({ correlationId: slowId, final: true }));
       const other = `in-time-${randomUUID()}`;
       const secondResponse = nextResponse();
-      call.write(batchRequest(randomUUID(), other, { final: true, deadline: new Date(Date.now() + 3_600_000) }));
+      call.write(batchAppendRequest({ correlationId: randomUUID(), options: { stream: other, expected: 'any', deadline: new Date(Date.now() + 3_600_000) }, final: true }));
       await secondResponse;
       expect(responses).toHaveLength(2);
       expect(responses[1]?.hasSuccess()).toBe(true);
@@ -125,30 +124,4 @@ async function readAll(store: EventStore, stream: string) {
   const events = [];
   for await (const event of store.readStream(stream)) events.push(event);
   return events;
-}
-
-/** One BatchAppend request: options (unless a continuation), one JSON event, final or not. */
-function batchRequest(correlationId: string, stream: string, shape: { final: boolean; deadline?: Date }) {
-  const request = new streamsPb.BatchAppendReq();
-  const correlation = new sharedPb.UUID();
-  correlation.setString(correlationId);
-  request.setCorrelationId(correlation);
-  if (shape.deadline) {
-    const options = new streamsPb.BatchAppendReq.Options();
-    const identifier = new sharedPb.StreamIdentifier();
-    identifier.setStreamName(Buffer.from(stream));
-    options.setStreamIdentifier(identifier);
-    options.setAny(new sharedPb.Empty());
-    options.setDeadline(timestampPb.Timestamp.fromDate(shape.deadline));
-    request.setOptions(options);
-  }
-  const proposed = new streamsPb.BatchAppendReq.ProposedMessage();
-  const id = new sharedPb.UUID();
-  id.setString(randomUUID());
-  proposed.setId(id);
-  proposed.getMetadataMap().set('type', 'X').set('content-type', 'application/json');
-  proposed.setData(Buffer.from('{}'));
-  request.addProposedMessages(proposed);
-  request.setIsFinal(shape.final);
-  return request;
 }

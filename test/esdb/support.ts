@@ -1,8 +1,11 @@
-/** Helpers for the EventStoreDB tests: an embedded server over a memory store, and a client for it. */
+/** Helpers for the EventStoreDB tests: an embedded server over a memory store, a client for it, and raw requests. */
 import { EventStoreDBClient } from '@eventstore/db-client';
+import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb.js';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { startEsdbServer, type EsdbServer, type EsdbServerOptions } from '../../src/esdb-server/index.js';
+import { sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore } from '../../src/store/port.js';
 
@@ -40,4 +43,47 @@ export function selfSignedCertificate(directory: string): { certFile: string; ke
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
   ], { stdio: 'ignore' });
   return { certFile, keyFile };
+}
+
+/** What a hand-built BatchAppend request carries; see `batchAppendRequest`. */
+export interface BatchAppendShape {
+  /** Omitted: the request has no correlation id. */
+  readonly correlationId?: string;
+  /** Omitted: a continuation of an append already begun (no Options message). */
+  readonly options?: { readonly stream: string; readonly expected: 'any' | bigint; readonly deadline?: Date };
+  /** The one event's data, sent as application/json; default `{}`. */
+  readonly data?: string;
+  readonly final: boolean;
+}
+
+/**
+ * One BatchAppendReq built with the client's generated classes, as the client would send it, for
+ * the tests that need what the client never sends (a continuation, bad JSON, no correlation id).
+ */
+export function batchAppendRequest(shape: BatchAppendShape): InstanceType<typeof streamsPb.BatchAppendReq> {
+  const request = new streamsPb.BatchAppendReq();
+  if (shape.correlationId !== undefined) {
+    const correlation = new sharedPb.UUID();
+    correlation.setString(shape.correlationId);
+    request.setCorrelationId(correlation);
+  }
+  if (shape.options) {
+    const options = new streamsPb.BatchAppendReq.Options();
+    const identifier = new sharedPb.StreamIdentifier();
+    identifier.setStreamName(Buffer.from(shape.options.stream));
+    options.setStreamIdentifier(identifier);
+    if (shape.options.expected === 'any') options.setAny(new sharedPb.Empty());
+    else options.setStreamPosition(shape.options.expected.toString());
+    if (shape.options.deadline) options.setDeadline(timestampPb.Timestamp.fromDate(shape.options.deadline));
+    request.setOptions(options);
+  }
+  const proposed = new streamsPb.BatchAppendReq.ProposedMessage();
+  const id = new sharedPb.UUID();
+  id.setString(randomUUID());
+  proposed.setId(id);
+  proposed.getMetadataMap().set('type', 'X').set('content-type', 'application/json');
+  proposed.setData(Buffer.from(shape.data ?? '{}'));
+  request.addProposedMessages(proposed);
+  request.setIsFinal(shape.final);
+  return request;
 }

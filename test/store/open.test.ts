@@ -65,6 +65,30 @@ describe('openStore', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it('opens a served store that commits a lone append on its own thread, and appends made together in one commit', async () => {
+    const store = (await openServedStore(`sqlite:${file.path}`)) as SqliteEventStore;
+    try {
+      let settled = false;
+      const lone = store.append('served-lone', [event('Lone')]).then((result) => {
+        settled = true;
+        return result;
+      });
+      await nextTurn();
+      await nextTurn();
+      // Committed in the turn after it was made: no writer thread to start, send it to and hear back from.
+      expect(settled).toBe(true);
+      expect((await lone).nextExpectedRevision).toBe(0n);
+      const before = store.stats;
+      const together = await Promise.all(Array.from({ length: 10 }, (_, index) => store.append(`served-${index}`, [event('Together')])));
+      expect(together.map((result) => result.nextExpectedRevision)).toEqual(Array<bigint>(10).fill(0n));
+      expect(store.stats.operations - before.operations).toBe(10);
+      expect(store.stats.transactions - before.transactions).toBe(1);
+      expect((await collect(() => store.readStream('served-9'))).map((one) => one.type)).toEqual(['Together']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('opens a served store whose appends, made in separate turns while a commit waits, share commits', async () => {
     const store = (await openServedStore(`sqlite:${file.path}`)) as SqliteEventStore;
     const lockHolder = new Database(file.path);

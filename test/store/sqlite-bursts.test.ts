@@ -45,6 +45,30 @@ describe('bursts=thread', () => {
     }
   });
 
+  it.each(['', '?smallBatch=2&bursts=thread'])('never holds the caller on another connection\'s write lock (URI options "%s"): a lone write that finds it held goes to the thread and lands once the lock is gone', async (query) => {
+    const file = tempStoreFile();
+    // A write that waited for the lock on this thread would hold it for the busy timeout, then fail.
+    const store = (await openStore(`sqlite:${file.path}${query === '' ? '?' : `${query}&`}busyTimeout=2000`)) as SqliteEventStore;
+    const lockHolder = new Database(file.path);
+    try {
+      expect((await store.append('locked', [event('Before')])).nextExpectedRevision).toBe(0n);
+      lockHolder.exec('BEGIN IMMEDIATE');
+      let settled = false;
+      const append = store.append('locked', [event('Lone')]).finally(() => {
+        settled = true;
+      });
+      for (let turn = 0; turn < 20; turn++) await nextTurn();
+      expect(settled).toBe(false);
+      lockHolder.exec('COMMIT');
+      expect((await append).nextExpectedRevision).toBe(1n);
+      expect((await collect(() => store.readStream('locked'))).map((one) => one.type)).toEqual(['Before', 'Lone']);
+    } finally {
+      lockHolder.close();
+      await store.close();
+      await file.remove();
+    }
+  });
+
   it('refuses an unknown value in the store URI, naming it', async () => {
     await expect(openStore('sqlite:./x.db?bursts=sometimes')).rejects.toThrow(/bursts must be here or thread, got "sometimes"/);
   });
