@@ -9,11 +9,12 @@
  *   {"bench":"engine","results":{"workflows.c1":{"value":N,"unit":"workflows/s"},...}}
  *
  *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
+ *   BENCH_OBSERVED=tracing|http|scrape|context (comma-separated) picks the observed parts; BENCH_TRACE_SAMPLE=0.1 samples traces
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,10 +67,18 @@ const droppingExporter: SpanExporter = {
  * span processor does at each export: a cost of OpenTelemetry on Node 20, not of cadenza's spans).
  */
 const observedParts = new Set((process.env.BENCH_OBSERVED ?? 'tracing,http,scrape').split(','));
+/**
+ * `BENCH_TRACE_SAMPLE=0.1`: the SDK keeps that share of the workflows, whole (docs/operations.md,
+ * "Sampling"); default 1, every workflow traced (the SDK's default sampler).
+ */
+const traceSample = Number(process.env.BENCH_TRACE_SAMPLE ?? 1);
+if (!(traceSample > 0 && traceSample <= 1)) throw new Error(`BENCH_TRACE_SAMPLE: expected a share in (0, 1], got "${process.env.BENCH_TRACE_SAMPLE}"`);
 
 /** What a worker with `--http` and a registered OpenTelemetry SDK adds around the runtime; `stop` removes all of it. */
 async function observe(store: Awaited<ReturnType<typeof openStore>>, registry: AgentRegistry, runtime: SagaRuntime): Promise<() => Promise<number>> {
-  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(droppingExporter)] });
+  const ratio = new TraceIdRatioBasedSampler(traceSample);
+  const sampler = traceSample < 1 ? { sampler: new ParentBasedSampler({ root: ratio, remoteParentSampled: ratio }) } : {};
+  const provider = new BasicTracerProvider({ ...sampler, spanProcessors: [new BatchSpanProcessor(droppingExporter)] });
   if (observedParts.has('tracing')) trace.setGlobalTracerProvider(provider);
   if (observedParts.has('context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const api: ApiServer | undefined = observedParts.has('http') ? await startApiServer({ store, engine: { runtime, registry, definitions: [validateDefinition(tradingPipeline)] } }) : undefined;
