@@ -83,7 +83,12 @@ export class A2aTransport implements AgentTransport {
     const outcome = this.#settled(now, tracker);
     if (outcome) return outcome;
     if (streaming) {
-      const task = await this.#consume(client.resubscribeTask({ tenant: '', id: taskId }, { signal }), now, tracker);
+      // A task that ends between the read above and the subscription cannot be subscribed to (the
+      // agent answers an error, -32004 from the SDK's server): polling reads its final state.
+      const task = await this.#consume(client.resubscribeTask({ tenant: '', id: taskId }, { signal }), now, tracker).catch((error: unknown) => {
+        if (signal.aborted) throw error;
+        return undefined;
+      });
       const streamed = task ? this.#settled(task, tracker) : undefined;
       if (streamed) return streamed;
     }
