@@ -135,12 +135,14 @@ describe('a task\'s output and reason', () => {
     const notJson = { content: { $case: 'data', value: { f: Number.NaN } }, metadata: undefined, filename: '', mediaType: 'application/json' } as Part;
     expect(outputOf(task([artifact('result', [notJson, dataPart(0)])]))).toEqual({ found: true, output: 0 });
     expect(outputOf(task([artifact('result', [notJson])]))).toEqual({ found: false });
+    // A part without content (a peer's odd answer) is skipped, not a crash.
+    expect(outputOf(task([artifact('result', [{ content: undefined, metadata: undefined, filename: '', mediaType: '' }, dataPart('after it')])]))).toEqual({ found: true, output: 'after it' });
     expect(outputOf(task([]))).toEqual({ found: false });
   });
 
   it('reads the reason as the status message\'s text parts, joined and trimmed', () => {
     const status = (parts: Part[]): Task['status'] => ({ state: TaskState.TASK_STATE_FAILED, timestamp: undefined, message: { ...message(undefined), role: Role.ROLE_AGENT, parts } });
-    expect(statusText(task([], status([textPart(' card'), dataPart({ code: 1 }), textPart('declined ')])))).toBe('card declined');
+    expect(statusText(task([], status([textPart(' card'), dataPart({ code: 1 }), { content: undefined, metadata: undefined, filename: '', mediaType: '' }, textPart('declined ')])))).toBe('card declined');
     expect(statusText(task([], { state: TaskState.TASK_STATE_FAILED, timestamp: undefined, message: undefined }))).toBe('');
     expect(statusText(task([]))).toBe('');
   });
