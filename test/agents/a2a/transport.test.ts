@@ -51,14 +51,20 @@ afterAll(async () => {
   await agent.close();
 });
 
-/** JSON-RPC methods sent, in order (the card reads are GETs and not listed). */
+/** JSON-RPC methods sent, in order, and their params (the card reads are GETs and not listed). */
 let methods: string[] = [];
+let params: Record<string, unknown>[] = [];
 beforeEach(() => {
   methods = [];
+  params = [];
 });
 
 const recording: typeof fetch = async (input, init) => {
-  if (typeof init?.body === 'string') methods.push((JSON.parse(init.body) as { method: string }).method);
+  if (typeof init?.body === 'string') {
+    const request = JSON.parse(init.body) as { method: string; params: Record<string, unknown> };
+    methods.push(request.method);
+    params.push(request.params);
+  }
   return fetch(input, init);
 };
 
@@ -66,6 +72,7 @@ async function transportTo(url: string, options: { follow?: 'card' | 'poll'; rec
   const remote = new RemoteA2aAgent({ id: 'held-1', url, fetch: recording, ...options });
   await remote.readCard();
   methods = [];
+  params = [];
   return remote.transport;
 }
 
@@ -100,6 +107,9 @@ describe.each(followModes)('an A2A call, following by $follow', ({ follow, send,
     expect(cancel.accepted[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(methods[0]).toBe(send);
     expect(methods.slice(1).every((method) => method === 'GetTask')).toBe(true);
+    // The message, and for polling the answer at once (a task, not the end of it); no tenant, no other field.
+    expect(params[0]).toEqual({ message: expect.objectContaining({ metadata: expect.objectContaining({ 'cadenza.idempotencyKey': held.idempotencyKey }) }) as unknown, configuration: follow === 'poll' ? { returnImmediately: true } : {} });
+    for (const get of params.slice(1)) expect(get).toEqual({ id: cancel.accepted[0] });
   });
 
   it('does not report a task that ends before recordTaskAfterMs', async () => {
@@ -125,12 +135,14 @@ describe.each(followModes)('an A2A call, following by $follow', ({ follow, send,
     expect(await stopped).toEqual({ ok: false, error: { message: 'agent "held-1" (' + agent.url + '): call stopped', code: 'cancelled', retryable: false } });
 
     methods = [];
+    params = [];
     const again = cancellation();
     const followed = transport.invoke({ ...held, attempt: 1, taskId: first.accepted[0] as string }, again);
     await waitFor(() => methods.includes(follow === 'poll' ? 'GetTask' : follows), { what: `the transport to follow the task (${follows})` });
     await release(held.idempotencyKey);
     expect(await followed).toEqual({ ok: true, output: { done: held.idempotencyKey } });
     expect(methods[0]).toBe('GetTask');
+    expect(params.every((sent) => JSON.stringify(sent) === JSON.stringify({ id: first.accepted[0] }))).toBe(true);
     expect(methods).not.toContain(send);
     expect(methods).not.toContain('CancelTask');
     expect(again.accepted).toEqual([]); // already recorded
@@ -147,7 +159,7 @@ describe.each(followModes)('an A2A call, following by $follow', ({ follow, send,
     cancel.controller.abort(new Error('deadline'));
     expect(await answer).toMatchObject({ ok: false, error: { code: 'cancelled', retryable: false } });
     await waitFor(() => cancelled.has(held.idempotencyKey), { what: 'the agent to see its task cancelled' });
-    expect(methods).toContain('CancelTask');
+    expect(params[methods.indexOf('CancelTask')]).toEqual({ id: cancel.accepted[0] });
   });
 
   it('follows a task given by id that has already ended, with one GetTask', async () => {
@@ -159,8 +171,10 @@ describe.each(followModes)('an A2A call, following by $follow', ({ follow, send,
     await release(held.idempotencyKey);
     expect(await answer).toMatchObject({ ok: true });
     methods = [];
+    params = [];
     expect(await transport.invoke({ ...held, taskId: first.accepted[0] as string }, cancellation())).toEqual({ ok: true, output: { done: held.idempotencyKey } });
     expect(methods).toEqual(['GetTask']);
+    expect(params).toEqual([{ id: first.accepted[0] }]);
   });
 });
 
