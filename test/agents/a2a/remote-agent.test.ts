@@ -9,6 +9,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentCardError, DEFAULT_CARD_REFRESH_MS, RemoteA2aAgent, serveAgent, type ServedAgent } from '../../../src/agents/a2a/index.js';
+import { pino } from 'pino';
+import type { Logger } from '../../../src/agents/logging.js';
 import { waitFor } from '../../support/wait-for.js';
 import { ManualClock, memoryStore, openRegistry } from '../support.js';
 
@@ -84,6 +86,10 @@ describe('RemoteA2aAgent: the card', () => {
     const refused = new RemoteA2aAgent({ id: 'closed', url: `http://127.0.0.1:${await closedPort()}` });
     await expect(refused.readCard()).rejects.toThrow(/^agent "closed": cannot read its card at http:\/\/127\.0\.0\.1:\d+\/\.well-known\/agent-card\.json: fetch failed \(ECONNREFUSED\)$/);
 
+    // One JSON-RPC interface among others is enough.
+    cards.set('both', card(['pay'], [{ url: 'http://127.0.0.1:1/grpc', protocolBinding: 'GRPC', tenant: '', protocolVersion: '1.0' }, { url: 'http://127.0.0.1:1/a2a', protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }]));
+    expect((await new RemoteA2aAgent({ id: 'both', url: `${base}/both` }).readCard()).name).toBe('c');
+
     cards.set('grpc-only', card(['pay'], [{ url: 'http://127.0.0.1:1/grpc', protocolBinding: 'GRPC', tenant: '', protocolVersion: '1.0' }]));
     const grpc = new RemoteA2aAgent({ id: 'grpc', url: `${base}/grpc-only` });
     await expect(grpc.readCard()).rejects.toThrow(new AgentCardError(`agent "grpc": the card at ${base}/grpc-only/.well-known/agent-card.json offers no JSON-RPC interface`));
@@ -127,7 +133,33 @@ describe('RemoteA2aAgent: the registry definition', () => {
   });
 });
 
+/** A logger whose lines land in `lines`, parsed. */
+function capturing(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+}
+
 describe('RemoteA2aAgent: the registration follows the card', () => {
+  it('logs a card it cannot read (a warning naming the agent) and a card that changed (what it offers now and before)', async () => {
+    const { logger, lines } = capturing();
+    expect(await new RemoteA2aAgent({ id: 'l0', url: `${base}/absent` }).discover(logger)).toBeUndefined();
+    expect(lines.at(-1)).toMatchObject({ level: 40, agentId: 'l0', msg: 'agent card not read; the agent is not registered yet', err: expect.stringContaining('cannot read its card') as unknown });
+    const registry = await openRegistry(await memoryStore(), new ManualClock());
+    const agent = new RemoteA2aAgent({ id: 'l1', url: `${base}/logged` });
+    expect(await agent.refresh(registry, logger)).toBe(false);
+    expect(lines.at(-1)).toMatchObject({ level: 40, agentId: 'l1', msg: 'agent card not read; registration kept' });
+    cards.set('logged', card(['pay']));
+    await agent.refresh(registry, logger);
+    expect(lines.at(-1)).toMatchObject({ level: 30, agentId: 'l1', msg: 'agent card changed', capabilities: ['pay'], before: [] });
+    cards.set('logged', card(['pay', 'ship']));
+    await agent.refresh(registry, logger);
+    expect(lines.at(-1)).toMatchObject({ msg: 'agent card changed', capabilities: ['pay', 'ship'], before: ['pay'] });
+    const count = lines.length;
+    await agent.refresh(registry, logger);
+    expect(lines).toHaveLength(count); // unchanged: nothing to say
+    await registry.close();
+  });
+
   it('registers on the first read, takes away a skill that disappears, deregisters with none left, registers again, and keeps it all while the card cannot be read', async () => {
     const registry = await openRegistry(await memoryStore(), new ManualClock());
     const agent = new RemoteA2aAgent({ id: 'r1', url: `${base}/reg` });
@@ -152,6 +184,10 @@ describe('RemoteA2aAgent: the registration follows the card', () => {
     cards.set('reg', card(['pay']));
     expect(await agent.refresh(registry)).toBe(true);
     expect(registry.get('r1')).toMatchObject({ registered: true, capabilities: ['pay'] });
+
+    cards.set('reg', card(['ship'])); // as many skills, another one
+    expect(await agent.refresh(registry)).toBe(true);
+    expect(registry.get('r1')).toMatchObject({ registered: true, capabilities: ['ship'] });
     await registry.close();
   });
 
@@ -171,7 +207,14 @@ describe('RemoteA2aAgent: the registration follows the card', () => {
     let skills = ['pay'];
     const served: ServedAgent = await serveAgent({ name: 'w', skills: () => skills, handlers: { pay: () => null } });
     const registry = await openRegistry(await memoryStore(), new ManualClock());
-    const agent = new RemoteA2aAgent({ id: 'w1', url: served.url, refreshMs: 20 });
+    let cardReads = 0;
+    let stopAtRead = 0;
+    const counting: typeof fetch = (input, init) => {
+      cardReads++;
+      if (cardReads === stopAtRead) agent.stop();
+      return fetch(input, init);
+    };
+    const agent = new RemoteA2aAgent({ id: 'w1', url: served.url, refreshMs: 20, fetch: counting });
     try {
       expect(await agent.watch(registry)).toBe(true);
       expect(registry.candidates('pay')).toEqual(['w1']);
@@ -180,6 +223,11 @@ describe('RemoteA2aAgent: the registration follows the card', () => {
       expect(registry.candidates('pay')).toEqual([]);
       skills = ['pay', 'ship'];
       await waitFor(() => registry.candidates('pay').length === 1, { what: 'the card to be read a third time' });
+      // Stopped while it reads the card, it reads it no more: ten periods on, no other read.
+      stopAtRead = cardReads + 1;
+      await waitFor(() => cardReads === stopAtRead, { what: 'the next read of the card' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(cardReads).toBe(stopAtRead);
     } finally {
       agent.stop();
       await served.close();
