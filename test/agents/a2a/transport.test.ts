@@ -178,6 +178,22 @@ describe.each(followModes)('an A2A call, following by $follow', ({ follow, send,
   });
 });
 
+describe('an A2A call with the default options', () => {
+  it('reports a task still running 250 ms after the call started, and not a task that ended before', async () => {
+    const transport = await transportTo(agent.url, { follow: 'poll' });
+    const quick = cancellation();
+    expect(await transport.invoke(call('quick'), quick)).toMatchObject({ ok: true });
+    expect(quick.accepted).toEqual([]);
+    const held = call('work');
+    const slow = cancellation();
+    const answer = transport.invoke(held, slow);
+    await waitFor(() => slow.accepted.length > 0, { what: 'the task to be reported after 250 ms' });
+    await release(held.idempotencyKey);
+    expect(await answer).toEqual({ ok: true, output: { done: held.idempotencyKey } });
+    expect(slow.accepted).toHaveLength(1);
+  });
+});
+
 describe('an A2A call before the card is read', () => {
   it('fails unreachable and retryable, and sends nothing', async () => {
     const transport = new A2aTransport({ name: 'agent "x"', card: () => undefined, fetch: recording });
@@ -316,6 +332,20 @@ describe('an A2A peer that answers badly', () => {
     ]));
     expect(result).toEqual({ ok: true, output: { streamed: true } });
     expect(methods).toEqual(['SendStreamingMessage']);
+  });
+
+  it('sends no tasks/cancel for a call aborted before the agent named a task', async () => {
+    const held: ServerResponse[] = [];
+    replies.set('hang', (_request, response) => held.push(response));
+    const transport = await transportTo(`${peerBase}/hang`, { follow: 'poll' });
+    const cancel = cancellation();
+    const answer = transport.invoke(call('work'), cancel);
+    await waitFor(() => held.length === 1, { what: 'the message to reach the peer' });
+    cancel.controller.abort(new Error('deadline'));
+    expect(await answer).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(methods).toEqual(['SendMessage']);
+    for (const response of held) response.destroy();
   });
 
   it('polls a card without streaming even when following by the card', async () => {
