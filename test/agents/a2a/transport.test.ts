@@ -173,6 +173,7 @@ describe.each(followModes)('an A2A call, following by $follow', ({ follow, send,
     methods = [];
     params = [];
     expect(await transport.invoke({ ...held, taskId: first.accepted[0] as string }, cancellation())).toEqual({ ok: true, output: { done: held.idempotencyKey } });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a tasks/cancel would be sent by now
     expect(methods).toEqual(['GetTask']);
     expect(params).toEqual([{ id: first.accepted[0] }]);
   });
@@ -238,7 +239,9 @@ beforeAll(async () => {
     request.on('end', () => {
       const mode = (request.url ?? '').split('/')[1] ?? '';
       if (request.method === 'GET') {
-        json(response, 200, card(mode, mode.startsWith('stream')));
+        const served = card(mode, mode.startsWith('stream')) as { capabilities?: unknown };
+        if (mode === 'no-capabilities') delete served.capabilities;
+        json(response, 200, served);
         return;
       }
       const rpc = JSON.parse(body) as { method: string; id: unknown };
@@ -284,6 +287,8 @@ describe('an A2A peer that answers badly', () => {
     expect(await invokePeer('message', (_request, response, rpc) => json(response, 200, { jsonrpc: '2.0', id: rpc.id, result: { message } }))).toEqual({
       ok: false, error: { message: `agent "held-1" (${peerBase}/message): answered with a message, not a task`, code: 'invalid-result', retryable: true },
     });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a tasks/cancel would be sent by now
+    expect(methods).toEqual(['SendMessage']);
   });
 
   it('fails a stream that ends before naming a task, retryable', async () => {
@@ -326,7 +331,11 @@ describe('an A2A peer that answers badly', () => {
 
   it('folds status and artifact updates of a stream into the task', async () => {
     const result = await invokePeer('stream-updates', (_request, response, rpc) => sse(response, [
+      // Before the task: an artifact is not kept (there is nothing to add it to), and a task without status.
+      { jsonrpc: '2.0', id: rpc.id, result: { artifactUpdate: { taskId: 'peer-task', contextId: 'c', artifact: { artifactId: 'early', name: 'result', parts: [{ data: 'too early' }] } } } },
+      { jsonrpc: '2.0', id: rpc.id, result: { task: { id: 'peer-task', contextId: 'c', artifacts: [], history: [] } } },
       { jsonrpc: '2.0', id: rpc.id, result: { task: taskJson('TASK_STATE_SUBMITTED') } },
+      { jsonrpc: '2.0', id: rpc.id, result: { artifactUpdate: { taskId: 'peer-task', contextId: 'c' } } },
       { jsonrpc: '2.0', id: rpc.id, result: { artifactUpdate: { taskId: 'peer-task', contextId: 'c', artifact: { artifactId: 'a', name: 'result', parts: [{ data: { streamed: true } }] } } } },
       { jsonrpc: '2.0', id: rpc.id, result: { statusUpdate: { taskId: 'peer-task', contextId: 'c', status: { state: 'TASK_STATE_COMPLETED' } } } },
     ]));
@@ -346,6 +355,13 @@ describe('an A2A peer that answers badly', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(methods).toEqual(['SendMessage']);
     for (const response of held) response.destroy();
+  });
+
+  it('polls an agent whose card says nothing of its capabilities', async () => {
+    replies.set('no-capabilities', (_request, response, rpc) => json(response, 200, { jsonrpc: '2.0', id: rpc.id, result: rpc.method === 'SendMessage' ? { task: taskJson('TASK_STATE_WORKING') } : taskJson('TASK_STATE_COMPLETED') }));
+    const transport = await transportTo(`${peerBase}/no-capabilities`);
+    expect(await transport.invoke(call('work'), cancellation())).toEqual({ ok: true, output: null });
+    expect(methods).toEqual(['SendMessage', 'GetTask']);
   });
 
   it('polls a card without streaming even when following by the card', async () => {
