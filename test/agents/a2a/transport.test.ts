@@ -273,8 +273,9 @@ describe('an A2A peer that answers badly', () => {
       expect(result, `HTTP ${status}`).toMatchObject({ ok: false, error: { code, retryable } });
       if (!result.ok) expect(result.error.message).toContain(`HTTP ${status}`);
     }
-    // 401 without any content type at all, too.
+    // 401 without any content type at all, and 403 with a JSON body (not JSON-RPC), too.
     expect(await invokePeer('bare-401', (_request, response) => response.writeHead(401).end())).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(await invokePeer('json-403', (_request, response) => json(response, 403, { error: 'the bearer token is wrong' }))).toMatchObject({ error: { code: 'unauthorized', message: expect.stringContaining('HTTP 403') as unknown } });
   });
 
   it('leaves an error status with a JSON body to JSON-RPC: its error says more', async () => {
