@@ -158,6 +158,9 @@ describe('RemoteA2aAgent: the registration follows the card', () => {
     const count = lines.length;
     await agent.refresh(registry, logger);
     expect(lines).toHaveLength(count); // unchanged: nothing to say
+    cards.set('logged', card([]));
+    await agent.refresh(registry, logger);
+    expect(lines.at(-1)).toMatchObject({ msg: 'agent card changed', capabilities: [], before: ['pay', 'ship'] });
     await registry.close();
   });
 
@@ -189,6 +192,11 @@ describe('RemoteA2aAgent: the registration follows the card', () => {
     cards.set('reg', card(['ship'])); // as many skills, another one
     expect(await agent.refresh(registry)).toBe(true);
     expect(registry.get('r1')).toMatchObject({ registered: true, capabilities: ['ship'] });
+    cards.set('reg', card(['pay', 'ship']));
+    await agent.refresh(registry);
+    cards.set('reg', card(['pay', 'track'])); // one of two changed
+    expect(await agent.refresh(registry)).toBe(true);
+    expect(registry.get('r1')).toMatchObject({ registered: true, capabilities: ['pay', 'track'] });
     await registry.close();
   });
 

@@ -118,6 +118,14 @@ describe.each(followModes)('an A2A call, following by $follow', ({ follow, send,
     expect(await transport.invoke(call('quick', { input: { x: 1 } }), cancel)).toEqual({ ok: true, output: { echo: { x: 1 } } });
     expect(cancel.accepted).toEqual([]);
     expect(methods[0]).toBe(send);
+    // A task of 400 ms, past the 250 ms default: still not reported under a minute's setting.
+    const held = call('work');
+    const longer = cancellation();
+    const answer = transport.invoke(held, longer);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await release(held.idempotencyKey);
+    expect(await answer).toMatchObject({ ok: true });
+    expect(longer.accepted).toEqual([]);
   });
 
   it('ends a task that needs input as a failure coded input-required, not retryable', async () => {
