@@ -20,10 +20,21 @@ function putByte(at: number, value: number): void {
   uuidChars[at + 1] = hexDigits[value & 0x0f] as number;
 }
 
+/** A message of `length` bytes with SHA-1's padding (0x80, zeros, the 8-byte length): whole 64-byte blocks. */
+function paddedLength(length: number): number {
+  return Math.ceil((length + 9) / 64) * 64;
+}
+
+/** Grows the scratch block (never shrinks it) to hold a message of `length` bytes, padded; twice that, so that slightly longer names do not grow it again. */
+function growBlockFor(length: number): void {
+  const padded = paddedLength(length);
+  if (block.length < padded) block = new Uint8Array(padded * 2);
+}
+
 export function uuidV5(name: string, namespace: Uint8Array): string {
   // Optimistic: one byte per char. A non-ASCII name is encoded again, properly, below.
   let length = 16 + name.length;
-  if (block.length < length + 9) block = new Uint8Array(Math.ceil((length + 9) / 64) * 128);
+  growBlockFor(length);
   let ascii = true;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -33,10 +44,10 @@ export function uuidV5(name: string, namespace: Uint8Array): string {
   if (!ascii) {
     const bytes = utf8.encode(name);
     length = 16 + bytes.length;
-    if (block.length < length + 9) block = new Uint8Array(Math.ceil((length + 9) / 64) * 128);
+    growBlockFor(length);
     block.set(bytes, 16);
   }
-  const padded = Math.ceil((length + 9) / 64) * 64;
+  const padded = paddedLength(length);
   block.set(namespace, 0);
   block[length] = 0x80;
   // Zero only the padding between the 0x80 and the length: everything before it was just written.

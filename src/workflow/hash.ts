@@ -9,43 +9,43 @@ import type { WorkflowDefinition } from './definition.js';
 export function canonicalJson(value: unknown): string {
   // A copy whose objects were built in sorted key order, then JSON.stringify at native speed: a
   // definition of 10,000 steps is ~2 MB of JSON. Objects list integer-like keys first whatever
-  // the order they were set in, and `__proto__` cannot be set as a plain key: values with such
-  // keys are written out by hand.
-  const sorted = sortedCopy(value);
-  return sorted === unordered ? canonicalJsonByHand(value) : (JSON.stringify(sorted) ?? 'null');
+  // the order they were set in, and `__proto__` cannot be set as a plain key: a value with such a
+  // key anywhere is written out by hand instead.
+  try {
+    return JSON.stringify(sortedCopy(value)) ?? 'null';
+  } catch {
+    // UnorderedKeys, thrown by sortedCopy; any other error is thrown again by the path by hand.
+    return canonicalJsonByHand(value);
+  }
 }
 
-const unordered = Symbol('keys an object cannot hold in sorted order');
+/** Thrown (not returned: no check at every level on the way up) for a key an object cannot hold in sorted order. */
+class UnorderedKeys extends Error {}
 
 function sortedCopy(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const items: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const item = sortedCopy(value[i]);
-      if (item === unordered) return unordered;
-      items[i] = item;
-    }
+    const items: unknown[] = [];
+    for (let i = 0; i < value.length; i++) items.push(sortedCopy(value[i]));
     return items;
   }
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
     const first = key.charCodeAt(0);
-    if ((first >= 48 && first <= 57) || key === '__proto__') return unordered;
-    const item = sortedCopy((value as Record<string, unknown>)[key]);
-    if (item === unordered) return unordered;
-    copy[key] = item;
+    if ((first >= 48 && first <= 57) || key === '__proto__') throw new UnorderedKeys();
+    copy[key] = sortedCopy((value as Record<string, unknown>)[key]);
   }
   return copy;
 }
 
 function canonicalJsonByHand(value: unknown): string {
+  // An undefined array item (or a hole) is written `null`, as JSON.stringify writes it.
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJsonByHand(item))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJsonByHand(v)}`).join(',')}}`;
+  if (Array.isArray(value)) return `[${Array.from(value, canonicalJsonByHand).join(',')}]`;
+  const object = value as Record<string, unknown>;
+  // sort() without a comparator orders by UTF-16 code units, as sortedCopy's does.
+  const members = Object.keys(object).sort().filter((key) => object[key] !== undefined);
+  return `{${members.map((key) => `${JSON.stringify(key)}:${canonicalJsonByHand(object[key])}`).join(',')}}`;
 }
 
 /** `sha256:<hex>` of the definition's canonical JSON. Pass a validated definition (defaults filled in). */
@@ -71,8 +71,8 @@ const K = new Int32Array([
 
 /**
  * SHA-256 (FIPS 180-4) of a string's UTF-8 bytes, as lowercase hex. Written for V8's fast paths:
- * 32-bit integer arithmetic on locals (`| 0`), words read from the bytes by hand, no destructuring
- * or helper calls in the rounds; a 10,000-step definition (~2 MB of JSON) hashes in tens of ms.
+ * 32-bit integer arithmetic on locals (`| 0`), big-endian words read through a DataView, no
+ * destructuring or helper calls in the rounds; a 10,000-step definition (~2 MB of JSON) hashes in tens of ms.
  */
 export function sha256Hex(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -81,28 +81,26 @@ export function sha256Hex(text: string): string {
   padded.set(bytes);
   padded[length] = 0x80;
   const end = padded.length;
-  const bitsHigh = Math.floor(length / 2 ** 29); // length * 8 / 2^32
-  const bitsLow = (length * 8) >>> 0;
-  for (let k = 0; k < 4; k++) {
-    padded[end - 8 + k] = (bitsHigh >>> (24 - 8 * k)) & 0xff;
-    padded[end - 4 + k] = (bitsLow >>> (24 - 8 * k)) & 0xff;
-  }
+  // The last 8 bytes: the length in bits, big-endian. setUint32 keeps the integer part modulo
+  // 2^32, so these are the high word (zero below 512 MiB of text) and the low word.
+  const view = new DataView(padded.buffer);
+  view.setUint32(end - 8, length / 2 ** 29);
+  view.setUint32(end - 4, length * 8);
   const w = new Int32Array(64);
   let h0 = 0x6a09e667 | 0, h1 = 0xbb67ae85 | 0, h2 = 0x3c6ef372 | 0, h3 = 0xa54ff53a | 0;
   let h4 = 0x510e527f | 0, h5 = 0x9b05688c | 0, h6 = 0x1f83d9ab | 0, h7 = 0x5be0cd19 | 0;
   for (let offset = 0; offset < end; offset += 64) {
-    for (let t = 0; t < 16; t++) {
-      const j = offset + t * 4;
-      w[t] = ((padded[j] as number) << 24) | ((padded[j + 1] as number) << 16) | ((padded[j + 2] as number) << 8) | (padded[j + 3] as number);
-    }
-    for (let t = 16; t < 64; t++) {
-      const x = w[t - 15] as number, y = w[t - 2] as number;
-      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
-      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
-      w[t] = ((w[t - 16] as number) + s0 + (w[t - 7] as number) + s1) | 0;
-    }
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7;
+    // The message schedule word by word, as each round needs it: the block's 16 words, then the rest.
     for (let t = 0; t < 64; t++) {
+      if (t < 16) {
+        w[t] = view.getInt32(offset + t * 4);
+      } else {
+        const x = w[t - 15] as number, y = w[t - 2] as number;
+        const sigma0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+        const sigma1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+        w[t] = ((w[t - 16] as number) + sigma0 + (w[t - 7] as number) + sigma1) | 0;
+      }
       const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const t1 = (h + s1 + ((e & f) ^ (~e & g)) + (K[t] as number) + (w[t] as number)) | 0;
       const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));

@@ -43,6 +43,17 @@ describe('uuidV5', () => {
       expect(uuidV5(name, parse(namespace))).toBe(v5(name, namespace));
     }
   });
+
+  it('gives a long name its id right after a short one, ASCII or not', () => {
+    // The scratch block must grow for the long name whatever the calls before it left: from a
+    // short name to one several blocks long, both ways of copying the name in.
+    for (const long of ['L'.repeat(300), 'ł'.repeat(300), `${'L'.repeat(150)}ł`]) {
+      for (const short of ['', 's', 'ś']) {
+        expect(uuidV5(short, parse(namespace))).toBe(v5(short, namespace));
+        expect(uuidV5(long, parse(namespace)), `${long.length} characters after ${short.length}`).toBe(v5(long, namespace));
+      }
+    }
+  });
 });
 
 describe('uuidV5 from its first scratch block', () => {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, definitionHash, sha256Hex, validateDefinition } from '../../src/workflow/index.js';
+import { canonicalJson, definitionHash, sha256Hex, validateDefinition, type WorkflowDefinition } from '../../src/workflow/index.js';
 
 describe('canonicalJson', () => {
   it('writes scalars, undefined and empty containers as JSON does', () => {
@@ -27,6 +27,14 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: { y: JSON.parse('{"__proto__":1,"a":2}') as unknown } })).toBe('{"x":{"y":{"__proto__":1,"a":2}}}');
     expect(canonicalJson({ '9': { b: 1, a: undefined, A: 2 } })).toBe('{"9":{"A":2,"b":1}}');
   });
+
+  it('puts a digit-led key after the keys that sort before digits, and orders digit-led keys as text', () => {
+    // An object lists integer-like keys first, in numeric order: '-' and ' ' sort before '0', and '10' before '9'.
+    expect(canonicalJson({ '0': 'zero', '-': 'dash', ' ': 'space' })).toBe('{" ":"space","-":"dash","0":"zero"}');
+    expect(canonicalJson({ '9': 'nine', '10': 'ten', '!': 'bang' })).toBe('{"!":"bang","10":"ten","9":"nine"}');
+    expect(canonicalJson({ '9': 'nine', '-': 'dash' })).toBe('{"-":"dash","9":"nine"}');
+    expect(canonicalJson([{ '5': [{ b: 1, a: 2 }], '$': null }])).toBe('[{"$":null,"5":[{"a":2,"b":1}]}]');
+  });
 });
 
 describe('definitionHash', () => {
@@ -34,6 +42,25 @@ describe('definitionHash', () => {
     const definition = validateDefinition({ name: 'w', steps: [{ id: 'a', action: 'a', capability: 'x' }] });
     expect(definitionHash(definition)).toBe(`sha256:${sha256Hex(canonicalJson(definition))}`);
     expect(definitionHash(definition)).toBe(definitionHash(definition));
+  });
+
+  it('reads a frozen definition once however often it is hashed, and an unfrozen one again, with what it holds then', () => {
+    // decide hashes the definition of every start; a validated (frozen) one cannot change, so its
+    // hash is kept. A getter counts how often the definition's steps are read.
+    let reads = 0;
+    const steps = [{ id: 'a', action: 'a', capability: 'x' }];
+    const frozen = Object.freeze({ name: 'w', get steps() { reads++; return steps; } }) as unknown as WorkflowDefinition;
+    const first = definitionHash(frozen);
+    expect(definitionHash(frozen)).toBe(first);
+    expect(reads).toBe(1);
+
+    const open = { name: 'w', steps: [...steps] };
+    const hashOfOpen = (): string => definitionHash(open as unknown as WorkflowDefinition);
+    const before = hashOfOpen();
+    expect(before).toBe(first);
+    open.steps.push({ id: 'b', action: 'b', capability: 'x' });
+    expect(hashOfOpen()).toBe(`sha256:${createHash('sha256').update(canonicalJson(open)).digest('hex')}`);
+    expect(hashOfOpen()).not.toBe(before);
   });
 });
 

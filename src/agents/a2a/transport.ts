@@ -83,7 +83,12 @@ export class A2aTransport implements AgentTransport {
     const outcome = this.#settled(now, tracker);
     if (outcome) return outcome;
     if (streaming) {
-      const task = await this.#consume(client.resubscribeTask({ tenant: '', id: taskId }, { signal }), now, tracker);
+      // A task that ends between the read above and the subscription cannot be subscribed to (the
+      // agent answers an error, -32004 from the SDK's server): polling reads its final state.
+      const task = await this.#consume(client.resubscribeTask({ tenant: '', id: taskId }, { signal }), now, tracker).catch((error: unknown) => {
+        if (signal.aborted) throw error;
+        return undefined;
+      });
       const streamed = task ? this.#settled(task, tracker) : undefined;
       if (streamed) return streamed;
     }
@@ -103,7 +108,7 @@ export class A2aTransport implements AgentTransport {
     }
   }
 
-  /** Folds a task's stream into the task as it stands at the stream's end (or at its final state). */
+  /** Folds a task's stream into the task as it stands at the stream's end (or at its final state). A message in the stream changes nothing. */
   async #consume(stream: AsyncIterable<{ payload?: { $case: string; value: unknown } | undefined }>, start: Task | undefined, tracker: TaskTracker): Promise<Task | undefined> {
     let task = start;
     for await (const response of stream) {
@@ -114,7 +119,7 @@ export class A2aTransport implements AgentTransport {
       else if (payload.$case === 'artifactUpdate' && task) {
         const artifact = (payload.value as { artifact?: Task['artifacts'][number] }).artifact;
         if (artifact) task = { ...task, artifacts: [...task.artifacts, artifact] };
-      } else if (payload.$case === 'message') continue;
+      }
       if (task) tracker.seen(task.id);
       const state = task?.status?.state;
       if (state !== undefined && (FINAL_STATES.has(state) || INTERRUPTED_STATES.has(state))) return task;

@@ -65,14 +65,14 @@ export function callMessage(call: AgentCall, taskId = ''): Message {
 /** The call a message carries, or what is wrong with it (one line, naming the field). */
 export function callFromMessage(message: Message): AgentCall | string {
   const meta = (message.metadata ?? {}) as Record<string, unknown>;
-  const text = (name: string): string | undefined => (typeof meta[name] === 'string' && (meta[name] as string).length > 0 ? (meta[name] as string) : undefined);
+  // An empty string reads as missing below: `!action`, `?? ''`, and Date.parse('') is NaN.
+  const text = (name: string): string | undefined => (typeof meta[name] === 'string' ? meta[name] : undefined);
   const action = text(CALL_METADATA.action);
   if (!action) return `message metadata "${CALL_METADATA.action}" is missing: name the action to run`;
   const idempotencyKey = text(CALL_METADATA.idempotencyKey);
   if (!idempotencyKey) return `message metadata "${CALL_METADATA.idempotencyKey}" is missing`;
   const attempt = meta[CALL_METADATA.attempt];
-  const deadlineText = text(CALL_METADATA.deadline);
-  const deadline = deadlineText === undefined ? Number.NaN : Date.parse(deadlineText);
+  const deadline = Date.parse(text(CALL_METADATA.deadline) ?? '');
   const input = message.parts.find((part) => part.content?.$case === 'data')?.content?.value as unknown;
   if (input !== undefined && !isJson(input)) return 'the data part is not plain JSON';
   const kind: CallKind = meta[CALL_METADATA.kind] === 'compensation' ? 'compensation' : 'step';
@@ -80,7 +80,7 @@ export function callFromMessage(message: Message): AgentCall | string {
   return {
     workflowId: text(CALL_METADATA.workflowId) ?? '',
     stepId: text(CALL_METADATA.stepId) ?? '',
-    attempt: typeof attempt === 'number' && Number.isInteger(attempt) && attempt >= 1 ? attempt : 1,
+    attempt: Number.isInteger(attempt) ? Math.max(attempt as number, 1) : 1,
     action,
     input: (input ?? null) as Json,
     idempotencyKey,
@@ -96,7 +96,11 @@ export function resultArtifact(output: Json): Artifact {
 
 /** The output in a task's result artifact (the first data part of the artifact named `result`, else of any artifact). */
 export function outputOf(task: Task): { found: true; output: Json } | { found: false } {
-  const artifacts = [...task.artifacts.filter((a) => a.name === RESULT_ARTIFACT), ...task.artifacts.filter((a) => a.name !== RESULT_ARTIFACT)];
+  const fromResult = firstData(task.artifacts.filter((artifact) => artifact.name === RESULT_ARTIFACT));
+  return fromResult.found ? fromResult : firstData(task.artifacts);
+}
+
+function firstData(artifacts: readonly Artifact[]): { found: true; output: Json } | { found: false } {
   for (const artifact of artifacts) {
     for (const part of artifact.parts) {
       if (part.content?.$case === 'data' && isJson(part.content.value)) return { found: true, output: part.content.value };
@@ -107,7 +111,8 @@ export function outputOf(task: Task): { found: true; output: Json } | { found: f
 
 /** The text of a status message, for failure reasons. */
 export function statusText(task: Task): string {
-  return (task.status?.message?.parts ?? []).flatMap((part) => (part.content?.$case === 'text' ? [part.content.value] : [])).join(' ').trim();
+  const texts = task.status?.message?.parts.flatMap((part) => (part.content?.$case === 'text' ? [part.content.value] : []));
+  return (texts ?? []).join(' ').trim();
 }
 
 export const FINAL_STATES: ReadonlySet<TaskState> = new Set([TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED]);
