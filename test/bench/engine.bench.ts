@@ -9,7 +9,8 @@
  *   {"bench":"engine","results":{"workflows.c1":{"value":N,"unit":"workflows/s"},...}}
  *
  *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
- *   BENCH_OBSERVED=tracing|http|scrape|context (comma-separated) picks the observed parts; BENCH_TRACE_SAMPLE=0.1 samples traces
+ *   BENCH_OBSERVED=tracing|http|scrape|context (comma-separated) picks the observed parts (`none`: a control, nothing
+ *   added, for the bias of the paired order); BENCH_TRACE_SAMPLE=0.1 samples traces
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { context, trace } from '@opentelemetry/api';
