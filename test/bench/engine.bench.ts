@@ -10,7 +10,7 @@
  *
  *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
  *   BENCH_OBSERVED=tracing|http|scrape|context (comma-separated) picks the observed parts (`none`: a control, nothing
- *   added, for the bias of the paired order); BENCH_TRACE_SAMPLE=0.1 samples traces
+ *   added, to see the pairs' noise); BENCH_TRACE_SAMPLE=0.1 samples traces; BENCH_PAIRS=3 more rounds of pairs
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { context, trace } from '@opentelemetry/api';
@@ -180,14 +180,34 @@ const c50 = await run(50, Math.max(100, Math.round(2_000 * scale)));
 // than 500 are left in flight, weigh less, so the figure is the sustained rate (5,000 read ~5-8% lower).
 const c500 = await run(500, Math.max(500, Math.round(10_000 * scale)));
 
-// Plain and observed, alternated (ABBA) at the same sizes; each figure is the mean of its two runs.
+/**
+ * `BENCH_PAIRS=n`: n rounds of plain and observed, ABBA then BAAB in turn, so that a drift or a slow
+ * middle of a round falls on both sides alike; each figure is the median of its side's runs (with the
+ * default 1, the mean of two). One round's noise was as wide as the 5% it is meant to show
+ * (docs/benchmarks.md, the `BENCH_OBSERVED=none` control).
+ */
+const pairRounds = Number(process.env.BENCH_PAIRS ?? 1);
+if (!Number.isInteger(pairRounds) || pairRounds < 1) throw new Error(`BENCH_PAIRS: expected a whole number of rounds, got "${process.env.BENCH_PAIRS}"`);
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+function medianRun(runs: RunResult[], workflows: number): RunResult {
+  const of = (field: 'perSecond' | 'p50' | 'p99' | 'cpuPerStepUs') => medianOf(runs.map((result) => result[field]));
+  return { perSecond: of('perSecond'), p50: of('p50'), p99: of('p99'), cpuPerStepUs: of('cpuPerStepUs'), workflows };
+}
+
+// Plain and observed, alternated at the same sizes (above).
 async function paired(concurrency: number, workflows: number): Promise<{ plain: RunResult; observed: RunResult }> {
-  const plain1 = await run(concurrency, workflows);
-  const observed1 = await run(concurrency, workflows, true);
-  const observed2 = await run(concurrency, workflows, true);
-  const plain2 = await run(concurrency, workflows);
-  const mean = (a: RunResult, b: RunResult): RunResult => ({ perSecond: (a.perSecond + b.perSecond) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, cpuPerStepUs: (a.cpuPerStepUs + b.cpuPerStepUs) / 2, workflows });
-  return { plain: mean(plain1, plain2), observed: mean(observed1, observed2) };
+  const plain: RunResult[] = [];
+  const observed: RunResult[] = [];
+  for (let round = 0; round < pairRounds; round++) {
+    const order = round % 2 === 0 ? [false, true, true, false] : [true, false, false, true];
+    for (const isObserved of order) (isObserved ? observed : plain).push(await run(concurrency, workflows, isObserved));
+  }
+  return { plain: medianRun(plain, workflows), observed: medianRun(observed, workflows) };
 }
 const pair50 = await paired(50, Math.max(100, Math.round(2_000 * scale)));
 
