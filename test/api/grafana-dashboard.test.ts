@@ -7,10 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServer } from '../../src/api/server.js';
+import type { ApiServer } from '../../src/api/server.js';
 import { waitFor } from '../support/wait-for.js';
-import { checkSeries, families, seriesIn } from './promql-series.js';
-import { orderFixture, type Fixture } from './support.js';
+import { checkSeries, families, seriesIn, workerWithBothEnds } from './promql-series.js';
 
 interface Panel {
   readonly id: number;
@@ -27,21 +26,16 @@ const dashboard = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/graf
 };
 const graphs = dashboard.panels.filter((panel) => panel.type !== 'row');
 
-let fixture: Fixture;
+let worker: Awaited<ReturnType<typeof workerWithBothEnds>>;
 let server: ApiServer;
 
 beforeAll(async () => {
-  fixture = await orderFixture();
-  for (const [id, amount] of [['ok-1', 5], ['refund-1', 500]] as const) {
-    await fixture.engine.start('order', { amount }, { workflowId: id });
-    await fixture.engine.wait(id);
-  }
-  server = await startApiServer({ store: fixture.store, engine: fixture.engine });
+  worker = await workerWithBothEnds();
+  server = worker.server;
 }, 30_000);
 
 afterAll(async () => {
-  await server?.close();
-  await fixture?.close();
+  await worker?.close();
 });
 
 describe('docs/grafana/cadenza-dashboard.json', () => {

@@ -14,8 +14,8 @@ import { openReadModelDb } from '../../src/projections/readmodel-db.js';
 import { openStore } from '../../src/store/open.js';
 import { populate } from '../projections/fixtures/populate.js';
 import { waitFor } from '../support/wait-for.js';
-import { checkSeries, families, seriesIn } from './promql-series.js';
-import { orderFixture, streamEvents, type Fixture } from './support.js';
+import { checkSeries, families, seriesIn, workerWithBothEnds } from './promql-series.js';
+import { streamEvents, type Fixture } from './support.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/operations.md', import.meta.url)), 'utf8');
 
@@ -28,22 +28,17 @@ function alertRows(): { alert: string; expression: string }[] {
   });
 }
 
+let worker: Awaited<ReturnType<typeof workerWithBothEnds>>;
 let fixture: Fixture;
 let server: ApiServer;
 
 beforeAll(async () => {
-  fixture = await orderFixture();
-  // One completed order, one compensated (its shipping fails): the counters have samples to label.
-  for (const [id, amount] of [['ok-1', 5], ['refund-1', 500]] as const) {
-    await fixture.engine.start('order', { amount }, { workflowId: id });
-    await fixture.engine.wait(id);
-  }
-  server = await startApiServer({ store: fixture.store, engine: fixture.engine });
+  worker = await workerWithBothEnds();
+  ({ fixture, server } = worker);
 }, 30_000);
 
 afterAll(async () => {
-  await server?.close();
-  await fixture?.close();
+  await worker?.close();
 });
 
 describe('docs/operations.md: the alerts query what /metrics serves', () => {

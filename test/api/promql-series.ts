@@ -3,6 +3,8 @@
  * /metrics serves: every series it names exists, histograms are histograms, and the labels it groups
  * or selects by are on the samples. Read from a scrape's text, not from our code's metric list.
  */
+import { startApiServer, type ApiServer } from '../../src/api/server.js';
+import { orderFixture, type Fixture } from './support.js';
 
 /** Families of the Prometheus text format: type and the samples' label sets. */
 export type Families = Map<string, { type: string; samples: Record<string, string>[] }>;
@@ -59,4 +61,25 @@ export function checkSeries(expression: string, served: Families): SeriesCheck {
     for (const label of labels) if (!family.samples.some((s) => label in s)) problems.push(`${metric} has no label ${label}`);
   }
   return { problems, unlabelled, selected: selectedAll };
+}
+
+/**
+ * A worker's API server (an engine beside it) over a real socket, its store holding one completed
+ * order and one compensated (its shipping fails): the counters have samples to label.
+ */
+export async function workerWithBothEnds(): Promise<{ readonly fixture: Fixture; readonly server: ApiServer; close(): Promise<void> }> {
+  const fixture = await orderFixture();
+  for (const [id, amount] of [['ok-1', 5], ['refund-1', 500]] as const) {
+    await fixture.engine.start('order', { amount }, { workflowId: id });
+    await fixture.engine.wait(id);
+  }
+  const server = await startApiServer({ store: fixture.store, engine: fixture.engine });
+  return {
+    fixture,
+    server,
+    async close() {
+      await server.close();
+      await fixture.close();
+    },
+  };
 }
