@@ -9,7 +9,8 @@
  *   runtime sees the end event (its own append or another process's). A runtime that stops first
  *   ends it with `cadenza.workflow.handed_over`.
  * - A span per agent call (step attempt or compensation attempt), child of the workflow span when
- *   this process holds it, else of the virtual root. Its context goes with the call as W3C headers
+ *   this process holds it, else of the virtual root. A workflow the sampler dropped at its start
+ *   makes no call spans here: its calls carry the workflow span's unsampled context instead. Its context goes with the call as W3C headers
  *   made by the registered propagator (`AgentCall.trace`), not as the active context: entering a
  *   context per call would switch on async hooks for every promise of the process (Node 20).
  * docs/operations.md#tracing shows what a trace looks like.
@@ -59,6 +60,13 @@ export function traceIdOf(workflowId: string): string {
 interface LiveWorkflow {
   readonly span: Span;
   readonly context: Context;
+  /**
+   * Set when the sampler dropped the workflow: the W3C headers of its (non-recording) span, sent
+   * with every call as they are, so agents drop it too. Its calls then make no span at all: the
+   * sampler is asked once per workflow, not once per call (the per-call work was most of tracing's
+   * cost at 10% sampling; docs/benchmarks.md).
+   */
+  readonly unsampledHeaders?: Readonly<Record<string, string>>;
 }
 
 export class RuntimeTracing {
@@ -81,7 +89,13 @@ export class RuntimeTracing {
       { kind: SpanKind.INTERNAL, attributes: { [attributes.workflowId]: workflowId, [attributes.definition]: definition.name, [attributes.definitionVersion]: definition.version } },
       virtualRoot(workflowId),
     );
-    this.#live.set(workflowId, { span, context: trace.setSpan(ROOT_CONTEXT, span) });
+    const context = trace.setSpan(ROOT_CONTEXT, span);
+    if (span.isRecording()) this.#live.set(workflowId, { span, context });
+    else {
+      const headers: Record<string, string> = {};
+      propagation.inject(context, headers);
+      this.#live.set(workflowId, { span, context, unsampledHeaders: headers });
+    }
   }
 
   /** The workflow reached an end status (here or in another process): its span ends. */
@@ -100,8 +114,11 @@ export class RuntimeTracing {
    * send with the call. Without an SDK it is `invoke()` and nothing else.
    */
   async call(workflowId: string, definition: string, call: InFlightCall, invoke: (trace?: Record<string, string>) => Promise<AgentCallResult>): Promise<AgentCallResult> {
+    const live = this.#live.get(workflowId);
+    // A copy each call: a transport may add to the headers it is given.
+    if (live?.unsampledHeaders) return invoke({ ...live.unsampledHeaders });
     if (!this.enabled) return invoke();
-    const parent = this.#live.get(workflowId)?.context ?? virtualRoot(workflowId);
+    const parent = live?.context ?? virtualRoot(workflowId);
     const span = this.#tracer.startSpan(
       `${call.kind === 'step' ? 'step' : 'compensate'} ${call.stepId}`,
       {
