@@ -257,7 +257,7 @@ export class WorkflowFollower {
           const workflowId = workflowIdOf(message.event.stream);
           if (workflowId === undefined || this.#runtime.ignores(workflowId)) continue;
           // Cheap pre-check outside the queue: our own appends come back here too.
-          if (this.#runtime.states.knows(workflowId, Number(message.event.revision))) continue;
+          if (this.#runtime.states.knowsOrWrites(workflowId, Number(message.event.revision))) continue;
           this.#runtime.observed(workflowId, message.event);
         }
       } catch (error) {
@@ -286,7 +286,8 @@ export class WorkflowFollower {
       skip: (stream, revision) => {
         const workflowId = workflowIdOf(stream);
         if (!this.#live) return workflowId !== undefined && this.#runtime.outside(workflowId);
-        return workflowId !== undefined && (this.#runtime.ignores(workflowId) || this.#runtime.states.knows(workflowId, Number(revision)));
+        // Our own appends are passed over even before their answer is back (knowsOrWrites).
+        return workflowId !== undefined && (this.#runtime.ignores(workflowId) || this.#runtime.states.knowsOrWrites(workflowId, Number(revision)));
       },
     });
   }

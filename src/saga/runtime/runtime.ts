@@ -497,6 +497,7 @@ export class SagaRuntime {
       }
       const correlationId = cached.state.status === 'idle' ? (queued.correlationId ?? workflowId) : cached.correlationId;
       const expectedRevision = cached.state.revision < 0 ? 'no_stream' : BigInt(cached.state.revision);
+      this.#cache.writing(workflowId, cached.state.revision + events.length);
       try {
         await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId }, expectedRevision);
       } catch (error) {
@@ -508,6 +509,9 @@ export class SagaRuntime {
           continue;
         }
         throw error;
+      } finally {
+        // Settled below in this same turn: from then on `knows` covers what was written.
+        this.#cache.written(workflowId);
       }
       this.#appended += events.length;
       for (const event of events) this.#logTransition(event);

@@ -23,6 +23,8 @@ export class WorkflowStates {
   readonly #store: EventStore;
   readonly #inFlight = new Map<string, CachedWorkflow>();
   readonly #ended = new Map<string, number>();
+  /** Appends this runtime is making and has no answer for yet: the last revision each writes. */
+  readonly #writing = new Map<string, number>();
 
   constructor(store: EventStore) {
     this.#store = store;
@@ -72,6 +74,29 @@ export class WorkflowStates {
     const cached = this.#inFlight.get(workflowId);
     if (cached && revision <= cached.state.revision) return true;
     return (this.#ended.get(workflowId) ?? -1) >= revision;
+  }
+
+  /**
+   * This runtime is appending the workflow's events up to `lastRevision` (one append at a time per
+   * workflow: its triggers run in turn). Until `written`, its events come back on the subscription
+   * ahead of the append's answer, and `knowsOrWrites` lets the follower pass over them unread.
+   */
+  writing(workflowId: string, lastRevision: number): void {
+    this.#writing.set(workflowId, lastRevision);
+  }
+
+  written(workflowId: string): void {
+    this.#writing.delete(workflowId);
+  }
+
+  /**
+   * `knows`, or the revision is one this runtime's own append in progress writes. Passing over such
+   * an event loses nothing: if it was ours, the answer brings it; if another process wrote that
+   * revision first, our append conflicts, and the retry reads the stream (runtime.ts,
+   * `#decideAndAppend`); if the append gives up, the workflow's next decision conflicts the same way.
+   */
+  knowsOrWrites(workflowId: string, revision: number): boolean {
+    return this.knows(workflowId, revision) || revision <= (this.#writing.get(workflowId) ?? -1);
   }
 
   /** From memory, else folded from the store (and kept when in flight). */
