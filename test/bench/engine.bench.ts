@@ -10,7 +10,8 @@
  *
  *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
  *   BENCH_OBSERVED=tracing|http|scrape|context (comma-separated) picks the observed parts (`none`: a control, nothing
- *   added, to see the pairs' noise); BENCH_TRACE_SAMPLE=0.1 samples traces; BENCH_PAIRS=3 more rounds of pairs
+ *   added, to see the pairs' noise); BENCH_TRACE_SAMPLE=0.1 samples traces; BENCH_PAIRS=3 more rounds of pairs;
+ *   BENCH_ONLY=observed runs only the pairs
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { context, trace } from '@opentelemetry/api';
@@ -172,13 +173,12 @@ async function memoryPerWorkflow(workflows: number): Promise<number> {
   return (after - before) / workflows / 1024;
 }
 
+/** `BENCH_ONLY=observed`: only the paired plain and observed runs (after the warm-up), for the observability overhead. */
+const onlyObserved = process.env.BENCH_ONLY === 'observed';
+if (process.env.BENCH_ONLY !== undefined && !onlyObserved) throw new Error(`BENCH_ONLY: expected "observed", got "${process.env.BENCH_ONLY}"`);
+
 // Warm up the JIT and the file system once, unmeasured.
 await run(50, Math.max(50, Math.round(200 * scale)));
-const c1 = await run(1, Math.max(20, Math.round(200 * scale)));
-const c50 = await run(50, Math.max(100, Math.round(2_000 * scale)));
-// 10,000 at c500 (it was 5,000 until 2026-11-24 08:40): the ramp-up and the final drain, when fewer
-// than 500 are left in flight, weigh less, so the figure is the sustained rate (5,000 read ~5-8% lower).
-const c500 = await run(500, Math.max(500, Math.round(10_000 * scale)));
 
 /**
  * `BENCH_PAIRS=n`: n rounds of plain and observed, ABBA then BAAB in turn, so that a drift or a slow
@@ -221,6 +221,39 @@ async function queuedPair(concurrency: number, workflows: number): Promise<{ fas
   const mean = (a: RunResult, b: RunResult): RunResult => ({ perSecond: (a.perSecond + b.perSecond) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, cpuPerStepUs: (a.cpuPerStepUs + b.cpuPerStepUs) / 2, workflows });
   return { fast: mean(fast1, fast2), queued: mean(queued1, queued2) };
 }
+const overheadPct = (pair: { plain: RunResult; observed: RunResult }) => (1 - pair.observed.perSecond / pair.plain.perSecond) * 100;
+function printPairs(pair50: { plain: RunResult; observed: RunResult }, pair500: { plain: RunResult; observed: RunResult }): void {
+  for (const [name, pair] of [['c50', pair50], ['c500', pair500]] as const) {
+    console.log(`${name.padEnd(5)} plain ${round(pair.plain.perSecond)} workflows/s, observed (${[...observedParts].join(', ')}${observedParts.has('tracing') ? `, ${traceSample * 100}% of workflows traced` : ''}) ${round(pair.observed.perSecond)} workflows/s: ${round(overheadPct(pair))}% slower; cpu/step ${round(pair.plain.cpuPerStepUs)} -> ${round(pair.observed.cpuPerStepUs)} us`);
+  }
+  console.log(`(${spansExported} spans exported and dropped in the observed runs)`);
+}
+function pairFigures(pair50: { plain: RunResult; observed: RunResult }, pair500: { plain: RunResult; observed: RunResult }) {
+  return {
+    'paired.c50.plain': { value: round(pair50.plain.perSecond), unit: 'workflows/s' },
+    'paired.c50.observed': { value: round(pair50.observed.perSecond), unit: 'workflows/s' },
+    'paired.c50.observed_overhead': { value: round(overheadPct(pair50)), unit: '%' },
+    'paired.c500.plain': { value: round(pair500.plain.perSecond), unit: 'workflows/s' },
+    'paired.c500.observed': { value: round(pair500.observed.perSecond), unit: 'workflows/s' },
+    'paired.c500.observed_overhead': { value: round(overheadPct(pair500)), unit: '%' },
+    'paired.c500.observed.cpu_per_step.us': { value: round(pair500.observed.cpuPerStepUs), unit: 'us' },
+    'paired.c500.plain.cpu_per_step.us': { value: round(pair500.plain.cpuPerStepUs), unit: 'us' },
+  };
+}
+
+if (onlyObserved) {
+  const pair500 = await paired(500, Math.max(500, Math.round(10_000 * scale)));
+  if (spansExported === 0 && observedParts.has('tracing')) throw new Error('observed runs exported no spans: tracing was not on');
+  printPairs(pair50, pair500);
+  console.log(JSON.stringify({ bench: 'engine', results: pairFigures(pair50, pair500) }));
+  process.exit(0);
+}
+
+const c1 = await run(1, Math.max(20, Math.round(200 * scale)));
+const c50 = await run(50, Math.max(100, Math.round(2_000 * scale)));
+// 10,000 at c500 (it was 5,000 until 2026-11-24 08:40): the ramp-up and the final drain, when fewer
+// than 500 are left in flight, weigh less, so the figure is the sustained rate (5,000 read ~5-8% lower).
+const c500 = await run(500, Math.max(500, Math.round(10_000 * scale)));
 const backlog50 = await queuedPair(50, Math.max(100, Math.round(2_000 * scale)));
 const pair500 = await paired(500, Math.max(500, Math.round(10_000 * scale)));
 if (spansExported === 0 && observedParts.has('tracing')) throw new Error('observed runs exported no spans: tracing was not on');
@@ -232,11 +265,7 @@ for (const [name, r] of [['c1', c1], ['c50', c50], ['c500', c500]] as const) {
 }
 console.log(`(durability=${durability}, writer=${writer}, ${tradingPipeline.steps.length} steps per workflow, no-op agents)`);
 console.log(`memory per in-flight workflow: ${round(memoryKib)} KiB`);
-const overheadPct = (pair: { plain: RunResult; observed: RunResult }) => (1 - pair.observed.perSecond / pair.plain.perSecond) * 100;
-for (const [name, pair] of [['c50', pair50], ['c500', pair500]] as const) {
-  console.log(`${name.padEnd(5)} plain ${round(pair.plain.perSecond)} workflows/s, observed (HTTP + /metrics each second + tracing) ${round(pair.observed.perSecond)} workflows/s: ${round(overheadPct(pair))}% slower; cpu/step ${round(pair.plain.cpuPerStepUs)} -> ${round(pair.observed.cpuPerStepUs)} us`);
-}
-console.log(`(${spansExported} spans exported and dropped in the observed runs)`);
+printPairs(pair50, pair500);
 console.log(`c50   backlog: fast path ${round(backlog50.fast.perSecond)} workflows/s, all submitted at once (queued, then admitted) ${round(backlog50.queued.perSecond)} workflows/s; cpu/step ${round(backlog50.fast.cpuPerStepUs)} -> ${round(backlog50.queued.cpuPerStepUs)} us`);
 console.log(
   JSON.stringify({
@@ -253,14 +282,7 @@ console.log(
       'overhead.per_step.us': { value: round(c500.cpuPerStepUs), unit: 'us' },
       'overhead.per_step.c1.us': { value: round(c1.cpuPerStepUs), unit: 'us' },
       'memory.per_inflight_workflow.kib': { value: round(memoryKib), unit: 'KiB' },
-      'paired.c50.plain': { value: round(pair50.plain.perSecond), unit: 'workflows/s' },
-      'paired.c50.observed': { value: round(pair50.observed.perSecond), unit: 'workflows/s' },
-      'paired.c50.observed_overhead': { value: round(overheadPct(pair50)), unit: '%' },
-      'paired.c500.plain': { value: round(pair500.plain.perSecond), unit: 'workflows/s' },
-      'paired.c500.observed': { value: round(pair500.observed.perSecond), unit: 'workflows/s' },
-      'paired.c500.observed_overhead': { value: round(overheadPct(pair500)), unit: '%' },
-      'paired.c500.observed.cpu_per_step.us': { value: round(pair500.observed.cpuPerStepUs), unit: 'us' },
-      'paired.c500.plain.cpu_per_step.us': { value: round(pair500.plain.cpuPerStepUs), unit: 'us' },
+      ...pairFigures(pair50, pair500),
       'backlog.c50.fast': { value: round(backlog50.fast.perSecond), unit: 'workflows/s' },
       'backlog.c50.queued': { value: round(backlog50.queued.perSecond), unit: 'workflows/s' },
       'backlog.c50.fast.cpu_per_step.us': { value: round(backlog50.fast.cpuPerStepUs), unit: 'us' },
