@@ -6,12 +6,15 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import { CallDetached, type AgentInvoker } from '../../agents/index.js';
+import { CallDetached, type AgentCall, type AgentInvoker } from '../../agents/index.js';
 import type { WorkflowEvent } from '../events.js';
 import { inFlightCall, type ActiveWorkflowState, type InFlightCall, type WorkflowState } from '../state.js';
 import type { Trigger } from '../triggers.js';
 import { vtoArray } from '../vector.js';
 import type { RuntimeTracing } from './tracing.js';
+
+/** An agent call as it is put together here, field by field, before it is handed over. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 export type ResultTrigger = Extract<Trigger, { kind: 'stepResult' | 'compensationResult' | 'taskAccepted' }>;
 
@@ -123,11 +126,14 @@ export class CallDispatcher {
       // Only steps record their remote task (StepTaskAccepted); a compensation is simply re-sent under its key.
       const taskAccepted = kind === 'step' ? (accepted: string) => this.#accepted(workflowId, stepId, attempt, agentId, accepted, taskId, causationId) : undefined;
       const result = await this.#tracing.call(workflowId, definition, call, (trace) => {
-        const base = compensates === undefined ? { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind } : { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind, compensates };
-        const withTask = taskId === undefined ? base : { ...base, taskId };
+        // One object per call, whatever it carries (optional fields left out, not undefined).
+        const agentCall: Writable<AgentCall> = { workflowId, stepId, attempt, action, input, idempotencyKey, deadline, kind };
+        if (compensates !== undefined) agentCall.compensates = compensates;
+        if (taskId !== undefined) agentCall.taskId = taskId;
+        if (trace) agentCall.trace = trace;
         // At a full bulkhead the call waits in its workflow's order: priority, then the workflow's age.
         const options = { capability, signal, priority: order.priority, since: order.since };
-        return this.#invoker.invoke(agentId, trace ? { ...withTask, trace } : withTask, taskAccepted ? { ...options, taskAccepted } : options);
+        return this.#invoker.invoke(agentId, agentCall, taskAccepted ? { ...options, taskAccepted } : options);
       });
       if (signal.aborted) return;
       const outcome = result.ok

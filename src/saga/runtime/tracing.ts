@@ -94,7 +94,8 @@ export class RuntimeTracing {
     else {
       const headers: Record<string, string> = {};
       propagation.inject(context, headers);
-      this.#live.set(workflowId, { span, context, unsampledHeaders: headers });
+      // One object for all the workflow's calls: frozen, since an in-process handler is given it.
+      this.#live.set(workflowId, { span, context, unsampledHeaders: Object.freeze(headers) });
     }
   }
 
@@ -111,13 +112,17 @@ export class RuntimeTracing {
 
   /**
    * Runs an agent call inside its span: `invoke` gets the span's trace context as W3C headers, to
-   * send with the call. Without an SDK it is `invoke()` and nothing else.
+   * send with the call. Without an SDK, or for a workflow the sampler dropped, it is `invoke` and
+   * nothing else: not even a promise of its own (this runs for every agent call).
    */
-  async call(workflowId: string, definition: string, call: InFlightCall, invoke: (trace?: Record<string, string>) => Promise<AgentCallResult>): Promise<AgentCallResult> {
+  call(workflowId: string, definition: string, call: InFlightCall, invoke: (trace?: Readonly<Record<string, string>>) => Promise<AgentCallResult>): Promise<AgentCallResult> {
     const live = this.#live.get(workflowId);
-    // A copy each call: a transport may add to the headers it is given.
-    if (live?.unsampledHeaders) return invoke({ ...live.unsampledHeaders });
+    if (live?.unsampledHeaders) return invoke(live.unsampledHeaders);
     if (!this.enabled) return invoke();
+    return this.#traced(workflowId, definition, call, live, invoke);
+  }
+
+  async #traced(workflowId: string, definition: string, call: InFlightCall, live: LiveWorkflow | undefined, invoke: (trace?: Readonly<Record<string, string>>) => Promise<AgentCallResult>): Promise<AgentCallResult> {
     const parent = live?.context ?? virtualRoot(workflowId);
     const span = this.#tracer.startSpan(
       `${call.kind === 'step' ? 'step' : 'compensate'} ${call.stepId}`,
