@@ -86,6 +86,7 @@ async function observe(store: Awaited<ReturnType<typeof openStore>>, registry: A
   const api: ApiServer | undefined = observedParts.has('http') ? await startApiServer({ store, engine: { runtime, registry, definitions: [validateDefinition(tradingPipeline)] } }) : undefined;
   // Scraped from a child process, as Prometheus does: the scraper's HTTP client is not the engine's cost.
   const scraper = api && observedParts.has('scrape') ? scrapeEverySecond(api.url) : undefined;
+  await scraper?.first;
   return async () => {
     const scrapes = await scraper?.stop();
     await api?.close();

@@ -50,6 +50,7 @@ async function run(mode: Mode): Promise<RunResult> {
   const runtime = await SagaRuntime.start({ store, registry, maxInFlight: concurrency });
   const api = mode === 'off' ? undefined : await startApiServer({ store, engine: { runtime, registry, definitions } });
   const scraper = api && mode === 'scrape' ? scrapeEverySecond(api.url) : undefined;
+  await scraper?.first;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(

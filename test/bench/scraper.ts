@@ -29,6 +29,7 @@ const scrape = () => {
     scrapes.bytes = text.length;
     scrapes.wallMs.push(performance.now() - began);
     scrapes.count++;
+    if (scrapes.count === 1) process.stdout.write('first\\n');
   }).catch((error) => { failure = String(error); });
 };
 scrape();
@@ -41,17 +42,30 @@ process.stdin.on('end', async () => {
 });
 `;
 
-/** Scrape `${baseUrl}/metrics` every second from a child process until `stop`, which fails if a scrape failed. */
-export function scrapeEverySecond(baseUrl: string): { stop(): Promise<Scrapes> } {
+/**
+ * Scrape `${baseUrl}/metrics` every second from a child process until `stop`, which fails if a scrape
+ * failed. `first` settles once the first scrape is answered: a benchmark starts measuring after it,
+ * as Prometheus has long been scraping a worker by the time it is busy (the first scrape's one-time
+ * work, JIT included, is not the steady cost being measured).
+ */
+export function scrapeEverySecond(baseUrl: string): { first: Promise<void>; stop(): Promise<Scrapes> } {
   const child = spawn(process.execPath, ['-e', scraperScript, `${baseUrl}/metrics`], { stdio: ['pipe', 'pipe', 'inherit'] });
   let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  let firstDone: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => (firstDone = resolve));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    if (output.startsWith('first\n')) firstDone();
+  });
   const exited = once(child, 'exit');
+  // A scraper that ends before its first scrape (a failure) does not hold the benchmark up: `stop` reports it.
+  void exited.then(() => firstDone());
   return {
+    first,
     async stop() {
       child.stdin.end();
       const [code] = (await exited) as [number | null];
-      const result = JSON.parse(output || '{}') as Scrapes | { failure?: string };
+      const result = JSON.parse(output.replace(/^first\n/, '') || '{}') as Scrapes | { failure?: string };
       if (code !== 0 || 'failure' in result) throw new Error(`the scraper failed (exit ${code}): ${'failure' in result ? result.failure : output}`);
       return result as Scrapes;
     },
