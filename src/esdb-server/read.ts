@@ -19,6 +19,7 @@ import { describedStream, synthesizeMetadataEvent } from './metastream.js';
 import { streamsPb, type ReadReq, type ReadResp } from './proto.js';
 import { fail, isOpen, send } from './send.js';
 import { encodeReadEventBytes } from './wire.js';
+import { EXCLUDE_WRITER_HEADER, headerText } from './writers.js';
 
 type Options = InstanceType<typeof streamsPb.ReadReq.Options>;
 type FilterOptions = InstanceType<typeof streamsPb.ReadReq.Options.FilterOptions>;
@@ -138,7 +139,11 @@ async function subscribe(call: Call, context: HandlerContext, options: Options, 
     const window = filterOptions?.hasMax() ? filterOptions.getMax() : DEFAULT_MAX_SEARCH_WINDOW;
     const multiplier = filterOptions?.getCheckpointintervalmultiplier() ?? 1;
     if (window <= 0 || multiplier <= 0) throw rpcErrors.invalidArgument('Max search window and checkpoint interval multiplier must be positive');
+    // Our extension (writers.ts): that writer's appends are passed over header first, never read or sent.
+    const excluded = headerText(call.metadata, EXCLUDE_WRITER_HEADER);
+    const writers = context.writers;
     subscription = context.store.subscribeToAll({
+      ...(excluded === undefined ? {} : { skip: (stream: string, revision: bigint) => writers.wrote(excluded, stream, revision) }),
       fromPosition: wirePosition(options),
       resolveLinkTos: options.getResolveLinks(),
       ...(filterOptions ? { filter: decodeFilter(filterOptions), checkpointInterval: window * multiplier } : {}),

@@ -75,16 +75,24 @@ function readRequest(fromPosition: ClientPosition | typeof START | typeof END, f
 /** Events a subscription hands out: WireEvents, or the client's ResolvedEvents for what the wire reader left to google-protobuf. */
 const convertReadEvent = (readEvent: ReadResp.ReadEvent | WireEvent) => (readEvent instanceof WireEvent ? readEvent : convertModule.convertGrpcEvent(readEvent));
 
+/**
+ * The header asking our server to leave out the events appended with this writer id (its BatchAppend
+ * calls carry `cadenza-writer`: esdb-append.ts). EventStoreDB ignores headers it does not know.
+ */
+export const EXCLUDE_WRITER_HEADER = 'cadenza-exclude-writer';
+
 export function openAllSubscription(
   client: EventStoreDBClient,
   fromPosition: ClientPosition | typeof START | typeof END,
   filter: ClientFilter | undefined,
+  excludeWriter?: string,
 ): AllStreamSubscription | undefined {
   const internals = internalsOf(client);
   if (!internals) return undefined;
   const request = readRequest(fromPosition, filter);
   const createStream = internals.GRPCStreamCreator(RawReadClient, 'subscribeToAll', (raw: RawReadClient) => {
     const [metadata, options] = internals.callArguments({}, { deadline: Infinity });
+    if (excludeWriter !== undefined) metadata.set(EXCLUDE_WRITER_HEADER, excludeWriter);
     return (raw as unknown as { read(request: unknown, metadata: unknown, options: unknown): ClientReadableStream<ReadResp> }).read(request, metadata, options);
   });
   return new subscriptionModule.Subscription(createStream, convertReadEvent as never, {}, filter?.checkpointReached) as unknown as AllStreamSubscription;
