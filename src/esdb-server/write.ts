@@ -22,9 +22,15 @@ export async function writeEvents(
     const appended = context.store.append(stream, events, { expectedRevision });
     if (writer === undefined) return appended;
     // Remembered as the store answers: before the store wakes its live subscribers (a turn later).
-    const result = await appended;
-    context.writers.record(writer, stream, result.nextExpectedRevision, events.length);
-    return result;
+    const recorded = appended.then((result) => {
+      context.writers.record(writer, stream, result.nextExpectedRevision, events.length);
+      return result;
+    });
+    // Noted while under way too, when its revisions are known: a subscription may read the events
+    // before the answer is here (writers.ts).
+    const first = expectedRevision === 'no_stream' ? 0n : typeof expectedRevision === 'bigint' ? expectedRevision + 1n : undefined;
+    if (first !== undefined && events.length > 0) context.writers.underWay(writer, stream, first, first + BigInt(events.length - 1), recorded);
+    return recorded;
   }
   const last = events.at(-1);
   if (!last || last.type !== METADATA_EVENT_TYPE) {

@@ -6,10 +6,13 @@
  */
 import { EventStoreDBClient, jsonEvent, START, streamNameFilter, type Position as ClientPosition } from '@eventstore/db-client';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/store/errors.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
-import { openStore } from '../../src/store/open.js';
+import { openServedStore, openStore } from '../../src/store/open.js';
 import type { EventStore, Position, SubscribeToAllOptions } from '../../src/store/port.js';
 import { RecentWriters } from '../../src/esdb-server/writers.js';
 import { startEmbedded, type Embedded } from './support.js';
@@ -111,6 +114,32 @@ describe('writer headers on the embedded server', () => {
     expect(seen.types).toEqual(withoutA);
   });
 
+  it('leaves out every one of the writer\'s appends under load, where the store\'s writer thread commits them before their answers are in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cadenza-exclude-'));
+    const served = await startEmbedded({}, await openServedStore(`sqlite:${join(dir, 'served.db')}?durability=normal`));
+    const writer = await openEsdbStore(served.connectionString);
+    const reader = await openEsdbStore(served.connectionString);
+    try {
+      const prefix = `load-${randomUUID().slice(0, 8)}`;
+      const seen = await collect(reader, { fromPosition: 'end', filter: { streamNamePrefix: [prefix] }, excludeWriter: 'busy' }, 'Marker', async () => {
+        // 40 streams appended to 10 times each, all at once: as the engine's decisions at 40 in flight.
+        await Promise.all(Array.from({ length: 40 }, async (_, index) => {
+          for (let revision = 0n; revision < 10n; revision++) {
+            await writer.append(`${prefix}-${index}`, [event('Busy')], { writer: 'busy', expectedRevision: revision === 0n ? 'no_stream' : revision - 1n });
+          }
+        }));
+        await writer.append(`${prefix}-marker`, [event('Marker')]);
+      });
+      expect(seen.types).toEqual(['Marker']);
+    } finally {
+      await writer.close();
+      await reader.close();
+      await served.stop();
+      await served.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('the official client, sending no header, reads and subscribes as before', async () => {
     const prefix = `official-${randomUUID().slice(0, 8)}`;
     await appendMix(prefix);
@@ -167,5 +196,27 @@ describe('RecentWriters (the server\'s memory of who wrote what)', () => {
     expect(writers.size).toBe(2);
     expect(writers.wrote('b', 's1', 8n)).toBe(false);
     expect(writers.wrote('a', 's3', 0n)).toBe(true);
+  });
+
+  it('holds an event an append under way may have written until that append settles, and only that writer\'s', async () => {
+    const writers = new RecentWriters();
+    let answer!: () => void;
+    const settled = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    writers.underWay('a', 's', 3n, 4n, settled);
+    expect(writers.settling('a', 's', 2n)).toBeUndefined();
+    expect(writers.settling('b', 's', 3n)).toBeUndefined();
+    const held = writers.settling('a', 's', 4n);
+    expect(held).toBeInstanceOf(Promise);
+    writers.record('a', 's', 4n, 2);
+    answer();
+    await held;
+    expect(writers.wrote('a', 's', 3n)).toBe(true);
+    expect(writers.settling('a', 's', 4n)).toBeUndefined();
+    // A refused append settles too: the held event is then sent.
+    writers.underWay('a', 's', 5n, 5n, Promise.reject(new Error('wrong expected version')));
+    await writers.settling('a', 's', 5n);
+    expect(writers.wrote('a', 's', 5n)).toBe(false);
   });
 });
