@@ -58,7 +58,7 @@ type QueuedTrigger =
   /** A workflow of a partition just gained: load it, arm its timers, re-send its calls in flight. */
   | { readonly kind: 'takeover'; readonly workflowId: string }
   /** A workflow whose append was given up: read it back from its stream (#doubt). */
-  | { readonly kind: 'reload'; readonly workflowId: string; readonly delayMs: number };
+  | { readonly kind: 'reload'; readonly workflowId: string; readonly delayMs: number; readonly start: boolean };
 
 /** Triggers decided for a workflow whose partition is not (or no longer) ours: commands, and results of calls made here (their append is fenced by the expected revision). */
 const decidedWhenNotDriven = new Set<Trigger['kind']>(['command', 'stepResult', 'compensationResult', 'taskAccepted']);
@@ -451,16 +451,14 @@ export class SagaRuntime {
       for (let spent = this.#turns.spent(); spent; spent = this.#turns.spent()) await spent;
       if (queued.kind === 'observed') await this.#observe(queued.workflowId, queued.recorded);
       else if (queued.kind === 'takeover') await this.#takeovers.takeOver(queued.workflowId);
-      else if (queued.kind === 'reload') await this.#reload(queued.workflowId);
+      else if (queued.kind === 'reload') await this.#reload(queued.workflowId, queued.start);
       else {
         const events = await this.#decideAndAppend(queued);
         queued.reply?.resolve(events);
       }
     } catch (error) {
-      // Given up on an unavailable store: whether the decision was stored is not known (#doubt).
-      if (error instanceof UnavailableError && (queued.kind === 'decide' || queued.kind === 'reload')) {
-        this.#doubt(queued.workflowId, queued.kind === 'reload' ? Math.min(queued.delayMs * 2, IN_DOUBT_MAX_READ_MS) : IN_DOUBT_FIRST_READ_MS);
-      }
+      // Still unavailable: read back later.
+      if (error instanceof UnavailableError && queued.kind === 'reload') this.#doubt(queued.workflowId, Math.min(queued.delayMs * 2, IN_DOUBT_MAX_READ_MS), queued.start);
       if (queued.kind === 'decide' && queued.reply) queued.reply.reject(error);
       else {
         this.#log.error({ err: error, workflowId: queued.workflowId }, 'trigger failed');
@@ -526,6 +524,8 @@ export class SagaRuntime {
       try {
         await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId }, expectedRevision);
       } catch (error) {
+        // Given up on an unavailable store: whether the decision was stored is not known (#doubt).
+        if (error instanceof UnavailableError) this.#doubt(workflowId, IN_DOUBT_FIRST_READ_MS, trigger.kind === 'command' && trigger.command.type === 'start');
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
           // reload, decide again.
@@ -606,31 +606,31 @@ export class SagaRuntime {
    * would also conflict at its next append and reload; a start has no next decision here, and a
    * paused workflow may wait for an operator: reading back covers both.)
    */
-  #doubt(workflowId: string, delayMs: number): void {
+  #doubt(workflowId: string, delayMs: number, start: boolean): void {
     if (this.#stopped) return;
     clearTimeout(this.#inDoubt.get(workflowId));
     const timer = setTimeout(() => {
-      if (!this.#stopped) this.#enqueue({ kind: 'reload', workflowId, delayMs });
+      if (!this.#stopped) this.#enqueue({ kind: 'reload', workflowId, delayMs, start });
     }, delayMs);
     timer.unref();
     this.#inDoubt.set(workflowId, timer);
   }
 
-  async #reload(workflowId: string): Promise<void> {
+  /** `start`: the append given up was the workflow's start, so no call of it has been made. */
+  async #reload(workflowId: string, start: boolean): Promise<void> {
     // Another runtime's workflow (an operator command sent through this one): its owner is told by its subscription.
     if (this.#ownership.notOurs(workflowId)) {
       this.#inDoubt.delete(workflowId);
       return;
     }
-    const known = this.#cache.has(workflowId);
     this.#cache.forget(workflowId);
     const loaded = await this.#cache.load(workflowId);
     this.#inDoubt.delete(workflowId);
     this.#settle(workflowId, loaded);
     if (!this.#cache.has(workflowId) || !this.#ownership.owns(workflowId, loaded.state)) return;
-    // Not in memory before: a start stored unanswered, whose calls nobody has made. (One in memory
-    // may have calls under way here: those are not sent twice; a call it scheduled waits for its timeout.)
-    if (!known) this.#resumeCalls(workflowId, loaded, `sent by runtime ${this.runtimeId} once its unanswered start was read back`);
+    // A start stored unanswered: the calls it scheduled were never made. (Another decision's calls
+    // may be under way here and are not sent twice; a call it scheduled waits for its timeout.)
+    if (start) this.#resumeCalls(workflowId, loaded, `sent by runtime ${this.runtimeId} once its unanswered start was read back`);
     else if (waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
   }
 
