@@ -11,7 +11,8 @@ import { decodeProposedMessage, decodeStreamName } from './convert.js';
 import { rpcErrors, toRpcError, type RpcError } from './errors.js';
 import { sharedPb, streamsPb, type AppendReq, type AppendResp } from './proto.js';
 import { AppendSizeTracker, writeEvents } from './write.js';
-import { headerText, WRITER_HEADER } from './writers.js';
+import { WRITER_HEADER } from '../store/writer-headers.js';
+import { headerText } from './writers.js';
 
 interface PendingAppend {
   readonly stream: string;

@@ -16,7 +16,8 @@ import { rpcErrors, RpcError, toRpcError } from './errors.js';
 import { fail } from './send.js';
 import { AnyPb, GoogleEmpty, sharedPb, statusPb } from './proto.js';
 import { AppendSizeTracker, writeEvents } from './write.js';
-import { headerText, WRITER_HEADER } from './writers.js';
+import { WRITER_HEADER } from '../store/writer-headers.js';
+import { headerText } from './writers.js';
 
 interface PendingBatch {
   readonly stream: string;

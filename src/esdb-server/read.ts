@@ -19,7 +19,8 @@ import { describedStream, synthesizeMetadataEvent } from './metastream.js';
 import { streamsPb, type ReadReq, type ReadResp } from './proto.js';
 import { fail, isOpen, send } from './send.js';
 import { encodeReadEventBytes } from './wire.js';
-import { EXCLUDE_WRITER_HEADER, headerText } from './writers.js';
+import { EXCLUDE_WRITER_HEADER } from '../store/writer-headers.js';
+import { headerText } from './writers.js';
 
 type Options = InstanceType<typeof streamsPb.ReadReq.Options>;
 type FilterOptions = InstanceType<typeof streamsPb.ReadReq.Options.FilterOptions>;

@@ -108,10 +108,6 @@ export class RecentWriters {
   }
 }
 
-/** The headers, lower case as gRPC metadata keys are. */
-export const WRITER_HEADER = 'cadenza-writer';
-export const EXCLUDE_WRITER_HEADER = 'cadenza-exclude-writer';
-
 /** A header's text value, if the call has one (a binary or repeated header is not ours: ignored). */
 export function headerText(metadata: { get(key: string): unknown[] }, key: string): string | undefined {
   const values = metadata.get(key);

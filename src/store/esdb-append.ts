@@ -25,6 +25,7 @@ import { translateClientError } from './esdb-errors.js';
 import type { AppendResult, ExpectedRevision } from './port.js';
 import { START_POSITION } from './port.js';
 import type { SerializedEvent } from './validation.js';
+import { WRITER_HEADER } from './writer-headers.js';
 
 const { StreamsService } = streamsGrpcModule;
 
@@ -163,21 +164,14 @@ function settle(pending: Map<string, Pending>, answer: BatchAppendAnswer): void 
   append.resolve(answer.result ?? { nextExpectedRevision: -1n, position: START_POSITION });
 }
 
-/**
- * The header naming who appends on a BatchAppend call (AppendOptions.writer): our server remembers
- * which recent appends came from which writer, so a subscription asking to leave that writer's
- * appends out (`cadenza-exclude-writer`, esdb-subscribe.ts) never reads or sends them. EventStoreDB
- * ignores headers it does not know. A header belongs to a call, so each writer has its own call.
- */
-export const WRITER_HEADER = 'cadenza-writer';
-
 type CallCache = WeakMap<RawStreamsClient, BatchAppendCall | Promise<BatchAppendCall>>;
 
 export class DirectAppender {
   readonly #internals: ClientInternals | undefined;
   /**
    * The client's cache of open BatchAppend calls (one per channel), as its own appends keep theirs:
-   * one cache per writer ('' for appends without one). Writers are the runtimes of this process: few.
+   * one cache per writer ('' for appends without one), since the writer header (writer-headers.ts)
+   * belongs to the call. Writers are the runtimes of this process: few.
    */
   readonly #calls = new Map<string, CallCache>();
   /** Appends awaiting their answer, per call (a call that breaks fails only its own). */

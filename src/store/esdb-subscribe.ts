@@ -15,6 +15,7 @@ import streamsGrpcModule from '@eventstore/db-client/generated/streams_grpc_pb.j
 import streamsPbModule from '@eventstore/db-client/generated/streams_pb.js';
 import type { ReadResp } from '@eventstore/db-client/generated/streams_pb.js';
 import { internalsOf } from './esdb-client-internals.js';
+import { EXCLUDE_WRITER_HEADER } from './writer-headers.js';
 import { deserializeReadResponse, WireEvent } from './esdb-wire-event.js';
 
 const { ReadReq } = streamsPbModule;
@@ -74,12 +75,6 @@ function readRequest(fromPosition: ClientPosition | typeof START | typeof END, f
 
 /** Events a subscription hands out: WireEvents, or the client's ResolvedEvents for what the wire reader left to google-protobuf. */
 const convertReadEvent = (readEvent: ReadResp.ReadEvent | WireEvent) => (readEvent instanceof WireEvent ? readEvent : convertModule.convertGrpcEvent(readEvent));
-
-/**
- * The header asking our server to leave out the events appended with this writer id (its BatchAppend
- * calls carry `cadenza-writer`: esdb-append.ts). EventStoreDB ignores headers it does not know.
- */
-export const EXCLUDE_WRITER_HEADER = 'cadenza-exclude-writer';
 
 export function openAllSubscription(
   client: EventStoreDBClient,

@@ -5,6 +5,8 @@
  * gRPC; the official client, which sends neither header, sees everything as before.
  */
 import { EventStoreDBClient, jsonEvent, START, streamNameFilter, type Position as ClientPosition } from '@eventstore/db-client';
+import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
+import { credentials as grpcCredentials, Metadata } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { InvalidArgumentError } from '../../src/store/errors.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openServedStore, openStore } from '../../src/store/open.js';
 import type { EventStore, Position, SubscribeToAllOptions } from '../../src/store/port.js';
+import { sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
 import { RecentWriters } from '../../src/esdb-server/writers.js';
 import { startEmbedded, type Embedded } from './support.js';
 
@@ -139,6 +142,43 @@ describe('writer headers on the embedded server', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('honours the writer header on the classic Append call too', async () => {
+    const prefix = `append-${randomUUID().slice(0, 8)}`;
+    const raw = new streamsGrpc.StreamsClient(embedded.server.address, grpcCredentials.createInsecure());
+    try {
+      const appendOne = (stream: string, type: string, writer?: string) => new Promise<void>((resolve, reject) => {
+        const metadata = new Metadata();
+        if (writer !== undefined) metadata.set('cadenza-writer', writer);
+        const call = raw.append(metadata, (error) => (error ? reject(error) : resolve()));
+        const options = new streamsPb.AppendReq.Options();
+        const identifier = new sharedPb.StreamIdentifier();
+        identifier.setStreamName(Buffer.from(stream));
+        options.setStreamIdentifier(identifier);
+        options.setAny(new sharedPb.Empty());
+        const first = new streamsPb.AppendReq();
+        first.setOptions(options);
+        call.write(first);
+        const proposed = new streamsPb.AppendReq.ProposedMessage();
+        const id = new sharedPb.UUID();
+        id.setString(randomUUID());
+        proposed.setId(id);
+        proposed.getMetadataMap().set('type', type).set('content-type', 'application/json');
+        proposed.setData(Buffer.from('{}'));
+        const second = new streamsPb.AppendReq();
+        second.setProposedMessage(proposed);
+        call.write(second);
+        call.end();
+      });
+      await appendOne(`${prefix}-1`, 'ByA', 'a');
+      await appendOne(`${prefix}-2`, 'Unnamed');
+      await appendOne(`${prefix}-3`, 'Marker');
+      const seen = await collect(adapter, { fromPosition: 'start', filter: { streamNamePrefix: [prefix] }, excludeWriter: 'a' }, 'Marker');
+      expect(seen.types).toEqual(['Unnamed', 'Marker']);
+    } finally {
+      raw.close();
+    }
+  });
 
   it('the official client, sending no header, reads and subscribes as before', async () => {
     const prefix = `official-${randomUUID().slice(0, 8)}`;
