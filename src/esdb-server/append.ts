@@ -11,6 +11,8 @@ import { decodeProposedMessage, decodeStreamName } from './convert.js';
 import { rpcErrors, toRpcError, type RpcError } from './errors.js';
 import { sharedPb, streamsPb, type AppendReq, type AppendResp } from './proto.js';
 import { AppendSizeTracker, writeEvents } from './write.js';
+import { WRITER_HEADER } from '../store/writer-headers.js';
+import { headerText } from './writers.js';
 
 interface PendingAppend {
   readonly stream: string;
@@ -113,7 +115,7 @@ export function handleAppend(context: HandlerContext) {
         return;
       }
       const { stream, expected, events } = pending;
-      writeEvents(context, stream, events, expected).then(
+      writeEvents(context, stream, events, expected, headerText(call.metadata, WRITER_HEADER)).then(
         (result) => finish(null, successResponse(result)),
         (error: unknown) => {
           if (error instanceof WrongExpectedVersionError) finish(null, wrongExpectedVersionResponse(error));

@@ -16,6 +16,8 @@ import { rpcErrors, RpcError, toRpcError } from './errors.js';
 import { fail } from './send.js';
 import { AnyPb, GoogleEmpty, sharedPb, statusPb } from './proto.js';
 import { AppendSizeTracker, writeEvents } from './write.js';
+import { WRITER_HEADER } from '../store/writer-headers.js';
+import { headerText } from './writers.js';
 
 interface PendingBatch {
   readonly stream: string;
@@ -105,6 +107,7 @@ export function handleBatchAppend(context: HandlerContext) {
     let inputEnded = false;
     let closed = false;
     const authorized = context.authorize(call.metadata);
+    const writer = headerText(call.metadata, WRITER_HEADER);
     // At shutdown the call ends CANCELLED, as EventStoreDB's does (it reads and writes BatchAppend
     // under the call's cancellation; the official client's extra/write-after-end expects
     // CancelledError). The client reconnects on CANCELLED as on UNAVAILABLE; a classic Append ends
@@ -173,7 +176,7 @@ export function handleBatchAppend(context: HandlerContext) {
         pending.delete(key);
         clearTimeout(current.deadline);
         inFlight += 1;
-        writeEvents(context, current.stream, current.events, current.expected)
+        writeEvents(context, current.stream, current.events, current.expected, writer)
           .then(
             (result) => respond(request, current.stream, { result }),
             (error: unknown) => respond(request, current.stream, { error: batchErrorStatus(error, current.stream) }),

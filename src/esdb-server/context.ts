@@ -1,6 +1,7 @@
 /** What every handler needs: the store behind the server, its limits, and the access check. */
 import type { EventStore, ExpectedRevision } from '../store/port.js';
 import type { Authorizer } from './auth.js';
+import type { RecentWriters } from './writers.js';
 
 export interface HandlerContext {
   readonly store: EventStore;
@@ -9,6 +10,8 @@ export interface HandlerContext {
   /** EventStoreDB's WriteTimeoutMs: the longest a BatchAppend append may take to arrive, whatever its deadline. */
   readonly writeTimeoutMs: number;
   readonly authorize: Authorizer;
+  /** Who wrote the recent appends, for subscriptions that leave a writer's appends out (writers.ts). */
+  readonly writers: RecentWriters;
   /** Track a long-running call (subscription) so a shutdown can end it with UNAVAILABLE. */
   readonly track: (stop: () => void) => () => void;
 }

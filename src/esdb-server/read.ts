@@ -19,6 +19,8 @@ import { describedStream, synthesizeMetadataEvent } from './metastream.js';
 import { streamsPb, type ReadReq, type ReadResp } from './proto.js';
 import { fail, isOpen, send } from './send.js';
 import { encodeReadEventBytes } from './wire.js';
+import { EXCLUDE_WRITER_HEADER } from '../store/writer-headers.js';
+import { headerText } from './writers.js';
 
 type Options = InstanceType<typeof streamsPb.ReadReq.Options>;
 type FilterOptions = InstanceType<typeof streamsPb.ReadReq.Options.FilterOptions>;
@@ -129,6 +131,8 @@ async function readAll(call: Call, context: HandlerContext, options: Options, st
 async function subscribe(call: Call, context: HandlerContext, options: Options, structuredIds: boolean): Promise<void> {
   if (options.getReadDirection() === BACKWARDS) throw rpcErrors.invalidArgument('Subscriptions read forwards only');
   const filterOptions = options.hasFilter() ? (options.getFilter() as FilterOptions) : undefined;
+  // Our extension (writers.ts): on `$all`, that writer's appends are passed over header first, never read or sent.
+  const excluded = options.hasStream() ? undefined : headerText(call.metadata, EXCLUDE_WRITER_HEADER);
   let subscription;
   if (options.hasStream()) {
     if (filterOptions) throw rpcErrors.invalidArgument('Stream subscriptions take no filter');
@@ -138,7 +142,9 @@ async function subscribe(call: Call, context: HandlerContext, options: Options, 
     const window = filterOptions?.hasMax() ? filterOptions.getMax() : DEFAULT_MAX_SEARCH_WINDOW;
     const multiplier = filterOptions?.getCheckpointintervalmultiplier() ?? 1;
     if (window <= 0 || multiplier <= 0) throw rpcErrors.invalidArgument('Max search window and checkpoint interval multiplier must be positive');
+    const writers = context.writers;
     subscription = context.store.subscribeToAll({
+      ...(excluded === undefined ? {} : { skip: (stream: string, revision: bigint) => writers.wrote(excluded, stream, revision) }),
       fromPosition: wirePosition(options),
       resolveLinkTos: options.getResolveLinks(),
       ...(filterOptions ? { filter: decodeFilter(filterOptions), checkpointInterval: window * multiplier } : {}),
@@ -158,6 +164,13 @@ async function subscribe(call: Call, context: HandlerContext, options: Options, 
     for await (const message of subscription) {
       let response: ReadOutput | undefined;
       if (message.kind === 'event') {
+        if (excluded !== undefined) {
+          // Read before the answer to its append was here: that answer may have come since, or be
+          // about to (writers.ts).
+          const settling = context.writers.settling(excluded, message.event.stream, message.event.revision);
+          if (settling) await settling;
+          if (context.writers.wrote(excluded, message.event.stream, message.event.revision)) continue;
+        }
         response = eventMessage(message.event, structuredIds);
       } else if (message.kind === 'checkpoint' && filterOptions) {
         const checkpoint = new streamsPb.ReadResp.Checkpoint();

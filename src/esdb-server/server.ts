@@ -19,6 +19,7 @@ import { ProjectionsService, projectionsHandlers } from './projections.js';
 import { handleRead, type ReadOutput } from './read.js';
 import { startSystemProjections } from './system-projections.js';
 import { persistentSubscriptionHandlers } from './persistent.js';
+import { RecentWriters } from './writers.js';
 import { PersistentSubscriptionsService } from './persistent-proto.js';
 import { handlePersistentRead } from './persistent-read.js';
 
@@ -88,6 +89,7 @@ export async function startEsdbServer(options: EsdbServerOptions): Promise<EsdbS
     authorize: createAuthorizer(options.username !== undefined && options.password !== undefined
       ? { username: options.username, password: options.password }
       : undefined),
+    writers: new RecentWriters(),
     track: (stop) => {
       activeCalls.add(stop);
       return () => activeCalls.delete(stop);

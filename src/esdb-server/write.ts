@@ -13,10 +13,25 @@ export async function writeEvents(
   stream: string,
   events: readonly EventData[],
   expectedRevision: ExpectedRevision,
+  /** The call's `cadenza-writer` header (writers.ts): remembered with the stored events. */
+  writer?: string,
 ): Promise<AppendResult> {
   refuseAllStream(stream);
   const target = describedStream(stream);
-  if (target === undefined) return context.store.append(stream, events, { expectedRevision });
+  if (target === undefined) {
+    const appended = context.store.append(stream, events, { expectedRevision });
+    if (writer === undefined) return appended;
+    // Remembered as the store answers: before the store wakes its live subscribers (a turn later).
+    const recorded = appended.then((result) => {
+      context.writers.record(writer, stream, result.nextExpectedRevision, events.length);
+      return result;
+    });
+    // Noted while under way too, when its revisions are known: a subscription may read the events
+    // before the answer is here (writers.ts).
+    const first = expectedRevision === 'no_stream' ? 0n : typeof expectedRevision === 'bigint' ? expectedRevision + 1n : undefined;
+    if (first !== undefined && events.length > 0) context.writers.underWay(writer, stream, first, first + BigInt(events.length - 1), recorded);
+    return recorded;
+  }
   const last = events.at(-1);
   if (!last || last.type !== METADATA_EVENT_TYPE) {
     throw rpcErrors.invalidArgument(`Only ${METADATA_EVENT_TYPE} events can be written to metadata stream '${stream}'`);

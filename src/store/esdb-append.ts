@@ -25,6 +25,7 @@ import { translateClientError } from './esdb-errors.js';
 import type { AppendResult, ExpectedRevision } from './port.js';
 import { START_POSITION } from './port.js';
 import type { SerializedEvent } from './validation.js';
+import { WRITER_HEADER } from './writer-headers.js';
 
 const { StreamsService } = streamsGrpcModule;
 
@@ -163,10 +164,16 @@ function settle(pending: Map<string, Pending>, answer: BatchAppendAnswer): void 
   append.resolve(answer.result ?? { nextExpectedRevision: -1n, position: START_POSITION });
 }
 
+type CallCache = WeakMap<RawStreamsClient, BatchAppendCall | Promise<BatchAppendCall>>;
+
 export class DirectAppender {
   readonly #internals: ClientInternals | undefined;
-  /** The client's cache of open BatchAppend calls (one per channel), as its own appends keep theirs. */
-  readonly #calls = new WeakMap<RawStreamsClient, BatchAppendCall | Promise<BatchAppendCall>>();
+  /**
+   * The client's cache of open BatchAppend calls (one per channel), as its own appends keep theirs:
+   * one cache per writer ('' for appends without one), since the writer header (writer-headers.ts)
+   * belongs to the call. Writers are the runtimes of this process: few.
+   */
+  readonly #calls = new Map<string, CallCache>();
   /** Appends awaiting their answer, per call (a call that breaks fails only its own). */
   readonly #pending = new WeakMap<BatchAppendCall, Map<string, Pending>>();
   readonly #writer = new ProtobufWriter(4096);
@@ -180,9 +187,15 @@ export class DirectAppender {
     return this.#internals !== undefined && (await this.#internals.supports(StreamsService.batchAppend));
   }
 
-  async append(stream: string, events: readonly SerializedEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+  async append(stream: string, events: readonly SerializedEvent[], expectedRevision: ExpectedRevision, writer?: string): Promise<AppendResult> {
     const internals = this.#internals as ClientInternals;
-    const call = await internals.GRPCStreamCreator(RawStreamsClient, 'appendToStream', (client) => this.#open(client, internals), this.#calls)();
+    const key = writer ?? '';
+    let calls = this.#calls.get(key);
+    if (!calls) {
+      calls = new WeakMap();
+      this.#calls.set(key, calls);
+    }
+    const call = await internals.GRPCStreamCreator(RawStreamsClient, 'appendToStream', (client) => this.#open(client, internals, writer), calls)();
     const correlationId = randomUUID();
     const request = encodeBatchAppendRequest(this.#writer, correlationId, stream, events, expectedRevision, internals.createDeadline());
     const pending = this.#pending.get(call);
@@ -193,8 +206,9 @@ export class DirectAppender {
     });
   }
 
-  #open(client: RawStreamsClient, internals: ClientInternals): BatchAppendCall {
+  #open(client: RawStreamsClient, internals: ClientInternals, writer: string | undefined): BatchAppendCall {
     const [metadata, options] = internals.callArguments({}, { deadline: Infinity });
+    if (writer !== undefined) metadata.set(WRITER_HEADER, writer);
     const call = (client as unknown as { batchAppend(metadata: Metadata, options: CallOptions): BatchAppendCall }).batchAppend(metadata, options);
     const pending = new Map<string, Pending>();
     this.#pending.set(call, pending);

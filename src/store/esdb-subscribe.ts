@@ -15,6 +15,7 @@ import streamsGrpcModule from '@eventstore/db-client/generated/streams_grpc_pb.j
 import streamsPbModule from '@eventstore/db-client/generated/streams_pb.js';
 import type { ReadResp } from '@eventstore/db-client/generated/streams_pb.js';
 import { internalsOf } from './esdb-client-internals.js';
+import { EXCLUDE_WRITER_HEADER } from './writer-headers.js';
 import { deserializeReadResponse, WireEvent } from './esdb-wire-event.js';
 
 const { ReadReq } = streamsPbModule;
@@ -79,12 +80,14 @@ export function openAllSubscription(
   client: EventStoreDBClient,
   fromPosition: ClientPosition | typeof START | typeof END,
   filter: ClientFilter | undefined,
+  excludeWriter?: string,
 ): AllStreamSubscription | undefined {
   const internals = internalsOf(client);
   if (!internals) return undefined;
   const request = readRequest(fromPosition, filter);
   const createStream = internals.GRPCStreamCreator(RawReadClient, 'subscribeToAll', (raw: RawReadClient) => {
     const [metadata, options] = internals.callArguments({}, { deadline: Infinity });
+    if (excludeWriter !== undefined) metadata.set(EXCLUDE_WRITER_HEADER, excludeWriter);
     return (raw as unknown as { read(request: unknown, metadata: unknown, options: unknown): ClientReadableStream<ReadResp> }).read(request, metadata, options);
   });
   return new subscriptionModule.Subscription(createStream, convertReadEvent as never, {}, filter?.checkpointReached) as unknown as AllStreamSubscription;

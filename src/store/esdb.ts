@@ -26,7 +26,7 @@ import {
 } from './port.js';
 import {
   compileAllFilter, serializeEvents, type SerializedEvent, validateCheckpointInterval, validateSkip, validateCount, validateDirection, validateExpectedRevision,
-  validatePositionBound, validateRevisionBound, validateStreamMetadata, validateStreamName,
+  validatePositionBound, validateRevisionBound, validateStreamMetadata, validateStreamName, validateWriter,
 } from './validation.js';
 
 /** EventStoreDB's default max search window (ReadBatchSize); checkpoint interval = multiplier x window. */
@@ -87,8 +87,9 @@ export class EsdbEventStore implements EventStore {
     validateStreamName(stream);
     const serialized = serializeEvents(events);
     const expectedRevision = validateExpectedRevision(options.expectedRevision);
+    const writer = validateWriter(options.writer, 'writer');
     try {
-      if (fitsOneRequest(serialized) && (await this.#appender.available())) return await this.#appender.append(stream, serialized, expectedRevision);
+      if (fitsOneRequest(serialized) && (await this.#appender.available())) return await this.#appender.append(stream, serialized, expectedRevision, writer);
     } catch (error) {
       throw translateClientError(error, { stream, expected: expectedRevision });
     }
@@ -193,6 +194,7 @@ export class EsdbEventStore implements EventStore {
     const startAt = (resume: ResumePoint | undefined): Position | typeof START | typeof END =>
       resume && 'position' in resume ? resume.position : from === 'start' ? START : from === 'end' ? END : from;
     const skip = validateSkip(options.skip);
+    const excludeWriter = validateWriter(options.excludeWriter, 'excludeWriter');
     // The server sends whole events: `skip` is asked once their header is read (esdb-wire-event.ts),
     // and saves decoding their content.
     const deliver = (event: EventHeader) => (filter !== undefined || !isSystemEvent(event)) && !(skip && skip(event.stream, event.revision));
@@ -203,7 +205,8 @@ export class EsdbEventStore implements EventStore {
         const fromPosition = startAt(resume);
         const serverFilter = filter ? { ...clientFilter(filter, checkpointInterval), checkpointReached: onCheckpoint } : undefined;
         // The header-first path does not resolve links: a subscription that asks for them takes the client's own.
-        const fast = options.resolveLinkTos === true ? undefined : openAllSubscription(this.#client, fromPosition, serverFilter);
+        // Only this path asks the server to leave the writer's appends out (the client's own sends no such header).
+        const fast = options.resolveLinkTos === true ? undefined : openAllSubscription(this.#client, fromPosition, serverFilter, excludeWriter);
         return fast ?? this.#client.subscribeToAll({ resolveLinkTos: options.resolveLinkTos === true, fromPosition, ...(serverFilter ? { filter: serverFilter } : {}) });
       },
     }, onEnd));

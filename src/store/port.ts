@@ -77,7 +77,16 @@ export interface RecordedEvent {
 export interface AppendOptions {
   /** Default `'any'`. */
   readonly expectedRevision?: ExpectedRevision;
+  /**
+   * Who appends (printable ASCII, at most {@link MAX_WRITER_LENGTH} characters): a subscription with
+   * the same `excludeWriter` may be spared these events. Only the esdb adapter sends it (our server
+   * honours it; EventStoreDB ignores it); the other backends ignore it.
+   */
+  readonly writer?: string;
 }
+
+/** The longest `writer` / `excludeWriter` (they travel as a gRPC header). */
+export const MAX_WRITER_LENGTH = 128;
 
 export interface AppendResult {
   /** Revision of the last event now in the stream: pass it as `expectedRevision` to append next. */
@@ -145,6 +154,14 @@ export interface SubscribeToAllOptions {
    * after reading them). Passed-over events still count as considered for checkpoints.
    */
   readonly skip?: (stream: string, revision: bigint) => boolean;
+  /**
+   * Events appended with this `writer` (AppendOptions) may be left out, by the server, before they
+   * are read or sent: for a subscriber that learns of its own appends from their answers (the saga
+   * runtime). A way to save work, not a filter: any of them may still be delivered (the adapter's
+   * fallback paths, a server that forgot or never knew, EventStoreDB, the other backends), and
+   * left-out events still count as considered for checkpoints.
+   */
+  readonly excludeWriter?: string;
   /** Deliver the events that link events (`$>`) point at, each with its `link`. Default false. */
   readonly resolveLinkTos?: boolean;
 }

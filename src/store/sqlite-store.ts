@@ -44,6 +44,7 @@ import {
   validateRevisionBound,
   validateStreamMetadata,
   validateStreamName,
+  validateWriter,
 } from './validation.js';
 
 export interface SqliteStoreOptions {
@@ -166,6 +167,9 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     validateStreamName(stream);
     const expected = validateExpectedRevision(options.expectedRevision);
+    // Checked as every backend checks it, then not needed: this store's own subscriptions pass over
+    // their subscriber's appends with `skip` (sqlite-local-appends.ts), without writer ids.
+    validateWriter(options.writer, 'writer');
     const serialized = serializeEvents(events);
     const size = serialized.reduce((total, event) => total + event.data.length + (event.metadata?.length ?? 0), 0);
     if (size > this.maxAppendSize) throw new MaximumAppendSizeExceededError(this.maxAppendSize, size);
@@ -209,6 +213,7 @@ export class SqliteEventStore implements EventStore {
     const from = validatePositionBound(options.fromPosition);
     const filter = compileAllFilter(options.filter);
     const interval = validateCheckpointInterval(options.checkpointInterval);
+    validateWriter(options.excludeWriter, 'excludeWriter');
     const after = from === 'start' ? 0 : from === 'end' ? (this.statements.headPosition.get() ?? 0) : Number(from.commit);
     const subscription = this.track(allSource(this.statements, this.pageSize, after, { filter, checkpointInterval: interval, skip: validateSkip(options.skip), localAppends: this.localAppends }));
     return options.resolveLinkTos === true ? resolvingSubscription(this, subscription) : subscription;

@@ -4,7 +4,7 @@
  * before anything is written.
  */
 import { InvalidArgumentError } from './errors.js';
-import type { AllFilter, EventData, ExpectedRevision, Json, Position, StreamMetadata } from './port.js';
+import { MAX_WRITER_LENGTH, type AllFilter, type EventData, type ExpectedRevision, type Json, type Position, type StreamMetadata } from './port.js';
 
 /** Longest stream name accepted, in characters (EventStoreDB has no hard limit; this keeps rows sane). */
 export const MAX_STREAM_NAME_LENGTH = 1000;
@@ -291,6 +291,13 @@ export function validateCheckpointInterval(interval: unknown): number {
 export function validateSkip(skip: unknown): ((stream: string, revision: bigint) => boolean) | undefined {
   if (skip === undefined || typeof skip === 'function') return skip as ((stream: string, revision: bigint) => boolean) | undefined;
   throw new InvalidArgumentError(`skip must be a function, got ${describe(skip)}`);
+}
+
+/** A writer id (AppendOptions.writer, SubscribeToAllOptions.excludeWriter): it travels as a gRPC header value. */
+export function validateWriter(writer: unknown, field: string): string | undefined {
+  if (writer === undefined) return undefined;
+  if (typeof writer === 'string' && writer.length > 0 && writer.length <= MAX_WRITER_LENGTH && /^[\x20-\x7e]+$/.test(writer)) return writer;
+  throw new InvalidArgumentError(`${field} must be 1 to ${MAX_WRITER_LENGTH} printable ASCII characters, got ${describe(writer)}`);
 }
 
 /** What a filter tests an event by: its stream name or its type. */

@@ -13,7 +13,8 @@ import { workflow } from '../../src/workflow/index.js';
 import { AgentFailure } from '../../src/agents/index.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore } from '../../src/store/port.js';
+import { UnavailableError } from '../../src/store/errors.js';
+import type { AppendOptions, EventData, EventStore } from '../../src/store/port.js';
 import { startEmbedded, type Embedded } from '../esdb/support.js';
 import { expectCrashRecovery } from './process-support.js';
 import { agent, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
@@ -110,6 +111,42 @@ describe('the engine on the EventStoreDB path (real client, embedded server)', (
     outage.server = await startEsdbServer({ store: backing, port });
     expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('completed');
     expect(calls).toBe(2);
+  }, 20_000);
+
+  it('drives a start that was stored but whose answer never came, though its own appends are not sent back to it', async () => {
+    embedded = await startEmbedded();
+    const adapter = await openEsdbStore(embedded.connectionString);
+    // The start is stored, then every answer is lost until the runtime gives up (its subscription
+    // leaves its own appends out, so nothing tells it the start is there but the stream itself).
+    let lose = true;
+    const stored = new Set<string>();
+    const store = new Proxy(adapter, {
+      get: (target, property) => {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (property !== 'append') return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        return async (stream: string, events: EventData[], options?: AppendOptions) => {
+          if (!lose || !events.some((event) => event.type === 'WorkflowStarted')) return target.append(stream, events, options);
+          // The first try lands; its answer and every retry's are lost.
+          if (!stored.has(stream)) await target.append(stream, events, options);
+          stored.add(stream);
+          throw new UnavailableError('the answer was lost (test)');
+        };
+      },
+    });
+    const called = deferred();
+    engine = await startTestEngine({ store, agents: [agent('worker', ['work'], { work: () => { called.resolve(); return { done: true }; } })], runtime: { appendRetryLimitMs: 100 } });
+    const def = workflow('unanswered').step({ id: 'work', action: 'work', capability: 'work', timeoutMs: 600_000 }).build();
+    await expect(engine.runtime.startWorkflow(def, {}, { workflowId: 'unanswered-1' })).rejects.toThrow(UnavailableError);
+    lose = false;
+    expect((await historyOf(adapter, 'unanswered-1')).map((event) => event.type)).toEqual(['WorkflowStarted', 'StepScheduled']);
+    // Read back from its stream once the store answers: admitted, its step scheduled, the agent called
+    // (the step's timeout is ten minutes away: nothing else would wake it within the test).
+    const end = await Promise.race([
+      engine.runtime.waitForEnd('unanswered-1'),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the unanswered start was not driven within 10 s')), 10_000).unref()),
+    ]);
+    expect(end.status).toBe('completed');
+    await called.promise;
   }, 20_000);
 
   it('finishes a killed runtime process\'s workflows from a new process', async () => {

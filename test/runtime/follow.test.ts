@@ -124,4 +124,28 @@ describe('following the store', () => {
     expect(end.status).toBe('cancelled');
     expect(engine.runtime.stats().conflicts).toBe(1);
   });
+
+  it('names its own writer on every append of a decision, the writer its subscription asks the store to leave out', async () => {
+    const inner = await openStore('memory:');
+    const writers: (string | undefined)[] = [];
+    const excluded: (string | undefined)[] = [];
+    const store = Object.create(inner) as EventStore;
+    store.append = (stream: string, events: readonly EventData[], options?: AppendOptions) => {
+      if (stream.startsWith('workflow-')) writers.push(options?.writer);
+      return inner.append(stream, events, options);
+    };
+    store.subscribeToAll = (options?: SubscribeToAllOptions) => {
+      excluded.push(options?.excludeWriter);
+      return inner.subscribeToAll(options);
+    };
+    const engine = await startTestEngine({ store, agents: [agent('w', ['work'], { a: () => ({}), b: () => ({}) })] });
+    engines = [engine];
+    const def = workflow('two').step({ id: 'a', action: 'a', capability: 'work' }).step({ id: 'b', action: 'b', capability: 'work', dependsOn: ['a'] }).build();
+    const { workflowId } = await engine.runtime.startWorkflow(def, {});
+    expect((await engine.runtime.waitForEnd(workflowId)).status).toBe('completed');
+    const own = excluded.filter((writer) => writer !== undefined);
+    expect(own).toHaveLength(1);
+    expect(writers.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(writers)).toEqual(new Set(own));
+  });
 });

@@ -25,6 +25,8 @@ export interface DecisionAppenderOptions {
   readonly retryLimitMs: number;
   /** Whether the runtime has stopped: then an unavailable store is not waited for. */
   readonly stopped: () => boolean;
+  /** The `writer` every append carries: the runtime's follower leaves these appends out (follower.ts). */
+  readonly writer?: string;
 }
 
 /** How often one reason for an unavailable store is logged (a full disk gave ~56 lines a second). */
@@ -35,9 +37,11 @@ export class DecisionAppender {
   /** Per reason: when it was last logged, and how many times since it was not. */
   readonly #warned = new Map<string, { at: number; held: number }>();
   readonly #timings = new Set<(seconds: number) => void>();
+  readonly #appendOptions: { readonly writer?: string };
 
   constructor(options: DecisionAppenderOptions) {
     this.#options = options;
+    this.#appendOptions = options.writer === undefined ? {} : { writer: options.writer };
   }
 
   /**
@@ -52,7 +56,7 @@ export class DecisionAppender {
     // Timed here, around the await this function makes anyway: no promise or closure more per append.
     const timedFrom = this.#timings.size > 0 ? performance.now() : -1;
     try {
-      await this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
+      await this.#options.store.append(stream, toEventDataList(events, context), { ...this.#appendOptions, expectedRevision });
     } catch (error) {
       if (timedFrom >= 0) this.#observe(timedFrom);
       // The common case costs one await; only an unavailable store enters the retry loop.
@@ -107,9 +111,9 @@ export class DecisionAppender {
 
   /** One store append of the retry loop; timed only when someone listens, beside the append (the caller awaits the store's own promise). */
   #timed(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<unknown> {
-    if (this.#timings.size === 0) return this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
+    if (this.#timings.size === 0) return this.#options.store.append(stream, toEventDataList(events, context), { ...this.#appendOptions, expectedRevision });
     const started = performance.now();
-    const appended = this.#options.store.append(stream, toEventDataList(events, context), { expectedRevision });
+    const appended = this.#options.store.append(stream, toEventDataList(events, context), { ...this.#appendOptions, expectedRevision });
     // Unnamed callbacks: a named closure made per append gets a naming call from the TypeScript loader.
     appended.then(
       () => this.#observe(started),

@@ -44,6 +44,8 @@ export interface FollowerOptions {
   };
   /** How often, while live, the index is written; 0: never. */
   readonly checkpointIntervalMs: number;
+  /** The `writer` of this runtime's appends (appender.ts): the store may leave them out. */
+  readonly ownWriter?: string;
 }
 
 export class WorkflowFollower {
@@ -51,6 +53,7 @@ export class WorkflowFollower {
   readonly #log: Logger;
   readonly #index: FollowerOptions['index'];
   readonly #checkpointIntervalMs: number;
+  readonly #ownWriter: string | undefined;
   readonly #runtime: FollowedRuntime;
   #subscription: Subscription | undefined;
   #iterator: AsyncIterator<SubscriptionMessage> | undefined;
@@ -72,6 +75,7 @@ export class WorkflowFollower {
     this.#log = options.log;
     this.#index = options.index;
     this.#checkpointIntervalMs = options.checkpointIntervalMs;
+    this.#ownWriter = options.ownWriter;
     this.#runtime = runtime;
   }
 
@@ -275,11 +279,19 @@ export class WorkflowFollower {
   /**
    * Every workflow event after `from`. Most of what comes back live is this runtime's own appends,
    * already folded, or events of partitions other runtimes own: the store is told to pass those
-   * over without reading them in full.
+   * over without reading them in full, and a store that knows who wrote what (our EventStoreDB
+   * server) not to send this runtime's own appends at all (`excludeWriter`).
+   *
+   * Nothing here depends on reading those back: the runtime folds a decision from its append's
+   * answer; an answer lost is appended again with the same event ids (idempotent, appender.ts); and
+   * a decision whose append was given up is read back from its stream (`inDoubt`, runtime.ts), so a
+   * start that landed unanswered is not lost. Checkpoints still pass the events left out, and the
+   * index they position is safe: a workflow with an append under way is queued, so it is in it.
    */
   #subscribe(from: Position | 'start'): Subscription {
     return this.#store.subscribeToAll({
       fromPosition: from,
+      ...(this.#ownWriter === undefined ? {} : { excludeWriter: this.#ownWriter }),
       filter: { streamNamePrefix: [WORKFLOW_STREAM_PREFIX] },
       // Positions to take the in-flight index at: it trails the log by at most this many events.
       checkpointInterval: INDEX_POSITION_INTERVAL,

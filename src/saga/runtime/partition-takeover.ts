@@ -100,6 +100,11 @@ export class PartitionTakeovers {
   async takeOver(workflowId: string): Promise<void> {
     const host = this.#host;
     try {
+      // Already driven here: a partition lost leaves memory, so this one was taken up since the gain
+      // (admitted or observed while the tail was read). Its calls in flight were made here, or are
+      // the old owner's to report (a live one decides its calls' results; a dead one's time out):
+      // resuming would send the calls made here twice.
+      if (host.states.has(workflowId)) return;
       host.states.forget(workflowId);
       const loaded = await host.states.load(workflowId);
       host.settle(workflowId, loaded);

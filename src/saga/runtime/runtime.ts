@@ -46,6 +46,9 @@ const noCandidates: DecisionContext['candidates'] = () => [];
 
 /** After an admission could not be stored: when the backlog is looked at again. */
 const ADMISSION_RETRY_MS = 1_000;
+/** After a decision's append was given up: when its stream is first read back, then at most this apart. */
+const IN_DOUBT_FIRST_READ_MS = 1_000;
+const IN_DOUBT_MAX_READ_MS = 30_000;
 /** Work done in one event-loop turn before the triggers let timers and sockets run (options.turnBudgetMs). */
 const TURN_BUDGET_MS = 100;
 
@@ -53,7 +56,9 @@ type QueuedTrigger =
   | { readonly kind: 'decide'; readonly workflowId: string; readonly trigger: Trigger; readonly causationId: string; readonly correlationId?: string; readonly reply?: Reply }
   | { readonly kind: 'observed'; readonly workflowId: string; readonly recorded: RecordedEvent }
   /** A workflow of a partition just gained: load it, arm its timers, re-send its calls in flight. */
-  | { readonly kind: 'takeover'; readonly workflowId: string };
+  | { readonly kind: 'takeover'; readonly workflowId: string }
+  /** A workflow whose append was given up: read it back from its stream (#doubt). */
+  | { readonly kind: 'reload'; readonly workflowId: string; readonly delayMs: number; readonly start: boolean };
 
 /** Triggers decided for a workflow whose partition is not (or no longer) ours: commands, and results of calls made here (their append is fenced by the expected revision). */
 const decidedWhenNotDriven = new Set<Trigger['kind']>(['command', 'stepResult', 'compensationResult', 'taskAccepted']);
@@ -72,6 +77,18 @@ export class SagaRuntime {
   readonly #maxConflictRetries: number;
   readonly #appender: DecisionAppender;
   readonly runtimeId: string;
+  /**
+   * The `writer` of this runtime's appends, which its subscription asks the store to leave out
+   * (follower.ts). New for every runtime, never `runtimeId`: a runtime restarted under a configured
+   * id must read back what its previous life appended after the in-flight index's position.
+   */
+  readonly #writer = randomUUID();
+  /**
+   * Workflows whose last append was given up (the store stayed unavailable): it may have been stored
+   * unanswered, and this runtime's own appends are not read back from its subscription, so the
+   * stream is read (a `reload` trigger, retried until the store answers). The timer of the next read.
+   */
+  readonly #inDoubt = new Map<string, ReturnType<typeof setTimeout>>();
   /** Slots and the queued workflows this runtime owns, in admission order. */
   readonly #backlog: Backlog;
   readonly #cache: WorkflowStates;
@@ -132,6 +149,7 @@ export class SagaRuntime {
       now: this.#now,
       retryLimitMs: options.appendRetryLimitMs ?? 30_000,
       stopped: () => this.#stopped,
+      writer: this.#writer,
     });
     this.runtimeId = options.runtimeId ?? randomUUID();
     this.#backlog = new Backlog(options.maxInFlight ?? 1000);
@@ -175,6 +193,7 @@ export class SagaRuntime {
           write: (checkpoint) => this.#index.write(checkpoint, this.#leases.owned(), (workflowId) => this.#indexTablesOf(workflowId)),
         },
         checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000,
+        ownWriter: this.#writer,
       },
       {
         states: this.#cache,
@@ -183,7 +202,8 @@ export class SagaRuntime {
         ignores: (workflowId) => this.#ignores(workflowId),
         outside: (workflowId) => !this.#leases.followsAny(workflowId) && !this.#waiters.waitsFor(workflowId),
         observed: (workflowId, recorded) => this.#enqueue({ kind: 'observed', workflowId, recorded }),
-        queuedWorkflows: () => [...this.#pendingPerWorkflow].filter(([, pending]) => pending > 0).map(([workflowId]) => workflowId),
+        // In doubt too: a start stored unanswered is in the index until its stream is read back.
+        queuedWorkflows: () => [...[...this.#pendingPerWorkflow].filter(([, pending]) => pending > 0).map(([workflowId]) => workflowId), ...this.#inDoubt.keys()],
         stopped: () => this.#stopped,
       },
     );
@@ -385,6 +405,7 @@ export class SagaRuntime {
     this.#agentWaits.stop();
     this.#timers.stop();
     clearTimeout(this.#admissionRetry);
+    for (const timer of this.#inDoubt.values()) clearTimeout(timer);
     const aborted = this.#dispatcher.abortAll();
     await this.#follower.unsubscribe();
     await aborted;
@@ -430,11 +451,14 @@ export class SagaRuntime {
       for (let spent = this.#turns.spent(); spent; spent = this.#turns.spent()) await spent;
       if (queued.kind === 'observed') await this.#observe(queued.workflowId, queued.recorded);
       else if (queued.kind === 'takeover') await this.#takeovers.takeOver(queued.workflowId);
+      else if (queued.kind === 'reload') await this.#reload(queued.workflowId, queued.start);
       else {
         const events = await this.#decideAndAppend(queued);
         queued.reply?.resolve(events);
       }
     } catch (error) {
+      // Still unavailable: read back later.
+      if (error instanceof UnavailableError && queued.kind === 'reload') this.#doubt(queued.workflowId, Math.min(queued.delayMs * 2, IN_DOUBT_MAX_READ_MS), queued.start);
       if (queued.kind === 'decide' && queued.reply) queued.reply.reject(error);
       else {
         this.#log.error({ err: error, workflowId: queued.workflowId }, 'trigger failed');
@@ -501,6 +525,8 @@ export class SagaRuntime {
       try {
         await this.#appender.append(workflowStream(workflowId), events, { correlationId, causationId: queued.causationId }, expectedRevision);
       } catch (error) {
+        // Given up on an unavailable store: whether the decision was stored is not known (#doubt).
+        if (error instanceof UnavailableError) this.#doubt(workflowId, IN_DOUBT_FIRST_READ_MS, trigger.kind === 'command' && trigger.command.type === 'start');
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
           // reload, decide again.
@@ -575,6 +601,41 @@ export class SagaRuntime {
     const loaded = await this.#cache.load(workflowId);
     this.#settle(workflowId, loaded);
     if (this.#ownership.owns(workflowId, loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
+  }
+
+  /**
+   * A decision's append was given up: it may have been stored without an answer. Another process
+   * would tell this runtime through its subscription; its own appends it is not told of (follower.ts),
+   * so it reads the stream back itself, once the store answers. (A decision on a workflow in memory
+   * would also conflict at its next append and reload; a start has no next decision here, and a
+   * paused workflow may wait for an operator: reading back covers both.)
+   */
+  #doubt(workflowId: string, delayMs: number, start: boolean): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#inDoubt.get(workflowId));
+    const timer = setTimeout(() => {
+      if (!this.#stopped) this.#enqueue({ kind: 'reload', workflowId, delayMs, start });
+    }, delayMs);
+    timer.unref();
+    this.#inDoubt.set(workflowId, timer);
+  }
+
+  /** `start`: the append given up was the workflow's start, so no call of it has been made. */
+  async #reload(workflowId: string, start: boolean): Promise<void> {
+    // Another runtime's workflow (an operator command sent through this one): its owner is told by its subscription.
+    if (this.#ownership.notOurs(workflowId)) {
+      this.#inDoubt.delete(workflowId);
+      return;
+    }
+    this.#cache.forget(workflowId);
+    const loaded = await this.#cache.load(workflowId);
+    this.#inDoubt.delete(workflowId);
+    this.#settle(workflowId, loaded);
+    if (!this.#cache.has(workflowId) || !this.#ownership.owns(workflowId, loaded.state)) return;
+    // A start stored unanswered: the calls it scheduled were never made. (Another decision's calls
+    // may be under way here and are not sent twice; a call it scheduled waits for its timeout.)
+    if (start) this.#resumeCalls(workflowId, loaded, `sent by runtime ${this.runtimeId} once its unanswered start was read back`);
+    else if (waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
   }
 
   /**

@@ -401,6 +401,24 @@ export function describeEventStoreContract(name: string, factory: Factory, optio
         await expectRejection(() => store.subscribeToAll({ skip: 'yes' as never }), InvalidArgumentError, /skip must be a function/);
       });
 
+      it('takes a writer on appends and a writer to leave out on subscriptions, which may leave out only that writer\'s appends', async () => {
+        const before = await headPosition(store);
+        const stream = streamName('writers');
+        await store.append(`${stream}-mine`, events(3, 'Mine'), { writer: 'me' });
+        await store.append(`${stream}-theirs`, events(2, 'Theirs'), { writer: 'them' });
+        await store.append(`${stream}-unnamed`, events(1, 'Unnamed'));
+        // Stored as any append: the writer is not part of the event.
+        expect((await collect(() => store.readStream(`${stream}-mine`))).map((one) => one.type)).toEqual(['Mine', 'Mine', 'Mine']);
+        const subscription = store.subscribeToAll({ fromPosition: before, filter: { streamNamePrefix: [stream] }, excludeWriter: 'me' });
+        const messages = await takeUntil(subscription, (seen) => seen.some((message) => message.kind === 'caughtUp'));
+        const types = eventsOf(messages).map((one) => one.type);
+        // Everyone else's appends are delivered; the excluded writer's may be (EventStoreDB, the embedded store) or not (our server).
+        expect(types.filter((type) => type !== 'Mine')).toEqual(['Theirs', 'Theirs', 'Unnamed']);
+        expect([0, 3]).toContain(types.filter((type) => type === 'Mine').length);
+        await expectRejection(() => store.append(stream, events(1), { writer: 'naïve' }), InvalidArgumentError, /writer must be 1 to 128 printable ASCII characters/);
+        await expectRejection(() => store.subscribeToAll({ excludeWriter: '' }), InvalidArgumentError, /excludeWriter must be/);
+      });
+
       it('ends a pending iteration when unsubscribed', async () => {
         const stream = streamName('stop');
         await store.append(stream, [event('Only')]);
