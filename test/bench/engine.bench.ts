@@ -11,7 +11,7 @@
  *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
  *   BENCH_OBSERVED=tracing|http|scrape|context (comma-separated) picks the observed parts (`none`: a control, nothing
  *   added, to see the pairs' noise); BENCH_TRACE_SAMPLE=0.1 samples traces; BENCH_PAIRS=3 more rounds of pairs;
- *   BENCH_ONLY=observed runs only the pairs
+ *   BENCH_ONLY=observed runs only the pairs; BENCH_SCRAPE_EVERY_MS=15000 scrapes less often
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { context, trace } from '@opentelemetry/api';
@@ -74,6 +74,9 @@ const observedParts = new Set((process.env.BENCH_OBSERVED ?? 'tracing,http,scrap
  * "Sampling"); default 1, every workflow traced (the SDK's default sampler).
  */
 const traceSample = Number(process.env.BENCH_TRACE_SAMPLE ?? 1);
+/** `BENCH_SCRAPE_EVERY_MS=15000`: how often /metrics is scraped (default every second; Prometheus' own default is a minute, 15 s is common). */
+const scrapeEveryMs = Number(process.env.BENCH_SCRAPE_EVERY_MS ?? 1000);
+if (!(scrapeEveryMs >= 100)) throw new Error(`BENCH_SCRAPE_EVERY_MS: expected milliseconds, at least 100, got "${process.env.BENCH_SCRAPE_EVERY_MS}"`);
 if (!(traceSample > 0 && traceSample <= 1)) throw new Error(`BENCH_TRACE_SAMPLE: expected a share in (0, 1], got "${process.env.BENCH_TRACE_SAMPLE}"`);
 
 /** What a worker with `--http` and a registered OpenTelemetry SDK adds around the runtime; `stop` removes all of it. */
@@ -85,7 +88,7 @@ async function observe(store: Awaited<ReturnType<typeof openStore>>, registry: A
   if (observedParts.has('context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const api: ApiServer | undefined = observedParts.has('http') ? await startApiServer({ store, engine: { runtime, registry, definitions: [validateDefinition(tradingPipeline)] } }) : undefined;
   // Scraped from a child process, as Prometheus does: the scraper's HTTP client is not the engine's cost.
-  const scraper = api && observedParts.has('scrape') ? scrapeEverySecond(api.url) : undefined;
+  const scraper = api && observedParts.has('scrape') ? scrapeEverySecond(api.url, scrapeEveryMs) : undefined;
   await scraper?.first;
   return async () => {
     const scrapes = await scraper?.stop();

@@ -17,6 +17,7 @@ export interface Scrapes {
 /** The child's program: scrapes until its stdin closes, then writes its figures as one JSON line. */
 const scraperScript = `
 const url = process.argv[1];
+const everyMs = Number(process.argv[2]);
 const scrapes = { count: 0, wallMs: [], bytes: 0 };
 let failure;
 let scraping = Promise.resolve();
@@ -33,7 +34,7 @@ const scrape = () => {
   }).catch((error) => { failure = String(error); });
 };
 scrape();
-const timer = setInterval(scrape, 1000);
+const timer = setInterval(scrape, everyMs);
 process.stdin.resume();
 process.stdin.on('end', async () => {
   clearInterval(timer);
@@ -43,13 +44,13 @@ process.stdin.on('end', async () => {
 `;
 
 /**
- * Scrape `${baseUrl}/metrics` every second from a child process until `stop`, which fails if a scrape
- * failed. `first` settles once the first scrape is answered: a benchmark starts measuring after it,
+ * Scrape `${baseUrl}/metrics` every second (or every `everyMs`) from a child process until `stop`,
+ * which fails if a scrape failed. `first` settles once the first scrape is answered: a benchmark starts measuring after it,
  * as Prometheus has long been scraping a worker by the time it is busy (the first scrape's one-time
  * work, JIT included, is not the steady cost being measured).
  */
-export function scrapeEverySecond(baseUrl: string): { first: Promise<void>; stop(): Promise<Scrapes> } {
-  const child = spawn(process.execPath, ['-e', scraperScript, `${baseUrl}/metrics`], { stdio: ['pipe', 'pipe', 'inherit'] });
+export function scrapeEverySecond(baseUrl: string, everyMs = 1000): { first: Promise<void>; stop(): Promise<Scrapes> } {
+  const child = spawn(process.execPath, ['-e', scraperScript, `${baseUrl}/metrics`, String(everyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let output = '';
   let firstDone: () => void = () => undefined;
   const first = new Promise<void>((resolve) => (firstDone = resolve));
