@@ -6,11 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents } from '../../sagas/trading/agents.js';
-import { AgentFailure } from '../../src/agents/index.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import type { EventStore } from '../../src/store/port.js';
-import { workflow } from '../../src/workflow/index.js';
-import { agent, historyOf, startTestEngine, type TestEngine } from '../runtime/support.js';
+import { historyOf, shop, startTestEngine, type TestEngine } from '../runtime/support.js';
 import { startEmbedded, type Embedded } from './support.js';
 
 let embedded: Embedded | undefined;
@@ -61,34 +59,16 @@ describe('saga engine on the EventStoreDB path', () => {
   it.each([['its own adapter', false], ['the same adapter', true]])('the owner carries on an operator command another runtime appended through %s', async (_name, shared) => {
     const desk = { down: true };
     const released: string[] = [];
-    const fast = { maxAttempts: 2, initialDelayMs: 10, multiplier: 1, maxDelayMs: 10, jitter: 0 };
-    const shop = workflow('shop')
-      .step({ id: 'reserve', action: 'reserve', capability: 'stock', retry: fast, compensation: { action: 'release', retry: fast } })
-      .step({ id: 'ship', action: 'ship', capability: 'shipping', dependsOn: ['reserve'], retry: fast, timeoutMs: 60_000 })
-      .build();
+    const { definition: shopDefinition, agents } = shop(desk, released);
     const ownerStore = await esdbStore();
-    const owner = await startTestEngine({
-      store: ownerStore,
-      runtime: { definitions: [shop] },
-      agents: [
-        agent('stock', ['stock'], {
-          reserve: () => ({ reservation: 'r-1' }),
-          release: (_input, ctx) => {
-            if (desk.down) throw new AgentFailure('stock desk down', 'unavailable', true);
-            released.push(ctx.idempotencyKey);
-            return { released: true };
-          },
-        }),
-        agent('shipping', ['shipping'], { ship: () => { throw new AgentFailure('no courier', 'rejected', false); } }),
-      ],
-    });
+    const owner = await startTestEngine({ store: ownerStore, runtime: { definitions: [shopDefinition] }, agents });
     engines.push(owner);
-    const { workflowId } = await owner.runtime.startWorkflow(shop, {});
+    const { workflowId } = await owner.runtime.startWorkflow(shopDefinition, {});
     expect((await owner.runtime.waitForEnd(workflowId)).status).toBe('compensationFailed');
     desk.down = false;
 
     // An operator's runtime with no agents and no partitions decides the compensate and appends it.
-    const operator = await startTestEngine({ store: shared ? ownerStore : await esdbStore(), agents: [], runtime: { definitions: [shop], leases: 'guest' } });
+    const operator = await startTestEngine({ store: shared ? ownerStore : await esdbStore(), agents: [], runtime: { definitions: [shopDefinition], leases: 'guest' } });
     engines.push(operator);
     await operator.runtime.compensate(workflowId, 'desk back');
     // Nothing times out here (the waiting compensation has no timer): only the owner's subscription can wake it.

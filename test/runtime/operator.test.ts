@@ -4,37 +4,14 @@
  * the workflow's owner at once, not at the next timeout.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentFailure } from '../../src/agents/index.js';
 import { sendDirect } from '../../src/operations/commands.js';
-import { workflow } from '../../src/workflow/index.js';
-import { agent, historyOf, startTestEngine, type TestEngine } from './support.js';
+import { historyOf, shop, startTestEngine, type TestEngine } from './support.js';
 
-const fast = { maxAttempts: 2, initialDelayMs: 10, multiplier: 1, maxDelayMs: 10, jitter: 0 };
 let engine: TestEngine | undefined;
 afterEach(async () => {
   await engine?.stop();
   engine = undefined;
 });
-
-/** reserve succeeds, ship fails for good; the release of the reservation fails while the desk is down. */
-function shop(desk: { down: boolean }, released: string[]) {
-  const definition = workflow('shop')
-    .step({ id: 'reserve', action: 'reserve', capability: 'stock', retry: fast, compensation: { action: 'release', retry: fast } })
-    .step({ id: 'ship', action: 'ship', capability: 'shipping', dependsOn: ['reserve'], retry: fast, timeoutMs: 60_000 })
-    .build();
-  const agents = [
-    agent('stock', ['stock'], {
-      reserve: () => ({ reservation: 'r-1' }),
-      release: (_input, ctx) => {
-        if (desk.down) throw new AgentFailure('stock desk down', 'unavailable', true);
-        released.push(ctx.idempotencyKey);
-        return { released: true };
-      },
-    }),
-    agent('shipping', ['shipping'], { ship: () => { throw new AgentFailure('no courier', 'rejected', false); } }),
-  ];
-  return { definition, agents };
-}
 
 /** A shop workflow whose release failed for good while the desk was down; the desk is back now. */
 async function compensationFailedThenDeskBack(): Promise<{ workflowId: string; released: string[]; started: TestEngine }> {

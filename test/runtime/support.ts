@@ -1,9 +1,10 @@
 /** Shared set-up for the runtime's integration tests: a real store, a registry, a runtime. */
 import { expect } from 'vitest';
-import { AgentRegistry, inProcessTransport, type ActionHandler, type AgentDefinition, type CircuitBreakerConfig } from '../../src/agents/index.js';
+import { AgentFailure, AgentRegistry, inProcessTransport, type ActionHandler, type AgentDefinition, type CircuitBreakerConfig } from '../../src/agents/index.js';
 import { SagaRuntime, type SagaRuntimeOptions } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { EventStore, RecordedEvent, Subscription, SubscribeToAllOptions, SubscriptionMessage } from '../../src/store/port.js';
+import { workflow } from '../../src/workflow/index.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents, type TradingLedger } from '../../sagas/trading/agents.js';
 
@@ -38,6 +39,33 @@ export async function startTestEngine(options: {
 
 export function agent(id: string, capabilities: string[], handlers: Record<string, ActionHandler>, extra: Partial<AgentDefinition> = {}): AgentDefinition {
   return { id, capabilities, transport: inProcessTransport(handlers), ...extra };
+}
+
+/** Fast retries for the operator tests' `shop` workflow: two attempts, 10 ms apart. */
+export const fastRetry = { maxAttempts: 2, initialDelayMs: 10, multiplier: 1, maxDelayMs: 10, jitter: 0 };
+
+/**
+ * The operator tests' workflow: reserve succeeds, ship fails for good, and the release of the
+ * reservation fails while `desk.down` (so the workflow ends compensationFailed until an operator acts).
+ * `released` collects the idempotency keys of the releases that went through.
+ */
+export function shop(desk: { down: boolean }, released: string[]) {
+  const definition = workflow('shop')
+    .step({ id: 'reserve', action: 'reserve', capability: 'stock', retry: fastRetry, compensation: { action: 'release', retry: fastRetry } })
+    .step({ id: 'ship', action: 'ship', capability: 'shipping', dependsOn: ['reserve'], retry: fastRetry, timeoutMs: 60_000 })
+    .build();
+  const agents = [
+    agent('stock', ['stock'], {
+      reserve: () => ({ reservation: 'r-1' }),
+      release: (_input, ctx) => {
+        if (desk.down) throw new AgentFailure('stock desk down', 'unavailable', true);
+        released.push(ctx.idempotencyKey);
+        return { released: true };
+      },
+    }),
+    agent('shipping', ['shipping'], { ship: () => { throw new AgentFailure('no courier', 'rejected', false); } }),
+  ];
+  return { definition, agents };
 }
 
 export async function historyOf(store: EventStore, workflowId: string): Promise<RecordedEvent[]> {
