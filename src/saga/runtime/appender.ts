@@ -56,7 +56,7 @@ export class DecisionAppender {
     // Timed here, around the await this function makes anyway: no promise or closure more per append.
     const timedFrom = this.#timings.size > 0 ? performance.now() : -1;
     try {
-      await this.#options.store.append(stream, toEventDataList(events, context), { ...this.#appendOptions, expectedRevision });
+      await this.#send(stream, events, context, expectedRevision);
     } catch (error) {
       if (timedFrom >= 0) this.#observe(timedFrom);
       // The common case costs one await; only an unavailable store enters the retry loop.
@@ -109,11 +109,16 @@ export class DecisionAppender {
     return () => this.#timings.delete(listener);
   }
 
+  /** The store append itself, the one place it is made: with this runtime's writer (follower.ts leaves those appends out). */
+  #send(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<unknown> {
+    return this.#options.store.append(stream, toEventDataList(events, context), { ...this.#appendOptions, expectedRevision });
+  }
+
   /** One store append of the retry loop; timed only when someone listens, beside the append (the caller awaits the store's own promise). */
   #timed(stream: string, events: readonly WorkflowEvent[], context: EventContext, expectedRevision: ExpectedRevision): Promise<unknown> {
-    if (this.#timings.size === 0) return this.#options.store.append(stream, toEventDataList(events, context), { ...this.#appendOptions, expectedRevision });
+    if (this.#timings.size === 0) return this.#send(stream, events, context, expectedRevision);
     const started = performance.now();
-    const appended = this.#options.store.append(stream, toEventDataList(events, context), { ...this.#appendOptions, expectedRevision });
+    const appended = this.#send(stream, events, context, expectedRevision);
     // Unnamed callbacks: a named closure made per append gets a naming call from the TypeScript loader.
     appended.then(
       () => this.#observe(started),
