@@ -10,7 +10,8 @@
  *   ends it with `cadenza.workflow.handed_over`.
  * - A span per agent call (step attempt or compensation attempt), child of the workflow span when
  *   this process holds it, else of the virtual root. A workflow the sampler dropped at its start
- *   makes no call spans here: its calls carry the workflow span's unsampled context instead. Its context goes with the call as W3C headers
+ *   makes no call spans here: its calls carry the workflow span's unsampled context instead.
+ *   Its context goes with the call as W3C headers
  *   made by the registered propagator (`AgentCall.trace`), not as the active context: entering a
  *   context per call would switch on async hooks for every promise of the process (Node 20).
  * docs/operations.md#tracing shows what a trace looks like.

@@ -93,7 +93,8 @@ export class WorkflowStates {
    * `knows`, or the revision is one this runtime's own append in progress writes. Passing over such
    * an event loses nothing: if it was ours, the answer brings it; if another process wrote that
    * revision first, our append conflicts, and the retry reads the stream (runtime.ts,
-   * `#decideAndAppend`); if the append gives up, the workflow's next decision conflicts the same way.
+   * `#decideAndAppend`); if the append gives up, the workflow is in doubt and its stream is read
+   * back (runtime.ts, `#doubt`).
    */
   knowsOrWrites(workflowId: string, revision: number): boolean {
     return this.knows(workflowId, revision) || revision <= (this.#writing.get(workflowId) ?? -1);
