@@ -240,31 +240,40 @@ export class WorkflowMetricsFold {
     if (!fromLog && revision !== run.revision + 1) return;
     run.revision = revision;
     const definition = run.definition;
-    const step = typeof data.stepId === 'string' ? data.stepId : '';
-    const agent = typeof data.agentId === 'string' ? data.agentId : undefined;
     if (run.queued !== undefined && (type === 'WorkflowAdmitted' || type in endStatus)) {
       this.backlog.add(-1, run.queued);
       delete run.queued;
     }
+    // Each case reads only its own fields: this runs for every event, and a read of a field the
+    // event type lacks is a slow lookup across every event shape.
     switch (type) {
-      case 'StepScheduled':
-        run.agents.set(step, agent ?? '');
-        this.attempts.add(1, definition, step, agent ?? '');
+      case 'StepScheduled': {
+        const step = stepOf(data);
+        const agent = typeof data.agentId === 'string' ? data.agentId : '';
+        run.agents.set(step, agent);
+        this.attempts.add(1, definition, step, agent);
         return;
-      case 'StepSucceeded':
-        if (typeof data.durationMs === 'number') this.latency.observe(data.durationMs / 1000, definition, step, agent ?? run.agents.get(step) ?? '');
+      }
+      case 'StepSucceeded': {
+        const step = stepOf(data);
+        if (typeof data.durationMs === 'number') this.latency.observe(data.durationMs / 1000, definition, step, agentOf(data, run, step));
         return;
-      case 'StepFailed':
-        this.failures.add(1, definition, step, agent ?? run.agents.get(step) ?? '');
+      }
+      case 'StepFailed': {
+        const step = stepOf(data);
+        this.failures.add(1, definition, step, agentOf(data, run, step));
         return;
-      case 'StepTimedOut':
-        this.timeouts.add(1, definition, step, agent ?? run.agents.get(step) ?? '');
+      }
+      case 'StepTimedOut': {
+        const step = stepOf(data);
+        this.timeouts.add(1, definition, step, agentOf(data, run, step));
         return;
+      }
       case 'CompensationScheduled':
-        this.compensations.add(1, definition, step);
+        this.compensations.add(1, definition, stepOf(data));
         return;
       case 'CompensationFailed':
-        this.compensationFailures.add(1, definition, step);
+        this.compensationFailures.add(1, definition, stepOf(data));
         return;
       case 'WorkflowCompleted':
       case 'WorkflowCompensated':
@@ -293,6 +302,13 @@ export class WorkflowMetricsFold {
         return;
     }
   }
+}
+
+const stepOf = (data: Record<string, unknown>): string => (typeof data.stepId === 'string' ? data.stepId : '');
+
+/** The agent an attempt's outcome names, else the one its scheduling did (an older event's outcome may not name it). */
+function agentOf(data: Record<string, unknown>, run: RunInfo, step: string): string {
+  return typeof data.agentId === 'string' ? data.agentId : (run.agents.get(step) ?? '');
 }
 
 /** Bounds a memory of ended workflows: the oldest entry goes once `limit` is passed. */

@@ -14,7 +14,8 @@ type Labels = Record<string, string>;
 
 /**
  * One label set's figures, found through one map per label: a lookup walks the values as given and
- * builds no key (joining them cost a string per counted event).
+ * builds no key (joining them cost a string per counted event). At most three labels, passed as
+ * arguments rather than an array: a rest parameter cost an array per counted event.
  */
 class Series<T extends object> {
   #root = new Map<string, unknown>();
@@ -23,23 +24,22 @@ class Series<T extends object> {
   constructor(
     private readonly labelNames: readonly string[],
     private readonly fresh: () => T,
-  ) {}
+  ) {
+    if (labelNames.length > 3) throw new Error(`a tallied metric has at most 3 labels, got ${labelNames.length} (${labelNames.join(', ')})`);
+  }
 
   /** The figures of the label set with these values, in `labelNames` order (created at first use). */
-  of(values: readonly string[]): T {
+  of(first = '', second = '', third = ''): T {
+    const depth = this.labelNames.length;
     let level = this.#root;
-    const last = values.length - 1;
-    for (let i = 0; i < last; i++) {
-      const value = values[i]!;
-      let next = level.get(value) as Map<string, unknown> | undefined;
-      if (next === undefined) level.set(value, (next = new Map()));
-      level = next;
-    }
-    const key = last < 0 ? '' : values[last]!;
+    if (depth > 1) level = childOf(level, first);
+    if (depth > 2) level = childOf(level, second);
+    const key = depth === 0 ? '' : depth === 1 ? first : depth === 2 ? second : third;
     let entry = level.get(key) as { readonly labels: Labels; figures: T } | undefined;
     if (entry === undefined) {
+      const values = [first, second, third];
       const labels: Labels = {};
-      this.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
+      this.labelNames.forEach((name, i) => (labels[name] = values[i]!));
       entry = { labels, figures: this.fresh() };
       level.set(key, entry);
       this.#entries.push(entry);
@@ -60,8 +60,15 @@ class Series<T extends object> {
   restore(saved: readonly (readonly [readonly string[], T])[]): void {
     this.#root = new Map();
     this.#entries.length = 0;
-    for (const [values, figures] of saved) Object.assign(this.of(values), structuredClone(figures));
+    for (const [values, figures] of saved) Object.assign(this.of(...values), structuredClone(figures));
   }
+}
+
+/** The map one level down for `value`, made at first use. */
+function childOf(level: Map<string, unknown>, value: string): Map<string, unknown> {
+  let next = level.get(value) as Map<string, unknown> | undefined;
+  if (next === undefined) level.set(value, (next = new Map()));
+  return next;
 }
 
 interface Family {
@@ -89,8 +96,9 @@ export class TalliedNumber {
     else new Gauge(options);
   }
 
-  add(amount: number, ...labelValues: string[]): void {
-    this.#series.of(labelValues).value += amount;
+  /** Adds `amount` to the label set with these values, in `labelNames` order. */
+  add(amount: number, first?: string, second?: string, third?: string): void {
+    this.#series.of(first, second, third).value += amount;
   }
 
   saved(): [string[], { value: number }][] {
@@ -139,8 +147,9 @@ export class TalliedHistogram {
     this.#series.restore(saved);
   }
 
-  observe(value: number, ...labelValues: string[]): void {
-    const figures = this.#series.of(labelValues);
+  /** One observation for the label set with these values, in `labelNames` order. */
+  observe(value: number, first?: string, second?: string, third?: string): void {
+    const figures = this.#series.of(first, second, third);
     figures.sum += value;
     figures.count += 1;
     // The first bucket whose bound holds the value; above the last, only +Inf (the count) has it.

@@ -28,12 +28,15 @@ describe('tallied metrics', () => {
     const unlabelled = new TalliedHistogram({ name: 'u_seconds', help: 'u', labelNames: [], registry: tallied }, buckets);
     const counter = new TalliedNumber({ name: 'c_total', help: 'c', labelNames: ['one', 'two'], registry: tallied }, 'counter');
     const gauge = new TalliedNumber({ name: 'g', help: 'g', labelNames: ['one'], registry: tallied }, 'gauge');
+    // Three labels, as the fold's per step and agent figures: the deepest lookup.
+    const three = new TalliedNumber({ name: 't_total', help: 't', labelNames: ['one', 'two', 'three'], registry: tallied }, 'counter');
 
     const oracle = new Registry();
     const oHistogram = new Histogram({ name: 'h_seconds', help: 'h', labelNames: ['one', 'two'], buckets, registers: [oracle] });
     const oUnlabelled = new Histogram({ name: 'u_seconds', help: 'u', buckets, registers: [oracle] });
     const oCounter = new Counter({ name: 'c_total', help: 'c', labelNames: ['one', 'two'], registers: [oracle] });
     const oGauge = new Gauge({ name: 'g', help: 'g', labelNames: ['one'], registers: [oracle] });
+    const oThree = new Counter({ name: 't_total', help: 't', labelNames: ['one', 'two', 'three'], registers: [oracle] });
 
     for (const [value, one, two] of observations) {
       histogram.observe(value, one, two);
@@ -44,6 +47,8 @@ describe('tallied metrics', () => {
       oUnlabelled.observe(value);
       oCounter.inc({ one, two });
       oGauge.inc({ one });
+      three.add(value, one, two, one);
+      oThree.inc({ one, two, three: one }, value);
     }
     gauge.add(-1, 'a');
     oGauge.dec({ one: 'a' });
@@ -53,10 +58,14 @@ describe('tallied metrics', () => {
     const asJson = async (registry: Registry): Promise<unknown> => JSON.parse(JSON.stringify(await registry.getMetricsAsJSON(), (key, value: unknown) => (key === 'exemplar' ? undefined : value)));
     expect(await asJson(tallied)).toEqual(await asJson(oracle));
     const [mine, theirs] = [await parsed(tallied), await parsed(oracle)];
-    expect(mine.map((family) => family.name)).toEqual(['c_total', 'g', 'h_seconds', 'u_seconds']);
+    expect(mine.map((family) => family.name)).toEqual(['c_total', 'g', 'h_seconds', 't_total', 'u_seconds']);
     expect(mine).toEqual(theirs);
     // Rendered again, nothing is counted twice.
     expect(await parsed(tallied)).toEqual(theirs);
+  });
+
+  it('refuse more than three labels, naming them', () => {
+    expect(() => new TalliedNumber({ name: 'w_total', help: 'w', labelNames: ['a', 'b', 'c', 'd'], registry: new Registry() }, 'counter')).toThrow('at most 3 labels, got 4 (a, b, c, d)');
   });
 
   it('render a family nobody counted yet as prom-client does: its help and type, no series', async () => {
