@@ -16,15 +16,11 @@ import { SagaRuntime } from '../../src/saga/runtime/index.js';
 import { openStore } from '../../src/store/open.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { benchInput, noOpHandlers } from './no-op-agents.js';
+import { percentile } from './statistics.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const capabilities = [...new Set(tradingPipeline.steps.map((step) => step.capability))];
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
 
 /** The no-op agent process; resolves with its base URL once it listens. */
 function startAgentProcess(): Promise<{ url: string; stop: () => Promise<void> }> {

@@ -5,12 +5,12 @@
  * `--http` and an OpenTelemetry SDK runs: the HTTP API serving with /metrics scraped every second by
  * a child process, as Prometheus does (its fold of the log, the runtime's live figures), and tracing on (a real SDK, batch span
  * processor, an exporter that drops the spans), alternated with plain runs in the same process
- * (plain, observed, observed, plain: drift on a shared machine falls on both). Prints figures, then one JSON line:
+ * (plain, observed, observed, plain, then the other way round, three times: drift on a shared machine falls on both). Prints figures, then one JSON line:
  *   {"bench":"engine","results":{"workflows.c1":{"value":N,"unit":"workflows/s"},...}}
  *
  *   npm run bench:engine            (BENCH_SCALE=0.2 for a quick run; runs node --expose-gc for the memory figure)
  *   BENCH_OBSERVED=tracing|http|scrape|context (comma-separated) picks the observed parts (`none`: a control, nothing
- *   added, to see the pairs' noise); BENCH_TRACE_SAMPLE=0.1 samples traces; BENCH_PAIRS=3 more rounds of pairs;
+ *   added, to see the pairs' noise); BENCH_TRACE_SAMPLE=0.1 samples traces; BENCH_PAIRS=n rounds of pairs (default 3);
  *   BENCH_ONLY=observed runs only the pairs; BENCH_SCRAPE_EVERY_MS=15000 scrapes less often
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { benchInput as input, noOpHandlers } from './no-op-agents.js';
 import { validateDefinition } from '../../src/workflow/validate.js';
 import { scrapeEverySecond } from './scraper.js';
+import { medianOf, percentile } from './statistics.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -45,11 +46,6 @@ interface RunResult {
   readonly p99: number;
   readonly cpuPerStepUs: number;
   readonly workflows: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
 /** Spans exported (and dropped) by the observed runs: proof that tracing was on. */
@@ -186,18 +182,13 @@ await run(50, Math.max(50, Math.round(200 * scale)));
 
 /**
  * `BENCH_PAIRS=n`: n rounds of plain and observed, ABBA then BAAB in turn, so that a drift or a slow
- * middle of a round falls on both sides alike; each figure is the median of its side's runs (with the
- * default 1, the mean of two). One round's noise was as wide as the 5% it is meant to show
- * (docs/benchmarks.md, the `BENCH_OBSERVED=none` control).
+ * middle of a round falls on both sides alike; each figure is the median of its side's runs. Default
+ * 3 (since 2026-12-02; it was 1, the mean of two runs a side): one round's noise was as wide as the
+ * 5% it is meant to show (docs/benchmarks.md, the `BENCH_OBSERVED=none` control).
  */
-const pairRounds = Number(process.env.BENCH_PAIRS ?? 1);
+const pairRounds = Number(process.env.BENCH_PAIRS ?? 3);
 if (!Number.isInteger(pairRounds) || pairRounds < 1) throw new Error(`BENCH_PAIRS: expected a whole number of rounds, got "${process.env.BENCH_PAIRS}"`);
 
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 function medianRun(runs: RunResult[], workflows: number): RunResult {
   const of = (field: 'perSecond' | 'p50' | 'p99' | 'cpuPerStepUs') => medianOf(runs.map((result) => result[field]));
   return { perSecond: of('perSecond'), p50: of('p50'), p99: of('p99'), cpuPerStepUs: of('cpuPerStepUs'), workflows };

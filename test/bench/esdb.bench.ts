@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { sampleEvent } from './sample-event.js';
+import { medianOf } from './statistics.js';
 import { EventStoreDBClient, jsonEvent, START } from '@eventstore/db-client';
 import { AgentRegistry, inProcessTransport } from '../../src/agents/index.js';
 import { startEsdbServer } from '../../src/esdb-server/index.js';
@@ -270,12 +271,6 @@ async function engineEmbedded(round: number): Promise<EngineFigures> {
   } finally {
     await embeddedStore.close();
   }
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function medianFigures(runs: readonly EngineFigures[]): EngineFigures {
