@@ -4,7 +4,7 @@
  * client classifies it (EventStoreDB's status codes and `exception` trailers).
  */
 import {
-  END, EventStoreDBClient, jsonEvent, PersistentSubscriptionDoesNotExistError, PersistentSubscriptionDroppedError,
+  END, jsonEvent, PersistentSubscriptionDoesNotExistError, PersistentSubscriptionDroppedError,
   PersistentSubscriptionExistsError, PersistentSubscriptionFailedError, PersistentSubscriptionMaximumSubscribersReachedError,
   persistentSubscriptionToAllSettingsFromDefaults, persistentSubscriptionToStreamSettingsFromDefaults, PINNED, START,
   streamNameFilter, type PersistentSubscriptionToStream,
@@ -12,11 +12,11 @@ import {
 import featuresGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { serverFeaturesPb } from '../../src/esdb-server/proto.js';
 import { sharedPb } from '../../src/esdb-server/proto.js';
 import { waitFor } from '../support/wait-for.js';
-import { startEmbedded, type Embedded } from './support.js';
+import { embeddedWithClient } from './support.js';
 
 const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
 const events = (count: number) => Array.from({ length: count }, (_, index) => jsonEvent({ id: randomUUID(), type: 'Counted', data: { index } }));
@@ -31,20 +31,10 @@ function errorOf(subscription: NodeJS.EventEmitter): Promise<unknown> {
 }
 
 describe('embedded EventStoreDB server: PersistentSubscriptions through the real client', () => {
-  let embedded: Embedded;
-  let client: EventStoreDBClient;
-
-  beforeAll(async () => {
-    embedded = await startEmbedded();
-    client = EventStoreDBClient.connectionString(embedded.connectionString);
-  });
-  afterAll(async () => {
-    await client.dispose();
-    await embedded.stop();
-  });
+  const served = embeddedWithClient();
 
   it('advertises every method with the stream and all features, so the client allows groups on $all', async () => {
-    const raw = new featuresGrpc.ServerFeaturesClient(embedded.server.address, grpcCredentials.createInsecure());
+    const raw = new featuresGrpc.ServerFeaturesClient(served.embedded.server.address, grpcCredentials.createInsecure());
     try {
       const result = await new Promise<InstanceType<typeof serverFeaturesPb.SupportedMethods>>((resolve, reject) =>
         raw.getSupportedMethods(new sharedPb.Empty(), (error, response) => (error ? reject(error) : resolve(response))));
@@ -58,43 +48,43 @@ describe('embedded EventStoreDB server: PersistentSubscriptions through the real
   it('Create, GetInfo and List return the settings as given, on a stream and on $all', async () => {
     const stream = unique('proto-create');
     const streamSettings = persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: 2n, maxRetryCount: 12, consumerStrategyName: PINNED, extraStatistics: true });
-    await client.createPersistentSubscriptionToStream(stream, 'g', streamSettings);
-    const info = await client.getPersistentSubscriptionToStreamInfo(stream, 'g');
+    await served.client.createPersistentSubscriptionToStream(stream, 'g', streamSettings);
+    const info = await served.client.getPersistentSubscriptionToStreamInfo(stream, 'g');
     expect(info).toMatchObject({ eventSource: stream, groupName: 'g', settings: streamSettings });
-    expect((await client.listPersistentSubscriptionsToStream(stream)).map((entry) => entry.settings)).toEqual([streamSettings]);
+    expect((await served.client.listPersistentSubscriptionsToStream(stream)).map((entry) => entry.settings)).toEqual([streamSettings]);
 
     const group = unique('all-group');
     const allSettings = persistentSubscriptionToAllSettingsFromDefaults({ startFrom: START, messageTimeout: 5_000 });
-    await client.createPersistentSubscriptionToAll(group, allSettings, { filter: streamNameFilter({ prefixes: [stream] }) });
-    const allInfo = await client.getPersistentSubscriptionToAllInfo(group);
+    await served.client.createPersistentSubscriptionToAll(group, allSettings, { filter: streamNameFilter({ prefixes: [stream] }) });
+    const allInfo = await served.client.getPersistentSubscriptionToAllInfo(group);
     expect(allInfo).toMatchObject({ eventSource: '$all', groupName: group, settings: allSettings });
-    expect((await client.listPersistentSubscriptionsToAll()).map((entry) => entry.groupName)).toContain(group);
-    expect((await client.listAllPersistentSubscriptions()).map((entry) => entry.groupName)).toEqual(expect.arrayContaining(['g', group]));
+    expect((await served.client.listPersistentSubscriptionsToAll()).map((entry) => entry.groupName)).toContain(group);
+    expect((await served.client.listAllPersistentSubscriptions()).map((entry) => entry.groupName)).toEqual(expect.arrayContaining(['g', group]));
   });
 
   it('errors: exists, does not exist (each RPC), failed for bad settings', async () => {
     const stream = unique('proto-errors');
     const settings = persistentSubscriptionToStreamSettingsFromDefaults();
-    await client.createPersistentSubscriptionToStream(stream, 'g', settings);
-    const exists = await rejection(client.createPersistentSubscriptionToStream(stream, 'g', settings));
+    await served.client.createPersistentSubscriptionToStream(stream, 'g', settings);
+    const exists = await rejection(served.client.createPersistentSubscriptionToStream(stream, 'g', settings));
     expect(exists).toBeInstanceOf(PersistentSubscriptionExistsError);
     expect(exists).toMatchObject({ streamName: stream, groupName: 'g' });
 
     for (const call of [
-      () => client.getPersistentSubscriptionToStreamInfo(stream, 'missing'),
-      () => client.updatePersistentSubscriptionToStream(stream, 'missing', settings),
-      () => client.deletePersistentSubscriptionToStream(stream, 'missing'),
-      () => client.replayParkedMessagesToStream(stream, 'missing'),
-      () => client.deletePersistentSubscriptionToAll('missing'),
+      () => served.client.getPersistentSubscriptionToStreamInfo(stream, 'missing'),
+      () => served.client.updatePersistentSubscriptionToStream(stream, 'missing', settings),
+      () => served.client.deletePersistentSubscriptionToStream(stream, 'missing'),
+      () => served.client.replayParkedMessagesToStream(stream, 'missing'),
+      () => served.client.deletePersistentSubscriptionToAll('missing'),
     ]) {
       expect(await rejection(call())).toBeInstanceOf(PersistentSubscriptionDoesNotExistError);
     }
     const noGroups = unique('no-groups');
-    const listError = await rejection(client.listPersistentSubscriptionsToStream(noGroups));
+    const listError = await rejection(served.client.listPersistentSubscriptionsToStream(noGroups));
     expect(listError).toBeInstanceOf(PersistentSubscriptionDoesNotExistError);
     expect((listError as Error).message).toBe(`5 NOT_FOUND: Subscription group  on stream ${noGroups} does not exist.`);
 
-    const failed = await rejection(client.createPersistentSubscriptionToStream(stream, 'bad',
+    const failed = await rejection(served.client.createPersistentSubscriptionToStream(stream, 'bad',
       persistentSubscriptionToStreamSettingsFromDefaults({ readBatchSize: 500, historyBufferSize: 500 })));
     expect(failed).toBeInstanceOf(PersistentSubscriptionFailedError);
     expect((failed as PersistentSubscriptionFailedError).reason).toMatch(/readBatchSize/);
@@ -102,23 +92,23 @@ describe('embedded EventStoreDB server: PersistentSubscriptions through the real
 
   it('GetInfo reports each connection, with ack latencies when extra statistics are on', async () => {
     const stream = unique('proto-stats');
-    await client.appendToStream(stream, events(3));
-    await client.createPersistentSubscriptionToStream(stream, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START, extraStatistics: true }));
-    const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
+    await served.client.appendToStream(stream, events(3));
+    await served.client.createPersistentSubscriptionToStream(stream, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START, extraStatistics: true }));
+    const subscription = served.client.subscribeToPersistentSubscriptionToStream(stream, 'g');
     let acked = 0;
     subscription.on('data', (event) => void subscription.ack(event).then(() => acked++));
-    await waitFor(async () => acked === 3 && (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).connections[0]?.extraStatistics !== undefined, { what: 'three acks measured' });
-    const [connection] = (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).connections;
-    expect(connection).toMatchObject({ connectionName: client.connectionName, totalItems: 3n });
+    await waitFor(async () => acked === 3 && (await served.client.getPersistentSubscriptionToStreamInfo(stream, 'g')).connections[0]?.extraStatistics !== undefined, { what: 'three acks measured' });
+    const [connection] = (await served.client.getPersistentSubscriptionToStreamInfo(stream, 'g')).connections;
+    expect(connection).toMatchObject({ connectionName: served.client.connectionName, totalItems: 3n });
     expect(connection!.extraStatistics!.get('quintile 3')).toBeTypeOf('bigint');
     await subscription.unsubscribe();
   });
 
   it('Read: confirmation, events with retry counts, ack, nack retry / park, ReplayParked', async () => {
     const stream = unique('proto-read');
-    await client.appendToStream(stream, events(2));
-    await client.createPersistentSubscriptionToStream(stream, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START }));
-    const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
+    await served.client.appendToStream(stream, events(2));
+    await served.client.createPersistentSubscriptionToStream(stream, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START }));
+    const subscription = served.client.subscribeToPersistentSubscriptionToStream(stream, 'g');
     const seen: { revision: bigint; retryCount: number }[] = [];
     const confirmed = new Promise<void>((resolve) => subscription.once('confirmation', resolve));
     subscription.on('data', (event) => {
@@ -131,46 +121,46 @@ describe('embedded EventStoreDB server: PersistentSubscriptions through the real
     await confirmed;
     await waitFor(() => seen.length >= 3, { what: 'two events and one retry' });
     expect(seen).toEqual(expect.arrayContaining([{ revision: 0n, retryCount: 0 }, { revision: 0n, retryCount: 1 }, { revision: 1n, retryCount: 0 }]));
-    await waitFor(async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 1n, { what: 'one parked event' });
+    await waitFor(async () => (await served.client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 1n, { what: 'one parked event' });
 
-    await client.replayParkedMessagesToStream(stream, 'g');
+    await served.client.replayParkedMessagesToStream(stream, 'g');
     await waitFor(() => seen.filter((entry) => entry.revision === 1n).length === 2, { what: 'the parked event sent again' });
     await subscription.unsubscribe();
   });
 
   it('Read errors: a missing group, too many consumers; deleted and updated groups end their consumers', async () => {
     const stream = unique('proto-read-errors');
-    const missing = client.subscribeToPersistentSubscriptionToStream(stream, 'missing');
+    const missing = served.client.subscribeToPersistentSubscriptionToStream(stream, 'missing');
     expect(await errorOf(missing)).toBeInstanceOf(PersistentSubscriptionDoesNotExistError);
 
-    await client.createPersistentSubscriptionToStream(stream, 'one', persistentSubscriptionToStreamSettingsFromDefaults({ maxSubscriberCount: 1 }));
-    const first = client.subscribeToPersistentSubscriptionToStream(stream, 'one');
+    await served.client.createPersistentSubscriptionToStream(stream, 'one', persistentSubscriptionToStreamSettingsFromDefaults({ maxSubscriberCount: 1 }));
+    const first = served.client.subscribeToPersistentSubscriptionToStream(stream, 'one');
     await new Promise<void>((resolve) => first.once('confirmation', resolve));
-    const second = client.subscribeToPersistentSubscriptionToStream(stream, 'one');
+    const second = served.client.subscribeToPersistentSubscriptionToStream(stream, 'one');
     expect(await errorOf(second)).toBeInstanceOf(PersistentSubscriptionMaximumSubscribersReachedError);
 
     const updated = errorOf(first);
-    await client.updatePersistentSubscriptionToStream(stream, 'one', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: END, maxSubscriberCount: 1 }));
+    await served.client.updatePersistentSubscriptionToStream(stream, 'one', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: END, maxSubscriberCount: 1 }));
     expect(await updated).toBeInstanceOf(PersistentSubscriptionDroppedError);
 
-    const again: PersistentSubscriptionToStream = client.subscribeToPersistentSubscriptionToStream(stream, 'one');
+    const again: PersistentSubscriptionToStream = served.client.subscribeToPersistentSubscriptionToStream(stream, 'one');
     await new Promise<void>((resolve) => again.once('confirmation', resolve));
     const deleted = errorOf(again);
-    await client.deletePersistentSubscriptionToStream(stream, 'one');
+    await served.client.deletePersistentSubscriptionToStream(stream, 'one');
     expect(await deleted).toBeInstanceOf(PersistentSubscriptionDoesNotExistError);
   });
 
   it('RestartSubsystem drops every consumer; they reconnect and resume', async () => {
     const stream = unique('proto-restart');
-    await client.createPersistentSubscriptionToStream(stream, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START }));
-    const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
+    await served.client.createPersistentSubscriptionToStream(stream, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START }));
+    const subscription = served.client.subscribeToPersistentSubscriptionToStream(stream, 'g');
     await new Promise<void>((resolve) => subscription.once('confirmation', resolve));
     const dropped = errorOf(subscription);
-    await client.restartPersistentSubscriptionSubsystem();
+    await served.client.restartPersistentSubscriptionSubsystem();
     expect(await dropped).toBeInstanceOf(PersistentSubscriptionDroppedError);
 
-    await client.appendToStream(stream, events(1));
-    const resumed = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
+    await served.client.appendToStream(stream, events(1));
+    const resumed = served.client.subscribeToPersistentSubscriptionToStream(stream, 'g');
     const [event] = await new Promise<[{ event?: { revision: bigint } }]>((resolve) => resumed.once('data', (received) => resolve([received])));
     expect(event.event?.revision).toBe(0n);
     await resumed.unsubscribe();

@@ -2,6 +2,7 @@
 import { EventStoreDBClient } from '@eventstore/db-client';
 import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb.js';
 import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { startEsdbServer, type EsdbServer, type EsdbServerOptions } from '../../src/esdb-server/index.js';
@@ -32,6 +33,35 @@ export async function startEmbedded(options: Omit<EsdbServerOptions, 'store'> = 
 
 export function clientFor(embedded: Embedded): EventStoreDBClient {
   return EventStoreDBClient.connectionString(embedded.connectionString);
+}
+
+/**
+ * For a suite: an embedded server over a memory store and the real client on it, started before its
+ * tests and stopped after them. Read `embedded` and `client` inside the tests, once they are set.
+ */
+export function embeddedWithClient(options: Omit<EsdbServerOptions, 'store'> = {}): { readonly embedded: Embedded; readonly client: EventStoreDBClient } {
+  let embedded: Embedded | undefined;
+  let client: EventStoreDBClient | undefined;
+  beforeAll(async () => {
+    embedded = await startEmbedded(options);
+    client = clientFor(embedded);
+  });
+  afterAll(async () => {
+    await client?.dispose();
+    await embedded?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('embeddedWithClient: read the server and client inside a test, once the suite has started them');
+    return value;
+  };
+  return {
+    get embedded() {
+      return started(embedded);
+    },
+    get client() {
+      return started(client);
+    },
+  };
 }
 
 /** A throwaway self-signed certificate for localhost / 127.0.0.1 in `directory` (the client sends credentials only over TLS). */
