@@ -284,9 +284,15 @@ async function engines(): Promise<void> {
   const embeddedRuns: EngineFigures[] = [];
   for (let index = 0; index < ENGINE_ROUNDS; index++) {
     const clientFirst = index % 2 === 0;
-    const first = clientFirst ? await engineThroughClient(index) : await engineEmbedded(index);
-    const second = clientFirst ? await engineEmbedded(index) : await engineThroughClient(index);
-    const [client, embedded] = clientFirst ? [first, second] : [second, first];
+    let client: EngineFigures;
+    let embedded: EngineFigures;
+    if (clientFirst) {
+      client = await engineThroughClient(index);
+      embedded = await engineEmbedded(index);
+    } else {
+      embedded = await engineEmbedded(index);
+      client = await engineThroughClient(index);
+    }
     clientRuns.push(client);
     embeddedRuns.push(embedded);
     console.log(`round ${index + 1} of ${ENGINE_ROUNDS} (${clientFirst ? 'client path first' : 'embedded first'}): c50 ${round(client.perSecond, 1)} / ${round(embedded.perSecond, 1)} workflows/s (ratio ${round(client.perSecond / embedded.perSecond, 3)}), sequential p50 ${round(client.sequentialP50, 2)} / ${round(embedded.sequentialP50, 2)} ms (ratio ${round(client.sequentialP50 / embedded.sequentialP50, 2)})`);

@@ -2,9 +2,9 @@
 import { EventStoreDBClient } from '@eventstore/db-client';
 import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb.js';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startEsdbServer, type EsdbServer, type EsdbServerOptions } from '../../src/esdb-server/index.js';
 import { sharedPb, streamsPb } from '../../src/esdb-server/proto.js';
 import { openStore } from '../../src/store/open.js';
