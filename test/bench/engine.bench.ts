@@ -179,6 +179,11 @@ if (process.env.BENCH_ONLY !== undefined && !onlyObserved) throw new Error(`BENC
 
 // Warm up the JIT and the file system once, unmeasured.
 await run(50, Math.max(50, Math.round(200 * scale)));
+// And the observed path's own code (the SDK's spans, the fold, fastify's routes), which the plain
+// warm-up never runs: without this the first observed runs paid its compilation, and with 2,000
+// workflows a run (about a second) that read as 10-40% of "overhead" (docs/benchmarks.md).
+for (let warm = 0; warm < 2; warm++) await run(50, Math.max(100, Math.round(2_000 * scale)), true);
+spansExported = 0; // Counts the measured runs' spans only.
 
 /**
  * `BENCH_PAIRS=n`: n rounds of plain and observed, ABBA then BAAB in turn, so that a drift or a slow
