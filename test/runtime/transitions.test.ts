@@ -2,21 +2,29 @@
  * docs/runtime.md: `onTransitions` tells each decision the runtime appends, whole (its events and the
  * state after each), and each event it observes from another process; `transitions$` is the same
  * feed one event at a time. A listener that throws is logged and never stops the runtime; a removed
- * listener hears nothing more.
+ * listener hears nothing more. Events the runtime learns only by reading a stream back (a start
+ * stored though its append was given up) are told too, once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../src/store/errors.js';
+import { openStore } from '../../src/store/open.js';
+import type { AppendOptions, EventData, EventStore } from '../../src/store/port.js';
 import type { WorkflowEvent } from '../../src/saga/events.js';
 import type { WorkflowState } from '../../src/saga/state.js';
 import { decideAndAppend } from '../../src/saga/stream/append.js';
+import { workflowIdOf } from '../../src/saga/stream/index.js';
 import type { Transition } from '../../src/saga/runtime/index.js';
 import { workflow } from '../../src/workflow/index.js';
 import { waitFor } from '../support/wait-for.js';
 import { agent, historyOf, startTestEngine, type TestEngine } from './support.js';
 
 let engine: TestEngine | undefined;
+let ownStore: EventStore | undefined;
 afterEach(async () => {
   await engine?.stop();
   engine = undefined;
+  await ownStore?.close();
+  ownStore = undefined;
 });
 
 const twoSteps = workflow('two-steps')
@@ -92,5 +100,72 @@ describe('transitions', () => {
     expect((await engine.runtime.waitForEnd(second.workflowId)).status).toBe('completed');
     expect(heard).toBe(heardBefore);
     expect(thrown).toBeGreaterThan(heardBefore);
+  });
+
+  it('tells the events of a start stored though its append was given up, once the runtime reads them back', async () => {
+    const backing = await openStore('memory:');
+    ownStore = backing;
+    // The first try of the start lands; its answer and every retry's are lost, so the runtime gives
+    // up (UnavailableError) and later reads the stream back: the only way it learns of those events.
+    let lose = true;
+    const stored = new Set<string>();
+    const store = new Proxy(backing, {
+      get: (target, property) => {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (property !== 'append') return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        return async (stream: string, events: EventData[], options?: AppendOptions) => {
+          if (!lose || !events.some((event) => event.type === 'WorkflowStarted')) return target.append(stream, events, options);
+          if (!stored.has(stream)) await target.append(stream, events, options);
+          stored.add(stream);
+          throw new UnavailableError('the answer was lost (test)');
+        };
+      },
+    });
+    engine = await startTestEngine({ store, agents: [agent('worker', ['work'], { work: () => ({ done: true }) })], runtime: { appendRetryLimitMs: 100 } });
+    const seen: Transition[] = [];
+    const subscription = engine.runtime.transitions$.subscribe((transition) => seen.push(transition));
+    await expect(engine.runtime.startWorkflow(twoSteps, {}, { workflowId: 'given-up-start' })).rejects.toThrow(UnavailableError);
+    lose = false;
+    // Read back about a second later (docs/runtime.md), then driven to its end.
+    expect((await engine.runtime.waitForEnd('given-up-start')).status).toBe('completed');
+    subscription.unsubscribe();
+    const history = await historyOf(backing, 'given-up-start');
+    expect(history.slice(0, 2).map((event) => event.type)).toEqual(['WorkflowStarted', 'StepScheduled']);
+    // Every event once, the read-back start included, each with the state after it.
+    expect(seen.map(({ event }) => event.id)).toEqual(history.map((event) => event.id));
+    expect(seen.map(({ state }) => state.revision)).toEqual(history.map((event) => Number(event.revision)));
+  }, 15_000);
+
+  it('tells the events another process appended that the runtime learns from a conflict, once', async () => {
+    const backing = await openStore('memory:');
+    ownStore = backing;
+    // Just before the runtime stores its first step's result, an operator's cancel is appended
+    // elsewhere: the runtime's append conflicts, it reads the stream back and decides again, and the
+    // cancel's later delivery is passed over as known. Only the read-back can tell it.
+    let interposed: readonly { readonly id: string }[] | undefined;
+    const store = new Proxy(backing, {
+      get: (target, property) => {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (property !== 'append') return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        return async (stream: string, events: EventData[], options?: AppendOptions) => {
+          if (interposed === undefined && events.some((event) => event.type === 'StepSucceeded')) {
+            interposed = await decideAndAppend(target, workflowIdOf(stream) ?? stream, { kind: 'command', command: { type: 'cancel', reason: 'from elsewhere' } });
+          }
+          return target.append(stream, events, options);
+        };
+      },
+    });
+    engine = await startTestEngine({ store, agents: [agent('worker', ['work'], { work: () => ({ done: true }) })] });
+    const seen: Transition[] = [];
+    const subscription = engine.runtime.transitions$.subscribe((transition) => seen.push(transition));
+    const { workflowId } = await engine.runtime.startWorkflow(twoSteps, {});
+    const end = await engine.runtime.waitForEnd(workflowId);
+    subscription.unsubscribe();
+    expect(interposed?.length).toBeGreaterThan(0);
+    expect(engine.runtime.stats().conflicts).toBeGreaterThan(0);
+    expect(end.status).not.toBe('completed');
+    const history = await historyOf(backing, workflowId);
+    expect(history.map((event) => event.id)).toEqual(expect.arrayContaining((interposed ?? []).map((event) => event.id)));
+    expect(seen.map(({ event }) => event.id)).toEqual(history.map((event) => event.id));
   });
 });

@@ -297,8 +297,7 @@ export class SagaRuntime {
    */
   async adopt(workflowId: string): Promise<number> {
     this.#assertRunning();
-    this.#cache.forget(workflowId);
-    const cached = await this.#cache.load(workflowId);
+    const cached = await this.#reloadTelling(workflowId, this.#cache.get(workflowId)?.state.revision ?? -1);
     if (cached.state.status === 'idle') throw new WorkflowNotFoundError(workflowId);
     this.#settle(workflowId, cached);
     const calls = inFlightCalls(cached.state);
@@ -334,8 +333,9 @@ export class SagaRuntime {
 
   /**
    * Calls `listener` with every decision this runtime appends and every event it observes from
-   * another process, in the order it folds them: the events and the state after each. One call per
-   * decision (`/metrics` counts from these; `transitions$` is the same, one event at a time).
+   * another process or reads back from a stream (#reloadTelling), in the order it folds them: the
+   * events and the state after each, each event once. One call per decision (`/metrics` counts from
+   * these; `transitions$` is the same, one event at a time).
    * Runs inside the append path: what it throws is logged, never the runtime's. Returns its removal.
    */
   onTransitions(listener: TransitionsListener): () => void {
@@ -351,6 +351,15 @@ export class SagaRuntime {
         this.#log.error({ err: error, workflowId }, 'a transitions listener failed');
       }
     }
+  }
+
+  /**
+   * The workflow folded from its stream again. The events past `told` reached this runtime neither as
+   * its decisions nor as deliveries (an append given up but stored, a conflict, a gap, a fork adopted):
+   * its listeners hear of them here or never, since their later deliveries are passed over as known.
+   */
+  #reloadTelling(workflowId: string, told: number): Promise<CachedWorkflow> {
+    return this.#cache.reload(workflowId, told, this.#transitionListeners.size === 0 ? undefined : (events, states) => this.#tellTransitions(workflowId, events, states));
   }
 
   /** Calls `listener` with the seconds of every store append of a decision (`/metrics`); returns its removal. */
@@ -488,11 +497,13 @@ export class SagaRuntime {
 
   async #decideAndAppend(queued: Extract<QueuedTrigger, { kind: 'decide' }>): Promise<WorkflowEvent[]> {
     const { workflowId, trigger } = queued;
+    /** After a conflict: the revision this runtime had folded, past which the stream has news. */
+    let conflictedAt: number | undefined;
     for (let attempt = 0; ; attempt++) {
       const presumed = attempt === 0 && !this.#cache.has(workflowId) ? this.#presumedNew(workflowId, trigger) : undefined;
       const inMemory = this.#cache.get(workflowId) ?? presumed;
       const known = inMemory !== undefined;
-      const cached = inMemory ?? (await this.#cache.load(workflowId));
+      const cached = inMemory ?? (await (conflictedAt === undefined ? this.#cache.load(workflowId) : this.#reloadTelling(workflowId, conflictedAt)));
       // State read from the store (first sight, or a reload after a conflict) brings its own timers:
       // arm them now, even if this trigger decides nothing. Otherwise a stale timer that lost a
       // conflict would leave the workflow's real next timer (a retry another process scheduled) unarmed.
@@ -529,8 +540,12 @@ export class SagaRuntime {
         if (error instanceof UnavailableError) this.#doubt(workflowId, IN_DOUBT_FIRST_READ_MS, trigger.kind === 'command' && trigger.command.type === 'start');
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
-          // reload, decide again.
-          if (!presumed) this.#conflicts++;
+          // reload, decide again. What moved it is told from the reload (a presumed-new start's
+          // stream holds nothing this runtime has not been told of, if anything, already).
+          if (!presumed) {
+            this.#conflicts++;
+            conflictedAt = cached.state.revision;
+          }
           this.#cache.forget(workflowId);
           continue;
         }
@@ -597,8 +612,7 @@ export class SagaRuntime {
       return;
     }
     // Unknown here, or a gap: the stream is the truth.
-    this.#cache.forget(workflowId);
-    const loaded = await this.#cache.load(workflowId);
+    const loaded = await this.#reloadTelling(workflowId, cached ? cached.state.revision : revision - 1);
     this.#settle(workflowId, loaded);
     if (this.#ownership.owns(workflowId, loaded.state) && waitsForAgents(loaded.state)) this.#enqueue({ kind: 'decide', workflowId, trigger: { kind: 'wake' }, causationId: loaded.lastEventId });
   }
@@ -627,8 +641,7 @@ export class SagaRuntime {
       this.#inDoubt.delete(workflowId);
       return;
     }
-    this.#cache.forget(workflowId);
-    const loaded = await this.#cache.load(workflowId);
+    const loaded = await this.#reloadTelling(workflowId, this.#cache.get(workflowId)?.state.revision ?? -1);
     this.#inDoubt.delete(workflowId);
     this.#settle(workflowId, loaded);
     if (!this.#cache.has(workflowId) || !this.#ownership.owns(workflowId, loaded.state)) return;

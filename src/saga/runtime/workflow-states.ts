@@ -6,8 +6,9 @@
  */
 import { StreamNotFoundError } from '../../store/errors.js';
 import type { EventStore } from '../../store/port.js';
+import type { WorkflowEvent } from '../events.js';
 import { initialState, isTerminal, type WorkflowState } from '../state.js';
-import { correlationIdOf, replayWorkflow } from '../stream/index.js';
+import { correlationIdOf, replayWorkflow, type ReplayStep } from '../stream/index.js';
 
 export interface CachedWorkflow {
   readonly state: WorkflowState;
@@ -100,21 +101,41 @@ export class WorkflowStates {
     return this.knows(workflowId, revision) || revision <= (this.#writing.get(workflowId) ?? -1);
   }
 
-  /** From memory, else folded from the store (and kept when in flight). */
-  async load(workflowId: string): Promise<CachedWorkflow> {
+  /** From memory, else folded from the store (and kept when in flight); `onStep` sees each event folded then. */
+  async load(workflowId: string, onStep?: (step: ReplayStep) => void): Promise<CachedWorkflow> {
     const cached = this.#inFlight.get(workflowId);
     if (cached) return cached;
-    const loaded = await this.read(workflowId);
+    const loaded = await this.read(workflowId, onStep);
     if (loaded.state.status !== 'idle' && !isTerminal(loaded.state.status)) this.#inFlight.set(workflowId, loaded);
     return loaded;
   }
 
-  /** Fold the workflow's stream (the workflow stream's loader: paged, never one array). */
-  async read(workflowId: string): Promise<CachedWorkflow> {
+  /**
+   * Forget what memory holds and fold the stream again (kept when in flight). `news`, if given, gets
+   * the events past revision `known` with the state after each, in order, once the fold is done.
+   */
+  async reload(workflowId: string, known: number, news?: (events: WorkflowEvent[], states: WorkflowState[]) => void): Promise<CachedWorkflow> {
+    this.forget(workflowId);
+    if (!news) return this.load(workflowId);
+    const events: WorkflowEvent[] = [];
+    const states: WorkflowState[] = [];
+    const loaded = await this.load(workflowId, ({ event, state }) => {
+      if (state.revision > known) {
+        events.push(event);
+        states.push(state);
+      }
+    });
+    if (events.length > 0) news(events, states);
+    return loaded;
+  }
+
+  /** Fold the workflow's stream (the workflow stream's loader: paged, never one array); `onStep` sees each event folded. */
+  async read(workflowId: string, onStep?: (step: ReplayStep) => void): Promise<CachedWorkflow> {
     let correlationId = workflowId;
     try {
-      const { state, last } = await replayWorkflow(this.#store, workflowId, undefined, ({ recorded }) => {
-        if (recorded.revision === 0n) correlationId = correlationIdOf(recorded) ?? workflowId;
+      const { state, last } = await replayWorkflow(this.#store, workflowId, undefined, (step) => {
+        if (step.recorded.revision === 0n) correlationId = correlationIdOf(step.recorded) ?? workflowId;
+        onStep?.(step);
       });
       return { state, correlationId, lastEventId: last?.id ?? '' };
     } catch (error) {
