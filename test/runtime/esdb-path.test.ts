@@ -14,10 +14,10 @@ import { AgentFailure } from '../../src/agents/index.js';
 import { openEsdbStore } from '../../src/store/esdb.js';
 import { openStore } from '../../src/store/open.js';
 import { UnavailableError } from '../../src/store/errors.js';
-import type { AppendOptions, EventData, EventStore } from '../../src/store/port.js';
+import type { EventStore } from '../../src/store/port.js';
 import { startEmbedded, type Embedded } from '../esdb/support.js';
 import { expectCrashRecovery } from './process-support.js';
-import { agent, deferred, expectTradeRolledBack, historyOf, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
+import { agent, deferred, expectTradeRolledBack, historyOf, losingStartAnswers, startTestEngine, tradingAgentsThatFailPostTrade, type TestEngine } from './support.js';
 
 let embedded: Embedded | undefined;
 let engine: TestEngine | undefined;
@@ -118,26 +118,12 @@ describe('the engine on the EventStoreDB path (real client, embedded server)', (
     const adapter = await openEsdbStore(embedded.connectionString);
     // The start is stored, then every answer is lost until the runtime gives up (its subscription
     // leaves its own appends out, so nothing tells it the start is there but the stream itself).
-    let lose = true;
-    const stored = new Set<string>();
-    const store = new Proxy(adapter, {
-      get: (target, property) => {
-        const value = Reflect.get(target, property, target) as unknown;
-        if (property !== 'append') return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        return async (stream: string, events: EventData[], options?: AppendOptions) => {
-          if (!lose || !events.some((event) => event.type === 'WorkflowStarted')) return target.append(stream, events, options);
-          // The first try lands; its answer and every retry's are lost.
-          if (!stored.has(stream)) await target.append(stream, events, options);
-          stored.add(stream);
-          throw new UnavailableError('the answer was lost (test)');
-        };
-      },
-    });
+    const { store, stopLosing } = losingStartAnswers(adapter);
     const called = deferred();
     engine = await startTestEngine({ store, agents: [agent('worker', ['work'], { work: () => { called.resolve(); return { done: true }; } })], runtime: { appendRetryLimitMs: 100 } });
     const def = workflow('unanswered').step({ id: 'work', action: 'work', capability: 'work', timeoutMs: 600_000 }).build();
     await expect(engine.runtime.startWorkflow(def, {}, { workflowId: 'unanswered-1' })).rejects.toThrow(UnavailableError);
-    lose = false;
+    stopLosing();
     expect((await historyOf(adapter, 'unanswered-1')).map((event) => event.type)).toEqual(['WorkflowStarted', 'StepScheduled']);
     // Read back from its stream once the store answers: admitted, its step scheduled, the agent called
     // (the step's timeout is ten minutes away: nothing else would wake it within the test).

@@ -2,8 +2,9 @@
 import { expect } from 'vitest';
 import { AgentFailure, AgentRegistry, inProcessTransport, type ActionHandler, type AgentDefinition, type CircuitBreakerConfig } from '../../src/agents/index.js';
 import { SagaRuntime, type SagaRuntimeOptions } from '../../src/saga/runtime/index.js';
+import { UnavailableError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
-import type { EventStore, RecordedEvent, Subscription, SubscribeToAllOptions, SubscriptionMessage } from '../../src/store/port.js';
+import type { AppendOptions, EventData, EventStore, RecordedEvent, Subscription, SubscribeToAllOptions, SubscriptionMessage } from '../../src/store/port.js';
 import { workflow } from '../../src/workflow/index.js';
 import { tradingPipeline } from '../../sagas/trading/definition.js';
 import { createTradingAgents, type TradingLedger } from '../../sagas/trading/agents.js';
@@ -144,4 +145,27 @@ export function holdingLiveEvents(store: EventStore): { store: EventStore; hold:
       released.resolve();
     },
   };
+}
+
+/**
+ * A store whose workflow starts land on their first try but whose answers, that try's and every
+ * retry's, are lost (UnavailableError) until `stopLosing`: the runtime gives the start up, and only
+ * reading its stream back tells it the start is there.
+ */
+export function losingStartAnswers(backing: EventStore): { store: EventStore; stopLosing: () => void } {
+  let losing = true;
+  const stored = new Set<string>();
+  const store = new Proxy(backing, {
+    get: (target, property) => {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (property !== 'append') return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      return async (stream: string, events: EventData[], options?: AppendOptions) => {
+        if (!losing || !events.some((event) => event.type === 'WorkflowStarted')) return target.append(stream, events, options);
+        if (!stored.has(stream)) await target.append(stream, events, options);
+        stored.add(stream);
+        throw new UnavailableError('the answer was lost (test)');
+      };
+    },
+  });
+  return { store, stopLosing: () => { losing = false; } };
 }

@@ -16,7 +16,7 @@ import { workflowIdOf } from '../../src/saga/stream/index.js';
 import type { Transition } from '../../src/saga/runtime/index.js';
 import { workflow } from '../../src/workflow/index.js';
 import { waitFor } from '../support/wait-for.js';
-import { agent, historyOf, startTestEngine, type TestEngine } from './support.js';
+import { agent, historyOf, losingStartAnswers, startTestEngine, type TestEngine } from './support.js';
 
 let engine: TestEngine | undefined;
 let ownStore: EventStore | undefined;
@@ -105,27 +105,14 @@ describe('transitions', () => {
   it('tells the events of a start stored though its append was given up, once the runtime reads them back', async () => {
     const backing = await openStore('memory:');
     ownStore = backing;
-    // The first try of the start lands; its answer and every retry's are lost, so the runtime gives
-    // up (UnavailableError) and later reads the stream back: the only way it learns of those events.
-    let lose = true;
-    const stored = new Set<string>();
-    const store = new Proxy(backing, {
-      get: (target, property) => {
-        const value = Reflect.get(target, property, target) as unknown;
-        if (property !== 'append') return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        return async (stream: string, events: EventData[], options?: AppendOptions) => {
-          if (!lose || !events.some((event) => event.type === 'WorkflowStarted')) return target.append(stream, events, options);
-          if (!stored.has(stream)) await target.append(stream, events, options);
-          stored.add(stream);
-          throw new UnavailableError('the answer was lost (test)');
-        };
-      },
-    });
+    // The start lands, its answers are lost: the runtime gives up (UnavailableError) and later reads
+    // the stream back, the only way it learns of those events.
+    const { store, stopLosing } = losingStartAnswers(backing);
     engine = await startTestEngine({ store, agents: [agent('worker', ['work'], { work: () => ({ done: true }) })], runtime: { appendRetryLimitMs: 100 } });
     const seen: Transition[] = [];
     const subscription = engine.runtime.transitions$.subscribe((transition) => seen.push(transition));
     await expect(engine.runtime.startWorkflow(twoSteps, {}, { workflowId: 'given-up-start' })).rejects.toThrow(UnavailableError);
-    lose = false;
+    stopLosing();
     // Read back about a second later (docs/runtime.md), then driven to its end.
     expect((await engine.runtime.waitForEnd('given-up-start')).status).toBe('completed');
     subscription.unsubscribe();
