@@ -540,8 +540,8 @@ export class SagaRuntime {
         if (error instanceof UnavailableError) this.#doubt(workflowId, IN_DOUBT_FIRST_READ_MS, trigger.kind === 'command' && trigger.command.type === 'start');
         if (error instanceof WrongExpectedVersionError && attempt < this.#maxConflictRetries) {
           // Someone else moved the workflow (or a presumed-new one exists): forget what we knew,
-          // reload, decide again. What moved it is told from the reload (a presumed-new start's
-          // stream holds nothing this runtime has not been told of, if anything, already).
+          // reload, decide again. What moved it is told from the reload; not for a presumed-new
+          // start, whose stream was there before this trigger and holds no news of its making.
           if (!presumed) {
             this.#conflicts++;
             conflictedAt = cached.state.revision;
