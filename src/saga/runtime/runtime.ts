@@ -297,7 +297,7 @@ export class SagaRuntime {
    */
   async adopt(workflowId: string): Promise<number> {
     this.#assertRunning();
-    const cached = await this.#reloadTelling(workflowId, this.#cache.get(workflowId)?.state.revision ?? -1);
+    const cached = await this.#reloadTelling(workflowId);
     if (cached.state.status === 'idle') throw new WorkflowNotFoundError(workflowId);
     this.#settle(workflowId, cached);
     const calls = inFlightCalls(cached.state);
@@ -354,11 +354,12 @@ export class SagaRuntime {
   }
 
   /**
-   * The workflow folded from its stream again. The events past `told` reached this runtime neither as
-   * its decisions nor as deliveries (an append given up but stored, a conflict, a gap, a fork adopted):
-   * its listeners hear of them here or never, since their later deliveries are passed over as known.
+   * The workflow folded from its stream again. The events past `told` (by default, the revision
+   * memory holds) reached this runtime neither as its decisions nor as deliveries (an append given up
+   * but stored, a conflict, a gap, a fork adopted): its listeners hear of them here or never, since
+   * their later deliveries are passed over as known.
    */
-  #reloadTelling(workflowId: string, told: number): Promise<CachedWorkflow> {
+  #reloadTelling(workflowId: string, told = this.#cache.get(workflowId)?.state.revision ?? -1): Promise<CachedWorkflow> {
     return this.#cache.reload(workflowId, told, this.#transitionListeners.size === 0 ? undefined : (events, states) => this.#tellTransitions(workflowId, events, states));
   }
 
@@ -641,7 +642,7 @@ export class SagaRuntime {
       this.#inDoubt.delete(workflowId);
       return;
     }
-    const loaded = await this.#reloadTelling(workflowId, this.#cache.get(workflowId)?.state.revision ?? -1);
+    const loaded = await this.#reloadTelling(workflowId);
     this.#inDoubt.delete(workflowId);
     this.#settle(workflowId, loaded);
     if (!this.#cache.has(workflowId) || !this.#ownership.owns(workflowId, loaded.state)) return;
